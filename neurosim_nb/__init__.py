@@ -1,0 +1,52 @@
+"""neurosim_nb: Jupyter-first simulation and teaching of spiking neural networks.
+
+Models simulate into self-describing ``xarray.Dataset`` objects (dims ``time``, ``neuron``,
+``spike``; units in attrs) that round-trip through NetCDF.
+
+>>> from neurosim_nb import LIFNeuron
+>>> ds = LIFNeuron.create_excitatory().simulate(100.0, 2.0, seed=0)
+>>> sorted(ds.dims)
+['neuron', 'spike', 'time']
+
+Public names are imported lazily, so ``import neurosim_nb`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from neurosim_nb._version import __version__
+
+#: public name -> module that defines it
+_LAZY = {
+    "LIFNeuron": "neurosim_nb.core.neurons.lif",
+    "LIFParameters": "neurosim_nb.core.neurons.lif",
+    "IzhikevichNeuron": "neurosim_nb.core.neurons.izhikevich",
+    "IzhikevichParameters": "neurosim_nb.core.neurons.izhikevich",
+    "IzhikevichType": "neurosim_nb.core.neurons.izhikevich",
+    "HodgkinHuxleyNeuron": "neurosim_nb.core.neurons.hodgkin_huxley",
+    "HodgkinHuxleyParameters": "neurosim_nb.core.neurons.hodgkin_huxley",
+    "AdExNeuron": "neurosim_nb.core.neurons.adaptive_lif",
+    "AdExParameters": "neurosim_nb.core.neurons.adaptive_lif",
+    "AdaptiveLIFNeuron": "neurosim_nb.core.neurons.adaptive_lif",
+    "AdaptiveLIFParameters": "neurosim_nb.core.neurons.adaptive_lif",
+    "SimulationEngine": "neurosim_nb.engine.simulator",
+    "SimulationConfig": "neurosim_nb.engine.simulator",
+    "RecordingConfig": "neurosim_nb.engine.simulator",
+    "simulate": "neurosim_nb.engine.simulator",
+    "validate_dataset": "neurosim_nb.schema",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'neurosim_nb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

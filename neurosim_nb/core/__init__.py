@@ -1,0 +1,1 @@
+"""Models: neurons (and, later, synapses and networks)."""

@@ -1,0 +1,200 @@
+"""Struct-of-arrays neuron populations: the shared machinery of every model family.
+
+A population holds ``n`` neurons as one float64 array per state variable (rows of
+``self._state``, shape ``(n_vars, n)``) and its parameters as a :class:`ParameterSet`
+whose fields are scalars or per-neuron arrays. A model family subclasses
+:class:`NeuronPopulation` and provides
+
+* ``parameters_class`` and ``state_variables`` (``{name: (units, long_name)}``; the first
+  is the membrane potential ``V`` in mV),
+* ``_initial_state()`` -> ``(n_vars, n)`` array,
+* ``_kernel_params(dt)`` -> ``(n_params, n)`` array of what its compiled kernel needs
+  (dt-dependent factors such as ``exp(-dt/tau)`` are computed here, once per run),
+* ``_kernel`` -- a Numba function advancing a chunk of steps (see :func:`kernel_signature`).
+
+The engine (:mod:`neurosim_nb.engine.simulator`) drives the kernel; nothing in the loop
+is a Python object per neuron. A single neuron is a population of one, and the seed API
+(``neuron.V``, ``neuron.simulate(duration, input_current)``) sits on top of the arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from neurosim_nb.params import ParameterSet
+
+#: A state value beyond this magnitude (mV for V) means the integration diverged.
+DIVERGENCE_LIMIT = 1.0e4
+
+KERNEL_DOC = """
+Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=True)``)::
+
+    n_spk, bad_neuron, bad_step = kernel(
+        state,        # (n_vars, n) float64, advanced in place
+        p,            # (n_params, n) float64 from _kernel_params(dt)
+        i_ext,        # (K, n) float64 input current of each step (model's current units)
+        kick,         # (K, n) float64 instantaneous V jumps (mV), or shape (0, n) if none
+        dt,           # ms
+        step0,        # global index of the chunk's first step
+        sample_every, # record every this many steps
+        rec_idx,      # (n_rec,) int64 recorded neurons
+        rec_slots,    # (n_vars,) int64: row of rec_out for each state variable, -1 = not recorded
+        rec_out,      # (n_out, n_samples_total, n_rec) float64
+        spk_step,     # (K*n,) int64 spike buffer: global step index
+        spk_idx,      # (K*n,) int64 spike buffer: neuron index
+    )
+
+Order inside a step: apply kicks -> integrate -> detect spike, reset, refractory ->
+record (a sample after step k is taken at time (k + 1) * dt when (k + 1) % sample_every == 0).
+A state with |V| > DIVERGENCE_LIMIT or NaN stops the chunk: ``bad_neuron >= 0``.
+"""
+
+
+class NeuronPopulation:
+    """Base class of the neuron model families (struct-of-arrays).
+
+    Parameters
+    ----------
+    params : ParameterSet, optional
+        Model parameters; scalars apply to all neurons, arrays give one value per neuron.
+    n : int
+        Number of neurons (default 1: a single neuron).
+    label : str, optional
+        Population label stored in the ``population`` coordinate of results.
+    """
+
+    parameters_class: ClassVar[type[ParameterSet]]
+    state_variables: ClassVar[dict[str, tuple[str, str]]]
+    #: unit of ``input_current`` for this model
+    current_units: ClassVar[str] = "nA"
+    current_long_name: ClassVar[str] = "external input current"
+    default_label: ClassVar[str] = "neurons"
+
+    def __init__(self, params: ParameterSet | None = None, n: int = 1, label: str | None = None):
+        if params is None:
+            params = self.parameters_class()
+        if not isinstance(params, self.parameters_class):
+            raise TypeError(f"{type(self).__name__} takes {self.parameters_class.__name__}, "
+                            f"got {type(params).__name__}")
+        if isinstance(n, bool) or int(n) != n or n < 1:
+            raise ValueError(f"n (number of neurons) must be a positive integer, got {n!r}")
+        self.params = params
+        self.n = int(n)
+        for name in params.field_info():
+            value = getattr(params, name)
+            if isinstance(value, np.ndarray) and value.shape[0] != self.n:
+                raise ValueError(f"{type(params).__name__}.{name} has {value.shape[0]} values "
+                                 f"for {self.n} neurons")
+        self.label = label or self.default_label
+        self.t_ms = 0.0
+        self.reset_state()
+
+    # -- state ------------------------------------------------------------------------
+    def reset_state(self) -> None:
+        """Return every neuron to its initial state and the clock to 0 ms."""
+        self._state = np.ascontiguousarray(self._initial_state(), dtype=np.float64)
+        self.t_ms = 0.0
+
+    def _initial_state(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _kernel_params(self, dt: float) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def _kernel(*args):  # pragma: no cover - replaced by each model
+        raise NotImplementedError
+
+    def _var_row(self, name: str) -> int:
+        return list(self.state_variables).index(name)
+
+    def get_state(self, name: str) -> np.ndarray:
+        """A view of state variable ``name`` (one value per neuron)."""
+        if name not in self.state_variables:
+            raise KeyError(f"{type(self).__name__} has no state variable {name!r}; "
+                           f"it has {list(self.state_variables)}")
+        return self._state[self._var_row(name)]
+
+    def set_state(self, name: str, value: Any) -> None:
+        """Set state variable ``name`` for all neurons (scalar) or each (array)."""
+        arr = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+        self.get_state(name)[:] = arr
+
+    @property
+    def V(self):
+        """Membrane potential (mV): a float for a single neuron, else an array view."""
+        v = self.get_state("V")
+        return float(v[0]) if self.n == 1 else v
+
+    @V.setter
+    def V(self, value) -> None:
+        self.set_state("V", value)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n={self.n}, label={self.label!r}, params={self.params!r})"
+
+    # -- simulation ---------------------------------------------------------------------
+    def simulate(self, duration: float, input_current=None, **kwargs) -> Any:
+        """Simulate for ``duration`` ms from the current state and return an ``xarray.Dataset``.
+
+        Parameters
+        ----------
+        duration : float
+            Simulated time (ms).
+        input_current : float, array, Stimulus or list of Stimulus, optional
+            A number (or one per neuron) is a constant current in ``self.current_units``.
+        **kwargs
+            ``dt`` (ms, default 0.1), ``record`` (variable names, default ``("V",)``),
+            ``record_neurons``, ``sample_every``, ``seed``, ``verbose``, ``max_record_bytes``
+            -- see :func:`neurosim_nb.engine.simulator.simulate`.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``V`` (time, neuron, mV), ``spike_time``/``spike_neuron`` (spike), attrs with
+            dt, duration, seed and the parameters as JSON.
+
+        Notes
+        -----
+        Like Brian2, a run continues from the current state and leaves the final state in
+        the population (``reset_state()`` starts over).
+        """
+        from neurosim_nb.engine.simulator import simulate
+
+        return simulate(self, duration, input_current, **kwargs)
+
+    # -- presets ----------------------------------------------------------------------
+    @classmethod
+    def presets(cls) -> dict[str, ParameterSet]:
+        """Named parameter sets of this family (``{name: params}``); used by panels and CLI."""
+        return {"default": cls.parameters_class()}
+
+    @classmethod
+    def demo_current(cls, preset: str | None = None) -> float:
+        """An input current (``current_units``) that makes preset ``preset`` fire tonically;
+        the starting value of the teaching apps' current slider."""
+        return 1.0
+
+    @classmethod
+    def from_preset(cls, preset, n: int = 1, label: str | None = None, **overrides):
+        """A population of ``n`` neurons with preset ``preset`` (name or enum member),
+        optionally with some parameters changed (``overrides``)."""
+        name = getattr(preset, "name", preset)
+        table = cls.presets()
+        if name not in table:
+            raise ValueError(f"unknown {cls.__name__} preset {preset!r}; choose from {list(table)}")
+        params = table[name].replace(**overrides) if overrides else table[name]
+        return cls(params, n=n, label=label or str(name))
+
+    # -- metadata -------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """Model name, parameters JSON and units, for Dataset attrs."""
+        return {"model": type(self).__name__, "params_json": self.params.to_json(),
+                "current_units": self.current_units}

@@ -1,0 +1,195 @@
+r"""Leaky integrate-and-fire neurons (Gerstner et al., *Neuronal Dynamics*, ch. 1.3).
+
+.. math::
+
+    \tau_m \frac{dV}{dt} = -(V - V_{rest}) + R_m I(t), \qquad \tau_m = R_m C_m
+
+When :math:`V \ge V_{threshold}` a spike is emitted, :math:`V \leftarrow V_{reset}` and the
+neuron is clamped there for ``t_refractory``. With the input held constant over a step
+the linear membrane is integrated **exactly**:
+:math:`V_{k+1} = V_\infty + (V_k - V_\infty) e^{-dt/\tau_m}`, :math:`V_\infty = V_{rest} + R_m I`,
+so the f-I curve matches the closed form
+:math:`f = 1 / (t_{ref} + \tau_m \ln\frac{V_\infty - V_{reset}}{V_\infty - V_{threshold}})`
+up to the spike-time quantisation of one step.
+
+Units: ms, mV, nA, MOhm, nF (MOhm * nA = mV, MOhm * nF = ms).
+
+Examples
+--------
+>>> neuron = LIFNeuron(LIFParameters(tau_m=20.0, V_rest=-65.0, V_threshold=-50.0,
+...                                  t_refractory=2.0))
+>>> neuron.V
+-65.0
+>>> ds = neuron.simulate(200.0, 2.0, seed=0)      # 2 nA for 200 ms
+>>> int(ds.sizes["spike"]) > 0
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.params import ParameterSet, param, parameters
+
+__all__ = ["LIFParameters", "LIFNeuron", "lif_rate_closed_form"]
+
+
+@parameters
+class LIFParameters(ParameterSet):
+    """Parameters of a leaky integrate-and-fire neuron.
+
+    ``C_m`` is derived as ``tau_m / R_m`` when not given; if given it must agree.
+    """
+
+    tau_m: float = param(10.0, "ms", (0.1, 1000.0), "membrane time constant")
+    V_rest: float = param(-70.0, "mV", (-120.0, 0.0), "resting potential")
+    V_threshold: float = param(-50.0, "mV", (-100.0, 50.0), "spike threshold")
+    V_reset: float = param(-65.0, "mV", (-120.0, 0.0), "reset potential")
+    t_refractory: float = param(2.0, "ms", (0.0, 100.0), "absolute refractory period")
+    R_m: float = param(10.0, "MOhm", (0.01, 10000.0), "membrane resistance")
+    C_m: float | None = param(None, "nF", (1e-4, 100.0), "membrane capacitance (tau_m / R_m)",
+                              optional=True)
+
+    def validate(self) -> None:
+        if np.any(np.asarray(self.V_reset) >= np.asarray(self.V_threshold)):
+            raise ValueError(f"V_reset ({self.V_reset} mV) must be below V_threshold "
+                             f"({self.V_threshold} mV)")
+        derived = np.asarray(self.tau_m, float) / np.asarray(self.R_m, float)
+        if self.C_m is None:
+            object.__setattr__(self, "C_m", derived if derived.ndim else float(derived))
+        elif not np.allclose(self.C_m, derived, rtol=1e-6):
+            raise ValueError(f"C_m ({self.C_m} nF) disagrees with tau_m / R_m = "
+                             f"{derived} nF; give two of tau_m, R_m, C_m")
+
+
+def lif_rate_closed_form(params: LIFParameters, current_nA) -> np.ndarray:
+    """Stationary firing rate (Hz) of a noiseless LIF neuron under a constant current.
+
+    Zero below rheobase ``(V_threshold - V_rest) / R_m``.
+
+    >>> round(float(lif_rate_closed_form(LIFParameters(), 3.0)), 3)
+    76.515
+    """
+    i = np.asarray(current_nA, dtype=float)
+    v_inf = params.V_rest + params.R_m * i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        isi = params.t_refractory + params.tau_m * np.log(
+            (v_inf - params.V_reset) / (v_inf - params.V_threshold))
+        rate = np.where(v_inf > params.V_threshold, 1000.0 / isi, 0.0)
+    return rate
+
+
+@njit(cache=True)
+def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
+                spk_step, spk_idx):
+    n = state.shape[1]
+    V = state[0]
+    ref = state[1]
+    decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
+    has_kick = kick.shape[0] > 0
+    n_spk = 0
+    for k in range(i_ext.shape[0]):
+        for i in range(n):
+            if ref[i] > 0.0:
+                ref[i] -= 1.0
+                V[i] = v_reset[i]
+                continue
+            v = V[i]
+            if has_kick:
+                v += kick[k, i]
+            v_inf = v_rest[i] + r_m[i] * i_ext[k, i]
+            v = v_inf + (v - v_inf) * decay[i]
+            if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):
+                return n_spk, i, step0 + k
+            if v >= v_th[i]:
+                v = v_reset[i]
+                ref[i] = ref_steps[i]
+                spk_step[n_spk] = step0 + k
+                spk_idx[n_spk] = i
+                n_spk += 1
+            V[i] = v
+        record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
+    return n_spk, -1, -1
+
+
+class LIFNeuron(NeuronPopulation):
+    """A population of ``n`` leaky integrate-and-fire neurons (struct-of-arrays).
+
+    State variables: ``V`` (mV), ``refractory`` (steps left in the refractory period).
+    Input current in nA. See the module docstring for the equations and the scheme.
+
+    Parameters
+    ----------
+    params : LIFParameters, optional
+    n : int
+        Number of neurons (default 1).
+    label : str, optional
+        Population label.
+
+    Examples
+    --------
+    >>> exc = LIFNeuron.create_excitatory(n=100)
+    >>> exc.V.shape
+    (100,)
+    """
+
+    parameters_class = LIFParameters
+    state_variables = {
+        "V": ("mV", "membrane potential"),
+        "refractory": ("1", "refractory steps remaining"),
+    }
+    default_label = "lif"
+
+    @classmethod
+    def create_excitatory(cls, n: int = 1, **overrides) -> LIFNeuron:
+        """Cortical pyramidal-like LIF: tau_m 20 ms, rest -70 mV, threshold -50 mV,
+        reset -60 mV, 2 ms refractory, R_m 100 MOhm (C_m 0.2 nF)."""
+        p = LIFParameters(tau_m=20.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-60.0,
+                          t_refractory=2.0, R_m=100.0).replace(**overrides)
+        return cls(p, n=n, label="excitatory")
+
+    @classmethod
+    def create_inhibitory(cls, n: int = 1, **overrides) -> LIFNeuron:
+        """Fast-spiking interneuron-like LIF: tau_m 10 ms, rest -70 mV, threshold -50 mV,
+        reset -65 mV, 1 ms refractory, R_m 100 MOhm (C_m 0.1 nF)."""
+        p = LIFParameters(tau_m=10.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-65.0,
+                          t_refractory=1.0, R_m=100.0).replace(**overrides)
+        return cls(p, n=n, label="inhibitory")
+
+    @classmethod
+    def presets(cls) -> dict[str, LIFParameters]:
+        """``excitatory`` and ``inhibitory`` (see the two factories) and ``default``."""
+        return {"excitatory": cls.create_excitatory().params,
+                "inhibitory": cls.create_inhibitory().params,
+                "default": LIFParameters()}
+
+    @classmethod
+    def demo_current(cls, preset: str | None = None) -> float:
+        """0.3 nA (1.5 x rheobase of the 100 MOhm presets); 3 nA for ``default``."""
+        return 3.0 if preset == "default" else 0.3
+
+    def _initial_state(self) -> np.ndarray:
+        s = np.zeros((2, self.n))
+        s[0] = self.params.per_neuron("V_rest", self.n)
+        return s
+
+    def _kernel_params(self, dt: float) -> np.ndarray:
+        pp = self.params
+        tau = pp.per_neuron("tau_m", self.n)
+        return np.ascontiguousarray(np.stack([
+            np.exp(-dt / tau),
+            pp.per_neuron("V_rest", self.n),
+            pp.per_neuron("R_m", self.n),
+            pp.per_neuron("V_threshold", self.n),
+            pp.per_neuron("V_reset", self.n),
+            np.round(pp.per_neuron("t_refractory", self.n) / dt),
+        ]))
+
+    _kernel = staticmethod(_lif_kernel)
+
+    def rate_closed_form(self, current_nA) -> np.ndarray:
+        """Closed-form stationary rate (Hz) at ``current_nA``; see :func:`lif_rate_closed_form`."""
+        return lif_rate_closed_form(self.params, current_nA)

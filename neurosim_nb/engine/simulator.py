@@ -1,0 +1,382 @@
+"""The time loop: fixed dt, compiled per-model kernels, chunked stimulus generation.
+
+Order within a step (stated once, tested in ``tests/engine/test_step_order.py``):
+deliver due spikes (Poisson kicks, later synaptic events) -> integrate neurons ->
+detect spikes, reset, refractory -> record. Spikes detected in the step from
+``t_k`` to ``t_k + dt`` are stamped ``t_k + dt``; recorded samples are the state at the
+end of a step, at ``t = (k + 1) * dt``. Stimulus times are relative to the run's start.
+
+Work per step never loops over neurons in Python: stimuli are generated for a chunk of
+``K`` steps at once with numpy, and the model's Numba kernel advances the chunk.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from neurosim_nb.engine.recorder import Recorder, build_dataset
+from neurosim_nb.engine.stimuli import Stimulus, StepCurrent, as_stimuli
+
+__all__ = ["simulate", "SimulationConfig", "SimulationEngine", "SimulationResult",
+           "RecordingConfig", "SimulationDivergedError", "RecordingMemoryError"]
+
+#: elements of a (K, n) chunk buffer; bounds working memory independent of run length
+CHUNK_ELEMENTS = 1 << 20
+#: show a progress bar (verbose=None) when a run is projected to take longer than this (s)
+PROGRESS_AFTER_S = 2.0
+#: names users may type for a state variable
+ALIASES = {"voltage": "V", "v": "V", "membrane_potential": "V", "current": "I_ext",
+           "input_current": "I_ext"}
+#: names that ask for spikes, which are always recorded
+SPIKE_NAMES = {"spikes", "spike_times", "spike_time"}
+
+
+class SimulationDivergedError(FloatingPointError):
+    """The state of a population left the finite range: the step is too large."""
+
+
+class RecordingMemoryError(MemoryError):
+    """A recording request would not fit in memory."""
+
+
+def _check_time(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of ms, got {value!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite number of ms > 0, got {value!r}")
+    return v
+
+
+def _available_memory_bytes() -> int:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def _resolve_record(pop, record) -> list[str]:
+    if record is None:
+        return []
+    if isinstance(record, str):
+        record = [record]
+    valid = list(pop.state_variables) + ["I_ext"]
+    out: list[str] = []
+    for name in record:
+        if name in SPIKE_NAMES:
+            continue
+        key = ALIASES.get(name, name)
+        if key not in valid:
+            hint = difflib.get_close_matches(key, valid, n=1)
+            extra = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise ValueError(f"{type(pop).__name__} cannot record {name!r}: it has "
+                             f"{valid} (and spikes, always recorded).{extra}")
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def _resolve_neurons(pop, record_neurons) -> np.ndarray:
+    if record_neurons is None:
+        return np.arange(pop.n, dtype=np.int64)
+    idx = np.atleast_1d(np.asarray(record_neurons))
+    if idx.dtype == bool:
+        idx = np.flatnonzero(idx)
+    if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0
+                     or idx.max() >= pop.n):
+        raise ValueError(f"record_neurons must be indices in 0..{pop.n - 1}, got {record_neurons!r}")
+    return np.unique(idx).astype(np.int64)
+
+
+def estimate_record_bytes(n_samples: int, n_rec: int, n_vars: int) -> int:
+    """Bytes needed for ``n_vars`` float64 traces of ``n_rec`` neurons and ``n_samples`` samples."""
+    return int(n_samples) * int(n_rec) * int(n_vars) * 8
+
+
+def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
+             stimuli: list[Stimulus] | None = None, record=("V",), record_neurons=None,
+             sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
+             max_record_bytes: int | None = None):
+    """Simulate a neuron population from its current state; return an ``xarray.Dataset``.
+
+    Parameters
+    ----------
+    pop : NeuronPopulation
+        The model (a single neuron is a population of one).
+    duration : float
+        Simulated time (ms); rounded to a whole number of steps.
+    input_current : float, array, Stimulus or list of Stimulus, optional
+        A number or per-neuron array is a constant current (``pop.current_units``).
+    dt : float
+        Time step (ms).
+    stimuli : list of Stimulus, optional
+        More stimuli, added to ``input_current``.
+    record : sequence of str
+        State variables to record (``pop.state_variables`` and ``"I_ext"``); spikes are
+        always recorded. ``"voltage"`` is accepted for ``"V"``.
+    record_neurons : array_like of int, optional
+        Neurons whose variables are recorded (default all).
+    sample_every : int
+        Record every this many steps.
+    seed : int, optional
+        Seed of the ``numpy.random.Generator`` for stochastic stimuli. ``None`` draws one
+        and stores it in the attrs, so every result can be reproduced.
+    verbose : bool, optional
+        Progress bar: ``True`` always, ``False`` never, ``None`` when the run is projected
+        to take more than a few seconds.
+    max_record_bytes : int, optional
+        Refuse recordings larger than this (default: half the available memory).
+
+    Returns
+    -------
+    xarray.Dataset
+        See :mod:`neurosim_nb.engine.recorder` for the schema.
+
+    Raises
+    ------
+    ValueError
+        Bad dt, duration, stimulus, record request or input.
+    RecordingMemoryError
+        The recording would not fit in ``max_record_bytes``.
+    SimulationDivergedError
+        The state diverged; the message names the population and suggests a smaller dt.
+
+    Examples
+    --------
+    >>> from neurosim_nb import LIFNeuron
+    >>> ds = LIFNeuron.create_excitatory().simulate(100.0, 2.0, seed=1)
+    >>> ds.V.dims, ds.V.attrs["units"]
+    (('time', 'neuron'), 'mV')
+    """
+    dt = _check_time("dt", dt)
+    duration = _check_time("duration", duration)
+    n_steps = int(round(duration / dt))
+    if n_steps < 1:
+        raise ValueError(f"duration ({duration} ms) is shorter than one step of dt ({dt} ms)")
+    if isinstance(sample_every, bool) or int(sample_every) != sample_every or sample_every < 1:
+        raise ValueError(f"sample_every must be a positive integer, got {sample_every!r}")
+    sample_every = int(sample_every)
+    stims = as_stimuli(input_current) + list(stimuli or [])
+    rec_names = _resolve_record(pop, record)
+    rec_idx = _resolve_neurons(pop, record_neurons)
+    n_samples = n_steps // sample_every
+    need = estimate_record_bytes(n_samples, rec_idx.size, len(rec_names))
+    limit = _available_memory_bytes() // 2 if max_record_bytes is None else int(max_record_bytes)
+    if need > limit:
+        raise RecordingMemoryError(
+            f"recording {rec_names} of {rec_idx.size} neurons for {n_samples} samples needs "
+            f"{need / 2**20:.0f} MiB, more than the {limit / 2**20:.0f} MiB allowed; record "
+            f"fewer neurons (record_neurons=...), sample less often (sample_every=...) or "
+            f"record spikes only (record=())"
+        )
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+
+    n = pop.n
+    p = pop._kernel_params(dt)
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"{type(pop).__name__}: parameters give non-finite values at dt={dt} ms")
+    children = np.random.SeedSequence(seed).spawn(max(len(stims), 1))
+    runtimes = [s.start(n, dt, np.random.default_rng(c)) for s, c in zip(stims, children)]
+    has_kick = any(s.kind == "kick" for s in stims)
+
+    state_rows = [name for name in pop.state_variables]
+    rec_state = [name for name in rec_names if name in pop.state_variables]
+    rec_slots = np.full(len(state_rows), -1, dtype=np.int64)
+    for j, name in enumerate(rec_state):
+        rec_slots[state_rows.index(name)] = j
+    rec_out = np.zeros((len(rec_state), n_samples, rec_idx.size))
+    i_ext_rec = np.zeros((n_samples, rec_idx.size)) if "I_ext" in rec_names else None
+
+    K = int(max(1, min(n_steps, CHUNK_ELEMENTS // n)))
+    i_ext = np.zeros((K, n))
+    kick = np.zeros((K, n)) if has_kick else np.zeros((0, n))
+    spk_step = np.empty(K * n, dtype=np.int64)
+    spk_idx = np.empty(K * n, dtype=np.int64)
+    spikes_s: list[np.ndarray] = []
+    spikes_i: list[np.ndarray] = []
+
+    t_start = pop.t_ms
+    wall0 = time.perf_counter()
+    bar = None
+    step0 = 0
+    interrupted = False
+    try:
+        while step0 < n_steps:
+            k = min(K, n_steps - step0)
+            t_chunk = (step0 + np.arange(k)) * dt
+            ibuf = i_ext[:k]
+            ibuf[:] = 0.0
+            kbuf = kick[:k] if has_kick else kick
+            if has_kick:
+                kbuf[:] = 0.0
+            for rt in runtimes:
+                rt.add(kbuf if rt.stim.kind == "kick" else ibuf, t_chunk)
+            if not np.all(np.isfinite(ibuf)):
+                raise ValueError("the input current contains NaN or infinite values")
+            n_spk, bad, bad_step = pop._kernel(
+                pop._state, p, ibuf, kbuf, dt, step0, sample_every, rec_idx, rec_slots,
+                rec_out, spk_step, spk_idx)
+            if bad >= 0:
+                raise SimulationDivergedError(
+                    f"population {pop.label!r} ({type(pop).__name__}) diverged at "
+                    f"t = {(bad_step + 1) * dt:g} ms (neuron {bad}); try a smaller dt "
+                    f"(now {dt} ms) or check the input current and parameters")
+            if n_spk:
+                spikes_s.append(spk_step[:n_spk].copy())
+                spikes_i.append(spk_idx[:n_spk].copy())
+            if i_ext_rec is not None:
+                steps = step0 + np.arange(k)
+                take = (steps + 1) % sample_every == 0
+                rows = (steps[take] + 1) // sample_every - 1
+                i_ext_rec[rows] = ibuf[take][:, rec_idx]
+            step0 += k
+            if bar is None and verbose is not False:
+                elapsed = time.perf_counter() - wall0
+                if verbose or elapsed * n_steps / step0 > PROGRESS_AFTER_S:
+                    from tqdm.auto import tqdm
+
+                    bar = tqdm(total=n_steps, initial=step0, unit="step",
+                               desc=f"simulating {pop.label}", leave=False)
+            elif bar is not None:
+                bar.update(k)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+    pop.t_ms = t_start + step0 * dt
+
+    done_samples = step0 // sample_every
+    records = {name: rec_out[j, :done_samples] for j, name in enumerate(rec_state)}
+    if i_ext_rec is not None:
+        records["I_ext"] = i_ext_rec[:done_samples]
+    spike_steps = np.concatenate(spikes_s) if spikes_s else np.zeros(0, np.int64)
+    spike_neurons = np.concatenate(spikes_i) if spikes_i else np.zeros(0, np.int64)
+    ds = build_dataset(
+        pop, records=records, rec_idx=rec_idx, dt=dt, sample_every=sample_every,
+        n_steps=step0, spike_steps=spike_steps, spike_neurons=spike_neurons, seed=seed,
+        stimuli=stims, t_start_ms=t_start, requested_duration=n_steps * dt)
+    ds.attrs["interrupted"] = int(interrupted)
+    if interrupted:
+        import warnings
+
+        warnings.warn(f"simulation interrupted at {step0 * dt:g} of {n_steps * dt:g} ms; "
+                      "the result holds what was simulated", RuntimeWarning, stacklevel=2)
+    return ds
+
+
+# -- the seed's engine facade ---------------------------------------------------------------
+@dataclass
+class SimulationConfig:
+    """Run settings of the seed API: ``duration`` and ``dt`` in ms, ``seed``, ``verbose``."""
+
+    duration: float = 1000.0
+    dt: float = 0.1
+    seed: int | None = None
+    verbose: bool | None = None
+
+    def __post_init__(self) -> None:
+        _check_time("duration", self.duration)
+        _check_time("dt", self.dt)
+
+
+@dataclass
+class RecordingConfig:
+    """What to record: ``variables`` (e.g. ``["voltage", "spike_times"]``), ``neurons``
+    (indices, default all) and ``sample_every`` (steps)."""
+
+    variables: list[str] = field(default_factory=lambda: ["V"])
+    sample_every: int = 1
+    neurons: Any = None
+
+
+@dataclass
+class SimulationResult:
+    """Outcome of :meth:`SimulationEngine.run`: the Dataset and summary figures."""
+
+    dataset: Any
+    wall_time: float
+
+    @property
+    def total_spikes(self) -> int:
+        """Number of spikes of all neurons."""
+        return int(self.dataset.sizes["spike"])
+
+    @property
+    def mean_firing_rate(self) -> float:
+        """Mean rate per neuron over the run (Hz)."""
+        ds = self.dataset
+        return self.total_spikes / ds.attrs["n_neurons"] / (ds.attrs["duration"] / 1000.0)
+
+    def __repr__(self) -> str:
+        return (f"SimulationResult(total_spikes={self.total_spikes}, mean_firing_rate="
+                f"{self.mean_firing_rate:.2f} Hz, wall_time={self.wall_time:.3f} s)")
+
+
+class SimulationEngine:
+    """The seed's engine facade: a model, a config, inputs, ``run()``.
+
+    Examples
+    --------
+    >>> from neurosim_nb import LIFNeuron
+    >>> from neurosim_nb.engine import SimulationEngine, SimulationConfig
+    >>> engine = SimulationEngine(LIFNeuron.create_excitatory(), SimulationConfig(200, 0.1, seed=3))
+    >>> engine.add_input_current(0, 2.0)
+    >>> result = engine.run()
+    >>> result.total_spikes > 0
+    True
+    """
+
+    def __init__(self, model, config: SimulationConfig | None = None,
+                 recording: RecordingConfig | None = None):
+        self.model = model
+        self.config = config or SimulationConfig()
+        self.recording = recording or RecordingConfig()
+        self.stimuli: list[Stimulus] = []
+        self.result: SimulationResult | None = None
+
+    def add_input_current(self, ids, current: float, onset: float = 0.0,
+                          duration: float | None = None) -> None:
+        """Inject ``current`` (model's current units) into neurons ``ids`` from ``onset`` ms
+        for ``duration`` ms (default: to the end)."""
+        self.stimuli.append(StepCurrent(current, onset_ms=onset,
+                                        duration_ms=np.inf if duration is None else duration,
+                                        targets=np.atleast_1d(ids)))
+
+    def add_stimulus(self, stimulus: Stimulus) -> None:
+        """Add any :class:`~neurosim_nb.engine.stimuli.Stimulus`."""
+        if not isinstance(stimulus, Stimulus):
+            raise TypeError(f"expected a Stimulus, got {type(stimulus).__name__}")
+        self.stimuli.append(stimulus)
+
+    def run(self) -> SimulationResult:
+        """Simulate ``config.duration`` ms and return a :class:`SimulationResult`."""
+        c, r = self.config, self.recording
+        t0 = time.perf_counter()
+        ds = simulate(self.model, c.duration, None, dt=c.dt, stimuli=self.stimuli,
+                      record=r.variables, record_neurons=r.neurons, sample_every=r.sample_every,
+                      seed=c.seed, verbose=c.verbose)
+        self.result = SimulationResult(ds, time.perf_counter() - t0)
+        return self.result
+
+    @property
+    def recorder(self) -> Recorder:
+        """The seed's recorder view of the last result."""
+        if self.result is None:
+            raise RuntimeError("run() the engine before asking for its recorder")
+        return Recorder(self.result.dataset)

@@ -1,0 +1,376 @@
+"""Stimulus protocols: currents and Poisson spike input for all or chosen neurons.
+
+Every stimulus is a small frozen description; the simulator turns it into per-step
+values chunk by chunk (vectorised numpy, no Python work per neuron per step).
+
+* Deterministic currents (nA, or the model's own current unit, see
+  ``population.current_units``): :class:`ConstantCurrent`, :class:`StepCurrent`,
+  :class:`PulseTrain`, :class:`RampCurrent`, :class:`SineCurrent`, :class:`Waveform`.
+* Noise: :class:`OUNoise` (Ornstein-Uhlenbeck current, exact update).
+* Spikes: :class:`PoissonInput` -- each input spike makes an instantaneous synaptic
+  kick of ``weight_mV`` on the membrane potential (a delta synapse, as in Brunel 2000),
+  so it acts on every neuron model in the same way.
+
+Times are in ms **relative to the start of the run**; a stimulus is active on
+``onset_ms <= t < onset_ms + duration_ms`` where ``t`` is the start of a step.
+``targets=None`` means every neuron; otherwise a sequence of neuron indices.
+
+Examples
+--------
+>>> import numpy as np
+>>> s = PulseTrain(amplitude=2.0, onset_ms=10.0, pulse_ms=1.0, frequency_hz=100.0)
+>>> s.waveform(np.array([9.0, 10.0, 10.5, 11.0, 20.0]))
+array([0., 2., 2., 0., 2.])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.signal import lfilter
+
+__all__ = [
+    "Stimulus", "ConstantCurrent", "StepCurrent", "PulseTrain", "RampCurrent", "SineCurrent",
+    "Waveform", "OUNoise", "PoissonInput", "as_stimuli",
+]
+
+
+def _finite(name: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> None:
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonneg and np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+
+
+def _targets_array(targets, n: int) -> np.ndarray | None:
+    if targets is None:
+        return None
+    idx = np.atleast_1d(np.asarray(targets))
+    if idx.dtype == bool:
+        if idx.shape != (n,):
+            raise ValueError(f"a boolean target mask must have {n} entries, got {idx.shape}")
+        idx = np.flatnonzero(idx)
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"targets must be neuron indices (integers), got {targets!r}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"targets {idx.tolist()[:10]} out of range for {n} neurons (0..{n - 1})")
+    return idx.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    """Base class. ``kind`` is ``"current"`` (added to the input current) or ``"kick"``
+    (an instantaneous jump of the membrane potential, mV)."""
+
+    targets: Any = field(default=None, kw_only=True)
+    kind = "current"
+    stochastic = False
+
+    def _n_targets(self, n: int) -> int:
+        idx = _targets_array(self.targets, n)
+        return n if idx is None else idx.size
+
+    def start(self, n: int, dt_ms: float, rng: np.random.Generator) -> _Runtime:
+        """Bind to a population of ``n`` neurons; returns the per-run state."""
+        return _Runtime(self, _targets_array(self.targets, n), n, dt_ms, rng)
+
+
+class _Runtime:
+    """A stimulus bound to one run: adds its values for a chunk of steps into a buffer."""
+
+    def __init__(self, stim: Stimulus, idx: np.ndarray | None, n: int, dt: float, rng):
+        self.stim, self.idx, self.n, self.dt, self.rng = stim, idx, n, dt, rng
+        self.state = None
+
+    def add(self, out: np.ndarray, t_ms: np.ndarray) -> None:
+        """Add this stimulus' values at step-start times ``t_ms`` (K,) into ``out`` (K, n)."""
+        values = self.stim.values(self, t_ms)
+        if self.idx is None:
+            out += values if values.ndim == 2 else values[:, None]
+        else:
+            out[:, self.idx] += values if values.ndim == 2 else values[:, None]
+
+
+@dataclass(frozen=True)
+class _Deterministic(Stimulus):
+    onset_ms: float = 0.0
+    duration_ms: float = np.inf
+
+    def __post_init__(self) -> None:
+        _finite("onset_ms", self.onset_ms, nonneg=True)
+        if not (self.duration_ms > 0):
+            raise ValueError(f"duration_ms must be > 0, got {self.duration_ms!r}")
+
+    def _active(self, t: np.ndarray) -> np.ndarray:
+        return (t >= self.onset_ms) & (t < self.onset_ms + self.duration_ms)
+
+    def waveform(self, t_ms: np.ndarray) -> np.ndarray:
+        """Value at each time ``t_ms`` (ms); shape ``(len(t_ms),)`` or ``(len(t_ms), n_targets)``."""
+        raise NotImplementedError
+
+    def values(self, rt: _Runtime, t_ms: np.ndarray) -> np.ndarray:
+        w = self.waveform(t_ms)
+        amp = getattr(self, "amplitude", None)
+        if amp is not None and np.ndim(amp) == 1:
+            if len(amp) != (rt.n if rt.idx is None else rt.idx.size):
+                raise ValueError(f"{type(self).__name__}: {len(amp)} amplitudes for "
+                                 f"{rt.n if rt.idx is None else rt.idx.size} targets")
+        return w
+
+
+@dataclass(frozen=True)
+class ConstantCurrent(_Deterministic):
+    """A constant current ``amplitude`` (scalar, or one value per target) from onset on.
+
+    >>> ConstantCurrent(1.5).waveform(np.array([0.0, 5.0]))
+    array([1.5, 1.5])
+    """
+
+    amplitude: Any = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _finite("amplitude", self.amplitude)
+
+    def waveform(self, t_ms):
+        on = self._active(t_ms).astype(float)
+        return on[:, None] * np.asarray(self.amplitude, float)[None, :] \
+            if np.ndim(self.amplitude) == 1 else on * float(self.amplitude)
+
+
+@dataclass(frozen=True)
+class StepCurrent(ConstantCurrent):
+    """A current step of ``amplitude`` for ``duration_ms`` starting at ``onset_ms``.
+
+    >>> StepCurrent(2.0, onset_ms=10.0, duration_ms=5.0).waveform(np.array([9.9, 10.0, 14.9, 15.0]))
+    array([0., 2., 2., 0.])
+    """
+
+    def __init__(self, amplitude=0.0, onset_ms: float = 0.0, duration_ms: float = np.inf,
+                 *, targets=None):
+        object.__setattr__(self, "amplitude", amplitude)
+        object.__setattr__(self, "onset_ms", onset_ms)
+        object.__setattr__(self, "duration_ms", duration_ms)
+        object.__setattr__(self, "targets", targets)
+        self.__post_init__()
+
+
+@dataclass(frozen=True)
+class PulseTrain(_Deterministic):
+    """Rectangular pulses of ``amplitude`` and width ``pulse_ms`` at ``frequency_hz``,
+    starting at ``onset_ms``, for ``duration_ms`` (or ``n_pulses`` pulses)."""
+
+    amplitude: float = 1.0
+    pulse_ms: float = 1.0
+    frequency_hz: float = 10.0
+    n_pulses: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _finite("amplitude", self.amplitude)
+        _finite("pulse_ms", self.pulse_ms, positive=True)
+        _finite("frequency_hz", self.frequency_hz, positive=True)
+        period = 1000.0 / self.frequency_hz
+        if self.pulse_ms > period:
+            raise ValueError(f"pulse_ms ({self.pulse_ms}) exceeds the period {period:g} ms "
+                             f"of {self.frequency_hz} Hz")
+        if self.n_pulses is not None and self.n_pulses < 1:
+            raise ValueError(f"n_pulses must be >= 1, got {self.n_pulses}")
+
+    def waveform(self, t_ms):
+        period = 1000.0 / self.frequency_hz
+        rel = t_ms - self.onset_ms
+        # small tolerance so that float round-off at pulse edges does not drop a step
+        phase = np.mod(rel + 1e-9, period) - 1e-9
+        on = self._active(t_ms) & (phase < self.pulse_ms)
+        if self.n_pulses is not None:
+            on &= np.floor((rel + 1e-9) / period) < self.n_pulses
+        return on * float(self.amplitude)
+
+
+@dataclass(frozen=True)
+class RampCurrent(_Deterministic):
+    """A current rising linearly from ``start`` to ``end`` over ``duration_ms`` (zero outside)."""
+
+    start: float = 0.0
+    end: float = 1.0
+    duration_ms: float = 100.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _finite("start", self.start)
+        _finite("end", self.end)
+        _finite("duration_ms", self.duration_ms, positive=True)
+
+    def waveform(self, t_ms):
+        frac = (t_ms - self.onset_ms) / self.duration_ms
+        return self._active(t_ms) * (self.start + (self.end - self.start) * frac)
+
+
+@dataclass(frozen=True)
+class SineCurrent(_Deterministic):
+    """``offset + amplitude * sin(2 pi f (t - onset) + phase)`` while active."""
+
+    amplitude: float = 1.0
+    frequency_hz: float = 10.0
+    offset: float = 0.0
+    phase_rad: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("amplitude", "offset", "phase_rad"):
+            _finite(name, getattr(self, name))
+        _finite("frequency_hz", self.frequency_hz, positive=True)
+
+    def waveform(self, t_ms):
+        arg = 2 * np.pi * self.frequency_hz * (t_ms - self.onset_ms) / 1000.0 + self.phase_rad
+        return self._active(t_ms) * (self.offset + self.amplitude * np.sin(arg))
+
+
+@dataclass(frozen=True)
+class Waveform(Stimulus):
+    """An arbitrary current waveform sampled every ``dt_ms`` (held between samples).
+
+    ``samples`` is an array of shape ``(T,)`` (same for every target) or ``(T, n_targets)``,
+    or an :class:`xarray.DataArray` with a ``time`` coordinate in ms (its sampling step is
+    read from the coordinate, its first time shifts the onset) and optionally a second
+    dimension over targets. Outside the sampled range the current is zero.
+
+    >>> Waveform([0.0, 1.0, 2.0], dt_ms=1.0).waveform(np.array([0.0, 0.5, 1.0, 2.9, 3.0]))
+    array([0., 0., 1., 2., 0.])
+    """
+
+    samples: Any = None
+    dt_ms: float | None = None
+    onset_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        vals, dt = self.samples, self.dt_ms
+        if hasattr(vals, "dims") and hasattr(vals, "coords"):  # xarray.DataArray
+            if "time" not in vals.dims:
+                raise ValueError("a DataArray waveform needs a 'time' dimension (ms)")
+            t = np.asarray(vals["time"].values, dtype=float)
+            vals = vals.transpose("time", ...).values
+            if t.size >= 2:
+                steps = np.diff(t)
+                if not np.allclose(steps, steps[0], rtol=1e-6):
+                    raise ValueError("a DataArray waveform needs a uniform time coordinate")
+                dt = float(steps[0])
+            object.__setattr__(self, "onset_ms", float(self.onset_ms + (t[0] if t.size else 0)))
+        arr = np.asarray(vals, dtype=float)
+        if arr.ndim not in (1, 2) or arr.shape[0] == 0:
+            raise ValueError(f"waveform samples must be a non-empty (T,) or (T, n) array, "
+                             f"got shape {arr.shape}")
+        _finite("waveform samples", arr)
+        if dt is None:
+            raise ValueError("give dt_ms (the waveform's sampling step) for an array waveform")
+        _finite("dt_ms", dt, positive=True)
+        object.__setattr__(self, "samples", arr)
+        object.__setattr__(self, "dt_ms", float(dt))
+
+    def waveform(self, t_ms: np.ndarray) -> np.ndarray:
+        k = np.floor((t_ms - self.onset_ms) / self.dt_ms + 1e-9).astype(np.int64)
+        inside = (k >= 0) & (k < self.samples.shape[0])
+        out = self.samples[np.clip(k, 0, self.samples.shape[0] - 1)]
+        return out * (inside[:, None] if out.ndim == 2 else inside)
+
+    def values(self, rt, t_ms):
+        return self.waveform(t_ms)
+
+
+@dataclass(frozen=True)
+class OUNoise(Stimulus):
+    r"""Ornstein-Uhlenbeck noise current, independent for each target neuron.
+
+    :math:`\tau\,dI = (\mu - I)\,dt + \sigma\sqrt{2\tau}\,dW`, so the stationary mean is
+    ``mean`` and the stationary standard deviation ``sigma``. Updated exactly each step
+    (no dt bias); starts in the stationary distribution.
+    """
+
+    mean: float = 0.0
+    sigma: float = 0.1
+    tau_ms: float = 5.0
+    onset_ms: float = 0.0
+    duration_ms: float = np.inf
+    stochastic = True
+
+    def __post_init__(self) -> None:
+        _finite("mean", self.mean)
+        _finite("sigma", self.sigma, nonneg=True)
+        _finite("tau_ms", self.tau_ms, positive=True)
+        _finite("onset_ms", self.onset_ms, nonneg=True)
+        if not self.duration_ms > 0:
+            raise ValueError(f"duration_ms must be > 0, got {self.duration_ms!r}")
+
+    def values(self, rt, t_ms):
+        m = rt.n if rt.idx is None else rt.idx.size
+        a = np.exp(-rt.dt / self.tau_ms)
+        if rt.state is None:
+            rt.state = self.mean + self.sigma * rt.rng.standard_normal(m)
+        xi = rt.rng.standard_normal((t_ms.size, m)) * (self.sigma * np.sqrt(1 - a * a))
+        xi += self.mean * (1 - a)
+        # I[k] = a I[k-1] + xi[k], with I[-1] the carried state
+        x, zf = lfilter([1.0], [1.0, -a], xi, axis=0, zi=(a * rt.state)[None, :])
+        rt.state = x[-1].copy()
+        on = (t_ms >= self.onset_ms) & (t_ms < self.onset_ms + self.duration_ms)
+        return x * on[:, None]
+
+
+@dataclass(frozen=True)
+class PoissonInput(Stimulus):
+    """Poisson spike input: ``n_sources`` independent sources at ``rate_hz`` each, every
+    input spike kicking the membrane potential of its target by ``weight_mV``.
+
+    Each target gets its own independent trains. A 1 kHz drive with the default 2 mV kick
+    raises a LIF neuron's mean potential by ``rate * weight * tau_m`` (20 mV for
+    tau_m = 10 ms), enough to make it fire.
+    """
+
+    rate_hz: float = 1000.0
+    weight_mV: float = 2.0
+    n_sources: int = 1
+    onset_ms: float = 0.0
+    duration_ms: float = np.inf
+    kind = "kick"
+    stochastic = True
+
+    def __post_init__(self) -> None:
+        _finite("rate_hz", self.rate_hz, nonneg=True)
+        _finite("weight_mV", self.weight_mV)
+        _finite("onset_ms", self.onset_ms, nonneg=True)
+        if int(self.n_sources) != self.n_sources or self.n_sources < 1:
+            raise ValueError(f"n_sources must be a positive integer, got {self.n_sources!r}")
+        if not self.duration_ms > 0:
+            raise ValueError(f"duration_ms must be > 0, got {self.duration_ms!r}")
+
+    def values(self, rt, t_ms):
+        m = rt.n if rt.idx is None else rt.idx.size
+        lam = self.n_sources * self.rate_hz * rt.dt / 1000.0
+        counts = rt.rng.poisson(lam, size=(t_ms.size, m)).astype(float)
+        on = (t_ms >= self.onset_ms) & (t_ms < self.onset_ms + self.duration_ms)
+        return counts * (self.weight_mV * on[:, None])
+
+
+def as_stimuli(input_current) -> list[Stimulus]:
+    """Normalise what a user passes as input: ``None``, a number or per-neuron array
+    (a constant current), a :class:`Stimulus`, or a list of them."""
+    if input_current is None:
+        return []
+    if isinstance(input_current, Stimulus):
+        return [input_current]
+    if isinstance(input_current, (list, tuple)) and input_current and all(
+        isinstance(s, Stimulus) for s in input_current
+    ):
+        return list(input_current)
+    if hasattr(input_current, "dims"):
+        raise ValueError("wrap a DataArray current in Waveform(values=...)")
+    arr = np.asarray(input_current, dtype=float)
+    if arr.ndim > 1:
+        raise ValueError("a constant input current is a number or one value per neuron; "
+                         "use Waveform for a time course")
+    return [ConstantCurrent(amplitude=arr if arr.ndim else float(arr))]
