@@ -191,7 +191,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     if not np.all(np.isfinite(p)):
         raise ValueError(f"{type(pop).__name__}: parameters give non-finite values at dt={dt} ms")
     children = np.random.SeedSequence(seed).spawn(max(len(stims), 1))
-    runtimes = [s.start(n, dt, np.random.default_rng(c)) for s, c in zip(stims, children)]
+    runtimes = [s.bind(n, dt, np.random.default_rng(c)) for s, c in zip(stims, children)]
     has_kick = any(s.kind == "kick" for s in stims)
 
     state_rows = [name for name in pop.state_variables]

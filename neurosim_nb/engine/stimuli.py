@@ -37,6 +37,10 @@ __all__ = [
 ]
 
 
+#: times closer than this (ms) to an edge count as on the edge (absorbs float round-off of k*dt)
+EPS_MS = 1e-7
+
+
 def _finite(name: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> None:
     arr = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(arr)):
@@ -75,7 +79,7 @@ class Stimulus:
         idx = _targets_array(self.targets, n)
         return n if idx is None else idx.size
 
-    def start(self, n: int, dt_ms: float, rng: np.random.Generator) -> _Runtime:
+    def bind(self, n: int, dt_ms: float, rng: np.random.Generator) -> _Runtime:
         """Bind to a population of ``n`` neurons; returns the per-run state."""
         return _Runtime(self, _targets_array(self.targets, n), n, dt_ms, rng)
 
@@ -107,7 +111,7 @@ class _Deterministic(Stimulus):
             raise ValueError(f"duration_ms must be > 0, got {self.duration_ms!r}")
 
     def _active(self, t: np.ndarray) -> np.ndarray:
-        return (t >= self.onset_ms) & (t < self.onset_ms + self.duration_ms)
+        return (t >= self.onset_ms - EPS_MS) & (t < self.onset_ms + self.duration_ms - EPS_MS)
 
     def waveform(self, t_ms: np.ndarray) -> np.ndarray:
         """Value at each time ``t_ms`` (ms); shape ``(len(t_ms),)`` or ``(len(t_ms), n_targets)``."""
@@ -185,11 +189,10 @@ class PulseTrain(_Deterministic):
     def waveform(self, t_ms):
         period = 1000.0 / self.frequency_hz
         rel = t_ms - self.onset_ms
-        # small tolerance so that float round-off at pulse edges does not drop a step
-        phase = np.mod(rel + 1e-9, period) - 1e-9
-        on = self._active(t_ms) & (phase < self.pulse_ms)
+        phase = np.mod(rel + EPS_MS, period) - EPS_MS
+        on = self._active(t_ms) & (phase < self.pulse_ms - EPS_MS)
         if self.n_pulses is not None:
-            on &= np.floor((rel + 1e-9) / period) < self.n_pulses
+            on &= np.floor((rel + EPS_MS) / period) < self.n_pulses
         return on * float(self.amplitude)
 
 
@@ -274,7 +277,7 @@ class Waveform(Stimulus):
         object.__setattr__(self, "dt_ms", float(dt))
 
     def waveform(self, t_ms: np.ndarray) -> np.ndarray:
-        k = np.floor((t_ms - self.onset_ms) / self.dt_ms + 1e-9).astype(np.int64)
+        k = np.floor((t_ms - self.onset_ms + EPS_MS) / self.dt_ms).astype(np.int64)
         inside = (k >= 0) & (k < self.samples.shape[0])
         out = self.samples[np.clip(k, 0, self.samples.shape[0] - 1)]
         return out * (inside[:, None] if out.ndim == 2 else inside)
@@ -317,7 +320,7 @@ class OUNoise(Stimulus):
         # I[k] = a I[k-1] + xi[k], with I[-1] the carried state
         x, zf = lfilter([1.0], [1.0, -a], xi, axis=0, zi=(a * rt.state)[None, :])
         rt.state = x[-1].copy()
-        on = (t_ms >= self.onset_ms) & (t_ms < self.onset_ms + self.duration_ms)
+        on = (t_ms >= self.onset_ms - EPS_MS) & (t_ms < self.onset_ms + self.duration_ms - EPS_MS)
         return x * on[:, None]
 
 
@@ -352,7 +355,7 @@ class PoissonInput(Stimulus):
         m = rt.n if rt.idx is None else rt.idx.size
         lam = self.n_sources * self.rate_hz * rt.dt / 1000.0
         counts = rt.rng.poisson(lam, size=(t_ms.size, m)).astype(float)
-        on = (t_ms >= self.onset_ms) & (t_ms < self.onset_ms + self.duration_ms)
+        on = (t_ms >= self.onset_ms - EPS_MS) & (t_ms < self.onset_ms + self.duration_ms - EPS_MS)
         return counts * (self.weight_mV * on[:, None])
 
 
