@@ -21,7 +21,7 @@ Examples
 >>> Demo(tau=-1.0)
 Traceback (most recent call last):
 ...
-ValueError: Demo.tau = -1.0 ms is outside the allowed range [0.1, 100.0] ms (time constant)
+ValueError: Demo.tau = -1.0 ms is outside the allowed range [0.1, 100] ms (time constant)
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from neurosim_nb.engine.recorder import Recorder, build_dataset
-from neurosim_nb.engine.stimuli import Stimulus, StepCurrent, as_stimuli
+from neurosim_nb.engine.stimuli import StepCurrent, Stimulus, as_stimuli
 
 __all__ = ["simulate", "SimulationConfig", "SimulationEngine", "SimulationResult",
            "RecordingConfig", "SimulationDivergedError", "RecordingMemoryError"]
@@ -95,7 +95,8 @@ def _resolve_neurons(pop, record_neurons) -> np.ndarray:
         idx = np.flatnonzero(idx)
     if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0
                      or idx.max() >= pop.n):
-        raise ValueError(f"record_neurons must be indices in 0..{pop.n - 1}, got {record_neurons!r}")
+        raise ValueError(f"record_neurons must be indices in 0..{pop.n - 1}, "
+                         f"got {record_neurons!r}")
     return np.unique(idx).astype(np.int64)
 
 
@@ -191,7 +192,8 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     if not np.all(np.isfinite(p)):
         raise ValueError(f"{type(pop).__name__}: parameters give non-finite values at dt={dt} ms")
     children = np.random.SeedSequence(seed).spawn(max(len(stims), 1))
-    runtimes = [s.bind(n, dt, np.random.default_rng(c)) for s, c in zip(stims, children)]
+    rngs = [np.random.default_rng(c) for c in children]
+    runtimes = [s.bind(n, dt, rng) for s, rng in zip(stims, rngs[: len(stims)], strict=True)]
     has_kick = any(s.kind == "kick" for s in stims)
 
     state_rows = [name for name in pop.state_variables]

@@ -102,8 +102,8 @@ class _Runtime:
 
 @dataclass(frozen=True)
 class _Deterministic(Stimulus):
-    onset_ms: float = 0.0
-    duration_ms: float = np.inf
+    onset_ms: float = field(default=0.0, kw_only=True)
+    duration_ms: float = field(default=np.inf, kw_only=True)
 
     def __post_init__(self) -> None:
         _finite("onset_ms", self.onset_ms, nonneg=True)
@@ -114,7 +114,7 @@ class _Deterministic(Stimulus):
         return (t >= self.onset_ms - EPS_MS) & (t < self.onset_ms + self.duration_ms - EPS_MS)
 
     def waveform(self, t_ms: np.ndarray) -> np.ndarray:
-        """Value at each time ``t_ms`` (ms); shape ``(len(t_ms),)`` or ``(len(t_ms), n_targets)``."""
+        """Value at each time ``t_ms`` (ms): shape ``(len(t_ms),)`` or ``(len(t_ms), n)``."""
         raise NotImplementedError
 
     def values(self, rt: _Runtime, t_ms: np.ndarray) -> np.ndarray:
@@ -155,14 +155,6 @@ class StepCurrent(ConstantCurrent):
     array([0., 2., 2., 0.])
     """
 
-    def __init__(self, amplitude=0.0, onset_ms: float = 0.0, duration_ms: float = np.inf,
-                 *, targets=None):
-        object.__setattr__(self, "amplitude", amplitude)
-        object.__setattr__(self, "onset_ms", onset_ms)
-        object.__setattr__(self, "duration_ms", duration_ms)
-        object.__setattr__(self, "targets", targets)
-        self.__post_init__()
-
 
 @dataclass(frozen=True)
 class PulseTrain(_Deterministic):
@@ -202,7 +194,7 @@ class RampCurrent(_Deterministic):
 
     start: float = 0.0
     end: float = 1.0
-    duration_ms: float = 100.0
+    duration_ms: float = field(default=100.0, kw_only=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -71,7 +71,7 @@ def lif_rate_closed_form(params: LIFParameters, current_nA) -> np.ndarray:
     Zero below rheobase ``(V_threshold - V_rest) / R_m``.
 
     >>> round(float(lif_rate_closed_form(LIFParameters(), 3.0)), 3)
-    76.515
+    89.582
     """
     i = np.asarray(current_nA, dtype=float)
     v_inf = params.V_rest + params.R_m * i
