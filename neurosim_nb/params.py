@@ -116,7 +116,7 @@ class ParameterSet:
         lo, hi = meta["bounds"] if meta["bounds"] is not None else (-np.inf, np.inf)
         bad = (arr < lo) | (arr > hi)
         if np.any(bad):
-            shown = value if arr.ndim == 0 else arr[bad][0]
+            shown = float(arr) if arr.ndim == 0 else float(arr[bad][0])
             raise ValueError(
                 f"{cls}.{name} = {shown!r} {unit} is outside the allowed range "
                 f"[{_fmt(lo)}, {_fmt(hi)}] {unit} ({meta['doc']})"
@@ -139,7 +139,14 @@ class ParameterSet:
                 hint = difflib.get_close_matches(key, names, n=1)
                 extra = f" Did you mean {hint[0]!r}?" if hint else ""
                 raise TypeError(f"{type(self).__name__} has no parameter {key!r}.{extra}")
+        for name in self.__dict__.get("_derived", ()):
+            changes.setdefault(name, None)  # re-derive from the new values
         return dataclasses.replace(self, **changes)
+
+    def _set_derived(self, name: str, value: Any) -> None:
+        """Fill optional field ``name`` from the others (re-derived on :meth:`replace`)."""
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "_derived", (*self.__dict__.get("_derived", ()), name))
 
     @classmethod
     def field_info(cls) -> dict[str, dict[str, Any]]:

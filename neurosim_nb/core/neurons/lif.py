@@ -59,7 +59,7 @@ class LIFParameters(ParameterSet):
                              f"({self.V_threshold} mV)")
         derived = np.asarray(self.tau_m, float) / np.asarray(self.R_m, float)
         if self.C_m is None:
-            object.__setattr__(self, "C_m", derived if derived.ndim else float(derived))
+            self._set_derived("C_m", derived if derived.ndim else float(derived))
         elif not np.allclose(self.C_m, derived, rtol=1e-6):
             raise ValueError(f"C_m ({self.C_m} nF) disagrees with tau_m / R_m = "
                              f"{derived} nF; give two of tau_m, R_m, C_m")
