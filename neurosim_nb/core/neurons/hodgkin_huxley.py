@@ -1,0 +1,612 @@
+r"""Hodgkin-Huxley neurons: the squid giant axon (1952) and a Traub-Miles cortical cell.
+
+Single-compartment conductance-based model with transient sodium, delayed-rectifier
+potassium and leak currents, all given **per membrane area**:
+
+.. math::
+
+    C_m \frac{dV}{dt} = -\bar g_{Na} m^3 h (V - E_{Na}) - \bar g_K n^4 (V - E_K)
+                        - g_L (V - E_L) + J(t),
+
+    \frac{dx}{dt} = \phi(T)\,\bigl[\alpha_x(V)(1 - x) - \beta_x(V)\,x\bigr]
+                  = \frac{x_\infty(V) - x}{\tau_x(V)}, \qquad x \in \{m, h, n\},
+
+    x_\infty = \frac{\alpha_x}{\alpha_x + \beta_x}, \qquad
+    \tau_x = \frac{1}{\phi(T)(\alpha_x + \beta_x)}, \qquad
+    \phi(T) = Q_{10}^{(T - T_{ref})/10}.
+
+Units: :math:`C_m` in µF/cm², conductances in mS/cm², potentials in mV, time in ms, so
+:math:`J` is a current density in µA/cm² (mS/cm² · mV = µA/cm², µA/cm² / µF/cm² = mV/ms).
+The engine's input current :math:`I` is in nA like every model of the package; it is
+converted with the membrane area, :math:`J = I / A` (``area_um2``), by
+:func:`neurosim_nb.units.current_to_density`, the single place of that conversion. Use
+``simulate(..., current_density=...)`` to drive a population in µA/cm² directly.
+
+Rate functions (ms⁻¹, :math:`V` in mV)
+--------------------------------------
+``kinetics="hh1952"`` -- Hodgkin & Huxley (1952), *J Physiol* 117:500, in the modern
+sign convention with rest near -65 mV (as in Dayan & Abbott 2001, NEURON's ``hh.mod``);
+rates given at :math:`T_{ref} = 6.3` °C:
+
+.. math::
+
+    \alpha_m = \frac{0.1 (V + 40)}{1 - e^{-(V + 40)/10}}, \quad
+    \beta_m = 4 e^{-(V + 65)/18}, \quad
+    \alpha_h = 0.07 e^{-(V + 65)/20}, \quad
+    \beta_h = \frac{1}{1 + e^{-(V + 35)/10}},
+
+    \alpha_n = \frac{0.01 (V + 55)}{1 - e^{-(V + 55)/10}}, \quad
+    \beta_n = 0.125 e^{-(V + 65)/80}.
+
+``kinetics="traub_miles"`` -- Traub & Miles (1991), *Neuronal Networks of the
+Hippocampus*, as used by Destexhe & Paré (1999), Brette et al. (2007, benchmark 3
+"COBAHH") and Pospischil et al. (2008), *Biol Cybern* 99:427, with
+:math:`u = V - V_T`:
+
+.. math::
+
+    \alpha_m = \frac{0.32 (13 - u)}{e^{(13 - u)/4} - 1}, \quad
+    \beta_m = \frac{0.28 (u - 40)}{e^{(u - 40)/5} - 1}, \quad
+    \alpha_h = 0.128 e^{(17 - u)/18}, \quad
+    \beta_h = \frac{4}{1 + e^{(40 - u)/5}},
+
+    \alpha_n = \frac{0.032 (15 - u)}{e^{(15 - u)/5} - 1}, \quad
+    \beta_n = 0.5 e^{(10 - u)/40}.
+
+Their reference temperature is :math:`T_{ref} = 36` °C with :math:`Q_{10} = 3`, as in
+Destexhe's NEURON implementation of these kinetics (``hh2.mod``, ModelDB 279 and the
+Pospischil et al. 2008 models: ``tadj = 3^((celsius - 36)/10)``). Brette et al. (2007)
+and Brian2's COBAHH example use the rates without a temperature factor, i.e.
+:math:`\phi = 1`; set ``temperature_C=36`` to reproduce them exactly.
+
+The terms :math:`z / (e^{z} - 1)` have removable singularities (e.g. :math:`\alpha_n` at
+:math:`V = -55` mV for hh1952); they are evaluated as :math:`1/\mathrm{exprel}(z)`
+with :math:`\mathrm{exprel}(z) = (e^z - 1)/z` computed by ``expm1`` and a Taylor series
+near 0, so no NaN and no loss of precision occurs anywhere.
+
+Integration scheme (stable at dt = 0.1 ms)
+------------------------------------------
+Each step of ``dt``: apply the kicks (mV) of the step to :math:`V`; with :math:`V_k`
+advance every gate exactly for frozen voltage (exponential Euler)
+
+.. math::
+
+    x_{k+1} = x_\infty(V_k) + (x_k - x_\infty(V_k))\, e^{-dt/\tau_x(V_k)};
+
+then, with the conductances :math:`g_j` of the *new* gates frozen over the step, solve
+the now linear membrane equation exactly,
+
+.. math::
+
+    V_{k+1} = V_k + \bigl(G_{tot} (V_\infty - V_k)\bigr)\,\frac{dt}{C_m}\,
+              \varphi_1\!\Bigl(\frac{G_{tot}\,dt}{C_m}\Bigr), \quad
+    G_{tot} = \sum_j g_j, \quad V_\infty = \frac{\sum_j g_j E_j + J}{G_{tot}}, \quad
+    \varphi_1(a) = \frac{1 - e^{-a}}{a}.
+
+Each update is exact for its frozen coefficients, hence unconditionally stable: the
+gates stay in [0, 1] and :math:`V` moves only toward the bounded :math:`V_\infty`, never
+past it, so a large dt degrades accuracy, not stability (tested at dt = 0.1 ms up to
+1000 µA/cm²). Using the
+freshly updated gates in the voltage step is the staggered ("leapfrog") arrangement of
+NEURON (Hines 1984): read as gates living at half steps it is second-order accurate,
+which is why the firing rate at dt = 0.01 ms agrees with a tight-tolerance ODE solver to
+well below 1 % (see ``tests/core/test_hodgkin_huxley.py``).
+
+A spike is an upward crossing of ``V_spike_threshold``: the potential at the start of
+the step (before kicks) was below it and the potential at the end is at or above it.
+There is no reset and no refractory clamp; the spike shape is the model's own.
+
+Examples
+--------
+>>> neuron = HodgkinHuxleyNeuron.create_squid_axon()
+>>> round(neuron.V, 2)                                  # resting potential (mV)
+-65.0
+>>> ds = neuron.simulate(200.0, current_density=10.0, dt=0.01, seed=0)  # 10 uA/cm2
+>>> int(ds.sizes["spike"])
+14
+>>> neuron.density_to_current(10.0)                     # the same drive in nA
+2.0
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.params import ParameterSet, param, parameters
+from neurosim_nb.units import current_to_density, density_to_current
+
+__all__ = ["HodgkinHuxleyParameters", "HodgkinHuxleyNeuron", "KINETICS",
+           "REFERENCE_TEMPERATURE_C"]
+
+#: the kinetics schemes, in the order of their integer code in the kernel
+KINETICS = ("hh1952", "traub_miles")
+#: temperature (°C) at which each scheme's rate functions are given
+REFERENCE_TEMPERATURE_C = {"hh1952": 6.3, "traub_miles": 36.0}
+
+#: rows of the kernel parameter matrix (see HodgkinHuxleyNeuron._kernel_params)
+_ROWS = ("C_m", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "density_per_nA", "phi",
+         "kinetics", "V_T", "V_spike_threshold")
+
+
+@parameters
+class HodgkinHuxleyParameters(ParameterSet):
+    """Parameters of a single-compartment Hodgkin-Huxley neuron (per-area densities).
+
+    The defaults are the squid giant axon of Hodgkin & Huxley (1952) at 6.3 °C in the
+    modern convention (rest ≈ -65 mV). ``T_ref_C=None`` means the reference temperature
+    of the chosen ``kinetics`` (6.3 °C for ``"hh1952"``, 36 °C for ``"traub_miles"``);
+    ``V_init=None`` means the model's resting potential, found by solving the steady
+    state (see :meth:`HodgkinHuxleyNeuron.resting_potential`).
+
+    Examples
+    --------
+    >>> p = HodgkinHuxleyParameters()
+    >>> p.g_Na, p.kinetics, p.reference_temperature(), p.rate_factor()
+    (120.0, 'hh1952', 6.3, 1.0)
+    >>> round(p.replace(temperature_C=16.3).rate_factor(), 12)   # Q10 = 3 over 10 degC
+    3.0
+    >>> HodgkinHuxleyParameters(kinetics="hh1953")
+    Traceback (most recent call last):
+    ...
+    ValueError: HodgkinHuxleyParameters.kinetics = 'hh1953' is not one of ['hh1952', 'traub_miles']
+    """
+
+    C_m: float = param(1.0, "uF/cm2", (0.01, 100.0), "specific membrane capacitance")
+    g_Na: float = param(120.0, "mS/cm2", (0.0, 10000.0), "maximal sodium conductance density")
+    g_K: float = param(36.0, "mS/cm2", (0.0, 10000.0),
+                       "maximal delayed-rectifier potassium conductance density")
+    g_L: float = param(0.3, "mS/cm2", (0.0, 1000.0), "leak conductance density")
+    E_Na: float = param(50.0, "mV", (-50.0, 200.0), "sodium reversal potential")
+    E_K: float = param(-77.0, "mV", (-200.0, 50.0), "potassium reversal potential")
+    E_L: float = param(-54.387, "mV", (-200.0, 100.0), "leak reversal potential")
+    V_T: float = param(-63.0, "mV", (-120.0, 50.0),
+                       "voltage offset of the traub_miles rate functions (unused by hh1952)")
+    area_um2: float = param(20000.0, "um2", (1.0, 1.0e10),
+                            "membrane area: converts the input current (nA) to uA/cm2")
+    temperature_C: float = param(6.3, "degC", (-10.0, 50.0), "temperature")
+    Q10: float = param(3.0, "1", (1.0, 10.0),
+                       "temperature coefficient of all gate rates (per 10 degC)")
+    kinetics: str = param("hh1952", "", None, "rate functions of the gates",
+                          choices=KINETICS)
+    T_ref_C: float | None = param(None, "degC", (-10.0, 50.0),
+                                  "temperature at which the rate functions are given "
+                                  "(None: 6.3 degC for hh1952, 36 degC for traub_miles)",
+                                  optional=True)
+    V_spike_threshold: float = param(0.0, "mV", (-100.0, 100.0),
+                                     "an upward crossing of this potential is a spike")
+    V_init: float | None = param(None, "mV", (-200.0, 200.0),
+                                 "initial membrane potential (None: the resting potential)",
+                                 optional=True)
+
+    def validate(self) -> None:
+        if np.any(np.asarray(self.E_K) >= np.asarray(self.E_Na)):
+            raise ValueError(f"HodgkinHuxleyParameters.E_K ({self.E_K} mV) must be below "
+                             f"E_Na ({self.E_Na} mV)")
+
+    def reference_temperature(self) -> float:
+        """Temperature (°C) at which the rate functions hold: ``T_ref_C`` or, if ``None``,
+        the value of the chosen ``kinetics`` (:data:`REFERENCE_TEMPERATURE_C`)."""
+        if self.T_ref_C is None:
+            return REFERENCE_TEMPERATURE_C[self.kinetics]
+        return self.T_ref_C
+
+    def rate_factor(self):
+        r"""The temperature factor :math:`\phi = Q_{10}^{(T - T_{ref})/10}` of all gate rates
+        (a float, or one value per neuron)."""
+        phi = np.asarray(self.Q10, float) ** (
+            (np.asarray(self.temperature_C, float) - np.asarray(self.reference_temperature(),
+                                                                 float)) / 10.0)
+        return float(phi) if phi.ndim == 0 else phi
+
+
+# -- compiled numerics --------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _exprel(x):
+    """(e^x - 1) / x, continuous through x = 0 (relative error < 1e-15)."""
+    if abs(x) < 1e-5:
+        return 1.0 + x * (0.5 + x / 6.0)
+    return math.expm1(x) / x
+
+
+@njit(cache=True, inline="always")
+def _rates(v, kin, v_t):
+    """alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n (1/ms) at potential v (mV)."""
+    if kin == 0.0:  # hh1952, modern convention
+        am = 1.0 / _exprel(-(v + 40.0) / 10.0)
+        bm = 4.0 * math.exp(-(v + 65.0) / 18.0)
+        ah = 0.07 * math.exp(-(v + 65.0) / 20.0)
+        bh = 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0))
+        an = 0.1 / _exprel(-(v + 55.0) / 10.0)
+        bn = 0.125 * math.exp(-(v + 65.0) / 80.0)
+    else:  # traub_miles
+        u = v - v_t
+        am = 1.28 / _exprel((13.0 - u) / 4.0)
+        bm = 1.4 / _exprel((u - 40.0) / 5.0)
+        ah = 0.128 * math.exp((17.0 - u) / 18.0)
+        bh = 4.0 / (1.0 + math.exp((40.0 - u) / 5.0))
+        an = 0.16 / _exprel((15.0 - u) / 5.0)
+        bn = 0.5 * math.exp((10.0 - u) / 40.0)
+    return am, bm, ah, bh, an, bn
+
+
+@njit(cache=True, inline="always")
+def _gate_step(x, a, b, dt_phi):
+    """Exact update of dx/dt = phi (a (1 - x) - b x) over dt with a, b frozen."""
+    s = a + b
+    x_inf = a / s
+    return x_inf + (x - x_inf) * math.exp(-dt_phi * s)
+
+
+@njit(cache=True)
+def _hh_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
+               spk_step, spk_idx):
+    n = state.shape[1]
+    V = state[0]
+    M = state[1]
+    H = state[2]
+    N = state[3]
+    c_m, g_na, g_k, g_l, e_na, e_k, e_l = p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+    dens, phi, kin, v_t, v_th = p[7], p[8], p[9], p[10], p[11]
+    has_kick = kick.shape[0] > 0
+    n_spk = 0
+    for k in range(i_ext.shape[0]):
+        for i in range(n):
+            v_prev = V[i]
+            v = v_prev
+            if has_kick:
+                v += kick[k, i]
+            am, bm, ah, bh, an, bn = _rates(v, kin[i], v_t[i])
+            dt_phi = dt * phi[i]
+            m = _gate_step(M[i], am, bm, dt_phi)
+            h = _gate_step(H[i], ah, bh, dt_phi)
+            nn = _gate_step(N[i], an, bn, dt_phi)
+            gna = g_na[i] * (m * m * m) * h
+            n2 = nn * nn
+            gk = g_k[i] * (n2 * n2)
+            g_tot = gna + gk + g_l[i]
+            drive = gna * e_na[i] + gk * e_k[i] + g_l[i] * e_l[i] + dens[i] * i_ext[k, i]
+            h_c = dt / c_m[i]
+            v = v + (drive - g_tot * v) * h_c * _exprel(-g_tot * h_c)
+            if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):
+                return n_spk, i, step0 + k
+            if v >= v_th[i] and v_prev < v_th[i]:
+                spk_step[n_spk] = step0 + k
+                spk_idx[n_spk] = i
+                n_spk += 1
+            V[i] = v
+            M[i] = m
+            H[i] = h
+            N[i] = nn
+        record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
+    return n_spk, -1, -1
+
+
+@njit(cache=True)
+def _steady_ionic_current(v, p, i):
+    """Ionic current density (uA/cm2, outward positive) of neuron i with gates at x_inf(v)."""
+    am, bm, ah, bh, an, bn = _rates(v, p[9, i], p[10, i])
+    m = am / (am + bm)
+    h = ah / (ah + bh)
+    nn = an / (an + bn)
+    return (p[1, i] * m * m * m * h * (v - p[4, i]) + p[2, i] * nn ** 4 * (v - p[5, i])
+            + p[3, i] * (v - p[6, i]))
+
+
+@njit(cache=True)
+def _resting_potentials(p, v_lo, v_hi, dv):
+    """Lowest potential where the steady-state I-V curve crosses zero upwards (a stable
+    rest of the voltage equation), per neuron; NaN where there is none in [v_lo, v_hi]."""
+    n = p.shape[1]
+    out = np.full(n, np.nan)
+    n_grid = int((v_hi - v_lo) / dv) + 1
+    for i in range(n):
+        a = v_lo
+        fa = _steady_ionic_current(a, p, i)
+        for j in range(1, n_grid):
+            b = v_lo + j * dv
+            fb = _steady_ionic_current(b, p, i)
+            if fa < 0.0 and fb >= 0.0:
+                for _ in range(200):  # bisection to machine precision
+                    c = 0.5 * (a + b)
+                    if c <= a or c >= b:
+                        break
+                    if _steady_ionic_current(c, p, i) < 0.0:
+                        a = c
+                    else:
+                        b = c
+                out[i] = 0.5 * (a + b)
+                break
+            a, fa = b, fb
+    return out
+
+
+@njit(cache=True)
+def _gate_tables(v, p, i):
+    """x_inf and tau_x (ms) of m, h, n at potentials v for neuron i: array (6, len(v))."""
+    out = np.empty((6, v.shape[0]))
+    for j in range(v.shape[0]):
+        am, bm, ah, bh, an, bn = _rates(v[j], p[9, i], p[10, i])
+        ph = p[8, i]
+        out[0, j] = am / (am + bm)
+        out[1, j] = ah / (ah + bh)
+        out[2, j] = an / (an + bn)
+        out[3, j] = 1.0 / (ph * (am + bm))
+        out[4, j] = 1.0 / (ph * (ah + bh))
+        out[5, j] = 1.0 / (ph * (an + bn))
+    return out
+
+
+@njit(cache=True)
+def _steady_state(v0, p):
+    """State (4, n): V = v0 and every gate at its steady state x_inf(v0)."""
+    n = v0.shape[0]
+    s = np.empty((4, n))
+    for i in range(n):
+        am, bm, ah, bh, an, bn = _rates(v0[i], p[9, i], p[10, i])
+        s[0, i] = v0[i]
+        s[1, i] = am / (am + bm)
+        s[2, i] = ah / (ah + bh)
+        s[3, i] = an / (an + bn)
+    return s
+
+
+class HodgkinHuxleyNeuron(NeuronPopulation):
+    r"""A population of ``n`` Hodgkin-Huxley neurons (struct-of-arrays).
+
+    State variables: ``V`` (mV) and the gates ``m``, ``h``, ``n`` (dimensionless). The
+    input current is in nA (the package's unit), converted to µA/cm² with ``area_um2``;
+    pass ``current_density=`` (µA/cm²) to :meth:`simulate` to work in densities. See the
+    module docstring for the equations, the kinetics and the integration scheme.
+
+    Parameters
+    ----------
+    params : HodgkinHuxleyParameters, optional
+        Defaults to the squid giant axon at 6.3 °C.
+    n : int
+        Number of neurons (default 1).
+    label : str, optional
+        Population label.
+
+    Examples
+    --------
+    >>> pop = HodgkinHuxleyNeuron.create_mammalian(n=3)
+    >>> pop.V.round(2)                                # rest (mV)
+    array([-64.76, -64.76, -64.76])
+    >>> ds = pop.simulate(200.0, current_density=[0.0, 2.0, 5.0], dt=0.05, seed=0)
+    >>> np.bincount(ds.spike_neuron.values, minlength=3).tolist()
+    [0, 13, 27]
+
+    One drive, two spellings: a density in µA/cm², or the current in nA on ``area_um2``:
+
+    >>> squid = HodgkinHuxleyNeuron.create_squid_axon()
+    >>> a = squid.simulate(50.0, current_density=10.0, seed=1)
+    >>> squid.reset_state()
+    >>> b = squid.simulate(50.0, squid.density_to_current(10.0), seed=1)
+    >>> a.identical(b)
+    True
+    """
+
+    parameters_class = HodgkinHuxleyParameters
+    state_variables = {
+        "V": ("mV", "membrane potential"),
+        "m": ("1", "sodium activation gate"),
+        "h": ("1", "sodium inactivation gate"),
+        "n": ("1", "potassium activation gate"),
+    }
+    default_label = "hodgkin_huxley"
+
+    # -- factories and presets -----------------------------------------------------------
+    @classmethod
+    def create_squid_axon(cls, n: int = 1, **overrides) -> HodgkinHuxleyNeuron:
+        """The squid giant axon of Hodgkin & Huxley (1952), modern convention.
+
+        C_m 1 µF/cm², g_Na 120, g_K 36, g_L 0.3 mS/cm², E_Na 50, E_K -77,
+        E_L -54.387 mV (rest ≈ -65 mV), 6.3 °C (the rates' reference temperature, so
+        φ = 1), Q10 3, spikes counted at 0 mV, area 20 000 µm² (10 µA/cm² = 2 nA).
+        Repetitive firing needs ≈ 6.3 µA/cm² or more.
+
+        >>> HodgkinHuxleyNeuron.create_squid_axon(temperature_C=16.3).params.rate_factor()
+        3.0
+        """
+        p = HodgkinHuxleyParameters(
+            C_m=1.0, g_Na=120.0, g_K=36.0, g_L=0.3, E_Na=50.0, E_K=-77.0, E_L=-54.387,
+            area_um2=20000.0, temperature_C=6.3, Q10=3.0, kinetics="hh1952", T_ref_C=6.3,
+            V_spike_threshold=0.0).replace(**overrides)
+        return cls(p, n=n, label="squid_axon")
+
+    @classmethod
+    def create_mammalian(cls, n: int = 1, **overrides) -> HodgkinHuxleyNeuron:
+        """A cortical neuron with Traub-Miles kinetics at 37 °C.
+
+        Kinetics and densities of the Hodgkin-Huxley neuron of Brette et al. (2007,
+        *J Comput Neurosci* 23:349, benchmark 3 "COBAHH"; after Traub & Miles 1991 and
+        Destexhe & Paré 1999) and Pospischil et al. (2008, *Biol Cybern* 99:427, without
+        their M-current): C_m 1 µF/cm², g_Na 100, g_K 30, g_L 0.05 mS/cm², E_Na 50,
+        E_K -90, E_L -65 mV, V_T -63 mV, area 20 000 µm², spikes counted at -20 mV.
+
+        Temperature: 37 °C with Q10 = 3 relative to T_ref = 36 °C, the reference of
+        Destexhe's ``hh2.mod`` implementation of these rates (``tadj``), so every gate
+        rate is multiplied by φ = 3^0.1 ≈ 1.116. ``temperature_C=36`` gives φ = 1, the
+        equations exactly as in Brian2's COBAHH example.
+
+        E_L = -65 mV follows Brian2's single-neuron Hodgkin-Huxley f-I example; the
+        COBAHH network benchmark of Brette et al. (2007) uses E_L = -60 mV
+        (``create_mammalian(E_L=-60.0)``).
+
+        >>> round(HodgkinHuxleyNeuron.create_mammalian().params.rate_factor(), 4)
+        1.1161
+        """
+        p = HodgkinHuxleyParameters(
+            C_m=1.0, g_Na=100.0, g_K=30.0, g_L=0.05, E_Na=50.0, E_K=-90.0, E_L=-65.0,
+            V_T=-63.0, area_um2=20000.0, temperature_C=37.0, Q10=3.0,
+            kinetics="traub_miles", T_ref_C=36.0, V_spike_threshold=-20.0,
+        ).replace(**overrides)
+        return cls(p, n=n, label="mammalian")
+
+    @classmethod
+    def presets(cls) -> dict[str, HodgkinHuxleyParameters]:
+        """``squid_axon`` and ``mammalian`` (see the two factories)."""
+        return {"squid_axon": cls.create_squid_axon().params,
+                "mammalian": cls.create_mammalian().params}
+
+    #: current density (µA/cm²) of :meth:`demo_current` for each preset
+    DEMO_DENSITY = {"squid_axon": 10.0, "mammalian": 2.0}
+
+    @classmethod
+    def demo_current(cls, preset: str | None = None) -> float:
+        """A tonic-firing drive in nA: 10 µA/cm² for ``squid_axon`` (≈ 68 Hz; the default)
+        and 2 µA/cm² for ``mammalian`` (≈ 67 Hz), on the presets' 20 000 µm².
+
+        >>> [HodgkinHuxleyNeuron.demo_current(name) for name in ("squid_axon", "mammalian")]
+        [2.0, 0.4]
+        """
+        name = getattr(preset, "name", preset) or "squid_axon"
+        if name not in cls.DEMO_DENSITY:
+            raise ValueError(f"unknown {cls.__name__} preset {preset!r}; "
+                             f"choose from {list(cls.DEMO_DENSITY)}")
+        return float(density_to_current(cls.DEMO_DENSITY[name],
+                                        area_um2=cls.presets()[name].area_um2))
+
+    # -- density <-> current ----------------------------------------------------------
+    def _area(self):
+        area = np.asarray(self.params.area_um2, float)
+        return float(area) if area.ndim == 0 else area
+
+    def density_to_current(self, density_uA_per_cm2):
+        """Current (nA) giving the density ``density_uA_per_cm2`` (µA/cm², a number or one
+        value per neuron) on each neuron's ``area_um2``; via
+        :func:`neurosim_nb.units.density_to_current`. Use it to build stimuli in nA."""
+        return density_to_current(density_uA_per_cm2, area_um2=self._area())
+
+    def current_to_density(self, current_nA):
+        """Current density (µA/cm²) of the current ``current_nA`` (nA) on ``area_um2``."""
+        return current_to_density(current_nA, area_um2=self._area())
+
+    def simulate(self, duration: float, input_current=None, *, current_density=None,
+                 **kwargs):
+        """Simulate ``duration`` ms and return an ``xarray.Dataset`` (see
+        :meth:`NeuronPopulation.simulate`).
+
+        Parameters
+        ----------
+        duration : float
+            Simulated time (ms).
+        input_current : float, array, Stimulus or list of Stimulus, optional
+            Input current in nA.
+        current_density : float or array_like, optional
+            A constant current density (µA/cm²), one value or one per neuron, converted to
+            nA with ``area_um2``. Given alone it is exactly the same run as passing
+            ``self.density_to_current(current_density)`` as ``input_current``; with an
+            ``input_current`` too, the two are added. For time-varying drives build the
+            stimulus in nA with :meth:`density_to_current`.
+        **kwargs
+            ``dt`` (ms, default 0.1), ``record`` (e.g. ``("V", "m", "h", "n")``),
+            ``record_neurons``, ``sample_every``, ``seed``, ``stimuli``, ...
+
+        Examples
+        --------
+        >>> pop = HodgkinHuxleyNeuron.create_squid_axon(n=2)
+        >>> ds = pop.simulate(100.0, current_density=[0.0, 10.0], record=("V", "n"))
+        >>> sorted(ds.data_vars), ds.n.attrs["units"]
+        (['V', 'n', 'spike_neuron', 'spike_time'], '1')
+        >>> set(ds.spike_neuron.values.tolist())
+        {1}
+        """
+        if current_density is not None:
+            from neurosim_nb.engine.stimuli import ConstantCurrent, Stimulus
+
+            items = current_density if isinstance(current_density, (list, tuple)) else [
+                current_density]
+            if any(isinstance(s, Stimulus) for s in items):
+                raise TypeError("current_density takes a number or one value per neuron "
+                                "(uA/cm2); build time-varying stimuli in nA with "
+                                "density_to_current() and pass them as input_current")
+            dens = np.asarray(current_density, dtype=float)
+            if dens.ndim > 1 or (dens.ndim == 1 and dens.shape[0] != self.n):
+                raise ValueError(f"current_density must be a number or one value per neuron "
+                                 f"({self.n}), got shape {dens.shape}")
+            if not np.all(np.isfinite(dens)):
+                raise ValueError(f"current_density must be finite, got {current_density!r}")
+            current = self.density_to_current(dens)
+            if input_current is None:
+                input_current = current
+            else:
+                kwargs["stimuli"] = [*(kwargs.get("stimuli") or []),
+                                     ConstantCurrent(amplitude=current)]
+        return super().simulate(duration, input_current, **kwargs)
+
+    # -- kernel plumbing --------------------------------------------------------------
+    def _model_matrix(self) -> np.ndarray:
+        """The per-neuron parameter rows of :data:`_ROWS` (independent of dt)."""
+        pp, n = self.params, self.n
+        per = pp.per_neuron
+        phi = np.broadcast_to(np.asarray(pp.rate_factor(), float), (n,))
+        kin = np.full(n, float(KINETICS.index(pp.kinetics)))
+        return np.ascontiguousarray(np.stack([
+            per("C_m", n), per("g_Na", n), per("g_K", n), per("g_L", n),
+            per("E_Na", n), per("E_K", n), per("E_L", n),
+            np.broadcast_to(current_to_density(1.0, area_um2=per("area_um2", n)), (n,)),
+            phi, kin, per("V_T", n), per("V_spike_threshold", n),
+        ]), dtype=np.float64)
+
+    def _kernel_params(self, dt: float) -> np.ndarray:
+        return self._model_matrix()
+
+    _kernel = staticmethod(_hh_kernel)
+
+    def resting_potential(self) -> np.ndarray:
+        r"""The resting potential (mV) of each neuron without input.
+
+        The lowest potential where the steady-state current
+        :math:`I_{ss}(V) = \sum_j \bar g_j x_\infty(V)^{p_j} (V - E_j)` crosses zero from
+        below (located on a 0.1 mV grid from -150 to +60 mV, refined by bisection to
+        machine precision). Independent of temperature, since :math:`x_\infty` is.
+
+        Raises
+        ------
+        ValueError
+            When no such potential exists (give ``V_init`` explicitly).
+
+        Examples
+        --------
+        >>> round(float(HodgkinHuxleyNeuron.create_squid_axon().resting_potential()[0]), 3)
+        -64.996
+        """
+        p = self._model_matrix()
+        # neurons with identical parameters share one root search
+        uniq, inverse = np.unique(p, axis=1, return_inverse=True)
+        rest = _resting_potentials(np.ascontiguousarray(uniq), -150.0, 60.0, 0.1)
+        if np.any(np.isnan(rest)):
+            raise ValueError(f"{type(self).__name__}: no resting potential between -150 and "
+                             f"60 mV for these parameters; set V_init explicitly")
+        return rest[np.ravel(inverse)]
+
+    def gate_kinetics(self, V_mV, neuron: int = 0) -> dict[str, np.ndarray]:
+        """Steady states ``m_inf``, ``h_inf``, ``n_inf`` and time constants ``tau_m``,
+        ``tau_h``, ``tau_n`` (ms, at the population's temperature) at potentials ``V_mV``.
+
+        >>> kin = HodgkinHuxleyNeuron.create_squid_axon().gate_kinetics([-65.0, -55.0])
+        >>> kin["n_inf"].round(4)
+        array([0.3177, 0.4755])
+        """
+        v = np.atleast_1d(np.asarray(V_mV, dtype=float))
+        if v.ndim != 1 or not np.all(np.isfinite(v)):
+            raise ValueError("V_mV must be finite potentials (mV), a number or a 1-D array")
+        if not 0 <= neuron < self.n:
+            raise ValueError(f"neuron must be in 0..{self.n - 1}, got {neuron}")
+        t = _gate_tables(np.ascontiguousarray(v), self._model_matrix(), int(neuron))
+        names = ("m_inf", "h_inf", "n_inf", "tau_m", "tau_h", "tau_n")
+        return {k: t[j] for j, k in enumerate(names)}
+
+    def _initial_state(self) -> np.ndarray:
+        n = self.n
+        if self.params.V_init is None:
+            v0 = self.resting_potential()
+        else:
+            v0 = self.params.per_neuron("V_init", n)
+        return _steady_state(np.ascontiguousarray(v0, dtype=np.float64), self._model_matrix())
