@@ -1,0 +1,536 @@
+r"""Adaptive integrate-and-fire neurons: AdEx and the adaptive LIF.
+
+**AdEx** -- adaptive exponential integrate-and-fire (Brette & Gerstner 2005;
+Gerstner et al., *Neuronal Dynamics*, ch. 6.1):
+
+.. math::
+
+    C \frac{dV}{dt} = -g_L (V - E_L) + g_L \Delta_T \exp\!\Big(\frac{V - V_T}{\Delta_T}\Big)
+                      - w + I(t), \qquad
+    \tau_w \frac{dw}{dt} = a (V - E_L) - w .
+
+When :math:`V \ge V_{peak}` a spike is emitted, :math:`V \leftarrow V_r` and
+:math:`w \leftarrow w + b`; ``V`` is then held at :math:`V_r` for ``t_refractory``
+(default 0) while ``w`` keeps relaxing.
+
+**Adaptive LIF** -- the same adaptation on a leaky integrate-and-fire membrane with a hard
+threshold (the AdEx without the exponential term), in the names of
+:class:`~neurosim_nb.core.neurons.lif.LIFParameters`:
+
+.. math::
+
+    \tau_m \frac{dV}{dt} = -(V - V_{rest}) + R_m \big(I(t) - w\big), \qquad
+    \tau_w \frac{dw}{dt} = a (V - V_{rest}) - w ;
+
+at :math:`V \ge V_{threshold}`: :math:`V \leftarrow V_{reset}`, :math:`w \leftarrow w + b`,
+refractory for ``t_refractory``. With ``a = b = 0`` it *is* the LIF neuron (same spike
+times, bit for bit).
+
+Integration scheme. **AdEx**: ``V`` takes an *exponential Rosenbrock-Euler* step
+(Hochbruck, Ostermann & Schweitzer 2009) with ``w`` and ``I`` frozen over the step: the
+right-hand side :math:`f(V) = [-g_L(V - E_L) + g_L\Delta_T e^{(V-V_T)/\Delta_T} - w + I]/C`
+is linearised at :math:`V_k` (slope :math:`J_k = f'(V_k) = \frac{g_L}{C}(e^{(V_k-V_T)/\Delta_T}
+- 1)`) and the linearisation is solved exactly,
+
+.. math::
+
+    V_{k+1} = V_k + dt\, f(V_k)\, \varphi_1(dt\,J_k), \qquad \varphi_1(z) = \frac{e^z - 1}{z},
+
+which integrates the leak exactly below threshold (stable for any ``dt``) and follows the
+exponential upswing far better than (exponential) Euler (the linearisation of the convex
+:math:`f` underestimates the upswing, so it does not reach :math:`V_{peak}` early). A downward
+drift is not extrapolated with a positive slope (:math:`J_k \to 0` when
+:math:`f(V_k) < 0 < J_k`). ``w`` relaxes exactly towards :math:`a(V_k - E_L)`:
+:math:`w_{k+1} = a(V_k - E_L) + (w_k - a(V_k - E_L))\, e^{-dt/\tau_w}`. The exponential's
+argument is capped at :data:`EXP_ARG_MAX` and :math:`dt\,J_k` at :data:`EXP_ARG_MAX`: a
+step that starts there overshoots :math:`V_{peak}` by many orders of magnitude, so the
+neuron spikes and the state never becomes ``inf`` or ``NaN``.
+
+**Adaptive LIF** (*exponential Euler*): with ``w`` frozen over the step the membrane is
+integrated exactly, :math:`V_{k+1} = V_\infty + (V_k - V_\infty) e^{-dt/\tau_m}`,
+:math:`V_\infty = V_{rest} + R_m (I_k - w_k)` -- the LIF update -- and ``w`` exactly with
+``V`` frozen, as above.
+
+Kicks (``PoissonInput``, mV) are added to ``V`` at the start of a step, as in the LIF
+kernel (and, as there, dropped during the refractory period). In the AdEx any
+``V >= V_peak`` after a step is a spike, however far the step overshot; only ``NaN`` or a
+runaway hyperpolarisation below ``-DIVERGENCE_LIMIT`` counts as divergence. A spike is
+stamped at the end of the step in which ``V`` crosses, so spike times
+are late by up to one step plus the accumulated integration drift (measured against
+reference solutions in ``tests/core/test_adaptive_lif.py``).
+
+Presets of :class:`AdExNeuron` (Naud, Marcille, Clopath & Gerstner 2008, Table 1; all with
+:math:`V_T = -50` mV, :math:`\Delta_T = 2` mV, :math:`V_{peak} = 0` mV; the published
+pF / nS / pA are converted to nF / uS / nA in one place, :data:`NAUD_2008_TABLE`):
+
+======================== ===== ===== ===== ===== ====== ===== ===== =====
+preset                   C     g_L   E_L   a     tau_w  b     V_r   I
+                         (pF)  (nS)  (mV)  (nS)  (ms)   (pA)  (mV)  (pA)
+======================== ===== ===== ===== ===== ====== ===== ===== =====
+tonic                    200   10    -70   2     30     0     -58   500
+adapting                 200   12    -70   2     300    60    -58   500
+initial_burst            130   18    -58   4     150    120   -50   400
+regular_bursting         200   10    -58   2     120    100   -46   210
+delayed_accelerating     200   12    -70   -10   300    0     -58   300
+delayed_regular_bursting 100   10    -65   -10   90     30    -47   110
+transient                100   10    -65   10    90     100   -47   180
+irregular                100   12    -60   -11   130    30    -48   160
+======================== ===== ===== ===== ===== ====== ===== ===== =====
+
+``I`` is the published step current, returned (in nA) by :meth:`AdExNeuron.demo_current`.
+The ``default`` preset is the regular-spiking cell of Brette & Gerstner (2005): C 281 pF,
+g_L 30 nS, E_L = V_r = -70.6 mV, V_T -50.4 mV, Delta_T 2 mV, a 4 nS, tau_w 144 ms,
+b 80.5 pA, with V_peak = 0 mV as in the Naud et al. presets (with Delta_T = 2 mV the
+exponential has diverged by then: a higher cut-off moves spike times by far less than a
+step).
+
+Units: ms, mV, nA, uS, nF, MOhm (uS * mV = nA, nF * mV / ms = nA, MOhm * nA = mV).
+
+References
+----------
+R. Brette, W. Gerstner (2005), Adaptive exponential integrate-and-fire model as an effective
+description of neuronal activity. J Neurophysiol 94:3637-3642.
+
+R. Naud, N. Marcille, C. Clopath, W. Gerstner (2008), Firing patterns in the adaptive
+exponential integrate-and-fire model. Biol Cybern 99:335-347.
+
+M. Hochbruck, A. Ostermann, J. Schweitzer (2009), Exponential Rosenbrock-type methods.
+SIAM J Numer Anal 47:786-803.
+
+Examples
+--------
+>>> neuron = AdExNeuron.from_preset("adapting")
+>>> ds = neuron.simulate(300.0, AdExNeuron.demo_current("adapting"), dt=0.05, seed=0)
+>>> isi = np.diff(ds.spike_time.values)
+>>> bool(isi[-1] > 2 * isi[0])        # spike-frequency adaptation
+True
+>>> lif = AdaptiveLIFNeuron(AdaptiveLIFParameters(b=0.05, tau_w=100.0))
+>>> int(lif.simulate(200.0, 0.5, seed=0).sizes["spike"]) > 0
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.core.neurons.lif import LIFParameters
+from neurosim_nb.params import ParameterSet, param, parameters
+
+__all__ = ["AdExParameters", "AdExNeuron", "AdaptiveLIFParameters", "AdaptiveLIFNeuron",
+           "FIRING_PATTERNS", "NAUD_2008_TABLE", "EXP_ARG_MAX"]
+
+#: Cap of the exponential's argument (V - V_T) / Delta_T and of dt * J in the AdEx step.
+#: exp(50) ~ 5e21: a step started there overshoots V_peak by many orders of magnitude, so
+#: the cap only ever turns a certain spike into a finite one (no overflow to inf, no NaN).
+EXP_ARG_MAX = 50.0
+
+#: Naud et al. (2008), Table 1, in the published units:
+#: (C pF, g_L nS, E_L mV, a nS, tau_w ms, b pA, V_r mV, I pA); V_T -50 mV, Delta_T 2 mV.
+NAUD_2008_TABLE = {
+    "tonic": (200.0, 10.0, -70.0, 2.0, 30.0, 0.0, -58.0, 500.0),
+    "adapting": (200.0, 12.0, -70.0, 2.0, 300.0, 60.0, -58.0, 500.0),
+    "initial_burst": (130.0, 18.0, -58.0, 4.0, 150.0, 120.0, -50.0, 400.0),
+    "regular_bursting": (200.0, 10.0, -58.0, 2.0, 120.0, 100.0, -46.0, 210.0),
+    "delayed_accelerating": (200.0, 12.0, -70.0, -10.0, 300.0, 0.0, -58.0, 300.0),
+    "delayed_regular_bursting": (100.0, 10.0, -65.0, -10.0, 90.0, 30.0, -47.0, 110.0),
+    "transient": (100.0, 10.0, -65.0, 10.0, 90.0, 100.0, -47.0, 180.0),
+    "irregular": (100.0, 12.0, -60.0, -11.0, 130.0, 30.0, -48.0, 160.0),
+}
+
+#: the firing-pattern presets of :class:`AdExNeuron`, in the order of Naud et al. Fig. 4
+FIRING_PATTERNS = tuple(NAUD_2008_TABLE)
+
+_PICO = 1e-3  # pF -> nF, nS -> uS, pA -> nA
+
+
+def _normalize(preset) -> str:
+    """Preset name from a name or enum member; ``"Initial burst"`` -> ``"initial_burst"``."""
+    name = str(getattr(preset, "name", preset))
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+class _NamedPresets(NeuronPopulation):
+    """Preset names are also accepted as written in papers (``"Initial burst"``)."""
+
+    @classmethod
+    def from_preset(cls, preset, n: int = 1, label: str | None = None, **overrides):
+        """Like :meth:`NeuronPopulation.from_preset`; ``"Initial burst"``,
+        ``"initial-burst"`` and ``"initial_burst"`` name the same preset."""
+        name = _normalize(preset)
+        if name not in cls.presets():
+            name = preset  # let the base class name the unknown preset
+        return super().from_preset(name, n=n, label=label, **overrides)
+
+
+def _stack(params: list[ParameterSet]) -> ParameterSet:
+    """One parameter set with a per-neuron array for every numeric field of ``params``."""
+    cls = type(params[0])
+    values = {}
+    for name in cls.field_info():
+        column = [getattr(p, name) for p in params]
+        values[name] = None if any(v is None for v in column) else np.array(column, float)
+    return cls(**values)
+
+
+# -- AdEx -------------------------------------------------------------------------------------
+@parameters
+class AdExParameters(ParameterSet):
+    """Parameters of the adaptive exponential integrate-and-fire neuron.
+
+    Defaults: the regular-spiking cell of Brette & Gerstner (2005) in nF / uS / nA.
+    Every field may be a per-neuron array. ``V_r < V_peak`` and ``V_T < V_peak`` are
+    required (a reset at or above the spike cut-off would fire forever). The bounds of
+    ``a`` (+-100 nS) and ``b`` (0 ... 1 nA) cover the published cells with room to spare
+    and keep the generated sliders fine enough for values of a few nS / tens of pA.
+
+    Examples
+    --------
+    >>> AdExParameters(b=0.0).b
+    0.0
+    >>> AdExParameters(V_r=10.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: AdExParameters: V_r (10.0 mV) must be below V_peak (0.0 mV)
+    """
+
+    C: float = param(0.281, "nF", (1e-4, 100.0), "membrane capacitance")
+    g_L: float = param(0.030, "uS", (1e-5, 100.0), "leak conductance")
+    E_L: float = param(-70.6, "mV", (-120.0, 0.0), "leak reversal (resting) potential")
+    V_T: float = param(-50.4, "mV", (-100.0, 50.0), "threshold of the exponential term")
+    Delta_T: float = param(2.0, "mV", (0.01, 20.0), "slope factor (spike sharpness)")
+    a: float = param(0.004, "uS", (-0.1, 0.1), "subthreshold adaptation conductance")
+    tau_w: float = param(144.0, "ms", (0.1, 10000.0), "adaptation time constant")
+    b: float = param(0.0805, "nA", (0.0, 1.0), "spike-triggered adaptation increment")
+    V_r: float = param(-70.6, "mV", (-120.0, 50.0), "reset potential")
+    V_peak: float = param(0.0, "mV", (-100.0, 100.0), "spike cut-off (detection) potential")
+    t_refractory: float = param(0.0, "ms", (0.0, 100.0), "absolute refractory period")
+
+    def validate(self) -> None:
+        cls = type(self).__name__
+        for low in ("V_r", "V_T"):
+            if np.any(np.asarray(getattr(self, low)) >= np.asarray(self.V_peak)):
+                raise ValueError(f"{cls}: {low} ({getattr(self, low)} mV) must be below "
+                                 f"V_peak ({self.V_peak} mV)")
+
+    @property
+    def tau_m(self):
+        """Membrane time constant ``C / g_L`` (ms), per neuron if either is an array."""
+        tau = np.asarray(self.C, float) / np.asarray(self.g_L, float)
+        return tau if tau.ndim else float(tau)
+
+
+@njit(cache=True)
+def _adex_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
+                 spk_step, spk_idx):
+    n = state.shape[1]
+    V = state[0]
+    W = state[1]
+    ref = state[2]
+    c, g_l, e_l, v_t, d_t = p[0], p[1], p[2], p[3], p[4]
+    a, decay_w, b, v_r, v_peak, ref_steps = p[5], p[6], p[7], p[8], p[9], p[10]
+    has_kick = kick.shape[0] > 0
+    n_spk = 0
+    for k in range(i_ext.shape[0]):
+        for i in range(n):
+            if ref[i] > 0.0:
+                ref[i] -= 1.0
+                V[i] = v_r[i]
+                w_inf = a[i] * (v_r[i] - e_l[i])
+                W[i] = w_inf + (W[i] - w_inf) * decay_w[i]
+                continue
+            v = V[i]
+            w = W[i]
+            if has_kick:
+                v += kick[k, i]
+            arg = (v - v_t[i]) / d_t[i]
+            if arg > EXP_ARG_MAX:
+                arg = EXP_ARG_MAX
+            ex = math.exp(arg)
+            f = (g_l[i] * (e_l[i] - v + d_t[i] * ex) - w + i_ext[k, i]) / c[i]
+            jac = g_l[i] * (ex - 1.0) / c[i]
+            if f < 0.0 and jac > 0.0:
+                jac = 0.0
+            z = jac * dt
+            if z > EXP_ARG_MAX:
+                z = EXP_ARG_MAX
+            phi = 1.0 + 0.5 * z if abs(z) < 1e-8 else math.expm1(z) / z
+            w_inf = a[i] * (v - e_l[i])
+            v = v + dt * f * phi
+            w = w_inf + (w - w_inf) * decay_w[i]
+            if v >= v_peak[i]:
+                v = v_r[i]
+                w += b[i]
+                ref[i] = ref_steps[i]
+                spk_step[n_spk] = step0 + k
+                spk_idx[n_spk] = i
+                n_spk += 1
+            elif not (v > -DIVERGENCE_LIMIT):  # NaN or runaway hyperpolarisation
+                return n_spk, i, step0 + k
+            if not (w < DIVERGENCE_LIMIT and w > -DIVERGENCE_LIMIT):
+                return n_spk, i, step0 + k
+            V[i] = v
+            W[i] = w
+        record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
+    return n_spk, -1, -1
+
+
+class AdExNeuron(_NamedPresets):
+    """A population of ``n`` adaptive exponential integrate-and-fire neurons.
+
+    State variables: ``V`` (mV), ``w`` (adaptation current, nA), ``refractory`` (steps
+    left). Input current in nA. Neurons start at rest: ``V = E_L``, ``w = 0``. See the
+    module docstring for the equations, the integration scheme and the presets.
+
+    Parameters
+    ----------
+    params : AdExParameters, optional
+        Scalars apply to every neuron, arrays give one value per neuron.
+    n : int
+        Number of neurons (default 1).
+    label : str, optional
+        Population label.
+
+    Examples
+    --------
+    >>> AdExNeuron.from_preset("tonic").params.C       # 200 pF in nF
+    0.2
+    >>> AdExNeuron.demo_current("tonic")                # 500 pA in nA
+    0.5
+    >>> pop = AdExNeuron.create_firing_patterns()      # one neuron per Naud pattern
+    >>> pop.n, pop.params.a.tolist()[3]                 # regular bursting: a = 2 nS
+    (8, 0.002)
+    """
+
+    parameters_class = AdExParameters
+    state_variables = {
+        "V": ("mV", "membrane potential"),
+        "w": ("nA", "adaptation current"),
+        "refractory": ("1", "refractory steps remaining"),
+    }
+    default_label = "adex"
+
+    @classmethod
+    def presets(cls) -> dict[str, AdExParameters]:
+        """The eight firing patterns of Naud et al. (2008, Table 1) and ``default``
+        (Brette & Gerstner 2005); see the module docstring for the table."""
+        table = {}
+        for name, (c, g_l, e_l, a, tau_w, b, v_r, _) in NAUD_2008_TABLE.items():
+            table[name] = AdExParameters(
+                C=c * _PICO, g_L=g_l * _PICO, E_L=e_l, V_T=-50.0, Delta_T=2.0, a=a * _PICO,
+                tau_w=tau_w, b=b * _PICO, V_r=v_r, V_peak=0.0, t_refractory=0.0)
+        table["default"] = AdExParameters()
+        return table
+
+    @classmethod
+    def demo_current(cls, preset: str | None = None) -> float:
+        """The step current (nA) of Naud et al. (2008, Table 1) for ``preset``; 1 nA for
+        ``default`` (about 1.5 x rheobase of the Brette & Gerstner cell).
+
+        >>> AdExNeuron.demo_current("irregular")
+        0.16
+        """
+        if preset is None or _normalize(preset) == "default":
+            return 1.0
+        name = _normalize(preset)
+        if name not in NAUD_2008_TABLE:
+            raise ValueError(f"unknown AdExNeuron preset {preset!r}; choose from "
+                             f"{list(cls.presets())}")
+        return round(NAUD_2008_TABLE[name][-1] * _PICO, 12)
+
+    @classmethod
+    def create_firing_patterns(cls, patterns=FIRING_PATTERNS, label: str = "firing_patterns"
+                               ) -> AdExNeuron:
+        """One neuron per preset in ``patterns`` (per-neuron parameter arrays), so all
+        patterns run in one simulation; drive it with
+        ``[AdExNeuron.demo_current(p) for p in patterns]``."""
+        if isinstance(patterns, str):
+            patterns = [patterns]
+        names = [_normalize(p) for p in patterns]
+        table = cls.presets()
+        unknown = [p for p, nm in zip(patterns, names, strict=True) if nm not in table]
+        if unknown:
+            raise ValueError(f"unknown AdExNeuron preset(s) {unknown}; choose from {list(table)}")
+        return cls(_stack([table[nm] for nm in names]), n=len(names), label=label)
+
+    def _initial_state(self) -> np.ndarray:
+        s = np.zeros((3, self.n))
+        s[0] = self.params.per_neuron("E_L", self.n)
+        return s
+
+    def _kernel_params(self, dt: float) -> np.ndarray:
+        pp = self.params
+        return np.ascontiguousarray(np.stack([
+            pp.per_neuron("C", self.n),
+            pp.per_neuron("g_L", self.n),
+            pp.per_neuron("E_L", self.n),
+            pp.per_neuron("V_T", self.n),
+            pp.per_neuron("Delta_T", self.n),
+            pp.per_neuron("a", self.n),
+            np.exp(-dt / pp.per_neuron("tau_w", self.n)),
+            pp.per_neuron("b", self.n),
+            pp.per_neuron("V_r", self.n),
+            pp.per_neuron("V_peak", self.n),
+            np.round(pp.per_neuron("t_refractory", self.n) / dt),
+        ]))
+
+    _kernel = staticmethod(_adex_kernel)
+
+
+# -- adaptive LIF --------------------------------------------------------------------------
+def _like_lif(name: str, default=None):
+    """A field declared exactly as in :class:`LIFParameters` (unit, bounds, doc)."""
+    info = LIFParameters.field_info()[name]
+    return param(info["default"] if default is None else default, info["unit"], info["bounds"],
+                 info["doc"], optional=info["optional"], choices=info["choices"])
+
+
+@parameters
+class AdaptiveLIFParameters(ParameterSet):
+    """Parameters of the adaptive leaky integrate-and-fire neuron.
+
+    The membrane fields are those of :class:`LIFParameters` (same names, units, bounds;
+    ``C_m`` derived as ``tau_m / R_m`` when not given); ``a``, ``tau_w`` and ``b`` add the
+    adaptation current. Defaults: the ``adapting`` preset, a pyramidal-like cell
+    (tau_m 20 ms, R_m 100 MOhm, rest -70, threshold -50, reset -60 mV, 2 ms refractory)
+    with a = 2 nS, tau_w = 150 ms, b = 50 pA.
+
+    Examples
+    --------
+    >>> p = AdaptiveLIFParameters()
+    >>> p.C_m, p.a
+    (0.2, 0.002)
+    >>> AdaptiveLIFParameters(V_reset=-40.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: V_reset (-40.0 mV) must be below V_threshold (-50.0 mV)
+    """
+
+    tau_m: float = _like_lif("tau_m", 20.0)
+    V_rest: float = _like_lif("V_rest", -70.0)
+    V_threshold: float = _like_lif("V_threshold", -50.0)
+    V_reset: float = _like_lif("V_reset", -60.0)
+    t_refractory: float = _like_lif("t_refractory", 2.0)
+    R_m: float = _like_lif("R_m", 100.0)
+    C_m: float | None = _like_lif("C_m")
+    a: float = param(0.002, "uS", (-0.1, 0.1), "subthreshold adaptation conductance")
+    tau_w: float = param(150.0, "ms", (0.1, 10000.0), "adaptation time constant")
+    b: float = param(0.05, "nA", (0.0, 1.0), "spike-triggered adaptation increment")
+
+    def validate(self) -> None:
+        LIFParameters.validate(self)  # V_reset < V_threshold; C_m = tau_m / R_m
+
+
+@njit(cache=True)
+def _adaptive_lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
+                         rec_out, spk_step, spk_idx):
+    n = state.shape[1]
+    V = state[0]
+    W = state[1]
+    ref = state[2]
+    decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
+    a, decay_w, b = p[6], p[7], p[8]
+    has_kick = kick.shape[0] > 0
+    n_spk = 0
+    for k in range(i_ext.shape[0]):
+        for i in range(n):
+            if ref[i] > 0.0:
+                ref[i] -= 1.0
+                V[i] = v_reset[i]
+                w_inf = a[i] * (v_reset[i] - v_rest[i])
+                W[i] = w_inf + (W[i] - w_inf) * decay_w[i]
+                continue
+            v = V[i]
+            w = W[i]
+            if has_kick:
+                v += kick[k, i]
+            # same operations as the LIF kernel when w == 0 (bit-identical spike times)
+            v_inf = v_rest[i] + r_m[i] * (i_ext[k, i] - w)
+            w_inf = a[i] * (v - v_rest[i])
+            v = v_inf + (v - v_inf) * decay[i]
+            w = w_inf + (w - w_inf) * decay_w[i]
+            if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):
+                return n_spk, i, step0 + k
+            if v >= v_th[i]:
+                v = v_reset[i]
+                w += b[i]
+                ref[i] = ref_steps[i]
+                spk_step[n_spk] = step0 + k
+                spk_idx[n_spk] = i
+                n_spk += 1
+            V[i] = v
+            W[i] = w
+        record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
+    return n_spk, -1, -1
+
+
+class AdaptiveLIFNeuron(_NamedPresets):
+    """A population of ``n`` adaptive leaky integrate-and-fire neurons.
+
+    State variables: ``V`` (mV), ``w`` (adaptation current, nA), ``refractory`` (steps
+    left). Input current in nA. Neurons start at rest (``V = V_rest``, ``w = 0``).
+
+    Parameters
+    ----------
+    params : AdaptiveLIFParameters, optional
+    n : int
+        Number of neurons (default 1).
+    label : str, optional
+        Population label.
+
+    Examples
+    --------
+    >>> tonic = AdaptiveLIFNeuron.from_preset("tonic").simulate(500.0, 0.5, seed=0)
+    >>> adapting = AdaptiveLIFNeuron.from_preset("adapting").simulate(500.0, 0.5, seed=0)
+    >>> int(adapting.sizes["spike"]) < int(tonic.sizes["spike"])
+    True
+    """
+
+    parameters_class = AdaptiveLIFParameters
+    state_variables = {
+        "V": ("mV", "membrane potential"),
+        "w": ("nA", "adaptation current"),
+        "refractory": ("1", "refractory steps remaining"),
+    }
+    default_label = "adaptive_lif"
+
+    @classmethod
+    def presets(cls) -> dict[str, AdaptiveLIFParameters]:
+        """``adapting`` (the defaults), ``tonic`` (same membrane, ``a = b = 0``: a plain
+        LIF) and ``default`` (= ``adapting``)."""
+        adapting = AdaptiveLIFParameters()
+        return {"adapting": adapting, "tonic": adapting.replace(a=0.0, b=0.0),
+                "default": adapting}
+
+    @classmethod
+    def demo_current(cls, preset: str | None = None) -> float:
+        """0.5 nA: about twice the rheobase (0.2 nA tonic, 0.24 nA with a = 2 nS)."""
+        if preset is not None and _normalize(preset) not in cls.presets():
+            raise ValueError(f"unknown AdaptiveLIFNeuron preset {preset!r}; choose from "
+                             f"{list(cls.presets())}")
+        return 0.5
+
+    def _initial_state(self) -> np.ndarray:
+        s = np.zeros((3, self.n))
+        s[0] = self.params.per_neuron("V_rest", self.n)
+        return s
+
+    def _kernel_params(self, dt: float) -> np.ndarray:
+        pp = self.params
+        return np.ascontiguousarray(np.stack([
+            np.exp(-dt / pp.per_neuron("tau_m", self.n)),
+            pp.per_neuron("V_rest", self.n),
+            pp.per_neuron("R_m", self.n),
+            pp.per_neuron("V_threshold", self.n),
+            pp.per_neuron("V_reset", self.n),
+            np.round(pp.per_neuron("t_refractory", self.n) / dt),
+            pp.per_neuron("a", self.n),
+            np.exp(-dt / pp.per_neuron("tau_w", self.n)),
+            pp.per_neuron("b", self.n),
+        ]))
+
+    _kernel = staticmethod(_adaptive_lif_kernel)
