@@ -46,9 +46,12 @@ Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=Tru
         spk_idx,      # (K*n,) int64 spike buffer: neuron index
     )
 
-Order inside a step: apply kicks -> integrate -> detect spike, reset, refractory ->
-record (a sample after step k is taken at time (k + 1) * dt when (k + 1) % sample_every == 0).
-A state with |V| > DIVERGENCE_LIMIT or NaN stops the chunk: ``bad_neuron >= 0``.
+Order inside a step: apply kicks -> integrate -> detect spike, then reset and refractory
+where the model has them (Hodgkin-Huxley has neither) -> record (a sample after step k is
+taken at time (k + 1) * dt when (k + 1) % sample_every == 0; it is the end-of-step state,
+except that a model may show the spike peak in the sample of a spiking step, as Izhikevich
+does). A NaN state, or one the model cannot take as a spike beyond DIVERGENCE_LIMIT
+(AdEx overshoots above V_peak are spikes), stops the chunk with ``bad_neuron >= 0``.
 """
 
 
