@@ -100,6 +100,17 @@ def _resolve_neurons(pop, record_neurons) -> np.ndarray:
     return np.unique(idx).astype(np.int64)
 
 
+def _wants_progress(verbose, step0: int, n_steps: int, first_chunk, now: float) -> bool:
+    """Show a bar if asked, or if the steps after the first chunk project past the limit."""
+    if verbose:
+        return True
+    steps_timed = step0 - first_chunk[0]
+    if steps_timed <= 0:
+        return False
+    remaining = (now - first_chunk[1]) / steps_timed * (n_steps - step0)
+    return remaining > PROGRESS_AFTER_S
+
+
 def estimate_record_bytes(n_samples: int, n_rec: int, n_vars: int) -> int:
     """Bytes needed for ``n_vars`` float64 traces of ``n_rec`` neurons and ``n_samples`` samples."""
     return int(n_samples) * int(n_rec) * int(n_vars) * 8
@@ -217,6 +228,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     bar = None
     step0 = 0
     interrupted = False
+    first_chunk: tuple[int, float] | None = None
     try:
         while step0 < n_steps:
             k = min(K, n_steps - step0)
@@ -246,13 +258,14 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
                 rows = (steps[take] + 1) // sample_every - 1
                 i_ext_rec[rows] = ibuf[take][:, rec_idx]
             step0 += k
-            if bar is None and verbose is not False:
-                elapsed = time.perf_counter() - wall0
-                if verbose or (elapsed > 0.25 and elapsed * n_steps / step0 > PROGRESS_AFTER_S):
-                    from tqdm.auto import tqdm
+            if first_chunk is None:  # the first chunk may include JIT loading: not timed
+                first_chunk = (step0, time.perf_counter())
+            if bar is None and verbose is not False and _wants_progress(
+                    verbose, step0, n_steps, first_chunk, time.perf_counter()):
+                from tqdm.auto import tqdm
 
-                    bar = tqdm(total=n_steps, initial=step0, unit="step",
-                               desc=f"simulating {pop.label}", leave=False)
+                bar = tqdm(total=n_steps, initial=step0, unit="step",
+                           desc=f"simulating {pop.label}", leave=False)
             elif bar is not None:
                 bar.update(k)
     except KeyboardInterrupt:

@@ -223,3 +223,14 @@ def test_step_current_targets_through_engine_only_in_window():
     ds = engine.run().dataset
     assert ds.sizes["spike"] > 0 and set(ds.spike_neuron.values) == {0}
     assert ds.spike_time.min() > 100.0 and ds.spike_time.max() <= 150.0 + 1e-9
+
+
+def test_progress_bar_appears_by_projection_not_for_short_runs(monkeypatch, capsys):
+    import neurosim_nb.engine.simulator as sim
+
+    LIFNeuron().simulate(50.0, 1.0)  # one chunk: never a bar with verbose=None
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sim, "PROGRESS_AFTER_S", 0.0)  # any projected time is "long"
+    monkeypatch.setattr(sim, "CHUNK_ELEMENTS", 50)
+    LIFNeuron().simulate(50.0, 1.0)
+    assert "simulating" in capsys.readouterr().err

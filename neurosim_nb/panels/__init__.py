@@ -1,0 +1,18 @@
+"""Notebook panels: ipywidgets controls + Bokeh views around a result Dataset.
+
+Show a panel in a notebook (or a Voila app) after loading BokehJS once::
+
+    from bokeh.io import output_notebook
+    from bokeh.resources import INLINE
+    output_notebook(INLINE, hide_banner=True)
+
+    from neurosim_nb.panels import NeuronExplorer
+    NeuronExplorer()
+
+The panel's state stays reachable from code: ``panel.result`` is the latest Dataset.
+"""
+
+from neurosim_nb.panels.controls import params_from_widgets, widgets_from_params
+from neurosim_nb.panels.neuron_explorer import NeuronExplorer, available_families
+
+__all__ = ["NeuronExplorer", "available_families", "widgets_from_params", "params_from_widgets"]

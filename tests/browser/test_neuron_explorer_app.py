@@ -1,0 +1,152 @@
+"""The neuron explorer app under Voila, driven in headless Chromium.
+
+Everything asserted about the plot is read back from the page (BokehJS's document via
+``Bokeh.documents``), not assumed from the kernel side.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+APP = "/voila/render/neuron_explorer.ipynb"
+SOURCE = "neurosim-trace"  # name of the trace ColumnDataSource (neuron_explorer.SOURCE_NAME)
+
+#: JS: summary of the plotted trace, or null while BokehJS / the document is not there
+READ_TRACE = """() => {
+  if (!window.Bokeh || !Bokeh.documents) return null;
+  for (const doc of Bokeh.documents) {
+    const src = doc.get_model_by_name('SOURCE_NAME');
+    if (!src) continue;
+    const d = src.data;
+    const V = Array.from(d.V || []), I = Array.from(d.I || []);
+    const spikes = Array.from(d.spike || []).filter(Number.isFinite).length;
+    let vsum = 0; for (const v of V) vsum += v;
+    return {n: V.length, vsum: vsum, spikes: spikes, v_first: V.slice(0, 5),
+            i_max: I.length ? Math.max(...I) : null,
+            t_end: d.t.length ? d.t[d.t.length - 1] : null};
+  }
+  return null;
+}""".replace("SOURCE_NAME", SOURCE)
+CHANGED = "(prev) => { const r = (READ)(); return r !== null && r.vsum !== prev; }".replace(
+    "READ", READ_TRACE)
+
+
+def trace(page) -> dict:
+    out = page.evaluate(READ_TRACE)
+    assert out is not None, "no Bokeh document with the trace source in the page"
+    return out
+
+
+def wait_for_change(page, before: dict, timeout_ms: float = 20_000) -> tuple[dict, float]:
+    """Wait until the plotted V differs from ``before``; return the new trace and the wait."""
+    t0 = time.perf_counter()
+    page.wait_for_function(CHANGED, arg=before["vsum"], polling=10, timeout=timeout_ms)
+    return trace(page), time.perf_counter() - t0
+
+
+def status_text(page) -> str:
+    return page.locator(".neurosim-status").inner_text()
+
+
+def type_into_readout(page, selector: str, text: str) -> None:
+    """Edit a slider's number like a user: click it, replace the text, press Enter."""
+    readout = page.locator(f"{selector} .widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def plot_is_drawn(page) -> int:
+    """Number of distinct colours in a screenshot of the Bokeh plot (a blank one has ~1)."""
+    from PIL import Image
+
+    png = page.locator(".neurosim-plot").screenshot()
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    return len(img.getcolors(maxcolors=img.width * img.height))
+
+
+def test_app_loads_moves_and_reports(voila_server, browser_page, artifacts_dir):
+    page, log = browser_page
+    t_open = time.perf_counter()
+    page.goto(voila_server.url + APP, wait_until="domcontentloaded", timeout=120_000)
+
+    # -- the plot appears with data ------------------------------------------------------
+    page.locator(".neurosim-plot canvas").first.wait_for(state="visible", timeout=90_000)
+    page.wait_for_function(f"() => {{ const r = ({READ_TRACE})(); return r && r.n > 0; }}",
+                           timeout=30_000)
+    load_s = time.perf_counter() - t_open
+    start = trace(page)
+    assert start["n"] == 3000 and start["spikes"] > 0, start          # 300 ms at dt 0.1
+    assert start["i_max"] == pytest.approx(0.3)                        # LIF demo current
+    assert start["v_first"][0] == pytest.approx(-70.0, abs=0.5)        # at rest before the step
+    assert f"{start['spikes']} spikes" in status_text(page)
+    assert "Current (nA)" in page.locator(".neurosim-current").inner_text()
+    assert plot_is_drawn(page) > 20, "the Bokeh plot looks blank"
+
+    # -- moving the current slider to its end changes the plotted trace ---------------------
+    handle = page.locator(".neurosim-current .noUi-handle")
+    handle.focus()
+    page.keyboard.press("End")
+    high, _ = wait_for_change(page, start)
+    assert high["i_max"] == pytest.approx(0.9)                          # 3 x demo current
+    assert high["spikes"] > start["spikes"], (start, high)
+    assert f"{high['spikes']} spikes" in status_text(page)
+
+    # -- latency of single slider steps (key press -> new data in BokehJS) ----------------
+    latencies = []
+    current = high
+    handle.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+        current, waited = wait_for_change(page, current)
+        latencies.append(waited)
+    assert current["i_max"] < high["i_max"]
+    assert max(latencies) < 5.0, latencies
+
+    # -- a bad value shows the readable message and leaves the plot alone ----------------
+    before_bad = trace(page)
+    type_into_readout(page, ".neurosim-param-V_reset", "-40")
+    bad = page.locator(".neurosim-status", has_text="must be below V_threshold")
+    bad.wait_for(timeout=10_000)
+    assert "V_reset (-40.0 mV) must be below V_threshold (-50.0 mV)" in status_text(page)
+    page.screenshot(path=str(artifacts_dir / "neuron_explorer_error.png"), full_page=True)
+    page.wait_for_timeout(300)
+    assert trace(page)["vsum"] == before_bad["vsum"]
+
+    # -- a valid value recovers -------------------------------------------------------------
+    type_into_readout(page, ".neurosim-param-V_reset", "-55")
+    recovered, _ = wait_for_change(page, before_bad)
+    assert "Not simulated" not in status_text(page)
+    assert recovered["spikes"] > before_bad["spikes"]       # reset closer to threshold
+
+    # -- another model family: units and plot follow ---------------------------------------
+    page.locator(".neurosim-family select").select_option("Izhikevich")
+    izh, _ = wait_for_change(page, recovered)
+    assert "Current (mV/ms)" in page.locator(".neurosim-current").inner_text()
+    assert izh["spikes"] > 0 and izh["i_max"] == pytest.approx(10.0)
+    page.locator(".neurosim-family select").select_option("LIF")
+    final, _ = wait_for_change(page, izh)
+    assert final["vsum"] == pytest.approx(start["vsum"])    # back to the same first run
+    page.screenshot(path=str(artifacts_dir / "neuron_explorer.png"), full_page=True)
+
+    # -- nothing went wrong on the way ------------------------------------------------------
+    assert not log.problems(), "\n".join(log.problems())
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and "Error displaying widget" not in body
+    assert page.locator('[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    server_log = voila_server.log()
+    assert "Traceback" not in server_log, server_log[-4000:]
+
+    report = {"page_load_to_plot_s": round(load_s, 2),
+              "slider_step_to_plot_s": [round(x, 3) for x in latencies],
+              "median_s": round(statistics.median(latencies), 3)}
+    (artifacts_dir / "neuron_explorer_latency.json").write_text(json.dumps(report, indent=1))
+    print("latency:", report)

@@ -1,0 +1,240 @@
+"""NeuronExplorer and the metadata-generated controls, driven from Python (no browser)."""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as W
+import numpy as np
+import pytest
+import xarray as xr
+
+from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
+from neurosim_nb.panels import NeuronExplorer, available_families
+from neurosim_nb.panels import neuron_explorer as ne
+from neurosim_nb.panels.controls import (
+    derived_fields,
+    params_from_widgets,
+    slider_range,
+    widgets_from_params,
+)
+from neurosim_nb.params import ParameterSet, param, parameters
+
+FAMILY_PRESETS = [(family, preset) for family in MODEL_FAMILIES
+                  for preset in model_class(family).presets()]
+
+
+def n_spikes(panel: NeuronExplorer) -> int:
+    return int(panel.result.sizes["spike"])
+
+
+def marked_spikes(panel: NeuronExplorer) -> int:
+    return int(np.isfinite(np.asarray(panel.source.data["spike"], float)).sum())
+
+
+@pytest.fixture
+def lif_panel():
+    return NeuronExplorer("LIF", "excitatory", duration=300.0)
+
+
+# -- controls from metadata ------------------------------------------------------------------
+@parameters
+class Toy(ParameterSet):
+    gain: float = param(0.5, "1", None, "dimensionless gain, no bounds")
+    tau: float = param(5.0, "ms", (0.0, float("inf")), "a time constant")
+    shape: str = param("box", "", None, "pulse shape", choices=("box", "ramp"))
+    derived: float | None = param(None, "ms", (0.0, 10.0), "derived value", optional=True)
+    per_neuron: float = param(1.0, "mV", (0.0, 2.0), "may be an array")
+
+
+def test_widgets_follow_the_metadata():
+    ws = widgets_from_params(Toy(per_neuron=np.array([1.0, 1.5])))
+    assert list(ws) == ["gain", "tau", "shape"]          # no derived/None, no arrays
+    assert isinstance(ws["gain"], W.FloatSlider) and ws["gain"].description == "gain"
+    assert (ws["gain"].min, ws["gain"].max) == (-1.5, 2.5)   # infinite bounds clipped
+    assert (ws["tau"].min, ws["tau"].max) == (0.0, 15.0)
+    assert ws["tau"].description == "tau (ms)" and "a time constant" in ws["tau"].tooltip
+    assert isinstance(ws["shape"], W.Dropdown) and ws["shape"].options == ("box", "ramp")
+    assert all(not w.continuous_update for w in (ws["gain"], ws["tau"]))
+    assert "neurosim-param-tau" in ws["tau"]._dom_classes
+
+
+def test_slider_range_contains_the_value():
+    assert slider_range(-200.0, (-100.0, 0.0)) == (-200.0, 0.0)
+    lo, hi = slider_range(1e6, (0.0, math.inf))
+    assert lo == 0.0 and hi == 3e6
+
+
+@pytest.mark.parametrize(("family", "preset"), FAMILY_PRESETS)
+def test_controls_round_trip_every_preset(family, preset):
+    """Widgets built from a preset give the preset back, with values inside the ranges,
+    the unit in every label and the description as tooltip."""
+    base = model_class(family).presets()[preset]
+    ws = widgets_from_params(base)
+    info = base.field_info()
+    assert ws, f"{family}/{preset}: no controls"
+    for name, w in ws.items():
+        assert name not in derived_fields(base)
+        unit = info[name]["unit"]
+        if unit not in ("", "1"):
+            assert f"({unit})" in w.description
+        assert info[name]["doc"] in w.tooltip
+        if isinstance(w, W.FloatLogSlider):
+            assert 10 ** w.min <= w.value <= 10 ** w.max
+        elif isinstance(w, W.FloatSlider):
+            assert w.min <= w.value <= w.max and w.step > 0
+    assert params_from_widgets(base, ws) == base
+
+
+def test_derived_field_follows_the_sliders():
+    from neurosim_nb.core.neurons.lif import LIFParameters
+
+    base = LIFParameters(tau_m=10.0, R_m=10.0)
+    ws = widgets_from_params(base)
+    assert "C_m" not in ws
+    ws["tau_m"].value = 20.0
+    assert params_from_widgets(base, ws).C_m == pytest.approx(2.0)
+
+
+# -- the panel -------------------------------------------------------------------------------
+def test_panel_state_view_and_display(lif_panel):
+    p = lif_panel
+    assert isinstance(p.result, xr.Dataset) and {"V", "I_ext"} <= set(p.result.data_vars)
+    assert isinstance(p.widget, W.VBox)
+    assert list(p.source.data["V"]) == list(p.result.V.values[:, 0])
+    assert p.current_slider.description == "Current (nA)"
+    assert (p.current_slider.min, p.current_slider.max) == (0.0, pytest.approx(0.9))
+    assert p.current_slider.value == pytest.approx(0.3)
+    bundle = p._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == p.widget.model_id
+    assert "spikes</b>" in p.status.value and p.error is None
+
+
+def test_display_sends_the_current_plot(lif_panel):
+    """Patches sent before a view exists are lost, so displaying the panel re-serialises
+    the Bokeh document: a later display shows the latest run, not the first."""
+    from bokeh.core.json_encoder import serialize_json
+
+    p = lif_panel
+    first = serialize_json(p.plot.render_bundle)
+    assert f'"{ne.SOURCE_NAME}"' in first
+    p.current_slider.value = 0.6
+    p._repr_mimebundle_()
+    assert serialize_json(p.plot.render_bundle) != first
+
+
+def test_more_current_gives_more_spikes_and_a_new_trace(lif_panel):
+    p = lif_panel
+    figure_before, source_before = p.voltage_figure, p.source
+    v_before = np.array(p.source.data["V"])
+    spikes_before = n_spikes(p)
+    p.current_slider.value = 0.6
+    assert n_spikes(p) > spikes_before
+    assert marked_spikes(p) == n_spikes(p)
+    assert not np.allclose(np.array(p.source.data["V"]), v_before)
+    assert np.nanmax(p.source.data["I"]) == pytest.approx(0.6)
+    assert f"{n_spikes(p)} spikes" in p.status.value
+    # the same figure and source were updated, not re-created
+    assert p.voltage_figure is figure_before and p.source is source_before
+    # below rheobase ((V_threshold - V_rest) / R_m = 0.2 nA) the neuron is silent
+    p.current_slider.value = 0.15
+    assert n_spikes(p) == 0 and "0 spikes" in p.status.value
+    assert np.max(p.result.V.values) < -50.0
+
+
+def test_duration_and_parameter_sliders_resimulate(lif_panel):
+    p = lif_panel
+    p.duration_slider.value = 500.0
+    assert float(p.result.attrs["duration"]) == pytest.approx(500.0)
+    assert p.source.data["t"][-1] == pytest.approx(500.0)
+    spikes = n_spikes(p)
+    p.controls["t_refractory"].value = 10.0     # longer dead time -> fewer spikes
+    assert p.params.t_refractory == 10.0 and n_spikes(p) < spikes
+    p.reset_button.click()
+    assert p.controls["t_refractory"].value == 2.0 and n_spikes(p) == spikes
+
+
+def test_bad_parameter_shows_message_and_keeps_result(lif_panel):
+    p = lif_panel
+    good, good_params = p.result, p.params
+    good_v = np.array(p.source.data["V"])
+    p.controls["V_reset"].value = -45.0       # above V_threshold = -50 mV
+    assert p.error is not None and "V_reset" in p.error and "V_threshold" in p.error
+    assert "must be below V_threshold" in p.status.value and "Traceback" not in p.status.value
+    assert p.result is good and p.params is good_params
+    np.testing.assert_array_equal(np.array(p.source.data["V"]), good_v)
+    # other changes keep being rejected while the combination is invalid ...
+    p.current_slider.value = 0.6
+    assert p.result is good and p.error is not None
+    # ... and a valid value recovers, with the current chosen meanwhile
+    p.controls["V_reset"].value = -55.0
+    assert p.error is None and p.result is not good
+    assert p.params.V_reset == -55.0 and np.nanmax(p.source.data["I"]) == pytest.approx(0.6)
+    assert "Not simulated" not in p.status.value
+
+
+def test_diverged_run_is_reported_not_raised(lif_panel, monkeypatch):
+    from neurosim_nb.engine.simulator import SimulationDivergedError
+
+    def diverge(*args, **kwargs):
+        raise SimulationDivergedError("the state diverged; try a smaller dt")
+
+    good = lif_panel.result
+    monkeypatch.setattr(lif_panel, "simulate", diverge)
+    lif_panel.current_slider.value = 0.5
+    assert "try a smaller dt" in lif_panel.status.value and lif_panel.result is good
+
+
+@pytest.mark.parametrize("family", list(MODEL_FAMILIES))
+def test_switching_to_every_family_and_preset(family):
+    cls = model_class(family)
+    assert family in available_families()
+    panel = NeuronExplorer("LIF", duration=200.0)
+    panel.family_dropdown.value = family            # what the dropdown does
+    assert panel.family == family
+    assert list(panel.preset_dropdown.options) == list(cls.presets())
+    for preset in cls.presets():
+        panel.preset_dropdown.value = preset
+        demo = cls.demo_current(preset)
+        assert panel.error is None, f"{family}/{preset}: {panel.error}"
+        assert panel.result.attrs["model"] == cls.__name__
+        assert panel.params == cls.presets()[preset]
+        assert set(panel.controls) <= set(cls.parameters_class.field_info())
+        assert panel.current_slider.description == f"Current ({cls.current_units})"
+        assert panel.current_slider.value == pytest.approx(demo)
+        assert panel.current_slider.min <= min(0.0, demo) and panel.current_slider.max >= demo
+        assert panel.current_figure.yaxis[0].axis_label == f"I ({cls.current_units})"
+        assert len(panel.source.data["t"]) == panel.result.sizes["time"]
+        # demo_current promises tonic firing
+        assert n_spikes(panel) > 0, f"{family}/{preset} silent at {demo} {cls.current_units}"
+
+
+@pytest.mark.parametrize("family", list(MODEL_FAMILIES))
+def test_current_slider_direction_for_every_family(family):
+    """No drive -> no spikes (for presets that rest); full slider -> at least as many
+    spikes as the demo current, and the plotted trace changes."""
+    cls = model_class(family)
+    preset = next(iter(cls.presets()))
+    panel = NeuronExplorer(family, preset, duration=300.0)
+    at_demo = n_spikes(panel)
+    v_demo = np.array(panel.source.data["V"])
+    panel.current_slider.value = panel.current_slider.max
+    assert n_spikes(panel) >= at_demo > 0
+    assert not np.array_equal(np.array(panel.source.data["V"]), v_demo)
+    panel.current_slider.value = 0.0
+    assert n_spikes(panel) == 0, f"{family}/{preset} fires without input"
+
+
+def test_unknown_family_and_preset_are_readable_errors():
+    with pytest.raises(ValueError, match="unknown model family"):
+        NeuronExplorer("Hodgkin Huxley")
+    panel = NeuronExplorer("LIF")
+    with pytest.raises(ValueError, match="choose from"):
+        panel.set_model("LIF", "pyramidal")
+
+
+def test_current_range_scales_with_demo_current():
+    assert ne.current_range(10.0) == (0.0, 30.0, 0.2)
+    lo, hi, step = ne.current_range(-0.5)
+    assert (lo, hi) == (-1.5, 1.5) and step > 0
