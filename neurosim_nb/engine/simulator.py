@@ -224,7 +224,6 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     spikes_i: list[np.ndarray] = []
 
     t_start = pop.t_ms
-    wall0 = time.perf_counter()
     bar = None
     step0 = 0
     interrupted = False
