@@ -317,6 +317,8 @@ def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, 
             v = V[i]
             if has_kick:
                 v += kick[k, i]
+            if v != v or U[i] != U[i]:  # NaN in: the closed-form step must not hide it
+                return n_spk, i, step0 + k
             v, u, spiked = _izhikevich_step(v, U[i], i_ext[k, i], a[i], b[i], c[i], d[i],
                                             v_peak[i], decay[i], dt)
             if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT
