@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim_nb.core.neurons._synaptic import no_synapses
 from neurosim_nb.engine.recorder import Recorder, build_dataset
 from neurosim_nb.engine.stimuli import StepCurrent, Stimulus, as_stimuli
 
@@ -220,6 +221,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     kick = np.zeros((K, n)) if has_kick else np.zeros((0, n))
     spk_step = np.empty(K * n, dtype=np.int64)
     spk_idx = np.empty(K * n, dtype=np.int64)
+    syn = no_synapses(n)
     spikes_s: list[np.ndarray] = []
     spikes_i: list[np.ndarray] = []
 
@@ -242,7 +244,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
             # stimuli are validated finite when built; a NaN reaching V is caught by the kernel
             n_spk, bad, bad_step = pop._kernel(
                 pop._state, p, ibuf, kbuf, dt, step0, sample_every, rec_idx, rec_slots,
-                rec_out, spk_step, spk_idx)
+                rec_out, spk_step, spk_idx, *syn)
             if bad >= 0:
                 raise SimulationDivergedError(
                     f"population {pop.label!r} ({type(pop).__name__}) diverged at "

@@ -117,6 +117,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons._synaptic import synaptic_input
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.core.neurons.lif import LIFParameters
 from neurosim_nb.params import ParameterSet, param, parameters
@@ -226,7 +227,7 @@ class AdExParameters(ParameterSet):
 
 @njit(cache=True)
 def _adex_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
-                 spk_step, spk_idx):
+                 spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
     V = state[0]
     W = state[1]
@@ -237,6 +238,7 @@ def _adex_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_sl
     n_spk = 0
     for k in range(i_ext.shape[0]):
         for i in range(n):
+            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, step0 + k, i, state[0, i])
             if ref[i] > 0.0:
                 ref[i] -= 1.0
                 V[i] = v_r[i]
@@ -247,11 +249,12 @@ def _adex_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_sl
             w = W[i]
             if has_kick:
                 v += kick[k, i]
+            v += dv
             arg = (v - v_t[i]) / d_t[i]
             if arg > EXP_ARG_MAX:
                 arg = EXP_ARG_MAX
             ex = math.exp(arg)
-            f = (g_l[i] * (e_l[i] - v + d_t[i] * ex) - w + i_ext[k, i]) / c[i]
+            f = (g_l[i] * (e_l[i] - v + d_t[i] * ex) - w + (i_ext[k, i] + isyn)) / c[i]
             jac = g_l[i] * (ex - 1.0) / c[i]
             if f < 0.0 and jac > 0.0:
                 jac = 0.0
@@ -427,7 +430,7 @@ class AdaptiveLIFParameters(ParameterSet):
 
 @njit(cache=True)
 def _adaptive_lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
-                         rec_out, spk_step, spk_idx):
+                         rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
     V = state[0]
     W = state[1]
@@ -438,6 +441,7 @@ def _adaptive_lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx
     n_spk = 0
     for k in range(i_ext.shape[0]):
         for i in range(n):
+            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, step0 + k, i, state[0, i])
             if ref[i] > 0.0:
                 ref[i] -= 1.0
                 V[i] = v_reset[i]
@@ -448,8 +452,9 @@ def _adaptive_lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx
             w = W[i]
             if has_kick:
                 v += kick[k, i]
+            v += dv
             # same operations as the LIF kernel when w == 0 (bit-identical spike times)
-            v_inf = v_rest[i] + r_m[i] * (i_ext[k, i] - w)
+            v_inf = v_rest[i] + r_m[i] * ((i_ext[k, i] + isyn) - w)
             w_inf = a[i] * (v - v_rest[i])
             v = v_inf + (v - v_inf) * decay[i]
             w = w_inf + (w - w_inf) * decay_w[i]

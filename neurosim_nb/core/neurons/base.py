@@ -44,7 +44,12 @@ Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=Tru
         rec_out,      # (n_out, n_samples_total, n_rec) float64
         spk_step,     # (K*n,) int64 spike buffer: global step index
         spk_idx,      # (K*n,) int64 spike buffer: neuron index
+        syn_state, syn_buf, syn_par,  # receptor channels, see neurosim_nb.core.neurons._synaptic
     )
+
+Each kernel calls ``synaptic_input(...)`` for every neuron and step before anything else
+(also during refractoriness, so channels keep decaying) and adds its current to the input
+current and its jump to V.
 
 Order inside a step: apply kicks -> integrate -> detect spike, then reset and refractory
 where the model has them (Hodgkin-Huxley has neither) -> record (a sample after step k is

@@ -116,6 +116,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons._synaptic import synaptic_input
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.units import current_to_density, density_to_current
@@ -244,7 +245,7 @@ def _gate_step(x, a, b, dt_phi):
 
 @njit(cache=True)
 def _hh_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
-               spk_step, spk_idx):
+               spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
     V = state[0]
     M = state[1]
@@ -256,10 +257,12 @@ def _hh_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slot
     n_spk = 0
     for k in range(i_ext.shape[0]):
         for i in range(n):
+            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, step0 + k, i, state[0, i])
             v_prev = V[i]
             v = v_prev
             if has_kick:
                 v += kick[k, i]
+            v += dv
             am, bm, ah, bh, an, bn = _rates(v, kin[i], v_t[i])
             dt_phi = dt * phi[i]
             m = _gate_step(M[i], am, bm, dt_phi)
@@ -269,7 +272,7 @@ def _hh_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slot
             n2 = nn * nn
             gk = g_k[i] * (n2 * n2)
             g_tot = gna + gk + g_l[i]
-            drive = gna * e_na[i] + gk * e_k[i] + g_l[i] * e_l[i] + dens[i] * i_ext[k, i]
+            drive = gna * e_na[i] + gk * e_k[i] + g_l[i] * e_l[i] + dens[i] * (i_ext[k, i] + isyn)
             h_c = dt / c_m[i]
             v = v + (drive - g_tot * v) * h_c * _exprel(-g_tot * h_c)
             if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):

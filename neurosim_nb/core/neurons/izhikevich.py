@@ -93,6 +93,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons._synaptic import synaptic_input
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -300,7 +301,7 @@ def _izhikevich_step(v, u, i_ext, a, b, c, d, v_peak, decay, dt):
 
 @njit(cache=True)
 def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
-                       rec_out, spk_step, spk_idx):
+                       rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
     V = state[0]
     U = state[1]
@@ -314,12 +315,14 @@ def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, 
     for k in range(i_ext.shape[0]):
         first = n_spk
         for i in range(n):
+            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, step0 + k, i, state[0, i])
             v = V[i]
             if has_kick:
                 v += kick[k, i]
+            v += dv
             if v != v or U[i] != U[i]:  # NaN in: the closed-form step must not hide it
                 return n_spk, i, step0 + k
-            v, u, spiked = _izhikevich_step(v, U[i], i_ext[k, i], a[i], b[i], c[i], d[i],
+            v, u, spiked = _izhikevich_step(v, U[i], (i_ext[k, i] + isyn), a[i], b[i], c[i], d[i],
                                             v_peak[i], decay[i], dt)
             if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT
                     and u < DIVERGENCE_LIMIT and u > -DIVERGENCE_LIMIT):

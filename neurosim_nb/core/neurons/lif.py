@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons._synaptic import synaptic_input
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -84,7 +85,7 @@ def lif_rate_closed_form(params: LIFParameters, current_nA) -> np.ndarray:
 
 @njit(cache=True)
 def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
-                spk_step, spk_idx):
+                spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
     V = state[0]
     ref = state[1]
@@ -93,6 +94,7 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     n_spk = 0
     for k in range(i_ext.shape[0]):
         for i in range(n):
+            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, step0 + k, i, state[0, i])
             if ref[i] > 0.0:
                 ref[i] -= 1.0
                 V[i] = v_reset[i]
@@ -100,7 +102,8 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
             v = V[i]
             if has_kick:
                 v += kick[k, i]
-            v_inf = v_rest[i] + r_m[i] * i_ext[k, i]
+            v += dv
+            v_inf = v_rest[i] + r_m[i] * (i_ext[k, i] + isyn)
             v = v_inf + (v - v_inf) * decay[i]
             if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):
                 return n_spk, i, step0 + k
