@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -344,7 +344,10 @@ class SimulationResult:
 
 
 class SimulationEngine:
-    """The seed's engine facade: a model, a config, inputs, ``run()``.
+    """The seed's engine facade: a model (a population or a Network), a config, inputs, run().
+
+    Neuron ids are global: for a network, ``list(network.neurons)`` (population after
+    population in the order they were added).
 
     Examples
     --------
@@ -362,30 +365,86 @@ class SimulationEngine:
         self.model = model
         self.config = config or SimulationConfig()
         self.recording = recording or RecordingConfig()
-        self.stimuli: list[Stimulus] = []
+        self._inputs: list[tuple[np.ndarray | None, Stimulus, str | None]] = []
         self.result: SimulationResult | None = None
+
+    @property
+    def _is_network(self) -> bool:
+        return hasattr(self.model, "populations") and hasattr(self.model, "projections")
 
     def add_input_current(self, ids, current: float, onset: float = 0.0,
                           duration: float | None = None) -> None:
-        """Inject ``current`` (model's current units) into neurons ``ids`` from ``onset`` ms
-        for ``duration`` ms (default: to the end)."""
-        self.stimuli.append(StepCurrent(current, onset_ms=onset,
-                                        duration_ms=np.inf if duration is None else duration,
-                                        targets=np.atleast_1d(ids)))
+        """Inject ``current`` (the model's current units, nA for most) into neurons ``ids``
+        (global ids) from ``onset`` ms for ``duration`` ms (default: to the end)."""
+        ids = np.atleast_1d(np.asarray(list(ids) if isinstance(ids, range) else ids))
+        self._inputs.append((ids, StepCurrent(current, onset_ms=onset, duration_ms=np.inf
+                                              if duration is None else duration), None))
 
-    def add_stimulus(self, stimulus: Stimulus) -> None:
-        """Add any :class:`~neurosim_nb.engine.stimuli.Stimulus`."""
+    def add_stimulus(self, stimulus: Stimulus, population: str | None = None) -> None:
+        """Add any :class:`~neurosim_nb.engine.stimuli.Stimulus` (its ``targets`` are local
+        indices of ``population``; for a single population leave ``population`` out)."""
         if not isinstance(stimulus, Stimulus):
             raise TypeError(f"expected a Stimulus, got {type(stimulus).__name__}")
-        self.stimuli.append(stimulus)
+        if population is not None and not self._is_network:
+            raise ValueError("population= is only meaningful for a Network")
+        if population is not None:
+            self.model.population(population)
+        self._inputs.append((None, stimulus, population))
+
+    def add_poisson_drive(self, population: str, rate_hz: float, weight_mV: float,
+                          n_sources: int = 1) -> None:
+        """Independent Poisson background drive to every neuron of ``population``."""
+        from neurosim_nb.engine.stimuli import PoissonInput
+
+        self.add_stimulus(PoissonInput(rate_hz=rate_hz, weight_mV=weight_mV,
+                                       n_sources=n_sources), population)
+
+    def inject_input(self, layer: int, current: float, fraction: float = 1.0,
+                     onset: float = 0.0, duration: float | None = None) -> np.ndarray:
+        """Inject ``current`` into a ``fraction`` of the neurons of ``layer`` (evenly spread
+        over the layer's populations, so excitatory and inhibitory cells in proportion).
+        Returns the global ids that receive it."""
+        if not self._is_network or not self.model.layer_of:
+            raise ValueError("inject_input needs a network with layers")
+        if not 0.0 < fraction <= 1.0:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+        names = [k for k, v in self.model.layer_of.items() if v == layer]
+        if not names:
+            layers = sorted(set(self.model.layer_of.values()))
+            raise ValueError(f"no layer {layer}; layers are {layers}")
+        ids = np.concatenate([self.model.neuron_ids(k) for k in names])
+        m = max(1, int(round(fraction * ids.size)))
+        chosen = ids[np.unique(np.linspace(0, ids.size - 1, m).round().astype(int))]
+        self.add_input_current(chosen, current, onset, duration)
+        return chosen
+
+    def _stimuli(self):
+        if not self._is_network:
+            out = []
+            for ids, stim, _ in self._inputs:
+                out.append(stim if ids is None else replace(stim, targets=ids))
+            return out
+        per_pop: dict[str, list] = {}
+        for ids, stim, pop in self._inputs:
+            if ids is None:
+                per_pop.setdefault(pop or next(iter(self.model.populations)), []).append(stim)
+                continue
+            for name, local in self.model.locate(ids):
+                per_pop.setdefault(name, []).append(replace(stim, targets=local))
+        return per_pop
 
     def run(self) -> SimulationResult:
         """Simulate ``config.duration`` ms and return a :class:`SimulationResult`."""
         c, r = self.config, self.recording
         t0 = time.perf_counter()
-        ds = simulate(self.model, c.duration, None, dt=c.dt, stimuli=self.stimuli,
-                      record=r.variables, record_neurons=r.neurons, sample_every=r.sample_every,
-                      seed=c.seed, verbose=c.verbose)
+        if self._is_network:
+            ds = self.model.simulate(c.duration, dt=c.dt, stimuli=self._stimuli(),
+                                     record=r.variables, record_neurons=r.neurons,
+                                     sample_every=r.sample_every, seed=c.seed, verbose=c.verbose)
+        else:
+            ds = simulate(self.model, c.duration, None, dt=c.dt, stimuli=self._stimuli(),
+                          record=r.variables, record_neurons=r.neurons,
+                          sample_every=r.sample_every, seed=c.seed, verbose=c.verbose)
         self.result = SimulationResult(ds, time.perf_counter() - t0)
         return self.result
 

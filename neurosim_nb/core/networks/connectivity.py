@@ -1,0 +1,671 @@
+r"""Connection rules: synapse lists as index arrays, CSR packing, weights and delays.
+
+A projection from ``n_pre`` presynaptic to ``n_post`` postsynaptic neurons is a pair of int64
+arrays ``(pre_idx, post_idx)`` with one entry per synapse, sorted by presynaptic then
+postsynaptic index. :func:`connect` builds them from a rule, :func:`to_csr` packs them with
+per-synapse values into the CSR-by-presynaptic-neuron layout of the engine, :func:`weights`,
+:func:`delays` and :func:`delay_steps` draw and quantise per-synapse values, and
+:func:`connectivity_matrix` gives the matrix view. Every random draw comes from the
+:class:`numpy.random.Generator` passed in, so the same seed gives the same synapses.
+
+Rules (:data:`RULES`)
+---------------------
+``all_to_all``
+    Every pair.
+``one_to_one``
+    ``i -> i`` (needs ``n_pre == n_post``).
+``fixed_probability``
+    Each pair independently with probability ``p``. Drawn by geometric skipping over the
+    ``n_pre * n_post`` flattened pairs (the gap to the next synapse is geometric with
+    parameter ``p``), so the work and memory scale with the number of synapses, not pairs.
+``fixed_indegree`` / ``fixed_outdegree``
+    ``k`` distinct partners for every post- (pre-) synaptic neuron, uniformly at random
+    (vectorised Floyd sampling, or rejection of rows with repeats when ``k**2 <= n``).
+``distance``
+    Each pair independently with a Gaussian distance-dependent probability
+
+    .. math:: P(i \to j) = p_{max} \exp\left(-\frac{\lVert x_i - y_j\rVert^2}{2\sigma^2}\right)
+
+    from positions ``x`` (presynaptic) and ``y`` (postsynaptic) in µm, in 2-D or 3-D.
+
+``autapses=False`` removes the self-connections ``i -> i``; they exist only when pre and post
+are the same population (``same_population=True``, the default).
+
+Units: distances µm, delays ms, weights in the unit of the synapse model (µS or nA).
+
+Examples
+--------
+>>> rng = np.random.default_rng(42)
+>>> pre, post = connect("fixed_indegree", 100, 50, rng, k=10)
+>>> pre.size, np.bincount(post, minlength=50).min()
+(500, 10)
+>>> indptr, indices, w = to_csr(pre, post, 100, weights(0.5, pre.size, rng))
+>>> indptr.shape, float(w.sum())
+((101,), 250.0)
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from typing import Literal
+
+import numpy as np
+import scipy.sparse
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "RULES",
+    "connect",
+    "to_csr",
+    "weights",
+    "delays",
+    "delay_steps",
+    "connectivity_matrix",
+]
+
+Rule = Literal["all_to_all", "one_to_one", "fixed_probability", "fixed_indegree",
+               "fixed_outdegree", "distance"]
+RULES: tuple[str, ...] = ("all_to_all", "one_to_one", "fixed_probability", "fixed_indegree",
+                          "fixed_outdegree", "distance")
+_RULE_ARGS = {
+    "all_to_all": (),
+    "one_to_one": (),
+    "fixed_probability": ("p",),
+    "fixed_indegree": ("k",),
+    "fixed_outdegree": ("k",),
+    "distance": ("positions_pre", "positions_post", "sigma_um", "p_max"),
+}
+_REQUIRED = {"fixed_probability": ("p",), "fixed_indegree": ("k",),
+             "fixed_outdegree": ("k",), "distance": ("positions_pre", "sigma_um")}
+_BLOCK = 1 << 22       # elements per vectorised block (bounds temporaries to ~32 MB each)
+_MASK_BLOCK = 1 << 25  # boolean cells per block in Floyd sampling (32 MB)
+_DISTS = {"normal": ("mean", "std"), "uniform": ("low", "high"), "lognormal": ("mean", "std")}
+
+
+# -- argument checks ------------------------------------------------------------------------
+def _hint(name: str, choices) -> str:
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _count(name: str, value) -> int:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} = {value!r} must be a non-negative integer")
+    if value < 0:
+        raise ValueError(f"{name} = {value} must be a non-negative integer (>= 0)")
+    return int(value)
+
+
+def _generator(rng) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy.random.Generator (or an int seed), got "
+                    f"{type(rng).__name__}; use rng = np.random.default_rng(seed)")
+
+
+def _probability(name: str, value) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} = {value!r} is not a number in [0, 1]") from None
+    if not 0.0 <= x <= 1.0:  # also rejects NaN
+        raise ValueError(f"{name} = {value!r} is outside the allowed range [0, 1]")
+    return x
+
+
+def _positions(name: str, value, n: int) -> np.ndarray:
+    if value is None:
+        raise ValueError(f"rule 'distance' needs {name}, an array of shape ({n}, 2) or "
+                         f"({n}, 3) in µm")
+    pos = np.asarray(value, dtype=float)
+    if pos.ndim != 2 or pos.shape[1] not in (2, 3) or pos.shape[0] != n:
+        raise ValueError(f"{name} has shape {pos.shape}; expected ({n}, 2) or ({n}, 3) "
+                         f"(one row of coordinates in µm per neuron)")
+    if not np.all(np.isfinite(pos)):
+        raise ValueError(f"{name} contains NaN or infinite coordinates")
+    return pos
+
+
+def _synapses(pre_idx, post_idx, n_pre: int, n_post: int | None = None):
+    pre = np.asarray(pre_idx)
+    post = np.asarray(post_idx)
+    for name, arr in (("pre_idx", pre), ("post_idx", post)):
+        if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+            raise ValueError(f"{name} must be a 1-D integer array, got dtype {arr.dtype} "
+                             f"and shape {arr.shape}")
+    if pre.shape != post.shape:
+        raise ValueError(f"pre_idx and post_idx differ in length ({pre.size} != {post.size})")
+    pre = pre.astype(np.int64, copy=False)
+    post = post.astype(np.int64, copy=False)
+    for name, arr, n in (("pre_idx", pre, n_pre), ("post_idx", post, n_post)):
+        if n is not None and arr.size and (arr.min() < 0 or arr.max() >= n):
+            raise ValueError(f"{name} holds indices outside [0, {n - 1}] "
+                             f"(min {arr.min()}, max {arr.max()})")
+    return pre, post
+
+
+def _per_synapse(name: str, value, n_syn: int) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return np.full(n_syn, arr[()])
+    if arr.shape != (n_syn,):
+        raise ValueError(f"{name} has shape {arr.shape}; expected a scalar or ({n_syn},), "
+                         f"one value per synapse")
+    return arr
+
+
+# -- rules ------------------------------------------------------------------------------------
+def connect(
+    rule: Rule,
+    n_pre: int,
+    n_post: int,
+    rng: np.random.Generator,
+    *,
+    p: float | None = None,
+    k: int | None = None,
+    autapses: bool = True,
+    same_population: bool = True,
+    positions_pre: ArrayLike | None = None,
+    positions_post: ArrayLike | None = None,
+    sigma_um: float | None = None,
+    p_max: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the synapses of a projection with a connection rule.
+
+    Parameters
+    ----------
+    rule : {"all_to_all", "one_to_one", "fixed_probability", "fixed_indegree", \
+"fixed_outdegree", "distance"}
+        Connection rule (see the module docstring).
+    n_pre, n_post : int
+        Sizes of the presynaptic and postsynaptic populations.
+    rng : numpy.random.Generator
+        Source of randomness (an int is taken as a seed).
+    p : float
+        ``fixed_probability``: connection probability in [0, 1].
+    k : int
+        ``fixed_indegree`` / ``fixed_outdegree``: number of distinct partners per post-
+        (pre-) synaptic neuron; at most the partner population size (one less without autapses).
+    autapses : bool
+        Keep self-connections ``i -> i`` (default ``True``).
+    same_population : bool
+        Pre and post are one population, so ``i -> i`` is an autapse (default ``True``;
+        only consulted when ``autapses=False``).
+    positions_pre, positions_post : array_like, shape (n, 2) or (n, 3)
+        ``distance``: neuron coordinates (µm). ``positions_post`` defaults to ``positions_pre``
+        for a single population.
+    sigma_um : float
+        ``distance``: width of the Gaussian profile (µm, > 0).
+    p_max : float
+        ``distance``: probability at zero distance, in [0, 1] (default 1).
+
+    Returns
+    -------
+    pre_idx, post_idx : numpy.ndarray of int64, shape (n_syn,)
+        Synapses sorted by presynaptic, then postsynaptic index.
+
+    Raises
+    ------
+    ValueError
+        Unknown rule (with the closest valid name), a parameter the rule does not take or
+        misses, a probability outside [0, 1], ``k`` negative or larger than the partner
+        population, mismatched population sizes or positions.
+    TypeError
+        ``rng`` is not a Generator.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> connect("one_to_one", 3, 3, rng)
+    (array([0, 1, 2]), array([0, 1, 2]))
+    >>> pre, post = connect("all_to_all", 3, 3, rng, autapses=False)
+    >>> pre.tolist(), post.tolist()
+    ([0, 0, 1, 1, 2, 2], [1, 2, 0, 2, 0, 1])
+    >>> pre, post = connect("fixed_probability", 1000, 1000, rng, p=0.1)
+    >>> abs(pre.size - 100_000) < 4 * 300     # Binomial(10^6, 0.1): sd = 300
+    True
+    >>> connect("fixed_probabilty", 3, 3, rng, p=0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown connection rule 'fixed_probabilty'; valid rules: all_to_all, \
+one_to_one, fixed_probability, fixed_indegree, fixed_outdegree, distance. \
+Did you mean 'fixed_probability'?
+    """
+    if rule not in RULES:
+        raise ValueError(f"unknown connection rule {rule!r}; valid rules: "
+                         f"{', '.join(RULES)}.{_hint(rule, RULES)}")
+    n_pre, n_post = _count("n_pre", n_pre), _count("n_post", n_post)
+    rng = _generator(rng)
+    given = {"p": p, "k": k, "positions_pre": positions_pre, "positions_post": positions_post,
+             "sigma_um": sigma_um, "p_max": p_max}
+    unused = [name for name, v in given.items() if v is not None and name not in _RULE_ARGS[rule]]
+    if unused:
+        takes = ", ".join(_RULE_ARGS[rule]) or "no rule parameters"
+        raise ValueError(f"rule {rule!r} does not use {', '.join(unused)} (it takes {takes})")
+    missing = [name for name in _REQUIRED.get(rule, ()) if given[name] is None]
+    if missing:
+        raise ValueError(f"rule {rule!r} needs {', '.join(missing)}")
+    no_self = not autapses and same_population
+    if no_self and n_pre != n_post:
+        raise ValueError(f"autapses=False with same_population=True needs n_pre == n_post "
+                         f"(got {n_pre} and {n_post}); for two different populations pass "
+                         f"same_population=False")
+    if rule == "all_to_all":
+        pre, post = _all_to_all(n_pre, n_post, no_self)
+    elif rule == "one_to_one":
+        pre, post = _one_to_one(n_pre, n_post, no_self)
+    elif rule == "fixed_probability":
+        pre, post = _fixed_probability(n_pre, n_post, _probability("p", p), rng, no_self)
+    elif rule == "fixed_indegree":
+        pre, post = _fixed_indegree(n_pre, n_post, k, rng, no_self)
+    elif rule == "fixed_outdegree":
+        pre, post = _fixed_outdegree(n_pre, n_post, k, rng, no_self)
+    else:
+        pre, post = _distance(n_pre, n_post, rng, no_self, same_population, positions_pre,
+                              positions_post, sigma_um, p_max)
+    return pre.astype(np.int64, copy=False), post.astype(np.int64, copy=False)
+
+
+def _all_to_all(n_pre: int, n_post: int, no_self: bool):
+    pre = np.repeat(np.arange(n_pre, dtype=np.int64), n_post)
+    post = np.tile(np.arange(n_post, dtype=np.int64), n_pre)
+    if no_self:
+        keep = pre != post
+        pre, post = pre[keep], post[keep]
+    return pre, post
+
+
+def _one_to_one(n_pre: int, n_post: int, no_self: bool):
+    if n_pre != n_post:
+        raise ValueError(f"rule 'one_to_one' needs n_pre == n_post (got {n_pre} and {n_post})")
+    if no_self and n_pre:
+        raise ValueError("rule 'one_to_one' within one population connects only i -> i, "
+                         "so autapses=False would remove every synapse")
+    idx = np.arange(n_pre, dtype=np.int64)
+    return idx, idx.copy()
+
+
+def _fixed_probability(n_pre: int, n_post: int, p: float, rng, no_self: bool):
+    total = n_pre * n_post
+    if p == 0.0 or total == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if total >= 2**53:
+        raise ValueError(f"n_pre * n_post = {total} pairs is too many for one projection")
+    expected = total * p
+    chunk = int(min(_BLOCK, expected + 6.0 * math.sqrt(expected) + 64))
+    inv = 1.0 / n_post
+    pres, posts = [], []
+    last = -1  # flat index of the last synapse drawn
+    while last < total:
+        gaps = rng.geometric(p, size=chunk)
+        np.minimum(gaps, total + 1, out=gaps)  # any such gap ends the draw; avoids overflow
+        pos = np.cumsum(gaps)
+        pos += last
+        last = int(pos[-1])
+        if last >= total:
+            pos = pos[: np.searchsorted(pos, total)]
+        pre = (pos * inv).astype(np.int64)     # float division, corrected to exact below
+        post = pos - pre * n_post
+        low, high = post < 0, post >= n_post
+        pre[low] -= 1
+        post[low] += n_post
+        pre[high] += 1
+        post[high] -= n_post
+        if no_self:
+            keep = pre != post
+            pre, post = pre[keep], post[keep]
+        pres.append(pre)
+        posts.append(post)
+    return np.concatenate(pres), np.concatenate(posts)
+
+
+def _degree_k(k, n_partners: int, no_self: bool, side: str, rule: str) -> int:
+    k = _count("k", k)
+    limit = n_partners - 1 if no_self else n_partners
+    if k > limit:
+        extra = " minus the autapse; pass autapses=True to allow it" if no_self else ""
+        raise ValueError(f"rule {rule!r}: k = {k} exceeds the {limit} possible distinct "
+                         f"{side}synaptic partners (n_{side} = {n_partners}{extra})")
+    return k
+
+
+def _fixed_indegree(n_pre: int, n_post: int, k, rng, no_self: bool):
+    k = _degree_k(k, n_pre, no_self, "pre", "fixed_indegree")
+    chosen = _distinct_rows(n_post, n_pre, k, rng, no_self)   # row j: presynaptic partners
+    # Linear-time transpose (scipy's csr_tocsc): groups by pre with post ascending.
+    by_post = scipy.sparse.csr_matrix(
+        (np.ones(chosen.size, np.int8), chosen.ravel(), np.arange(0, chosen.size + 1, k)),
+        shape=(n_post, n_pre)) if k else scipy.sparse.csr_matrix((n_post, n_pre), dtype=np.int8)
+    by_pre = by_post.tocsc()
+    pre = np.repeat(np.arange(n_pre, dtype=np.int64), np.diff(by_pre.indptr))
+    return pre, by_pre.indices.astype(np.int64)
+
+
+def _fixed_outdegree(n_pre: int, n_post: int, k, rng, no_self: bool):
+    k = _degree_k(k, n_post, no_self, "post", "fixed_outdegree")
+    chosen = _distinct_rows(n_pre, n_post, k, rng, no_self)
+    return np.repeat(np.arange(n_pre, dtype=np.int64), k), chosen.ravel()
+
+
+def _distinct_rows(n_rows: int, n_pop: int, k: int, rng, skip_diag: bool) -> np.ndarray:
+    """(n_rows, k) array; row r holds k distinct values of [0, n_pop), ascending, uniformly
+    drawn among all k-subsets (excluding r itself if ``skip_diag``)."""
+    m = n_pop - 1 if skip_diag else n_pop
+    if k == 0 or n_rows == 0:
+        return np.empty((n_rows, k), np.int64)
+    if k == m:
+        out = np.tile(np.arange(m, dtype=np.int64), (n_rows, 1))
+    elif k * k <= m:
+        out = _rows_by_rejection(n_rows, m, k, rng)
+    else:
+        out = _rows_by_floyd(n_rows, m, k, rng)
+    if skip_diag:  # map [0, n_pop - 1) onto [0, n_pop) \ {r}, keeping order
+        out += out >= np.arange(n_rows)[:, None]
+    return out
+
+
+def _rows_by_rejection(n_rows: int, m: int, k: int, rng) -> np.ndarray:
+    # Uniform k-tuples conditioned on distinct values are uniform k-subsets. With k**2 <= m
+    # a row has a repeat with probability <= 1 - exp(-1/2) ~ 0.39, so few rounds are needed.
+    out = np.sort(rng.integers(0, m, size=(n_rows, k)), axis=1)
+    bad = np.flatnonzero((out[:, 1:] == out[:, :-1]).any(axis=1))
+    while bad.size:
+        redo = np.sort(rng.integers(0, m, size=(bad.size, k)), axis=1)
+        out[bad] = redo
+        bad = bad[(redo[:, 1:] == redo[:, :-1]).any(axis=1)]
+    return out
+
+
+def _rows_by_floyd(n_rows: int, m: int, k: int, rng) -> np.ndarray:
+    # Floyd's algorithm (Bentley & Floyd 1987), one step for all rows of a block at once:
+    # for j = m-k .. m-1 draw t in [0, j]; take t unless already taken, else take j.
+    out = np.empty((n_rows, k), np.int64)
+    rows_per_block = max(1, _MASK_BLOCK // m)
+    for start in range(0, n_rows, rows_per_block):
+        b = min(rows_per_block, n_rows - start)
+        mask = np.zeros(b * m, dtype=bool)
+        base = np.arange(b, dtype=np.int64) * m
+        for j in range(m - k, m):
+            t = rng.integers(0, j + 1, size=b)
+            t = np.where(mask[base + t], j, t)
+            mask[base + t] = True
+        out[start:start + b] = np.nonzero(mask.reshape(b, m))[1].reshape(b, k)
+    return out
+
+
+def _distance(n_pre, n_post, rng, no_self, same_population, positions_pre, positions_post,
+              sigma_um, p_max):
+    x = _positions("positions_pre", positions_pre, n_pre)
+    if positions_post is None and same_population and n_pre == n_post:
+        y = x
+    else:
+        y = _positions("positions_post", positions_post, n_post)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"positions_pre are {x.shape[1]}-D but positions_post are "
+                         f"{y.shape[1]}-D")
+    sigma = float(sigma_um)
+    if not (np.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma_um = {sigma_um!r} must be a finite distance > 0 µm")
+    p0 = 1.0 if p_max is None else _probability("p_max", p_max)
+    rows_per_block = max(1, _BLOCK // max(n_post, 1))
+    pres, posts = [], []
+    for start in range(0, n_pre, rows_per_block):
+        stop = min(n_pre, start + rows_per_block)
+        d2 = np.zeros((stop - start, n_post))
+        for dim in range(x.shape[1]):
+            d2 += (x[start:stop, dim, None] - y[None, :, dim]) ** 2
+        hit = rng.random(d2.shape) < p0 * np.exp(-d2 / (2.0 * sigma * sigma))
+        if no_self:
+            r = np.arange(stop - start)
+            hit[r, start + r] = False
+        i, j = np.nonzero(hit)
+        pres.append(i + start)
+        posts.append(j)
+    if not pres:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(pres), np.concatenate(posts)
+
+
+# -- packing -----------------------------------------------------------------------------------
+def to_csr(pre_idx: ArrayLike, post_idx: ArrayLike, n_pre: int, *values: ArrayLike,
+           return_order: bool = False) -> tuple[np.ndarray, ...]:
+    """Pack synapses into compressed sparse rows by presynaptic neuron.
+
+    The synapses of presynaptic neuron ``i`` are ``indices[indptr[i]:indptr[i + 1]]``,
+    sorted by postsynaptic index (duplicates keep their input order).
+
+    Parameters
+    ----------
+    pre_idx, post_idx : array_like of int, shape (n_syn,)
+        Synapse list, e.g. from :func:`connect`.
+    n_pre : int
+        Size of the presynaptic population.
+    *values : array_like, shape (n_syn,) or scalar
+        Per-synapse values to reorder alongside (weights, delays, ...).
+    return_order : bool
+        Also return the permutation ``order`` with ``indices == post_idx[order]``.
+
+    Returns
+    -------
+    indptr : numpy.ndarray of int64, shape (n_pre + 1,)
+    indices : numpy.ndarray of int64, shape (n_syn,)
+        Postsynaptic indices in CSR order.
+    *values : numpy.ndarray, shape (n_syn,)
+        Each value array in CSR order.
+    order : numpy.ndarray of int64, shape (n_syn,)
+        Only with ``return_order=True``.
+
+    Examples
+    --------
+    >>> indptr, indices, w = to_csr([2, 0, 2], [1, 3, 0], 3, [0.1, 0.2, 0.3])
+    >>> indptr, indices, w
+    (array([0, 1, 1, 3]), array([3, 0, 1]), array([0.2, 0.3, 0.1]))
+    """
+    n_pre = _count("n_pre", n_pre)
+    pre, post = _synapses(pre_idx, post_idx, n_pre)
+    vals = [_per_synapse(f"values[{i}]", v, pre.size) for i, v in enumerate(values)]
+    d_pre = np.diff(pre)
+    if np.all((d_pre > 0) | ((d_pre == 0) & (np.diff(post) >= 0))):
+        order = np.arange(pre.size, dtype=np.int64)
+        indices, vals = post.copy(), [np.array(v) for v in vals]
+    else:
+        n_post = int(post.max()) + 1
+        order = np.argsort(pre * n_post + post, kind="stable").astype(np.int64)
+        indices, vals = post[order], [v[order] for v in vals]
+    indptr = np.zeros(n_pre + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
+    out = (indptr, indices, *vals)
+    return (*out, order) if return_order else out
+
+
+def connectivity_matrix(pre_idx: ArrayLike, post_idx: ArrayLike, n_pre: int, n_post: int,
+                        weights: ArrayLike | None = None, sparse: bool = True):
+    """Connection matrix with rows = presynaptic and columns = postsynaptic neurons.
+
+    Entry ``(i, j)`` is the sum of the weights of all synapses ``i -> j`` (the number of
+    synapses when ``weights`` is None); duplicate synapses are summed.
+
+    Parameters
+    ----------
+    pre_idx, post_idx : array_like of int, shape (n_syn,)
+    n_pre, n_post : int
+    weights : array_like, shape (n_syn,) or scalar, optional
+    sparse : bool
+        Return a :class:`scipy.sparse.csr_matrix` (default) or a dense numpy array.
+
+    Examples
+    --------
+    >>> connectivity_matrix([0, 0, 1], [1, 1, 0], 2, 2, [0.5, 0.25, 2.0], sparse=False)
+    array([[0.  , 0.75],
+           [2.  , 0.  ]])
+    """
+    n_pre, n_post = _count("n_pre", n_pre), _count("n_post", n_post)
+    pre, post = _synapses(pre_idx, post_idx, n_pre, n_post)
+    w = np.ones(pre.size) if weights is None else _per_synapse("weights", weights, pre.size)
+    w = w.astype(float, copy=False)
+    if sparse:
+        m = scipy.sparse.csr_matrix((w, (pre, post)), shape=(n_pre, n_post))
+        m.sum_duplicates()
+        return m
+    flat = np.bincount(pre * n_post + post, weights=w, minlength=n_pre * n_post)
+    return flat.reshape(n_pre, n_post)
+
+
+# -- per-synapse values -------------------------------------------------------------------------
+def _draw(spec, n: int, rng, what: str) -> np.ndarray:
+    n = _count("n", n)
+    if isinstance(spec, dict):
+        return _draw_distribution(dict(spec), n, rng, what)
+    arr = np.asarray(spec, dtype=float) if not isinstance(spec, str) else None
+    if arr is None:
+        raise ValueError(f"{what} = {spec!r}: give a number, an array of {n} values or a "
+                         f"distribution dict such as {{'dist': 'normal', 'mean': 1.0, 'std': 0.1}}")
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    elif arr.shape != (n,):
+        raise ValueError(f"{what} array has shape {arr.shape}; expected ({n},), one value per "
+                         f"synapse")
+    else:
+        arr = arr.copy()
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} contains NaN or infinite values")
+    return arr
+
+
+def _draw_distribution(spec: dict, n: int, rng, what: str) -> np.ndarray:
+    dist = spec.pop("dist", None)
+    if dist not in _DISTS:
+        raise ValueError(f"{what}: distribution {dist!r} is not one of {list(_DISTS)}; give "
+                         f"it as {{'dist': ..., ...}}.{_hint(dist, _DISTS)}")
+    clip_min, clip_max = spec.pop("clip_min", None), spec.pop("clip_max", None)
+    keys = _DISTS[dist]
+    if dist == "lognormal" and set(spec) == {"mu", "sigma"}:
+        keys = ("mu", "sigma")
+    if set(spec) != set(keys):
+        raise ValueError(f"{what}: {dist} distribution takes keys {list(keys)} (plus optional "
+                         f"clip_min, clip_max); got {sorted(spec)}")
+    a, b = (float(spec[key]) for key in keys)
+    if not (np.isfinite(a) and np.isfinite(b)):
+        raise ValueError(f"{what}: {dist} parameters must be finite, got {spec}")
+    if rng is None:
+        raise ValueError(f"{what}: drawing from a {dist} distribution needs rng")
+    rng = _generator(rng)
+    if dist == "uniform":
+        if a > b:
+            raise ValueError(f"{what}: uniform low = {a} must not exceed high = {b}")
+        out = rng.uniform(a, b, size=n)
+    else:
+        if b < 0:
+            raise ValueError(f"{what}: {dist} {keys[1]} = {b} must be >= 0")
+        if dist == "normal":
+            out = rng.normal(a, b, size=n)
+        elif keys == ("mu", "sigma"):
+            out = rng.lognormal(a, b, size=n)
+        else:  # mean and std of the values themselves
+            if a <= 0:
+                raise ValueError(f"{what}: lognormal mean = {a} must be > 0")
+            s2 = math.log1p((b / a) ** 2)
+            out = rng.lognormal(math.log(a) - s2 / 2.0, math.sqrt(s2), size=n)
+    if clip_min is not None and clip_max is not None and clip_min > clip_max:
+        raise ValueError(f"{what}: clip_min = {clip_min} exceeds clip_max = {clip_max}")
+    if clip_min is not None or clip_max is not None:
+        out = np.clip(out, clip_min, clip_max)
+    return out
+
+
+def weights(spec, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Per-synapse weights from a scalar, an array or a distribution.
+
+    Parameters
+    ----------
+    spec : float, array_like or dict
+        A scalar is used exactly for every synapse; an array must hold ``n`` values; a dict
+        names a distribution: ``{"dist": "normal", "mean": m, "std": s}``,
+        ``{"dist": "uniform", "low": a, "high": b}``, ``{"dist": "lognormal", "mean": m,
+        "std": s}`` (mean and sd of the weights themselves) or ``{"dist": "lognormal",
+        "mu": mu, "sigma": sigma}`` (of their logarithm). Optional ``clip_min`` /
+        ``clip_max`` clip the draws (values beyond pile up at the bound).
+    n : int
+        Number of synapses.
+    rng : numpy.random.Generator, optional
+        Needed for a distribution.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n,)
+        Weights in the unit of the synapse model (µS for conductances, nA for currents).
+
+    Examples
+    --------
+    >>> weights(0.1, 3)
+    array([0.1, 0.1, 0.1])
+    >>> w = weights({"dist": "normal", "mean": 0.5, "std": 1.0, "clip_min": 0.0}, 1000,
+    ...             np.random.default_rng(0))
+    >>> bool(w.min() == 0.0)
+    True
+    """
+    return _draw(spec, n, rng, "weights")
+
+
+def delay_steps(delay_ms: ArrayLike, dt: float) -> np.ndarray:
+    """Convert delays (ms) to whole time steps: round half up, at least one step.
+
+    A spike cannot arrive in the step it was emitted, so delays shorter than ``dt``
+    (including 0) become one step. Ratios within 1e-9 step of a half-integer round up,
+    which absorbs float error such as ``0.15 / 0.1 = 1.4999999999999998``.
+
+    Parameters
+    ----------
+    delay_ms : float or array_like
+        Delays (ms), >= 0.
+    dt : float
+        Time step (ms), > 0.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Same shape as ``delay_ms``.
+
+    Raises
+    ------
+    ValueError
+        Negative, NaN or infinite delay, or ``dt`` not > 0.
+
+    Examples
+    --------
+    >>> delay_steps([0.0, 0.04, 0.05, 0.15, 0.25, 1.5], 0.1)
+    array([ 1,  1,  1,  2,  3, 15])
+    """
+    dt_val = float(dt)
+    if not (np.isfinite(dt_val) and dt_val > 0):
+        raise ValueError(f"dt = {dt!r} must be a finite time step > 0 ms")
+    d = np.asarray(delay_ms, dtype=float)
+    if np.any(np.isnan(d)):
+        raise ValueError("delay_ms contains NaN")
+    if np.any(d < 0):
+        raise ValueError(f"delay_ms = {d[d < 0].flat[0]!r} ms is negative; delays must be "
+                         f">= 0 ms (delays below dt = {dt_val} ms become one step); a "
+                         f"normal distribution of delays needs clip_min")
+    if np.any(np.isinf(d)):
+        raise ValueError("delay_ms contains an infinite delay")
+    steps = np.floor(d / dt_val + 0.5 + 1e-9).astype(np.int64)
+    return np.maximum(steps, 1)
+
+
+def delays(spec, n: int, rng: np.random.Generator | None, dt: float) -> np.ndarray:
+    """Per-synapse delays in whole steps from a spec in ms (as for :func:`weights`).
+
+    Examples
+    --------
+    >>> delays(1.5, 2, None, 0.1)
+    array([15, 15])
+    >>> d = delays({"dist": "uniform", "low": 1.0, "high": 2.0}, 100,
+    ...            np.random.default_rng(0), 0.1)
+    >>> bool(d.min() >= 10 and d.max() <= 20)
+    True
+    """
+    return delay_steps(_draw(spec, n, rng, "delays"), dt)

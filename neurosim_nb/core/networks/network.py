@@ -1,0 +1,367 @@
+"""Networks: named neuron populations joined by sparse projections.
+
+A :class:`Network` holds populations (any neuron family, mixed) and :class:`Projection`
+objects. A projection stores its synapses as CSR by presynaptic neuron with one weight
+and one delay per synapse; the receptor decides what an arriving spike does (see
+:mod:`neurosim_nb.core.synapses.receptors`). Nothing in the simulation loop is a Python
+object per neuron or synapse.
+
+Examples
+--------
+>>> from neurosim_nb import LIFNeuron
+>>> net = Network(seed=1)
+>>> _ = net.add_population("exc", LIFNeuron.create_excitatory(n=80))
+>>> _ = net.add_population("inh", LIFNeuron.create_inhibitory(n=20))
+>>> proj = net.connect("exc", "inh", rule="fixed_probability", p=0.1, weight=0.002,
+...                    receptor="AMPA")
+>>> net.n_neurons, proj.n_synapses > 0
+(100, True)
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from neurosim_nb.core.neurons.base import NeuronPopulation
+from neurosim_nb.core.synapses.delivery import SynapticDynamics
+from neurosim_nb.core.synapses.receptors import Receptor, get_receptor
+
+
+@dataclass
+class Projection:
+    """Synapses from population ``pre`` to population ``post`` (CSR by presynaptic neuron).
+
+    Attributes
+    ----------
+    pre_idx, post_idx : ndarray of int64
+        Presynaptic / postsynaptic neuron of each synapse (local indices), sorted by pre.
+    weight : ndarray of float64
+        Weight of each synapse in the receptor's units (µS, nA or mV).
+    delay_ms : ndarray of float64
+        Delay of each synapse (ms); rounded to whole steps (at least one) at run time.
+    """
+
+    name: str
+    pre: str
+    post: str
+    receptor: Receptor
+    pre_idx: np.ndarray
+    post_idx: np.ndarray
+    weight: np.ndarray
+    delay_ms: np.ndarray
+    n_pre: int
+    n_post: int
+    dynamics: SynapticDynamics = field(default_factory=SynapticDynamics)
+    indptr: np.ndarray = field(init=False, repr=False)
+    delay_steps: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        order = np.lexsort((self.post_idx, self.pre_idx))
+        self.pre_idx = np.ascontiguousarray(self.pre_idx[order], dtype=np.int64)
+        self.post_idx = np.ascontiguousarray(self.post_idx[order], dtype=np.int64)
+        self.weight = np.ascontiguousarray(self.weight[order], dtype=np.float64)
+        self.delay_ms = np.ascontiguousarray(self.delay_ms[order], dtype=np.float64)
+        counts = np.bincount(self.pre_idx, minlength=self.n_pre)
+        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    @property
+    def post_sorted(self) -> np.ndarray:
+        """Postsynaptic index of each synapse in CSR order (the kernels' view)."""
+        return self.post_idx
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.pre_idx.size)
+
+    def prepare(self, dt: float) -> None:
+        """Convert delays to whole steps (round half up, minimum one step)."""
+        steps = np.floor(self.delay_ms / dt + 0.5 + 1e-9).astype(np.int64)
+        self.delay_steps = np.maximum(steps, 1)
+        self.dynamics.bind(self, dt)
+
+    def matrix(self, sparse: bool = True):
+        """Weight matrix (rows pre, columns post); duplicate synapses summed."""
+        m = sp.csr_matrix((self.weight, (self.pre_idx, self.post_idx)),
+                          shape=(self.n_pre, self.n_post))
+        return m if sparse else m.toarray()
+
+
+@dataclass
+class GapJunctions:
+    """Electrical synapses between populations ``a`` and ``b`` (µS per junction).
+
+    The current into ``a``'s neuron is ``g (V_b - V_a)`` and the reverse into ``b``
+    (symmetric). With ``rectification`` = ``"a_to_b"`` current only flows when it
+    depolarises ``b`` from ``a`` (V_a > V_b) -- and likewise ``"b_to_a"``.
+    """
+
+    name: str
+    a: str
+    b: str
+    a_idx: np.ndarray
+    b_idx: np.ndarray
+    conductance: np.ndarray
+    rectification: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.rectification not in (None, "a_to_b", "b_to_a"):
+            raise ValueError(f"rectification must be None, 'a_to_b' or 'b_to_a', "
+                             f"got {self.rectification!r}")
+        if np.any(self.conductance < 0) or not np.all(np.isfinite(self.conductance)):
+            raise ValueError("gap junction conductances must be finite and >= 0 (uS)")
+
+
+class NeuronView:
+    """One neuron of a network (the seed's ``network.neurons[i]``): a view, not a copy."""
+
+    __slots__ = ("population", "index", "neuron_id")
+
+    def __init__(self, population: NeuronPopulation, index: int, neuron_id: int):
+        self.population, self.index, self.neuron_id = population, index, neuron_id
+
+    @property
+    def V(self) -> float:
+        return float(self.population.get_state("V")[self.index])
+
+    @V.setter
+    def V(self, value: float) -> None:
+        self.population.get_state("V")[self.index] = float(value)
+
+    def __repr__(self) -> str:
+        return (f"NeuronView(id={self.neuron_id}, population={self.population.label!r}, "
+                f"index={self.index}, V={self.V:.2f} mV)")
+
+
+class Network:
+    """Named populations and the projections between them.
+
+    Parameters
+    ----------
+    name : str
+        Label stored in result attrs.
+    seed : int, optional
+        Seed of the generator that draws connectivity (reproducible builds); ``None``
+        draws one and keeps it in ``network.seed``.
+    """
+
+    def __init__(self, name: str = "network", seed: int | None = None):
+        self.name = name
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.populations: dict[str, NeuronPopulation] = {}
+        self.layer_of: dict[str, int] = {}
+        self.projections: list[Projection] = []
+        self.gap_junctions: list[GapJunctions] = []
+        self.stimuli: dict[str, list] = {}
+
+    # -- building -----------------------------------------------------------------------
+    def add_population(self, name: str, population: NeuronPopulation,
+                       layer: int | None = None) -> NeuronPopulation:
+        """Add ``population`` under ``name`` (its label becomes ``name``)."""
+        if not isinstance(population, NeuronPopulation):
+            raise TypeError(f"expected a neuron population, got {type(population).__name__}")
+        if name in self.populations:
+            raise ValueError(f"population {name!r} already exists")
+        population.label = name
+        self.populations[name] = population
+        if layer is not None:
+            self.layer_of[name] = int(layer)
+        return population
+
+    def population(self, name: str) -> NeuronPopulation:
+        """The population called ``name`` (a clear error with a suggestion otherwise)."""
+        if name not in self.populations:
+            hint = difflib.get_close_matches(str(name), list(self.populations), n=1)
+            extra = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise ValueError(f"unknown population {name!r}; the network has "
+                             f"{list(self.populations)}.{extra}")
+        return self.populations[name]
+
+    def _name_of(self, pop) -> str:
+        if isinstance(pop, str):
+            self.population(pop)
+            return pop
+        for name, p in self.populations.items():
+            if p is pop:
+                return name
+        raise ValueError("that population is not part of this network; add_population() it")
+
+    def connect(self, pre, post, rule: str = "fixed_probability", *, weight: Any = 1.0,
+                delay_ms: Any = 1.0, receptor: str | Receptor = "AMPA", name: str | None = None,
+                dynamics: SynapticDynamics | None = None, autapses: bool = False,
+                **rule_args) -> Projection:
+        """Connect population ``pre`` to ``post`` by a connection ``rule``.
+
+        Parameters
+        ----------
+        pre, post : str or NeuronPopulation
+        rule : str
+            ``all_to_all``, ``one_to_one``, ``fixed_probability`` (``p``), ``fixed_indegree``
+            (``k``), ``fixed_outdegree`` (``k``), ``distance`` (positions, ``sigma_um``,
+            ``p_max``) -- see :func:`neurosim_nb.core.networks.connectivity.connect`.
+        weight : float, array or distribution dict
+            In the receptor's units (µS conductance, nA current, mV delta). A scalar is used
+            exactly. Conductances must be >= 0 (the sign comes from the reversal potential).
+        delay_ms : float, array or distribution dict
+            Synaptic delay (ms), >= one time step at run time.
+        receptor : str or Receptor
+            ``AMPA``, ``NMDA``, ``GABA_A``, ``GABA_B``, ``exp_exc``, ``exp_inh``, ``current``,
+            ``delta`` or a custom :class:`Receptor`.
+        dynamics : SynapticDynamics, optional
+            Plasticity or short-term dynamics of this projection.
+        autapses : bool
+            Allow i -> i when ``pre`` and ``post`` are the same population.
+        """
+        from neurosim_nb.core.networks import connectivity as cx
+
+        pre_name, post_name = self._name_of(pre), self._name_of(post)
+        rec = get_receptor(receptor)
+        n_pre, n_post = self.populations[pre_name].n, self.populations[post_name].n
+        pre_idx, post_idx = cx.connect(rule, n_pre, n_post, self.rng, autapses=autapses,
+                                       same_population=pre_name == post_name, **rule_args)
+        n_syn = pre_idx.size
+        w = np.asarray(cx.weights(weight, n_syn, self.rng), dtype=float)
+        d = np.asarray(cx.weights(delay_ms, n_syn, self.rng), dtype=float)
+        return self.add_projection(pre_name, post_name, pre_idx, post_idx, w, d, rec, name=name,
+                                   dynamics=dynamics)
+
+    def add_projection(self, pre, post, pre_idx, post_idx, weight, delay_ms, receptor,
+                       name: str | None = None,
+                       dynamics: SynapticDynamics | None = None) -> Projection:
+        """Add explicit synapses (local indices) from ``pre`` to ``post``."""
+        pre_name, post_name = self._name_of(pre), self._name_of(post)
+        rec = get_receptor(receptor)
+        n_pre, n_post = self.populations[pre_name].n, self.populations[post_name].n
+        pre_idx = np.asarray(pre_idx, dtype=np.int64)
+        post_idx = np.asarray(post_idx, dtype=np.int64)
+        n_syn = pre_idx.size
+        if post_idx.size != n_syn:
+            raise ValueError(f"{n_syn} presynaptic but {post_idx.size} postsynaptic indices")
+        if n_syn and (pre_idx.min() < 0 or pre_idx.max() >= n_pre or post_idx.min() < 0
+                      or post_idx.max() >= n_post):
+            raise ValueError(f"synapse indices out of range for {pre_name} ({n_pre}) -> "
+                             f"{post_name} ({n_post})")
+        w = np.broadcast_to(np.asarray(weight, dtype=float), (n_syn,)).copy()
+        d = np.broadcast_to(np.asarray(delay_ms, dtype=float), (n_syn,)).copy()
+        if not np.all(np.isfinite(w)):
+            raise ValueError("weights must be finite")
+        if rec.kind == "conductance" and np.any(w < 0):
+            raise ValueError(f"conductance weights onto {rec.name} must be >= 0 uS (inhibition "
+                             f"comes from its reversal potential {rec.E_rev_mV} mV)")
+        if not np.all(np.isfinite(d)) or np.any(d < 0):
+            raise ValueError("delays must be finite and >= 0 ms")
+        name = name or f"{pre_name}->{post_name}:{rec.name}"
+        if any(p.name == name for p in self.projections):
+            name = f"{name}#{len(self.projections)}"
+        proj = Projection(name, pre_name, post_name, rec, pre_idx, post_idx, w, d, n_pre, n_post,
+                          dynamics or SynapticDynamics())
+        self.projections.append(proj)
+        return proj
+
+    def add_gap_junctions(self, a, b, pairs_a, pairs_b, conductance_uS: Any,
+                          rectification: str | None = None,
+                          name: str | None = None) -> GapJunctions:
+        """Electrical synapses between neurons ``pairs_a[i]`` of ``a`` and ``pairs_b[i]`` of
+        ``b`` with ``conductance_uS`` each (see :class:`GapJunctions`)."""
+        a_name, b_name = self._name_of(a), self._name_of(b)
+        ai = np.asarray(pairs_a, dtype=np.int64)
+        bi = np.asarray(pairs_b, dtype=np.int64)
+        if ai.shape != bi.shape:
+            raise ValueError("pairs_a and pairs_b must have the same length")
+        g = np.broadcast_to(np.asarray(conductance_uS, dtype=float), ai.shape).copy()
+        gj = GapJunctions(name or f"{a_name}<->{b_name}:gap", a_name, b_name, ai, bi, g,
+                          rectification)
+        self.gap_junctions.append(gj)
+        return gj
+
+    def add(self, spec):
+        """Add a synapse specification built by a factory such as
+        ``ChemicalSynapse.create_ampa(pre, post, weight)``; returns what it builds."""
+        if not hasattr(spec, "build"):
+            raise TypeError(f"cannot add {type(spec).__name__} to a network")
+        return spec.build(self)
+
+    def add_stimulus(self, population, stimulus) -> None:
+        """Drive population ``population`` with a stimulus (targets are local indices)."""
+        self.stimuli.setdefault(self._name_of(population), []).append(stimulus)
+
+    # -- introspection ------------------------------------------------------------------
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.n for p in self.populations.values())
+
+    def offsets(self) -> dict[str, int]:
+        """Global id of each population's first neuron (populations in insertion order)."""
+        out, start = {}, 0
+        for name, pop in self.populations.items():
+            out[name] = start
+            start += pop.n
+        return out
+
+    def neuron_ids(self, population: str) -> np.ndarray:
+        """Global neuron ids of ``population``."""
+        start = self.offsets()[self._name_of(population)]
+        return np.arange(start, start + self.populations[population].n)
+
+    @property
+    def neurons(self) -> dict[int, NeuronView]:
+        """``{global id: NeuronView}`` for every neuron (the seed API)."""
+        out = {}
+        for name, start in self.offsets().items():
+            pop = self.populations[name]
+            for i in range(pop.n):
+                out[start + i] = NeuronView(pop, i, start + i)
+        return out
+
+    def locate(self, neuron_ids) -> list[tuple[str, np.ndarray]]:
+        """Split global ids into ``[(population, local indices), ...]``."""
+        ids = np.atleast_1d(np.asarray(neuron_ids, dtype=np.int64))
+        if ids.size and (ids.min() < 0 or ids.max() >= self.n_neurons):
+            raise ValueError(f"neuron ids must be in 0..{self.n_neurons - 1}")
+        out = []
+        for name, start in self.offsets().items():
+            n = self.populations[name].n
+            sel = ids[(ids >= start) & (ids < start + n)] - start
+            if sel.size:
+                out.append((name, sel))
+        return out
+
+    def connectivity_matrix(self, sparse: bool = True, weighted: bool = True):
+        """Global (n_neurons x n_neurons) matrix, rows = pre, columns = post: summed weights
+        (``weighted``) or synapse counts."""
+        off = self.offsets()
+        rows, cols, vals = [], [], []
+        for p in self.projections:
+            rows.append(p.pre_idx + off[p.pre])
+            cols.append(p.post_idx + off[p.post])
+            vals.append(p.weight if weighted else np.ones(p.n_synapses))
+        n = self.n_neurons
+        if rows:
+            m = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                              shape=(n, n))
+        else:
+            m = sp.csr_matrix((n, n))
+        return m if sparse else m.toarray()
+
+    def reset_state(self) -> None:
+        """Reset every population to its initial state."""
+        for pop in self.populations.values():
+            pop.reset_state()
+
+    def simulate(self, duration: float, **kwargs):
+        """Simulate the network; see :func:`neurosim_nb.engine.network_sim.simulate_network`."""
+        from neurosim_nb.engine.network_sim import simulate_network
+
+        return simulate_network(self, duration, **kwargs)
+
+    def __repr__(self) -> str:
+        pops = ", ".join(f"{k}={v.n}" for k, v in self.populations.items())
+        return (f"{type(self).__name__}({self.name!r}: {pops}; {len(self.projections)} "
+                f"projections, {sum(p.n_synapses for p in self.projections)} synapses)")

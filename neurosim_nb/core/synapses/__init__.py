@@ -1,0 +1,26 @@
+"""Synapses: receptor kinetics, spike delivery, chemical/electrical synapses, plasticity.
+
+The seed's names (``ChemicalSynapse``, ``STDPSynapse``, ``ElectricalSynapse``) are imported
+lazily from their modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from neurosim_nb.core.synapses.delivery import SynapticDynamics
+from neurosim_nb.core.synapses.receptors import RECEPTORS, Receptor, get_receptor
+
+_LAZY = {
+    "ChemicalSynapse": "neurosim_nb.core.synapses.chemical",
+    "ElectricalSynapse": "neurosim_nb.core.synapses.electrical",
+    "STDPSynapse": "neurosim_nb.core.synapses.stdp",
+}
+
+__all__ = ["RECEPTORS", "Receptor", "SynapticDynamics", "get_receptor", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,41 @@
+"""Spike delivery through CSR projections into the postsynaptic ring buffers (compiled).
+
+A projection stores its synapses sorted by presynaptic neuron (CSR: ``indptr``,
+``post``, ``weight``, ``delay`` in whole steps). A spike of presynaptic neuron ``j`` emitted
+in global step ``s`` adds ``weight`` to ``buf[(s + delay) % D, post]`` of the receptor
+channel, which the postsynaptic kernel consumes in step ``s + delay``.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, buf):
+    """Queue the ``n_spk`` spikes of a chunk through one projection (see module doc)."""
+    depth = buf.shape[0]
+    for q in range(n_spk):
+        s = spk_step[q]
+        j = spk_idx[q]
+        for syn in range(indptr[j], indptr[j + 1]):
+            buf[(s + delay[syn]) % depth, post[syn]] += weight[syn]
+
+
+class SynapticDynamics:
+    """Base of everything that changes what a projection delivers: plasticity rules and
+    short-term dynamics. The engine calls :meth:`process` once per chunk with the chunk's
+    presynaptic and postsynaptic spikes (global step, local index; sorted by step). The
+    base class delivers with fixed weights; subclasses deliver and learn in time order.
+    """
+
+    #: whether the projection's weights change (and can be recorded)
+    plastic = False
+
+    def bind(self, projection, dt: float) -> None:
+        """Called once before a run with the projection and the time step (ms)."""
+
+    def process(self, projection, pre_steps, pre_idx, n_pre, post_steps, post_idx, n_post,
+                buf, step_end: int) -> None:
+        deliver(pre_steps, pre_idx, n_pre, projection.indptr, projection.post_sorted,
+                projection.weight, projection.delay_steps, buf)

@@ -1,0 +1,170 @@
+r"""Receptor kinetics of chemical synapses (conductance- or current-based) and delta synapses.
+
+A :class:`Receptor` describes what one arriving spike of weight ``w`` does to the
+postsynaptic neuron. Conductance receptors (weight in µS) produce a dual-exponential
+conductance normalised so that a single event peaks at ``w``,
+
+.. math::
+
+    g(t) = w\,f\,(e^{-t/\tau_d} - e^{-t/\tau_r}),\qquad
+    f = 1/(e^{-t_p/\tau_d} - e^{-t_p/\tau_r}),\quad
+    t_p = \frac{\tau_d\tau_r}{\tau_d-\tau_r}\ln\frac{\tau_d}{\tau_r},
+
+(single exponential :math:`g = w e^{-t/\tau_d}` when ``tau_rise_ms = 0``) and the current
+:math:`I = g\,B(V)\,(E_{rev} - V)` (nA), so excitation (E_rev above V) depolarises and
+inhibition hyperpolarises above E_rev. NMDA adds the Jahr & Stevens (1990) Mg²⁺ block
+:math:`B(V) = 1/(1 + [\mathrm{Mg}^{2+}]/3.57\,\mathrm{mM}\,e^{-0.062 V/\mathrm{mV}})`.
+Current receptors (weight in nA, negative for inhibition) have the same kinetics without
+the driving force; delta receptors (weight in mV) jump V at arrival (Brunel 2000).
+
+Defaults (a documented choice within published ranges):
+
+======== ===== ========= ========= ======= =====================================
+name     kind  rise ms   decay ms  E mV    source
+======== ===== ========= ========= ======= =====================================
+AMPA     g     0.2       2.0       0       Brunel & Wang 2001; Destexhe et al. 1998
+NMDA     g     2.0       100.0     0       Brunel & Wang 2001, Mg 1 mM, Jahr & Stevens 1990
+GABA_A   g     0.5       5.0       -70     Brunel & Wang 2001
+GABA_B   g     40.0      200.0     -95     dual exponential fit of Destexhe et al. 1998
+exp_exc  g     0         5.0       0       Vogels & Abbott 2005 COBA (exponential)
+exp_inh  g     0         10.0      -80     Vogels & Abbott 2005 COBA (exponential)
+current  I     0         5.0       --      exponential current synapse
+delta    dV    --        --        --      instantaneous jump of V
+======== ===== ========= ========= ======= =====================================
+
+Examples
+--------
+>>> r = RECEPTORS["AMPA"]
+>>> round(r.peak_time_ms(), 3)
+0.512
+>>> t = np.arange(0.0, 20.0, 0.001)
+>>> round(float(r.waveform(t).max()), 6)   # a single event of weight 1 peaks at 1
+1.0
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim_nb.core.neurons._synaptic import (
+    KIND_CONDUCTANCE,
+    KIND_CURRENT,
+    KIND_DELTA,
+    N_SYN_PAR,
+)
+
+KINDS = {"conductance": KIND_CONDUCTANCE, "current": KIND_CURRENT, "delta": KIND_DELTA}
+
+
+@dataclass(frozen=True)
+class Receptor:
+    """Kinetics of a postsynaptic receptor channel.
+
+    Parameters
+    ----------
+    name : str
+        Label (a channel per distinct receptor per postsynaptic population).
+    kind : {"conductance", "current", "delta"}
+        Weight units: µS, nA, mV respectively.
+    tau_decay_ms, tau_rise_ms : float
+        Decay and rise time constants (ms); ``tau_rise_ms = 0`` is a single exponential.
+    E_rev_mV : float
+        Reversal potential (mV), conductance receptors only.
+    mg_mM : float
+        Extracellular Mg²⁺ (mM) for the Jahr-Stevens block; 0 = no block.
+    """
+
+    name: str
+    kind: str = "conductance"
+    tau_decay_ms: float = 5.0
+    tau_rise_ms: float = 0.0
+    E_rev_mV: float = 0.0
+    mg_mM: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Receptor {self.name!r}: kind {self.kind!r} not in {list(KINDS)}")
+        for field_name in ("tau_decay_ms", "tau_rise_ms", "E_rev_mV", "mg_mM"):
+            if not math.isfinite(getattr(self, field_name)):
+                raise ValueError(f"Receptor {self.name!r}: {field_name} must be finite")
+        if self.kind != "delta" and self.tau_decay_ms <= 0:
+            raise ValueError(f"Receptor {self.name!r}: tau_decay_ms must be > 0, "
+                             f"got {self.tau_decay_ms}")
+        if self.tau_rise_ms < 0 or (self.tau_rise_ms > 0 and self.tau_rise_ms >= self.tau_decay_ms):
+            raise ValueError(f"Receptor {self.name!r}: need 0 <= tau_rise_ms < tau_decay_ms, got "
+                             f"{self.tau_rise_ms} and {self.tau_decay_ms}")
+        if self.mg_mM < 0:
+            raise ValueError(f"Receptor {self.name!r}: mg_mM must be >= 0, got {self.mg_mM}")
+
+    @property
+    def weight_units(self) -> str:
+        """Units of a synaptic weight onto this receptor."""
+        return {"conductance": "uS", "current": "nA", "delta": "mV"}[self.kind]
+
+    def peak_time_ms(self) -> float:
+        """Time of the peak of a single event (ms); 0 for a single exponential."""
+        if self.tau_rise_ms == 0:
+            return 0.0
+        td, tr = self.tau_decay_ms, self.tau_rise_ms
+        return td * tr / (td - tr) * math.log(td / tr)
+
+    def norm(self) -> float:
+        """Factor making a single event of weight 1 peak at exactly 1."""
+        if self.tau_rise_ms == 0:
+            return 1.0
+        tp = self.peak_time_ms()
+        return 1.0 / (math.exp(-tp / self.tau_decay_ms) - math.exp(-tp / self.tau_rise_ms))
+
+    def waveform(self, t_ms) -> np.ndarray:
+        """Conductance (or current) of one event of weight 1 at time 0, at times ``t_ms``."""
+        t = np.asarray(t_ms, dtype=float)
+        rise = 0.0 if self.tau_rise_ms == 0 else np.exp(-t / self.tau_rise_ms)
+        return np.where(t >= 0, self.norm() * (np.exp(-t / self.tau_decay_ms) - rise), 0.0)
+
+    def mg_block(self, v_mV) -> np.ndarray:
+        """Jahr-Stevens fraction of unblocked channels at ``v_mV`` (1 without Mg)."""
+        v = np.asarray(v_mV, dtype=float)
+        if self.mg_mM == 0:
+            return np.ones_like(v)
+        return 1.0 / (1.0 + self.mg_mM / 3.57 * np.exp(-0.062 * v))
+
+    def channel_parameters(self, dt: float) -> np.ndarray:
+        """The row of ``syn_par`` the kernels read (see ``_synaptic``)."""
+        out = np.zeros(N_SYN_PAR)
+        out[0] = KINDS[self.kind]
+        if self.kind != "delta":
+            out[1] = math.exp(-dt / self.tau_decay_ms)
+            out[2] = math.exp(-dt / self.tau_rise_ms) if self.tau_rise_ms > 0 else 0.0
+            out[3] = self.E_rev_mV
+            out[4] = self.mg_mM
+            out[5] = self.norm()
+            out[6] = 1.0 if self.tau_rise_ms > 0 else 0.0
+        return out
+
+
+RECEPTORS: dict[str, Receptor] = {
+    "AMPA": Receptor("AMPA", "conductance", 2.0, 0.2, 0.0),
+    "NMDA": Receptor("NMDA", "conductance", 100.0, 2.0, 0.0, mg_mM=1.0),
+    "GABA_A": Receptor("GABA_A", "conductance", 5.0, 0.5, -70.0),
+    "GABA_B": Receptor("GABA_B", "conductance", 200.0, 40.0, -95.0),
+    "exp_exc": Receptor("exp_exc", "conductance", 5.0, 0.0, 0.0),
+    "exp_inh": Receptor("exp_inh", "conductance", 10.0, 0.0, -80.0),
+    "current": Receptor("current", "current", 5.0, 0.0, 0.0),
+    "delta": Receptor("delta", "delta", 0.0, 0.0, 0.0),
+}
+
+
+def get_receptor(receptor: str | Receptor) -> Receptor:
+    """A :class:`Receptor` from a name of :data:`RECEPTORS` or the object itself."""
+    if isinstance(receptor, Receptor):
+        return receptor
+    if receptor in RECEPTORS:
+        return RECEPTORS[receptor]
+    hint = difflib.get_close_matches(str(receptor), list(RECEPTORS), n=1)
+    extra = f" Did you mean {hint[0]!r}?" if hint else ""
+    raise ValueError(f"unknown receptor {receptor!r}; choose from {list(RECEPTORS)} or pass a "
+                     f"Receptor(...).{extra}")

@@ -1,0 +1,408 @@
+"""The network time loop: every population's compiled kernel, spike delivery with delays.
+
+Delays are whole steps (at least one), so spikes emitted in a step can reach their targets
+at the earliest in the next step. The loop advances all populations by a chunk of
+``K = min(delay)`` steps at a time -- within a chunk every arriving spike was emitted
+before it, so each population's kernel runs the chunk on its own (as in NEST's min-delay
+scheme) -- then delivers the chunk's spikes through each projection into the receptor
+ring buffers (compiled) and runs plasticity in time order. With gap junctions (instant
+coupling) ``K = 1`` and the gap currents use the voltages at the start of each step.
+
+The step order of DESIGN.md holds per step: deliver due spikes (ring buffer) -> integrate
+-> detect, reset, refractory -> queue spikes by delay -> plasticity -> record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from neurosim_nb._version import __version__
+from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
+from neurosim_nb.engine import simulator as _single
+from neurosim_nb.engine.recorder import _stimulus_json
+from neurosim_nb.engine.simulator import (
+    RecordingMemoryError,
+    SimulationDivergedError,
+    _available_memory_bytes,
+    _check_time,
+    _wants_progress,
+    estimate_record_bytes,
+)
+from neurosim_nb.engine.stimuli import as_stimuli
+
+__all__ = ["simulate_network"]
+
+
+class _PopRun:
+    """Per-population arrays of one run."""
+
+    def __init__(self, name, pop, dt, stims, rngs, rec_names, rec_idx, n_samples, channels, depth,
+                 chunk):
+        self.name, self.pop = name, pop
+        n = pop.n
+        self.p = pop._kernel_params(dt)
+        if not np.all(np.isfinite(self.p)):
+            raise ValueError(f"population {name!r}: parameters give non-finite values at dt={dt}")
+        self.runtimes = [s.bind(n, dt, r) for s, r in zip(stims, rngs, strict=True)]
+        self.has_kick = any(s.kind == "kick" for s in stims)
+        rows = list(pop.state_variables)
+        self.rec_state = [v for v in rec_names if v in pop.state_variables]
+        self.rec_slots = np.full(len(rows), -1, dtype=np.int64)
+        for j, v in enumerate(self.rec_state):
+            self.rec_slots[rows.index(v)] = j
+        self.rec_idx = rec_idx
+        self.rec_out = np.zeros((len(self.rec_state), n_samples, rec_idx.size))
+        self.i_ext_rec = np.zeros((n_samples, rec_idx.size)) if "I_ext" in rec_names else None
+        self.i_ext = np.zeros((chunk, n))
+        self.kick = np.zeros((chunk, n)) if self.has_kick else np.zeros((0, n))
+        self.spk_step = np.empty(chunk * n, dtype=np.int64)
+        self.spk_idx = np.empty(chunk * n, dtype=np.int64)
+        self.channels = channels  # receptor -> channel index
+        c = len(channels)
+        self.syn_state = np.zeros((c, 2, n))
+        self.syn_buf = np.zeros((c, depth, n))
+        self.syn_par = np.zeros((c, N_SYN_PAR))
+        for rec, ch in channels.items():
+            self.syn_par[ch] = rec.channel_parameters(dt)
+        self.spikes_s: list[np.ndarray] = []
+        self.spikes_i: list[np.ndarray] = []
+        self.n_spk = 0
+
+
+def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, np.ndarray]]:
+    if record is None:
+        record = ()
+    if isinstance(record, str):
+        record = [record]
+    names: list[str] = []
+    for v in record:
+        if v in _single.SPIKE_NAMES:
+            continue
+        key = _single.ALIASES.get(v, v)
+        valid = {"I_ext"}.union(*[set(p.state_variables) for p in net.populations.values()])
+        if key not in valid:
+            raise ValueError(f"no population of this network can record {v!r}; variables: "
+                             f"{sorted(valid)} (spikes are always recorded)")
+        if key not in names:
+            names.append(key)
+    per_pop: dict[str, np.ndarray] = {}
+    if record_neurons is None:
+        per_pop = {k: np.arange(p.n, dtype=np.int64) for k, p in net.populations.items()}
+    elif isinstance(record_neurons, dict):
+        for k, v in record_neurons.items():
+            pop = net.population(k)
+            per_pop[k] = _single._resolve_neurons(pop, v)
+    else:
+        for k, idx in net.locate(record_neurons):
+            per_pop[k] = np.unique(idx)
+    for k in net.populations:
+        per_pop.setdefault(k, np.zeros(0, dtype=np.int64))
+    return names, per_pop
+
+
+def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_neurons=None,
+                     sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
+                     max_record_bytes: int | None = None, stimuli: dict[str, list] | None = None,
+                     record_weights: bool | list[str] = False, weight_sample_ms: float = 10.0
+                     ) -> xr.Dataset:
+    """Simulate ``net`` for ``duration`` ms from its current state; return an xarray Dataset.
+
+    Parameters
+    ----------
+    net : Network
+    duration, dt : float
+        Simulated time and step (ms).
+    record : sequence of str
+        State variables (of any population; NaN where a population lacks one) and ``I_ext``.
+    record_neurons : None, array of global ids, or {population: local indices}
+        Neurons whose variables are recorded (default all).
+    sample_every : int
+        Record every this many steps.
+    seed : int, optional
+        Seed of the stochastic stimuli (drawn and stored when ``None``).
+    stimuli : {population: [Stimulus, ...]}, optional
+        Extra stimuli for this run, added to ``net.stimuli``.
+    record_weights : bool or list of projection names
+        Record the weights of plastic projections (``True``: all plastic ones) every
+        ``weight_sample_ms`` into ``weight`` (``weight_time``, ``synapse``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``V`` (time, neuron), ``spike_time``/``spike_neuron`` (global ids), coords
+        ``population(neuron)`` and ``layer(neuron)``, optional ``weight``.
+    """
+    dt = _check_time("dt", dt)
+    duration = _check_time("duration", duration)
+    n_steps = int(round(duration / dt))
+    if n_steps < 1:
+        raise ValueError(f"duration ({duration} ms) is shorter than one step of dt ({dt} ms)")
+    if not net.populations:
+        raise ValueError("the network has no populations")
+    if isinstance(sample_every, bool) or int(sample_every) != sample_every or sample_every < 1:
+        raise ValueError(f"sample_every must be a positive integer, got {sample_every!r}")
+    sample_every = int(sample_every)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    rec_names, rec_per_pop = _record_request(net, record, record_neurons)
+    n_samples = n_steps // sample_every
+    n_rec = sum(v.size for v in rec_per_pop.values())
+    need = estimate_record_bytes(n_samples, n_rec, len(rec_names))
+    limit = _available_memory_bytes() // 2 if max_record_bytes is None else int(max_record_bytes)
+    if need > limit:
+        raise RecordingMemoryError(
+            f"recording {rec_names} of {n_rec} neurons for {n_samples} samples needs "
+            f"{need / 2**20:.0f} MiB, more than the {limit / 2**20:.0f} MiB allowed; record "
+            f"fewer neurons (record_neurons=...), sample less often (sample_every=...) or "
+            f"record spikes only (record=())")
+
+    for proj in net.projections:
+        proj.prepare(dt)
+    min_delay = min((int(p.delay_steps.min()) for p in net.projections if p.n_synapses),
+                    default=None)
+    max_delay = max((int(p.delay_steps.max()) for p in net.projections if p.n_synapses),
+                    default=0)
+    n_max = max(p.n for p in net.populations.values())
+    chunk = max(1, min(n_steps, _single.CHUNK_ELEMENTS // n_max))
+    if min_delay is not None:
+        chunk = min(chunk, min_delay)
+    if net.gap_junctions:
+        chunk = 1
+    depth = max_delay + chunk + 1
+
+    all_stims = {k: list(v) for k, v in net.stimuli.items()}
+    for k, v in (stimuli or {}).items():
+        net.population(k)
+        all_stims.setdefault(k, []).extend(as_stimuli(v))
+    n_stims = sum(len(v) for v in all_stims.values())
+    children = iter(np.random.SeedSequence(seed).spawn(max(n_stims, 1)))
+    runs: dict[str, _PopRun] = {}
+    for name, pop in net.populations.items():
+        stims = all_stims.get(name, [])
+        rngs = [np.random.default_rng(next(children)) for _ in stims]
+        receptors = []
+        for proj in net.projections:
+            if proj.post == name and proj.receptor not in receptors:
+                receptors.append(proj.receptor)
+        channels = {r: i for i, r in enumerate(receptors)}
+        runs[name] = _PopRun(name, pop, dt, stims, rngs, rec_names, rec_per_pop[name], n_samples,
+                             channels, depth, chunk)
+
+    plastic = _weight_projections(net, record_weights)
+    w_every = max(1, int(round(weight_sample_ms / dt)))
+    w_times: list[float] = []
+    w_values: list[np.ndarray] = []
+
+    t_start = {k: p.t_ms for k, p in net.populations.items()}
+    bar = None
+    step0 = 0
+    interrupted = False
+    first_chunk = None
+    if plastic:
+        w_times.append(0.0)
+        w_values.append(np.concatenate([p.weight for p in plastic]))
+    try:
+        while step0 < n_steps:
+            k = min(chunk, n_steps - step0)
+            t_chunk = (step0 + np.arange(k)) * dt
+            for r in runs.values():
+                ibuf = r.i_ext[:k]
+                ibuf[:] = 0.0
+                kbuf = r.kick[:k] if r.has_kick else r.kick
+                if r.has_kick:
+                    kbuf[:] = 0.0
+                for rt in r.runtimes:
+                    rt.add(kbuf if rt.stim.kind == "kick" else ibuf, t_chunk)
+            if net.gap_junctions:
+                _gap_currents(net, runs)
+            for r in runs.values():
+                kbuf = r.kick[:k] if r.has_kick else r.kick
+                r.n_spk, bad, bad_step = r.pop._kernel(
+                    r.pop._state, r.p, r.i_ext[:k], kbuf, dt, step0, sample_every, r.rec_idx,
+                    r.rec_slots, r.rec_out, r.spk_step, r.spk_idx, r.syn_state, r.syn_buf,
+                    r.syn_par)
+                if bad >= 0:
+                    raise SimulationDivergedError(
+                        f"population {r.name!r} ({type(r.pop).__name__}) diverged at t = "
+                        f"{(bad_step + 1) * dt:g} ms (neuron {bad}); try a smaller dt (now "
+                        f"{dt} ms) or check the inputs, weights and parameters")
+                if r.n_spk:
+                    r.spikes_s.append(r.spk_step[:r.n_spk].copy())
+                    r.spikes_i.append(r.spk_idx[:r.n_spk].copy())
+                if r.i_ext_rec is not None:
+                    steps = step0 + np.arange(k)
+                    take = (steps + 1) % sample_every == 0
+                    rows = (steps[take] + 1) // sample_every - 1
+                    r.i_ext_rec[rows] = r.i_ext[:k][take][:, r.rec_idx]
+            for proj in net.projections:
+                src, dst = runs[proj.pre], runs[proj.post]
+                proj.dynamics.process(proj, src.spk_step, src.spk_idx, src.n_spk, dst.spk_step,
+                                      dst.spk_idx, dst.n_spk,
+                                      dst.syn_buf[dst.channels[proj.receptor]], step0 + k)
+            step0 += k
+            if plastic and step0 % w_every < k:
+                w_times.append(step0 * dt)
+                w_values.append(np.concatenate([p.weight for p in plastic]))
+            if first_chunk is None:
+                first_chunk = (step0, time.perf_counter())
+            if bar is None and verbose is not False and _wants_progress(
+                    verbose, step0, n_steps, first_chunk, time.perf_counter()):
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=n_steps, initial=step0, unit="step",
+                           desc=f"simulating {net.name}", leave=False)
+            elif bar is not None:
+                bar.update(k)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+    for name, pop in net.populations.items():
+        pop.t_ms = t_start[name] + step0 * dt
+    ds = _build_dataset(net, runs, rec_names, dt, sample_every, step0, seed, all_stims,
+                        n_steps * dt)
+    if plastic:
+        ds = ds.merge(_weights_dataset(net, plastic, w_times, w_values))
+    ds.attrs["interrupted"] = int(interrupted)
+    if interrupted:
+        import warnings
+
+        warnings.warn(f"simulation interrupted at {step0 * dt:g} of {n_steps * dt:g} ms; the "
+                      "result holds what was simulated", RuntimeWarning, stacklevel=2)
+    return ds
+
+
+def _weight_projections(net, record_weights) -> list:
+    if record_weights is False or record_weights is None:
+        return []
+    if record_weights is True:
+        return [p for p in net.projections if p.dynamics.plastic]
+    names = [p.name for p in net.projections]
+    out = []
+    for name in record_weights:
+        if name not in names:
+            raise ValueError(f"unknown projection {name!r}; the network has {names}")
+        out.append(net.projections[names.index(name)])
+    return out
+
+
+def _gap_currents(net, runs) -> None:
+    for gj in net.gap_junctions:
+        va = runs[gj.a].pop.get_state("V")[gj.a_idx]
+        vb = runs[gj.b].pop.get_state("V")[gj.b_idx]
+        i_ab = gj.conductance * (va - vb)  # current flowing from a into b (nA)
+        if gj.rectification == "a_to_b":
+            i_ab = np.maximum(i_ab, 0.0)
+        elif gj.rectification == "b_to_a":
+            i_ab = np.minimum(i_ab, 0.0)
+        np.add.at(runs[gj.b].i_ext[0], gj.b_idx, i_ab)
+        np.add.at(runs[gj.a].i_ext[0], gj.a_idx, -i_ab)
+
+
+def _build_dataset(net, runs, rec_names, dt, sample_every, n_steps, seed, stims,
+                   requested) -> xr.Dataset:
+    off = net.offsets()
+    n_samples = n_steps // sample_every
+    time_ = np.arange(1, n_samples + 1) * (sample_every * dt)
+    ids, pops, layers = [], [], []
+    for name, r in runs.items():
+        ids.append(r.rec_idx + off[name])
+        pops.extend([name] * r.rec_idx.size)
+        layers.extend([net.layer_of.get(name, -1)] * r.rec_idx.size)
+    ids = np.concatenate(ids).astype(np.int64)
+    data_vars: dict[str, Any] = {}
+    for var in rec_names:
+        cols, units, long_name = [], None, None
+        for r in runs.values():
+            if var == "I_ext":
+                block = r.i_ext_rec[:n_samples] if r.i_ext_rec is not None else None
+                u, ln = r.pop.current_units, "external input current"
+            elif var in r.pop.state_variables:
+                block = r.rec_out[r.rec_state.index(var), :n_samples]
+                u, ln = r.pop.state_variables[var]
+            else:
+                block, u, ln = None, None, None
+            if block is None:
+                block = np.full((n_samples, r.rec_idx.size), np.nan)
+            elif units is None:
+                units, long_name = u, ln
+            elif u != units:
+                units = "mixed (see current_units)" if var == "I_ext" else units
+            cols.append(block)
+        data_vars[var] = (("time", "neuron"), np.concatenate(cols, axis=1),
+                          {"units": units or "1", "long_name": long_name or var})
+    steps, neurons = [], []
+    for name, r in runs.items():
+        if r.spikes_s:
+            steps.append(np.concatenate(r.spikes_s))
+            neurons.append(np.concatenate(r.spikes_i) + off[name])
+    steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
+    neurons = np.concatenate(neurons) if neurons else np.zeros(0, np.int64)
+    order = np.lexsort((neurons, steps))
+    data_vars["spike_time"] = ("spike", (steps[order] + 1) * dt,
+                               {"units": "ms", "long_name": "spike time"})
+    data_vars["spike_neuron"] = ("spike", neurons[order].astype(np.int64),
+                                 {"units": "1", "long_name": "neuron id of spike"})
+    coords = {
+        "time": ("time", time_, {"units": "ms", "long_name": "time", "axis": "T"}),
+        "neuron": ("neuron", ids, {"units": "1", "long_name": "neuron id"}),
+        "population": ("neuron", np.array(pops, dtype=object),
+                       {"long_name": "population label"}),
+    }
+    if net.layer_of:
+        coords["layer"] = ("neuron", np.array(layers, dtype=np.int64),
+                           {"units": "1", "long_name": "layer index (-1: none)"})
+    populations = [{"name": k, "model": type(p).__name__, "n": p.n, "first_id": off[k],
+                    "layer": net.layer_of.get(k), "current_units": p.current_units,
+                    "params": json.loads(p.params.to_json())}
+                   for k, p in net.populations.items()]
+    projections = [{"name": p.name, "pre": p.pre, "post": p.post, "receptor": p.receptor.name,
+                    "weight_units": p.receptor.weight_units, "n_synapses": p.n_synapses,
+                    "dynamics": type(p.dynamics).__name__} for p in net.projections]
+    attrs = {
+        "Conventions": "CF-1.10",
+        "title": f"{type(net).__name__} {net.name!r}: {net.n_neurons} neurons",
+        "model": type(net).__name__,
+        "network": net.name,
+        "n_neurons": int(net.n_neurons),
+        "dt": float(dt),
+        "duration": float(n_steps * dt),
+        "n_steps": int(n_steps),
+        "sample_every": int(sample_every),
+        "seed": int(seed),
+        "build_seed": int(net.seed),
+        "neurosim_nb_version": __version__,
+        "params_json": json.dumps({"populations": populations, "projections": projections},
+                                  default=str),
+        "stimuli_json": json.dumps({k: json.loads(_stimulus_json(v)) for k, v in stims.items()}),
+        "requested_duration": float(requested),
+    }
+    if net.layer_of:
+        attrs["layer_names_json"] = json.dumps(getattr(net, "layer_names", {}))
+    return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+
+
+def _weights_dataset(net, plastic, w_times, w_values) -> xr.Dataset:
+    off = net.offsets()
+    pre = np.concatenate([p.pre_idx + off[p.pre] for p in plastic]).astype(np.int64)
+    post = np.concatenate([p.post_idx + off[p.post] for p in plastic]).astype(np.int64)
+    names = np.concatenate([[p.name] * p.n_synapses for p in plastic]).astype(object)
+    units = {p.receptor.weight_units for p in plastic}
+    return xr.Dataset(
+        {"weight": (("weight_time", "synapse"), np.asarray(w_values),
+                    {"units": units.pop() if len(units) == 1 else "mixed",
+                     "long_name": "synaptic weight"})},
+        coords={"weight_time": ("weight_time", np.asarray(w_times),
+                                {"units": "ms", "long_name": "time of weight sample"}),
+                "pre": ("synapse", pre, {"units": "1", "long_name": "presynaptic neuron id"}),
+                "post": ("synapse", post, {"units": "1", "long_name": "postsynaptic neuron id"}),
+                "projection": ("synapse", names, {"long_name": "projection name"})})
