@@ -80,8 +80,9 @@ class Projection:
 
     def prepare(self, dt: float) -> None:
         """Convert delays to whole steps (round half up, minimum one step)."""
-        steps = np.floor(self.delay_ms / dt + 0.5 + 1e-9).astype(np.int64)
-        self.delay_steps = np.maximum(steps, 1)
+        from neurosim_nb.core.networks.connectivity import delay_steps
+
+        self.delay_steps = delay_steps(self.delay_ms, dt)
         self.dynamics.bind(self, dt)
 
     def matrix(self, sparse: bool = True):
@@ -228,7 +229,7 @@ class Network:
                                        same_population=pre_name == post_name, **rule_args)
         n_syn = pre_idx.size
         w = np.asarray(cx.weights(weight, n_syn, self.rng), dtype=float)
-        d = np.asarray(cx.weights(delay_ms, n_syn, self.rng), dtype=float)
+        d = np.asarray(cx._draw(delay_ms, n_syn, self.rng, "delay_ms"), dtype=float)
         return self.add_projection(pre_name, post_name, pre_idx, post_idx, w, d, rec, name=name,
                                    dynamics=dynamics)
 
