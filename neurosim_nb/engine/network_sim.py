@@ -1,8 +1,8 @@
 """The network time loop: every population's compiled kernel, spike delivery with delays.
 
-Delays are whole steps (at least one), so spikes emitted in a step can reach their targets
-at the earliest in the next step. The loop advances all populations by a chunk of
-``K = min(delay)`` steps at a time -- within a chunk every arriving spike was emitted
+Delays are whole steps (at least one); a spike stamped at ``t`` acts from ``t + delay`` on,
+i.e. from step ``s + delay + 1`` for a spike detected in step ``s``. The loop advances all
+populations by a chunk of ``K = min(delay) + 1`` steps at a time -- within a chunk every arriving spike was emitted
 before it, so each population's kernel runs the chunk on its own (as in NEST's min-delay
 scheme) -- then delivers the chunk's spikes through each projection into the receptor
 ring buffers (compiled) and runs plasticity in time order. With gap junctions (instant
@@ -173,10 +173,12 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     n_max = max(p.n for p in net.populations.values())
     chunk = max(1, min(n_steps, _single.CHUNK_ELEMENTS // n_max))
     if min_delay is not None:
-        chunk = min(chunk, min_delay)
+        chunk = min(chunk, min_delay + 1)  # arrivals are >= delay + 1 steps after emission
     if net.gap_junctions:
         chunk = 1
-    depth = max_delay + chunk + 1
+    # slots for arrival steps step0 + 1 .. step0 + chunk + max_delay; independent of the run
+    # length so that channel state and spikes in flight carry over to the next run
+    depth = max_delay + (min_delay or 0) + 3
 
     all_stims = {k: list(v) for k, v in net.stimuli.items()}
     for k, v in (stimuli or {}).items():
@@ -193,8 +195,11 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
             if proj.post == name and proj.receptor not in receptors:
                 receptors.append(proj.receptor)
         channels = {r: i for i, r in enumerate(receptors)}
-        runs[name] = _PopRun(name, pop, dt, stims, rngs, rec_names, rec_per_pop[name], n_samples,
-                             channels, depth, chunk)
+        runs[name] = r = _PopRun(name, pop, dt, stims, rngs, rec_names, rec_per_pop[name],
+                                 n_samples, channels, depth, chunk)
+        carried = net._carry.get(name)
+        if carried is not None and carried[0] == (dt, tuple(receptors), depth):
+            r.syn_state[:], r.syn_buf[:] = carried[1], carried[2]
 
     plastic = _weight_projections(net, record_weights)
     w_every = max(1, int(round(weight_sample_ms / dt)))
@@ -212,6 +217,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     try:
         while step0 < n_steps:
             k = min(chunk, n_steps - step0)
+            if plastic:  # end chunks on weight-sampling steps so samples fall on the grid
+                k = min(k, w_every - step0 % w_every)
             t_chunk = (step0 + np.arange(k)) * dt
             for r in runs.values():
                 ibuf = r.i_ext[:k]
@@ -248,7 +255,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                                       dst.spk_idx, dst.n_spk,
                                       dst.syn_buf[dst.channels[proj.receptor]], step0 + k)
             step0 += k
-            if plastic and step0 % w_every < k:
+            if plastic and step0 % w_every == 0:
                 w_times.append(step0 * dt)
                 w_values.append(np.concatenate([p.weight for p in plastic]))
             if first_chunk is None:
@@ -268,6 +275,11 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
             bar.close()
     for name, pop in net.populations.items():
         pop.t_ms = t_start[name] + step0 * dt
+        r = runs[name]
+        # receptor state and spikes in flight continue in the next run (whose steps restart
+        # at 0): slot j of the next run holds what is due in step step0 + j of this one
+        net._carry[name] = ((dt, tuple(r.channels), depth), r.syn_state.copy(),
+                            np.roll(r.syn_buf, -(step0 % depth), axis=1))
     ds = _build_dataset(net, runs, rec_names, dt, sample_every, step0, seed, all_stims,
                         n_steps * dt)
     if plastic:

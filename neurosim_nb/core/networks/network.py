@@ -161,6 +161,8 @@ class Network:
         self.projections: list[Projection] = []
         self.gap_junctions: list[GapJunctions] = []
         self.stimuli: dict[str, list] = {}
+        #: receptor-channel state and spikes in flight carried from one run to the next
+        self._carry: dict[str, tuple] = {}
 
     # -- building -----------------------------------------------------------------------
     def add_population(self, name: str, population: NeuronPopulation,
@@ -352,9 +354,11 @@ class Network:
         return m if sparse else m.toarray()
 
     def reset_state(self) -> None:
-        """Reset every population to its initial state."""
+        """Reset every population to its initial state; drop synaptic state and spikes in
+        flight."""
         for pop in self.populations.values():
             pop.reset_state()
+        self._carry.clear()
 
     def simulate(self, duration: float, **kwargs):
         """Simulate the network; see :func:`neurosim_nb.engine.network_sim.simulate_network`."""

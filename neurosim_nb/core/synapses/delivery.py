@@ -1,9 +1,12 @@
 """Spike delivery through CSR projections into the postsynaptic ring buffers (compiled).
 
 A projection stores its synapses sorted by presynaptic neuron (CSR: ``indptr``,
-``post``, ``weight``, ``delay`` in whole steps). A spike of presynaptic neuron ``j`` emitted
-in global step ``s`` adds ``weight`` to ``buf[(s + delay) % D, post]`` of the receptor
-channel, which the postsynaptic kernel consumes in step ``s + delay``.
+``post``, ``weight``, ``delay`` in whole steps, at least one). A spike of presynaptic neuron
+``j`` detected in global step ``s`` is stamped ``(s + 1) * dt``; it adds ``weight`` to
+``buf[(s + delay + 1) % D, post]`` of the receptor channel, which the postsynaptic kernel
+consumes at the start of step ``s + delay + 1``, i.e. at time ``(s + 1 + delay) * dt``:
+the latency from the spike's time stamp to its effect is exactly the delay (as in Brian2
+and NEST).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ def deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, buf):
         s = spk_step[q]
         j = spk_idx[q]
         for syn in range(indptr[j], indptr[j + 1]):
-            buf[(s + delay[syn]) % depth, post[syn]] += weight[syn]
+            buf[(s + delay[syn] + 1) % depth, post[syn]] += weight[syn]
 
 
 class SynapticDynamics:
