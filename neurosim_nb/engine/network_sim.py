@@ -5,8 +5,9 @@ i.e. from step ``s + delay + 1`` for a spike detected in step ``s``. The loop ad
 populations by a chunk of ``K = min(delay) + 1`` steps at a time -- within a chunk every
 arriving spike was emitted before it, so each population's kernel runs the chunk on its own
 (as in NEST's min-delay scheme) -- then delivers the chunk's spikes through each projection
-into the receptor ring buffers (compiled) and runs plasticity in time order. With gap junctions (instant
-coupling) ``K = 1`` and the gap currents use the voltages at the start of each step.
+into the receptor ring buffers (compiled) and runs plasticity in time order. With gap
+junctions (instant coupling) ``K = 1`` and the gap currents use the voltages at the start of
+each step.
 
 The step order of DESIGN.md holds per step: deliver due spikes (ring buffer) -> integrate
 -> detect, reset, refractory -> queue spikes by delay -> plasticity -> record.
