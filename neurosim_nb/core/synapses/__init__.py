@@ -15,6 +15,14 @@ _LAZY = {
     "ChemicalSynapse": "neurosim_nb.core.synapses.chemical",
     "ElectricalSynapse": "neurosim_nb.core.synapses.electrical",
     "STDPSynapse": "neurosim_nb.core.synapses.stdp",
+    "STDP": "neurosim_nb.core.synapses.stdp",
+    "STDPParameters": "neurosim_nb.core.synapses.stdp",
+    "RewardModulatedSTDP": "neurosim_nb.core.synapses.stdp",
+    "stdp_window": "neurosim_nb.core.synapses.stdp",
+    "OjaRule": "neurosim_nb.core.synapses.plasticity",
+    "HomeostaticScaling": "neurosim_nb.core.synapses.plasticity",
+    "TsodyksMarkram": "neurosim_nb.core.synapses.release",
+    "tsodyks_markram_amplitudes": "neurosim_nb.core.synapses.release",
 }
 
 __all__ = ["RECEPTORS", "Receptor", "SynapticDynamics", "get_receptor", *_LAZY]
