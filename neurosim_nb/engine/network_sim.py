@@ -24,6 +24,7 @@ import xarray as xr
 
 from neurosim_nb._version import __version__
 from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
+from neurosim_nb.core.synapses.delivery import SynapticDynamics, deliver
 from neurosim_nb.engine import simulator as _single
 from neurosim_nb.engine.recorder import _stimulus_json
 from neurosim_nb.engine.simulator import (
@@ -49,8 +50,11 @@ class _PopRun:
         self.p = pop._kernel_params(dt)
         if not np.all(np.isfinite(self.p)):
             raise ValueError(f"population {name!r}: parameters give non-finite values at dt={dt}")
-        self.runtimes = [s.bind(n, dt, r) for s, r in zip(stims, rngs, strict=True)]
-        self.has_kick = any(s.kind == "kick" for s in stims)
+        runtimes = [s.bind(n, dt, r) for s, r in zip(stims, rngs, strict=True)]
+        # bound ``add`` methods of the stimuli, split by the buffer they write
+        self.kick_adds = [rt.add for rt in runtimes if rt.stim.kind == "kick"]
+        self.current_adds = [rt.add for rt in runtimes if rt.stim.kind != "kick"]
+        self.has_kick = bool(self.kick_adds)
         rows = list(pop.state_variables)
         self.rec_state = [v for v in rec_names if v in pop.state_variables]
         self.rec_slots = np.full(len(rows), -1, dtype=np.int64)
@@ -73,6 +77,34 @@ class _PopRun:
         self.spikes_s: list[np.ndarray] = []
         self.spikes_i: list[np.ndarray] = []
         self.n_spk = 0
+        self.kernel = pop._kernel
+        self.state = pop._state
+        # the kernel's arguments after (state, p, i_ext, kick, dt, step0, sample_every)
+        self.kernel_tail = (rec_idx, self.rec_slots, self.rec_out, self.spk_step, self.spk_idx,
+                            self.syn_state, self.syn_buf, self.syn_par)
+
+    def buffers(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The current and kick buffers of a chunk of ``k`` steps (views, no copies)."""
+        if k == self.i_ext.shape[0]:
+            return self.i_ext, self.kick
+        return self.i_ext[:k], (self.kick[:k] if self.has_kick else self.kick)
+
+
+def _delivery_plan(net, runs) -> list[tuple]:
+    """Per projection ``(src, dst, args)``: fixed-weight delivery has ``dst=None`` and the
+    trailing arguments of :func:`deliver` (called directly, and only when the source
+    spiked); other dynamics (plasticity, short-term) see every chunk and get
+    ``(process, projection, ring buffer)``."""
+    plan = []
+    for proj in net.projections:
+        src, dst = runs[proj.pre], runs[proj.post]
+        buf = dst.syn_buf[dst.channels[proj.receptor]]
+        if type(proj.dynamics).process is SynapticDynamics.process:
+            plan.append((src, None, (proj.indptr, proj.post_sorted, proj.weight,
+                                     proj.delay_steps, buf)))
+        else:
+            plan.append((src, dst, (proj.dynamics.process, proj, buf)))
+    return plan
 
 
 def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -215,28 +247,36 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     if plastic:
         w_times.append(0.0)
         w_values.append(np.concatenate([p.weight for p in plastic]))
+    run_list = list(runs.values())
+    stim_runs = [r for r in run_list if r.kick_adds or r.current_adds]
+    gaps = bool(net.gap_junctions)
+    plan = _delivery_plan(net, runs)
     try:
         while step0 < n_steps:
             k = min(chunk, n_steps - step0)
             if plastic:  # end chunks on weight-sampling steps so samples fall on the grid
                 k = min(k, w_every - step0 % w_every)
-            t_chunk = (step0 + np.arange(k)) * dt
-            for r in runs.values():
-                ibuf = r.i_ext[:k]
-                ibuf[:] = 0.0
-                kbuf = r.kick[:k] if r.has_kick else r.kick
-                if r.has_kick:
-                    kbuf[:] = 0.0
-                for rt in r.runtimes:
-                    rt.add(kbuf if rt.stim.kind == "kick" else ibuf, t_chunk)
-            if net.gap_junctions:
+            if stim_runs:
+                t_chunk = (step0 + np.arange(k)) * dt
+                for r in stim_runs:
+                    ibuf, kbuf = r.buffers(k)
+                    if r.current_adds:
+                        ibuf[:] = 0.0
+                        for add in r.current_adds:
+                            add(ibuf, t_chunk)
+                    if r.has_kick:
+                        kbuf[:] = 0.0
+                        for add in r.kick_adds:
+                            add(kbuf, t_chunk)
+            if gaps:
+                for r in run_list:
+                    if not r.current_adds:
+                        r.i_ext[0] = 0.0  # gap currents use the first row only (chunk = 1)
                 _gap_currents(net, runs)
-            for r in runs.values():
-                kbuf = r.kick[:k] if r.has_kick else r.kick
-                r.n_spk, bad, bad_step = r.pop._kernel(
-                    r.pop._state, r.p, r.i_ext[:k], kbuf, dt, step0, sample_every, r.rec_idx,
-                    r.rec_slots, r.rec_out, r.spk_step, r.spk_idx, r.syn_state, r.syn_buf,
-                    r.syn_par)
+            for r in run_list:
+                ibuf, kbuf = r.buffers(k)
+                r.n_spk, bad, bad_step = r.kernel(r.state, r.p, ibuf, kbuf, dt, step0,
+                                                  sample_every, *r.kernel_tail)
                 if bad >= 0:
                     raise SimulationDivergedError(
                         f"population {r.name!r} ({type(r.pop).__name__}) diverged at t = "
@@ -249,12 +289,15 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                     steps = step0 + np.arange(k)
                     take = (steps + 1) % sample_every == 0
                     rows = (steps[take] + 1) // sample_every - 1
-                    r.i_ext_rec[rows] = r.i_ext[:k][take][:, r.rec_idx]
-            for proj in net.projections:
-                src, dst = runs[proj.pre], runs[proj.post]
-                proj.dynamics.process(proj, src.spk_step, src.spk_idx, src.n_spk, dst.spk_step,
-                                      dst.spk_idx, dst.n_spk,
-                                      dst.syn_buf[dst.channels[proj.receptor]], step0 + k)
+                    r.i_ext_rec[rows] = ibuf[take][:, r.rec_idx]
+            for src, dst, args in plan:
+                if dst is None:  # fixed weights: nothing to do without presynaptic spikes
+                    if src.n_spk:
+                        deliver(src.spk_step, src.spk_idx, src.n_spk, *args)
+                else:
+                    process, proj, buf = args
+                    process(proj, src.spk_step, src.spk_idx, src.n_spk, dst.spk_step,
+                            dst.spk_idx, dst.n_spk, buf, step0 + k)
             step0 += k
             if plastic and step0 % w_every == 0:
                 w_times.append(step0 * dt)

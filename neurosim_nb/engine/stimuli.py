@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy.signal import lfilter
 
 __all__ = [
@@ -324,6 +325,14 @@ class PoissonInput(Stimulus):
     Each target gets its own independent trains. A 1 kHz drive with the default 2 mV kick
     raises a LIF neuron's mean potential by ``rate * weight * tau_m`` (20 mV for
     tau_m = 10 ms), enough to make it fire.
+
+    The summed count of the ``n_sources`` trains in a step is Poisson with mean
+    ``lam = n_sources * rate_hz * dt / 1000``; it is drawn in a compiled loop, by table
+    inversion for ``lam <= POISSON_TABLE_MAX_LAM`` (30) and by the generator's ``poisson``
+    above, from the stimulus' own generator (a child of the run seed) in (step, target)
+    order, only for steps inside the active window. The same seed therefore gives the
+    same kicks however the run is chunked -- but not the numbers numpy's
+    ``Generator.poisson`` would draw for the same seed.
     """
 
     rate_hz: float = 1000.0
@@ -343,12 +352,81 @@ class PoissonInput(Stimulus):
         if not self.duration_ms > 0:
             raise ValueError(f"duration_ms must be > 0, got {self.duration_ms!r}")
 
+    def bind(self, n: int, dt_ms: float, rng: np.random.Generator) -> _PoissonRuntime:
+        return _PoissonRuntime(self, _targets_array(self.targets, n), n, dt_ms, rng)
+
     def values(self, rt, t_ms):
+        """Kicks (mV) of each target in the steps starting at ``t_ms``: ``(K, n_targets)``."""
         m = rt.n if rt.idx is None else rt.idx.size
-        lam = self.n_sources * self.rate_hz * rt.dt / 1000.0
-        counts = rt.rng.poisson(lam, size=(t_ms.size, m)).astype(float)
-        on = (t_ms >= self.onset_ms - EPS_MS) & (t_ms < self.onset_ms + self.duration_ms - EPS_MS)
-        return counts * (self.weight_mV * on[:, None])
+        out = np.zeros((t_ms.size, m))
+        _poisson_kicks(rt.rng, rt.cdf, rt.lam, self.weight_mV, self._active(t_ms), out,
+                       np.arange(m, dtype=np.int64))
+        return out
+
+    def _active(self, t_ms: np.ndarray) -> np.ndarray:
+        return (t_ms >= self.onset_ms - EPS_MS) & (t_ms < self.onset_ms + self.duration_ms - EPS_MS)
+
+
+#: mean count per step up to which Poisson counts are drawn by table inversion
+POISSON_TABLE_MAX_LAM = 30.0
+
+
+def _poisson_cdf(lam: float) -> np.ndarray:
+    """Cumulative Poisson probabilities P(N <= k), k = 0, 1, ..., until the tail is below
+    double precision (empty for ``lam > POISSON_TABLE_MAX_LAM``: no table)."""
+    if lam > POISSON_TABLE_MAX_LAM:
+        return np.zeros(0)
+    k_max = int(lam + 12.0 * np.sqrt(lam) + 30.0)  # tail P(N > k_max) < 1e-17 for lam <= 30
+    terms = np.empty(k_max + 1)
+    terms[0] = np.exp(-lam)
+    for k in range(1, k_max + 1):
+        terms[k] = terms[k - 1] * lam / k
+    return np.cumsum(terms)
+
+
+@njit(cache=True)
+def _poisson_kicks(rng, cdf, lam, weight, active, out, idx):
+    """Add ``weight`` times a Poisson(``lam``) count to ``out[k, idx[j]]`` for every target
+    ``j`` of every active step ``k``, drawn in (step, target) order from ``rng``.
+
+    With a table ``cdf`` a count is found by inversion: one uniform variate and on average
+    ``lam + 1`` comparisons (a uniform beyond the table's last entry, probability < 1e-16,
+    counts as the last entry). Without a table (large ``lam``) the generator's own
+    ``poisson`` is used. Inactive steps draw nothing, so the stream (and the result) does
+    not depend on how the run is cut into chunks.
+    """
+    m = idx.shape[0]
+    top = cdf.shape[0] - 1
+    for k in range(out.shape[0]):
+        if not active[k]:
+            continue
+        for j in range(m):
+            if top >= 0:
+                u = rng.random()
+                c = 0
+                while c < top and u >= cdf[c]:
+                    c += 1
+            else:
+                c = rng.poisson(lam)
+            if c > 0:
+                out[k, idx[j]] += c * weight
+
+
+class _PoissonRuntime(_Runtime):
+    """A bound :class:`PoissonInput`: draws its kicks (compiled) straight into the buffer."""
+
+    def __init__(self, stim: PoissonInput, idx: np.ndarray | None, n: int, dt: float, rng):
+        super().__init__(stim, idx, n, dt, rng)
+        self.lam = stim.n_sources * stim.rate_hz * dt / 1000.0
+        self.cdf = _poisson_cdf(self.lam)
+        self.targets = np.arange(n, dtype=np.int64) if idx is None else idx
+
+    def add(self, out: np.ndarray, t_ms: np.ndarray) -> None:
+        if type(self.stim).values is not PoissonInput.values:  # a subclass's own values()
+            super().add(out, t_ms)
+        elif self.lam > 0.0:
+            _poisson_kicks(self.rng, self.cdf, self.lam, self.stim.weight_mV,
+                           self.stim._active(t_ms), out, self.targets)
 
 
 def as_stimuli(input_current) -> list[Stimulus]:

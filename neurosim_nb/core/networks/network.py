@@ -36,24 +36,34 @@ from neurosim_nb.core.synapses.receptors import Receptor, get_receptor
 class Projection:
     """Synapses from population ``pre`` to population ``post`` (CSR by presynaptic neuron).
 
+    Stored compactly: ``indptr`` (int64, ``n_pre + 1``), ``post_idx`` (int32 while
+    ``n_post < 2**31``), ``weight`` (float64), ``delay_ms`` (one float when all delays are
+    equal, else float64 per synapse) and, after :meth:`prepare`, ``delay_steps`` (the
+    smallest unsigned integer type that holds the longest delay): 13 bytes per synapse
+    with uniform delays up to 255 steps. ``pre_idx`` is rebuilt from ``indptr`` when read.
+
     Attributes
     ----------
-    pre_idx, post_idx : ndarray of int64
-        Presynaptic / postsynaptic neuron of each synapse (local indices), sorted by pre.
+    pre_idx : ndarray of int64
+        Presynaptic neuron of each synapse (local index), sorted; derived from ``indptr``
+        (a new array on each access).
+    post_idx : ndarray of int32 or int64
+        Postsynaptic neuron of each synapse (local index), sorted by pre (then post).
     weight : ndarray of float64
         Weight of each synapse in the receptor's units (µS, nA or mV).
     delay_ms : ndarray of float64
         Delay of each synapse (ms); rounded to whole steps (at least one) at run time.
+        A uniform delay is stored once and expanded to a new array when read.
     """
 
     name: str
     pre: str
     post: str
     receptor: Receptor
-    pre_idx: np.ndarray
+    pre_idx: np.ndarray  # a property (see below); the constructor takes the raw arrays
     post_idx: np.ndarray
     weight: np.ndarray
-    delay_ms: np.ndarray
+    delay_ms: np.ndarray  # a property (see below)
     n_pre: int
     n_post: int
     dynamics: SynapticDynamics = field(default_factory=SynapticDynamics)
@@ -61,13 +71,37 @@ class Projection:
     delay_steps: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        order = np.lexsort((self.post_idx, self.pre_idx))
-        self.pre_idx = np.ascontiguousarray(self.pre_idx[order], dtype=np.int64)
-        self.post_idx = np.ascontiguousarray(self.post_idx[order], dtype=np.int64)
+        pre = np.asarray(self.__dict__.pop("_pre_in"), dtype=np.int64)
+        delay = np.asarray(self.__dict__.pop("_delay_in"), dtype=np.float64)
+        order = np.lexsort((self.post_idx, pre))
+        post_type = np.int32 if self.n_post < 2**31 else np.int64
+        self.post_idx = np.ascontiguousarray(self.post_idx[order], dtype=post_type)
         self.weight = np.ascontiguousarray(self.weight[order], dtype=np.float64)
-        self.delay_ms = np.ascontiguousarray(self.delay_ms[order], dtype=np.float64)
-        counts = np.bincount(self.pre_idx, minlength=self.n_pre)
+        delay = np.broadcast_to(delay, pre.shape)
+        if delay.size and np.all(delay == delay.flat[0]):
+            self._delay_ms: np.ndarray | float = float(delay.flat[0])
+        else:
+            self._delay_ms = np.ascontiguousarray(delay[order])
+        counts = np.bincount(pre, minlength=self.n_pre)
         self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def _get_pre_idx(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n_pre, dtype=np.int64), np.diff(self.indptr))
+
+    def _set_pre_idx(self, value) -> None:
+        if "indptr" in self.__dict__:
+            raise AttributeError("pre_idx is derived from indptr; build a new projection")
+        self.__dict__["_pre_in"] = value
+
+    def _get_delay_ms(self) -> np.ndarray:
+        if isinstance(self._delay_ms, float):
+            return np.full(self.n_synapses, self._delay_ms)
+        return self._delay_ms
+
+    def _set_delay_ms(self, value) -> None:
+        if "indptr" in self.__dict__:
+            raise AttributeError("delay_ms is fixed when the projection is built")
+        self.__dict__["_delay_in"] = value
 
     @property
     def post_sorted(self) -> np.ndarray:
@@ -76,13 +110,26 @@ class Projection:
 
     @property
     def n_synapses(self) -> int:
-        return int(self.pre_idx.size)
+        return int(self.weight.size)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the synapse arrays (``indptr``, ``post_idx``, ``weight``, delays)."""
+        arrays = [self.indptr, self.post_idx, self.weight, self._delay_ms, self.delay_steps]
+        return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
     def prepare(self, dt: float) -> None:
-        """Convert delays to whole steps (round half up, minimum one step)."""
+        """Convert delays to whole steps (round half up, minimum one step), stored in the
+        smallest unsigned integer type (uint8, uint16 or uint32) that holds them."""
         from neurosim_nb.core.networks.connectivity import delay_steps
 
-        self.delay_steps = delay_steps(self.delay_ms, dt)
+        if isinstance(self._delay_ms, float):
+            steps = delay_steps(np.array([self._delay_ms]), dt)
+            steps = np.full(self.n_synapses, steps[0], dtype=_step_type(int(steps[0])))
+        else:
+            steps = delay_steps(self._delay_ms, dt)
+            steps = steps.astype(_step_type(int(steps.max(initial=0))))
+        self.delay_steps = steps
         self.dynamics.bind(self, dt)
 
     def matrix(self, sparse: bool = True):
@@ -90,6 +137,22 @@ class Projection:
         m = sp.csr_matrix((self.weight, (self.pre_idx, self.post_idx)),
                           shape=(self.n_pre, self.n_post))
         return m if sparse else m.toarray()
+
+
+# pre_idx and delay_ms are init arguments of the dataclass but not stored as given: the
+# generated __init__ assigns them through these properties, __post_init__ compacts them
+Projection.pre_idx = property(Projection._get_pre_idx, Projection._set_pre_idx,
+                              doc="Presynaptic neuron of each synapse (rebuilt from indptr).")
+Projection.delay_ms = property(Projection._get_delay_ms, Projection._set_delay_ms,
+                               doc="Delay of each synapse (ms).")
+
+
+def _step_type(max_steps: int) -> type:
+    """Smallest unsigned integer type holding ``max_steps`` (signed-safe in the kernels)."""
+    for t in (np.uint8, np.uint16, np.uint32):
+        if max_steps <= np.iinfo(t).max:
+            return t
+    raise ValueError(f"a delay of {max_steps} steps is too long")
 
 
 @dataclass

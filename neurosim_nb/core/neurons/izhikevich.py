@@ -313,9 +313,10 @@ def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, 
         rec_pos[rec_idx[j]] = j
     n_spk = 0
     for k in range(i_ext.shape[0]):
+        slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
         first = n_spk
         for i in range(n):
-            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, step0 + k, i, state[0, i])
+            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, slot, i, state[0, i])
             v = V[i]
             if has_kick:
                 v += kick[k, i]

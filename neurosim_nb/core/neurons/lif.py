@@ -93,8 +93,9 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     has_kick = kick.shape[0] > 0
     n_spk = 0
     for k in range(i_ext.shape[0]):
+        slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
         for i in range(n):
-            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, step0 + k, i, state[0, i])
+            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, slot, i, state[0, i])
             if ref[i] > 0.0:
                 ref[i] -= 1.0
                 V[i] = v_reset[i]

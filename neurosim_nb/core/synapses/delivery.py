@@ -16,13 +16,20 @@ from numba import njit
 
 @njit(cache=True)
 def deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, buf):
-    """Queue the ``n_spk`` spikes of a chunk through one projection (see module doc)."""
+    """Queue the ``n_spk`` spikes of a chunk through one projection (see module doc).
+
+    Every delay must be shorter than the ring buffer (``delay < buf.shape[0]``, as the
+    network loop sizes it): the slot is then found without a modulo per synapse.
+    """
     depth = buf.shape[0]
     for q in range(n_spk):
-        s = spk_step[q]
+        base = (spk_step[q] + 1) % depth
         j = spk_idx[q]
         for syn in range(indptr[j], indptr[j + 1]):
-            buf[(s + delay[syn] + 1) % depth, post[syn]] += weight[syn]
+            slot = base + delay[syn]
+            if slot >= depth:
+                slot -= depth
+            buf[slot, post[syn]] += weight[syn]
 
 
 class SynapticDynamics:
