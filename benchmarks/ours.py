@@ -1,0 +1,98 @@
+"""neurosim_nb versions of the benchmark models, one model per process.
+
+    .venv/bin/python benchmarks/ours.py --model coba --n 4000 --duration 1000
+
+Prints one JSON line (``benchmarks/peers/common.py``): ``build_s`` is network construction
+(populations, connectivity, initial state), ``run_s`` the wall time of
+``net.simulate(duration, dt=0.1, record=(), seed=...)`` (spikes only), which includes
+loading the Numba on-disk cache (or compiling, on a cold cache), the run loop and the
+Dataset assembly; ``import_s`` the import of the package.
+
+Models: CUBA, COBA and Brunel from :mod:`neurosim_nb.core.networks.benchmarks_models`
+(Brian2-validated builders; COBA with its 50 ms Poisson kick-start in place of initial
+conductances, Brunel with fixed in-degrees); the COBA scaling series keeps the in-degree of
+the 4000-neuron network (p = 80 / N); COBAHH is Brian2's ``examples/COBAHH.py`` network
+(Traub-Miles HH at phi = 1, E_L -60 mV, area 20 000 um^2, 3 ms refractory counted at
+-20 mV, 6 / 67 nS exponential conductances, p = 0.02, one-step delay) -- the engine starts
+receptors at zero, so, as for COBA, the first 50 excitatory neurons get a 50 ms Poisson
+kick; ONI is ``LayeredNetwork.create_oni_model()``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+from common import connection_p, default_n, emit, parser  # noqa: E402
+
+T0 = time.perf_counter()
+import numpy as np  # noqa: E402
+
+import neurosim_nb  # noqa: E402
+from neurosim_nb.core.networks.benchmarks_models import (  # noqa: E402
+    COBA_KICK_MV,
+    brunel_network,
+    coba_network,
+    cuba_network,
+)
+
+T_IMPORT = time.perf_counter() - T0
+
+
+def cobahh_network(n: int, seed: int):
+    from neurosim_nb.core.networks.network import Network
+    from neurosim_nb.core.neurons.hodgkin_huxley import HodgkinHuxleyNeuron
+    from neurosim_nb.core.synapses.receptors import RECEPTORS
+    from neurosim_nb.engine.stimuli import PoissonInput
+
+    n_exc = int(round(0.8 * n))
+    net = Network("cobahh", seed=seed)
+    for name, size in (("exc", n_exc), ("inh", n - n_exc)):
+        v0 = net.rng.normal(-65.0, 5.0, size)  # El + (randn() * 5 - 5) mV
+        pop = HodgkinHuxleyNeuron.create_mammalian(n=size, E_L=-60.0, temperature_C=36.0,
+                                                   area_um2=20000.0,
+                                                   V_init=v0)
+        net.add_population(name, pop)
+    for pre, rec, w in (("exc", "exp_exc", 0.006), ("inh", "exp_inh", 0.067)):
+        for post in ("exc", "inh"):
+            net.connect(pre, post, "fixed_probability", p=0.02, weight=w, delay_ms=0.1,
+                        receptor=RECEPTORS[rec], autapses=True)
+    net.add_stimulus("exc", PoissonInput(rate_hz=300.0, weight_mV=COBA_KICK_MV, n_sources=1,
+                                         duration_ms=50.0, targets=np.arange(min(50, n_exc))))
+    return net
+
+
+def build(model: str, n: int, seed: int):
+    if model == "cuba":
+        return cuba_network(n, seed=seed)
+    if model in ("coba", "coba_scaling"):
+        return coba_network(n, p=connection_p(model, n), seed=seed)
+    if model == "brunel":
+        return brunel_network(scale=n / 12500, seed=seed)
+    if model == "cobahh":
+        return cobahh_network(n, seed)
+    from neurosim_nb.core.networks.layered import LayeredNetwork
+
+    return LayeredNetwork.create_oni_model(neurons_per_layer=n)
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    n = default_n(args.model, args.n)
+    t0 = time.perf_counter()
+    net = build(args.model, n, args.seed)
+    build_s = time.perf_counter() - t0
+    n_total = sum(p.n for p in net.populations.values())
+    n_syn = int(sum(p.n_synapses for p in net.projections))
+    t0 = time.perf_counter()
+    ds = net.simulate(args.duration, dt=0.1, record=(), seed=args.seed, verbose=False)
+    run_s = time.perf_counter() - t0
+    emit(tool="neurosim_nb", target="numba", model=args.model, n=n_total,
+         duration_ms=args.duration, build_s=build_s, run_s=run_s, import_s=T_IMPORT,
+         spikes=int(ds.sizes["spike"]), synapses=n_syn, version=neurosim_nb.__version__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Side-by-side benchmarks of neurosim_nb against Brian2 (and NEST) in one run.
+
+    .venv/bin/python benchmarks/run.py --quick
+    .venv/bin/python benchmarks/run.py [--models cuba,coba,cobahh,brunel,coba_scaling,oni]
+        [--tools ours,brian2-numpy,brian2-cython,brian2-cpp_standalone,nest] [--repeat 3]
+        [--json benchmarks/results/latest.json] [--md benchmarks/results/latest.md]
+
+Creates the peers' virtual environment ``benchmarks/.peers-venv`` on first use (Brian2 2.9
+with numpy < 2.4, then NEST and BrainPy where they install; outcomes in its
+``install.json``). For every model and repetition, ours and every peer target run one after
+the other (alternating) as fresh processes pinned to core 0 (``taskset -c 0``, one thread).
+Per process: end-to-end wall time (process start to exit: interpreter, imports, build,
+compilation, run), peak RSS (``os.wait4`` rusage of that child) and the JSON line the
+script prints (``run_s`` simulation loop, ``build_s``, spikes). The table shows medians over
+the repetitions after the first ("warm": on-disk compile caches of Numba, Cython and the
+Brian2 standalone project filled) and the first process's end-to-end time separately
+("first e2e": cold only if those caches were empty). ``ours/peer`` < 1 means neurosim_nb is
+faster. ``rate!`` flags a mean rate more than 10 % away from ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PEERS_VENV = HERE / ".peers-venv"
+PEERS_PY = PEERS_VENV / "bin" / "python"
+CACHE = HERE / "results" / ".cache"
+BRIAN2_TARGETS = ("numpy", "cython", "cpp_standalone")
+ALL_TOOLS = ("ours",) + tuple(f"brian2-{t}" for t in BRIAN2_TARGETS) + ("nest",)
+#: (model, n, duration ms) of the default suite
+DEFAULT_CASES = [("cuba", 4000, 1000.0), ("coba", 4000, 1000.0), ("cobahh", 4000, 1000.0),
+                 ("brunel", 12500, 1000.0)] + [
+    ("coba_scaling", n, 1000.0) for n in (1000, 4000, 16000, 64000)] + [("oni", 50, 2000.0)]
+QUICK_CASES = [("cuba", 4000, 1000.0), ("coba", 4000, 1000.0)]
+QUICK_TOOLS = ("ours", "brian2-numpy", "brian2-cython", "brian2-cpp_standalone")
+#: (tool, model, n) combinations left out of the default suite, with the reason
+SKIP = {
+    ("brian2-numpy", "coba_scaling", 64000): "numpy target: minutes per run at 64 000",
+    ("nest", "coba_scaling", 64000): "NEST iaf_cond_exp (GSL RK45): minutes per run at 64 000",
+}
+THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                               "MKL_NUM_THREADS")}
+
+
+def _pip(*args: str) -> tuple[bool, str]:
+    r = subprocess.run([str(PEERS_PY), "-m", "pip", "install", "-q", *args],
+                       capture_output=True, text=True)
+    err = [ln for ln in (r.stderr + r.stdout).splitlines()
+           if ln.strip() and not ln.startswith("WARNING: Location")]
+    return r.returncode == 0, (err[-1] if err else "")
+
+
+def ensure_peers_venv() -> dict:
+    """Create ``benchmarks/.peers-venv`` if missing; return the install outcomes."""
+    info_file = PEERS_VENV / "install.json"
+    if info_file.exists():
+        return json.loads(info_file.read_text())
+    if not PEERS_PY.exists():
+        print(f"creating {PEERS_VENV} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+    info = {}
+    for name, pkgs in (("brian2", ["brian2==2.9.0", "numpy<2.4"]),
+                       ("nest", ["nest-simulator", "numpy<2.4"]),
+                       ("brainpy", ["brainpy", "jax[cpu]", "numpy<2.4"])):
+        print(f"installing {' '.join(pkgs)} into the peers' venv ...", flush=True)
+        ok, line = _pip(*pkgs)
+        info[name] = {"installed": ok, "detail": line}
+    mods = {"brian2": "brian2", "nest": "nest", "brainpy": "brainpy"}
+    for name, mod in mods.items():
+        if info[name]["installed"]:
+            r = subprocess.run([str(PEERS_PY), "-c", f"import {mod}; print({mod}.__version__)"],
+                               capture_output=True, text=True)
+            lines = r.stdout.strip().splitlines()
+            info[name]["version"] = lines[-1] if r.returncode == 0 and lines else None
+            if r.returncode != 0:
+                info[name] = {"installed": False, "detail": r.stderr.strip().splitlines()[-1]}
+    info_file.write_text(json.dumps(info, indent=1))
+    return info
+
+
+def command(tool: str, model: str, n: int, duration: float) -> list[str]:
+    common = ["--model", model, "--n", str(n), "--duration", str(duration)]
+    if tool == "ours":
+        return [str(ROOT / ".venv" / "bin" / "python"), str(HERE / "ours.py"), *common]
+    if tool.startswith("brian2-"):
+        return [str(PEERS_PY), str(HERE / "peers" / "brian2_models.py"), *common,
+                "--target", tool.split("-", 1)[1], "--cache-dir", str(CACHE / "brian2")]
+    return [str(PEERS_PY), str(HERE / "peers" / "nest_models.py"), *common]
+
+
+def run_process(cmd: list[str], timeout: float) -> dict:
+    """Run ``cmd`` pinned to core 0; wall time, peak RSS and its JSON line."""
+    env = dict(os.environ, **THREAD_ENV)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=out, stderr=err, env=env,
+                                cwd=ROOT)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        e2e = time.perf_counter() - t0
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    rec = {"e2e_s": e2e, "peak_mb": usage.ru_maxrss / 1024.0, "returncode": proc.returncode}
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode == 0 and lines:
+        rec.update(json.loads(lines[-1]))
+    else:
+        tail = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+        rec["error"] = ("killed after timeout" if proc.returncode < 0 else
+                        (tail[-1] if tail else f"exit {proc.returncode}"))
+    return rec
+
+
+def summarize(records: list[dict]) -> list[dict]:
+    rows: dict[tuple, dict] = {}
+    for r in records:
+        key = (r["case"], r["tool_id"])
+        rows.setdefault(key, {"case": r["case"], "tool": r["tool_id"], "runs": []})
+        rows[key]["runs"].append(r)
+    out = []
+    for (case, tool), row in rows.items():
+        ok = [r for r in row["runs"] if "error" not in r]
+        s = {"case": case, "tool": tool, "n_runs": len(row["runs"]), "n_ok": len(ok)}
+        if not ok:
+            s["error"] = row["runs"][0].get("error", "failed")
+            out.append(s)
+            continue
+        warm = ok[1:] if len(ok) > 1 else ok
+        med = statistics.median
+        s.update(run_s=med(r["run_s"] for r in warm), e2e_s=med(r["e2e_s"] for r in warm),
+                 build_s=med(r["build_s"] for r in warm), first_e2e_s=ok[0]["e2e_s"],
+                 first_run_s=ok[0]["run_s"], peak_mb=max(r["peak_mb"] for r in ok),
+                 spikes=med(r["spikes"] for r in ok), rate_hz=med(r["rate_hz"] for r in ok),
+                 version=ok[0].get("version"))
+        out.append(s)
+    by_case: dict[str, dict] = {}
+    for s in out:
+        by_case.setdefault(s["case"], {})[s["tool"]] = s
+    for tools in by_case.values():
+        ours = tools.get("ours")
+        for s in tools.values():
+            if s["tool"] == "ours" or not ours or "error" in ours or "error" in s:
+                continue
+            s["ratio_run"] = ours["run_s"] / s["run_s"]
+            s["ratio_e2e"] = ours["e2e_s"] / s["e2e_s"]
+            s["rate_warning"] = abs(ours["rate_hz"] - s["rate_hz"]) > 0.1 * max(s["rate_hz"],
+                                                                                 1e-9)
+    return out
+
+
+HEADER = ("| model | tool / target | run s | e2e s | first e2e s | peak MB | spikes | rate Hz "
+          "| ours/peer run | ours/peer e2e | rate |")
+
+
+def table(summary: list[dict]) -> str:
+    lines = [HEADER, "|" + "---|" * 11]
+    for s in summary:
+        if "error" in s:
+            lines.append(f"| {s['case']} | {s['tool']} | failed: {s['error'][:70]} "
+                         "| | | | | | | | |")
+            continue
+        ratio = (f"{s['ratio_run']:.2f} | {s['ratio_e2e']:.2f}" if "ratio_run" in s
+                 else "– | –")
+        warn = "rate!" if s.get("rate_warning") else ("ok" if "ratio_run" in s else "")
+        lines.append(f"| {s['case']} | {s['tool']} | {s['run_s']:.3f} | {s['e2e_s']:.2f} "
+                     f"| {s['first_e2e_s']:.2f} | {s['peak_mb']:.0f} | {s['spikes']:.0f} "
+                     f"| {s['rate_hz']:.2f} | {ratio} | {warn} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default=None,
+                    help="comma-separated subset of cuba,coba,cobahh,brunel,coba_scaling,oni")
+    ap.add_argument("--tools", default=None, help=f"comma-separated subset of {ALL_TOOLS}")
+    ap.add_argument("--repeat", type=int, default=None, help="repetitions (default 3; quick 2)")
+    ap.add_argument("--duration", type=float, default=None, help="override simulated ms")
+    ap.add_argument("--quick", action="store_true",
+                    help="CUBA and COBA 4000 for 1 s, 2 repetitions, ours and Brian2's targets")
+    ap.add_argument("--no-skip", action="store_true", help="run the skipped slow combinations")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="per process (s)")
+    ap.add_argument("--json", default=str(HERE / "results" / "latest.json"))
+    ap.add_argument("--md", default=str(HERE / "results" / "latest.md"))
+    args = ap.parse_args()
+    if not shutil.which("taskset"):
+        raise SystemExit("taskset (util-linux) is needed to pin the processes to one core")
+    cases = QUICK_CASES if args.quick else DEFAULT_CASES
+    if args.models:
+        wanted = args.models.split(",")
+        cases = [c for c in DEFAULT_CASES if c[0] in wanted]
+    tools = list(QUICK_TOOLS if args.quick else ALL_TOOLS)
+    if args.tools:
+        tools = [t for t in args.tools.split(",") if t in ALL_TOOLS]
+    repeat = args.repeat or (2 if args.quick else 3)
+    installs = ensure_peers_venv()
+    avail = {"ours": True, "nest": installs.get("nest", {}).get("installed", False)}
+    for t in BRIAN2_TARGETS:
+        avail[f"brian2-{t}"] = installs.get("brian2", {}).get("installed", False)
+    tools = [t for t in tools if avail[t]]
+    print(f"{platform.node()} {platform.processor() or platform.machine()}, Python "
+          f"{platform.python_version()}; tools {tools}; {repeat} repetitions, core 0",
+          flush=True)
+    records, skipped = [], []
+    for model, n, dur in cases:
+        dur = args.duration or dur
+        case = f"{model} {n}, {dur / 1000:g} s"
+        case_tools = []
+        for tool in tools:
+            if tool != "ours" and model == "oni":
+                continue
+            if (tool, model, n) in SKIP and not args.no_skip:
+                skipped.append({"case": case, "tool": tool, "reason": SKIP[(tool, model, n)]})
+                continue
+            case_tools.append(tool)
+        for rep in range(repeat):
+            for tool in case_tools:
+                rec = run_process(command(tool, model, n, dur), args.timeout)
+                rec.update(case=case, tool_id=tool, repetition=rep)
+                records.append(rec)
+                msg = (f"run {rec['run_s']:.3f} s, e2e {rec['e2e_s']:.2f} s, "
+                       f"{rec['peak_mb']:.0f} MB, {rec['spikes']} spikes"
+                       if "error" not in rec else f"FAILED: {rec['error']}")
+                print(f"  [{rep + 1}/{repeat}] {case:22s} {tool:22s} {msg}", flush=True)
+    summary = summarize(records)
+    md = table(summary)
+    notes = [f"- skipped {s['tool']} for {s['case']}: {s['reason']}" for s in skipped]
+    notes += [f"- {k}: " + ("installed " + str(v.get("version")) if v.get("installed")
+                            else "not installable here: " + v.get("detail", ""))
+              + (" (no model scripts yet: not benchmarked)" if k == "brainpy" else "")
+              for k, v in installs.items()]
+    print()
+    print(md)
+    print("\n".join(notes))
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.node(),
+            "cpu": platform.processor() or platform.machine(), "python": platform.python_version(),
+            "repeat": repeat, "pinned_core": 0, "installs": installs, "skipped": skipped}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"meta": meta, "summary": summary,
+                                           "records": records}, indent=1))
+    Path(args.md).write_text(
+        f"Benchmarks {meta['date']}, {repeat} repetitions pinned to one core, dt 0.1 ms. "
+        "run = simulation loop (warm median), e2e = whole process incl. imports, build and "
+        "compilation (warm median), first e2e = first process of this invocation.\n\n"
+        + md + "\n\n" + "\n".join(notes) + "\n")
+    print(f"\nwrote {args.json} and {args.md}")
+
+
+if __name__ == "__main__":
+    main()
