@@ -31,43 +31,52 @@ KIND_DELTA = 2
 N_SYN_PAR = 7
 
 
-@njit(cache=True, inline="always")
-def synaptic_input(syn_state, syn_buf, syn_par, slot, i, v):
-    """Advance neuron ``i``'s receptor channels by one step; return (current nA, jump mV).
+@njit(cache=True)
+def synaptic_step(syn_state, syn_buf, syn_par, slot, v, isyn, dv):
+    """Advance every neuron's receptor channels by one step (channel by channel, so the
+    inner loop over neurons runs on contiguous rows with the channel's constants hoisted);
+    write the synaptic current (nA) into ``isyn`` and the V jumps (mV) into ``dv``.
 
-    ``slot`` is the step's ring-buffer slot, ``step % syn_buf.shape[1]``: the caller
-    computes it once per step (an integer modulo per neuron costs about a third of a LIF
-    kernel's time).
+    Kernels call it once per step, before their loop over neurons (this channel-major form
+    is several times faster than a per-neuron call: 0.54 -> 0.20 s for CUBA 4000 x 1 s).
     """
-    isyn = 0.0
-    dv = 0.0
     n_ch = syn_par.shape[0]
     if n_ch == 0:
-        return isyn, dv
+        return
+    n = v.shape[0]
+    isyn[:] = 0.0
+    dv[:] = 0.0
     for c in range(n_ch):
-        arrive = syn_buf[c, slot, i]
-        syn_buf[c, slot, i] = 0.0
+        buf = syn_buf[c, slot]
         kind = syn_par[c, 0]
         if kind == KIND_DELTA:
-            dv += arrive
+            for i in range(n):
+                dv[i] += buf[i]
+                buf[i] = 0.0
             continue
-        add = arrive * syn_par[c, 5]
-        s1 = syn_state[c, 0, i] * syn_par[c, 1] + add
-        syn_state[c, 0, i] = s1
-        g = s1
-        if syn_par[c, 6] > 0.0:
-            s2 = syn_state[c, 1, i] * syn_par[c, 2] + add
-            syn_state[c, 1, i] = s2
-            g = s1 - s2
-        if kind == KIND_CONDUCTANCE:
-            block = 1.0
-            mg = syn_par[c, 4]
-            if mg > 0.0:
-                block = 1.0 / (1.0 + mg / 3.57 * math.exp(-0.062 * v))
-            isyn += g * block * (syn_par[c, 3] - v)
-        else:
-            isyn += g
-    return isyn, dv
+        decay, rise, e_rev, mg, norm = (syn_par[c, 1], syn_par[c, 2], syn_par[c, 3],
+                                        syn_par[c, 4], syn_par[c, 5])
+        has_rise = syn_par[c, 6] > 0.0
+        s_decay = syn_state[c, 0]
+        s_rise = syn_state[c, 1]
+        for i in range(n):
+            add = buf[i] * norm
+            buf[i] = 0.0
+            s1 = s_decay[i] * decay + add
+            s_decay[i] = s1
+            g = s1
+            if has_rise:
+                s2 = s_rise[i] * rise + add
+                s_rise[i] = s2
+                g = s1 - s2
+            if kind == KIND_CONDUCTANCE:
+                if mg > 0.0:
+                    block = 1.0 / (1.0 + mg / 3.57 * math.exp(-0.062 * v[i]))
+                    isyn[i] += g * block * (e_rev - v[i])
+                else:
+                    isyn[i] += g * 1.0 * (e_rev - v[i])
+            else:
+                isyn[i] += g
 
 
 def no_synapses(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -117,7 +117,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_input
+from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.core.neurons.lif import LIFParameters
 from neurosim_nb.params import ParameterSet, param, parameters
@@ -229,6 +229,8 @@ class AdExParameters(ParameterSet):
 def _adex_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
                  spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
+    isyn_a = np.zeros(n)
+    dv_a = np.zeros(n)
     V = state[0]
     W = state[1]
     ref = state[2]
@@ -238,8 +240,10 @@ def _adex_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_sl
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
+        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
         for i in range(n):
-            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, slot, i, state[0, i])
+            isyn = isyn_a[i]
+            dv = dv_a[i]
             if ref[i] > 0.0:
                 ref[i] -= 1.0
                 V[i] = v_r[i]
@@ -433,6 +437,8 @@ class AdaptiveLIFParameters(ParameterSet):
 def _adaptive_lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
                          rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
+    isyn_a = np.zeros(n)
+    dv_a = np.zeros(n)
     V = state[0]
     W = state[1]
     ref = state[2]
@@ -442,8 +448,10 @@ def _adaptive_lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
+        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
         for i in range(n):
-            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, slot, i, state[0, i])
+            isyn = isyn_a[i]
+            dv = dv_a[i]
             if ref[i] > 0.0:
                 ref[i] -= 1.0
                 V[i] = v_reset[i]

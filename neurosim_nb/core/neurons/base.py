@@ -47,9 +47,9 @@ Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=Tru
         syn_state, syn_buf, syn_par,  # receptor channels, see neurosim_nb.core.neurons._synaptic
     )
 
-Each kernel calls ``synaptic_input(...)`` for every neuron and step before anything else
-(also during refractoriness, so channels keep decaying) and adds its current to the input
-current and its jump to V.
+Each kernel calls ``synaptic_step(...)`` once per step before its loop over neurons (so
+channels keep decaying during refractoriness too) and adds each neuron's synaptic current to
+its input current and its jump to V.
 
 Order inside a step: apply kicks -> integrate -> detect spike, then reset and refractory
 where the model has them (Hodgkin-Huxley has neither) -> record (a sample after step k is

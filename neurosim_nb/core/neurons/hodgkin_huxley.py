@@ -116,7 +116,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_input
+from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.units import current_to_density, density_to_current
@@ -247,6 +247,8 @@ def _gate_step(x, a, b, dt_phi):
 def _hh_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
                spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
+    isyn_a = np.zeros(n)
+    dv_a = np.zeros(n)
     V = state[0]
     M = state[1]
     H = state[2]
@@ -257,8 +259,10 @@ def _hh_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slot
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
+        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
         for i in range(n):
-            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, slot, i, state[0, i])
+            isyn = isyn_a[i]
+            dv = dv_a[i]
             v_prev = V[i]
             v = v_prev
             if has_kick:

@@ -93,7 +93,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_input
+from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -303,6 +303,8 @@ def _izhikevich_step(v, u, i_ext, a, b, c, d, v_peak, decay, dt):
 def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
                        rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
+    isyn_a = np.zeros(n)
+    dv_a = np.zeros(n)
     V = state[0]
     U = state[1]
     a, b, c, d, v_peak, decay = p[0], p[1], p[2], p[3], p[4], p[5]
@@ -314,9 +316,11 @@ def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, 
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
+        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
         first = n_spk
         for i in range(n):
-            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, slot, i, state[0, i])
+            isyn = isyn_a[i]
+            dv = dv_a[i]
             v = V[i]
             if has_kick:
                 v += kick[k, i]

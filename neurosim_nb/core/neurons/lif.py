@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_input
+from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -87,6 +87,8 @@ def lif_rate_closed_form(params: LIFParameters, current_nA) -> np.ndarray:
 def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
                 spk_step, spk_idx, syn_state, syn_buf, syn_par):
     n = state.shape[1]
+    isyn_a = np.zeros(n)
+    dv_a = np.zeros(n)
     V = state[0]
     ref = state[1]
     decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
@@ -94,8 +96,10 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
+        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
         for i in range(n):
-            isyn, dv = synaptic_input(syn_state, syn_buf, syn_par, slot, i, state[0, i])
+            isyn = isyn_a[i]
+            dv = dv_a[i]
             if ref[i] > 0.0:
                 ref[i] -= 1.0
                 V[i] = v_reset[i]
