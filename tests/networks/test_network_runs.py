@@ -67,3 +67,13 @@ def test_reset_state_drops_spikes_in_flight():
     net.reset_state()
     b = net.simulate(50.0, stimuli={"a": 2.5}, seed=1, record=())
     np.testing.assert_array_equal(a.spike_time.values, b.spike_time.values)
+
+
+def test_gap_junction_indices_are_checked_when_added():
+    net = Network(seed=0)
+    net.add_population("a", LIFNeuron(n=3))
+    net.add_population("b", LIFNeuron(n=2))
+    with pytest.raises(ValueError, match="out of range for 'b'"):
+        net.add_gap_junctions("a", "b", [0, 1], [1, 2], 0.01)
+    with pytest.raises(ValueError, match="same length"):
+        net.add_gap_junctions("a", "b", [0, 1], [1], 0.01)

@@ -341,6 +341,11 @@ class Network:
         bi = np.asarray(pairs_b, dtype=np.int64)
         if ai.shape != bi.shape:
             raise ValueError("pairs_a and pairs_b must have the same length")
+        for name, idx in ((a_name, ai), (b_name, bi)):
+            n = self.populations[name].n
+            if idx.size and (idx.min() < 0 or idx.max() >= n):
+                raise ValueError(f"gap junction indices out of range for {name!r} "
+                                 f"(0..{n - 1})")
         g = np.broadcast_to(np.asarray(conductance_uS, dtype=float), ai.shape).copy()
         gj = GapJunctions(name or f"{a_name}<->{b_name}:gap", a_name, b_name, ai, bi, g,
                           rectification)
