@@ -16,7 +16,6 @@ The step order of DESIGN.md holds per step: deliver due spikes (ring buffer) -> 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import numpy as np
@@ -32,8 +31,9 @@ from neurosim_nb.engine.simulator import (
     SimulationDivergedError,
     _available_memory_bytes,
     _check_time,
-    _wants_progress,
+    _Progress,
     estimate_record_bytes,
+    warn_interrupted,
 )
 from neurosim_nb.engine.stimuli import as_stimuli
 
@@ -240,10 +240,9 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     w_values: list[np.ndarray] = []
 
     t_start = {k: p.t_ms for k, p in net.populations.items()}
-    bar = None
+    progress = _Progress(n_steps, verbose, f"simulating {net.name}")
     step0 = 0
     interrupted = False
-    first_chunk = None
     if plastic:
         w_times.append(0.0)
         w_values.append(np.concatenate([p.weight for p in plastic]))
@@ -302,21 +301,11 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
             if plastic and step0 % w_every == 0:
                 w_times.append(step0 * dt)
                 w_values.append(np.concatenate([p.weight for p in plastic]))
-            if first_chunk is None:
-                first_chunk = (step0, time.perf_counter())
-            if bar is None and verbose is not False and _wants_progress(
-                    verbose, step0, n_steps, first_chunk, time.perf_counter()):
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=n_steps, initial=step0, unit="step",
-                           desc=f"simulating {net.name}", leave=False)
-            elif bar is not None:
-                bar.update(k)
+            progress.advance(step0, k)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
     for name, pop in net.populations.items():
         pop.t_ms = t_start[name] + step0 * dt
         r = runs[name]
@@ -330,10 +319,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         ds = ds.merge(_weights_dataset(net, plastic, w_times, w_values))
     ds.attrs["interrupted"] = int(interrupted)
     if interrupted:
-        import warnings
-
-        warnings.warn(f"simulation interrupted at {step0 * dt:g} of {n_steps * dt:g} ms; the "
-                      "result holds what was simulated", RuntimeWarning, stacklevel=2)
+        warn_interrupted(step0 * dt, n_steps * dt)
     return ds
 
 

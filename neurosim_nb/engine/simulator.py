@@ -112,6 +112,44 @@ def _wants_progress(verbose, step0: int, n_steps: int, first_chunk, now: float) 
     return remaining > PROGRESS_AFTER_S
 
 
+class _Progress:
+    """The progress bar of a run: ``verbose=True`` always, ``False`` never, ``None`` when
+    the steps after the first chunk (which may include JIT loading) project past
+    :data:`PROGRESS_AFTER_S`. Call :meth:`advance` after every chunk, :meth:`close` at the end.
+    """
+
+    def __init__(self, n_steps: int, verbose: bool | None, desc: str):
+        self.n_steps, self.verbose, self.desc = n_steps, verbose, desc
+        self.bar = None
+        self.first_chunk: tuple[int, float] | None = None
+
+    def advance(self, step0: int, k: int) -> None:
+        """``step0`` steps are done, the last chunk had ``k``."""
+        now = time.perf_counter()
+        if self.first_chunk is None:
+            self.first_chunk = (step0, now)
+        if self.bar is not None:
+            self.bar.update(k)
+        elif self.verbose is not False and _wants_progress(self.verbose, step0, self.n_steps,
+                                                           self.first_chunk, now):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.n_steps, initial=step0, unit="step", desc=self.desc,
+                            leave=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def warn_interrupted(done_ms: float, total_ms: float) -> None:
+    """Warn that Ctrl-C ended a run early (the result holds what was simulated)."""
+    import warnings
+
+    warnings.warn(f"simulation interrupted at {done_ms:g} of {total_ms:g} ms; the result holds "
+                  "what was simulated", RuntimeWarning, stacklevel=3)
+
+
 def estimate_record_bytes(n_samples: int, n_rec: int, n_vars: int) -> int:
     """Bytes needed for ``n_vars`` float64 traces of ``n_rec`` neurons and ``n_samples`` samples."""
     return int(n_samples) * int(n_rec) * int(n_vars) * 8
@@ -226,10 +264,9 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     spikes_i: list[np.ndarray] = []
 
     t_start = pop.t_ms
-    bar = None
+    progress = _Progress(n_steps, verbose, f"simulating {pop.label}")
     step0 = 0
     interrupted = False
-    first_chunk: tuple[int, float] | None = None
     try:
         while step0 < n_steps:
             k = min(K, n_steps - step0)
@@ -259,21 +296,11 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
                 rows = (steps[take] + 1) // sample_every - 1
                 i_ext_rec[rows] = ibuf[take][:, rec_idx]
             step0 += k
-            if first_chunk is None:  # the first chunk may include JIT loading: not timed
-                first_chunk = (step0, time.perf_counter())
-            if bar is None and verbose is not False and _wants_progress(
-                    verbose, step0, n_steps, first_chunk, time.perf_counter()):
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=n_steps, initial=step0, unit="step",
-                           desc=f"simulating {pop.label}", leave=False)
-            elif bar is not None:
-                bar.update(k)
+            progress.advance(step0, k)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
     pop.t_ms = t_start + step0 * dt
 
     done_samples = step0 // sample_every
@@ -288,10 +315,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
         stimuli=stims, t_start_ms=t_start, requested_duration=n_steps * dt)
     ds.attrs["interrupted"] = int(interrupted)
     if interrupted:
-        import warnings
-
-        warnings.warn(f"simulation interrupted at {step0 * dt:g} of {n_steps * dt:g} ms; "
-                      "the result holds what was simulated", RuntimeWarning, stacklevel=2)
+        warn_interrupted(step0 * dt, n_steps * dt)
     return ds
 
 

@@ -377,7 +377,7 @@ def test_weight_distributions_statistics():
     w = weights({"dist": "normal", "mean": 0.05, "std": 0.1, "clip_min": 0.0}, n, g)
     assert w.min() == 0.0 and np.mean(w == 0.0) == pytest.approx(0.3085, abs=0.005)  # Phi(-0.5)
     w = weights({"dist": "uniform", "low": 1.0, "high": 3.0}, n, g)
-    assert 1.0 <= w.min() and w.max() < 3.0
+    assert w.min() >= 1.0 and w.max() < 3.0
     assert w.mean() == pytest.approx(2.0, abs=4 * (2 / np.sqrt(12)) / np.sqrt(n))
     w = weights({"dist": "lognormal", "mean": 2.0, "std": 0.5}, n, g)
     assert w.min() > 0 and w.mean() == pytest.approx(2.0, abs=4 * 0.5 / np.sqrt(n))
