@@ -97,28 +97,32 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
         synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
+        i_k = i_ext[k]
+        # pass 1, branch-free so it vectorises: integrate everyone; refractory neurons are
+        # held at reset (their kicks and inputs are discarded)
+        if has_kick:
+            for i in range(n):
+                V[i] += kick[k, i]
         for i in range(n):
-            isyn = isyn_a[i]
-            dv = dv_a[i]
-            if ref[i] > 0.0:
-                ref[i] -= 1.0
-                V[i] = v_reset[i]
-                continue
-            v = V[i]
-            if has_kick:
-                v += kick[k, i]
-            v += dv
-            v_inf = v_rest[i] + r_m[i] * (i_ext[k, i] + isyn)
+            v = V[i] + dv_a[i]
+            v_inf = v_rest[i] + r_m[i] * (i_k[i] + isyn_a[i])
             v = v_inf + (v - v_inf) * decay[i]
+            r = ref[i]
+            refractory = r > 0.0
+            V[i] = v_reset[i] if refractory else v
+            ref[i] = r - 1.0 if refractory else r
+        # pass 2: divergence, threshold, reset (V_reset < V_threshold, so a refractory
+        # neuron never crosses)
+        for i in range(n):
+            v = V[i]
             if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):
                 return n_spk, i, step0 + k
             if v >= v_th[i]:
-                v = v_reset[i]
+                V[i] = v_reset[i]
                 ref[i] = ref_steps[i]
                 spk_step[n_spk] = step0 + k
                 spk_idx[n_spk] = i
                 n_spk += 1
-            V[i] = v
         record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
     return n_spk, -1, -1
 
