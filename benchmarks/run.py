@@ -1,12 +1,13 @@
-"""Side-by-side benchmarks of neurosim_nb against Brian2 (and NEST) in one run.
+"""Side-by-side benchmarks of neurosim_nb against Brian2 (NEST, BrainPy) in one run.
 
     .venv/bin/python benchmarks/run.py --quick
     .venv/bin/python benchmarks/run.py [--models cuba,coba,cobahh,brunel,coba_scaling,oni]
-        [--tools ours,brian2-numpy,brian2-cython,brian2-cpp_standalone,nest] [--repeat 3]
+        [--tools ours,brian2-numpy,brian2-cython,brian2-cpp_standalone,nest,brainpy]
+        [--repeat 3]
         [--json benchmarks/results/latest.json] [--md benchmarks/results/latest.md]
 
 Creates the peers' virtual environment ``benchmarks/.peers-venv`` on first use (Brian2 2.9
-with numpy < 2.4, then NEST and BrainPy where they install; outcomes in its
+with numpy < 2.4, then NEST and BrainPy + Numba where they install; outcomes in its
 ``install.json``). For every model and repetition, ours and every peer target run one after
 the other (alternating) as fresh processes pinned to core 0 (``taskset -c 0``, one thread).
 Per process: end-to-end wall time (process start to exit: interpreter, imports, build,
@@ -39,7 +40,9 @@ PEERS_VENV = HERE / ".peers-venv"
 PEERS_PY = PEERS_VENV / "bin" / "python"
 CACHE = HERE / "results" / ".cache"
 BRIAN2_TARGETS = ("numpy", "cython", "cpp_standalone")
-ALL_TOOLS = ("ours",) + tuple(f"brian2-{t}" for t in BRIAN2_TARGETS) + ("nest",)
+ALL_TOOLS = ("ours",) + tuple(f"brian2-{t}" for t in BRIAN2_TARGETS) + ("nest", "brainpy")
+#: models that have a BrainPy script (benchmarks/peers/brainpy_models.py)
+BRAINPY_MODELS = ("cuba", "coba", "cobahh", "coba_scaling")
 #: (model, n, duration ms) of the default suite
 DEFAULT_CASES = [("cuba", 4000, 1000.0), ("coba", 4000, 1000.0), ("cobahh", 4000, 1000.0),
                  ("brunel", 12500, 1000.0)] + [
@@ -74,7 +77,7 @@ def ensure_peers_venv() -> dict:
     info = {}
     for name, pkgs in (("brian2", ["brian2==2.9.0", "numpy<2.4"]),
                        ("nest", ["nest-simulator", "numpy<2.4"]),
-                       ("brainpy", ["brainpy", "jax[cpu]", "numpy<2.4"])):
+                       ("brainpy", ["brainpy", "jax[cpu]", "numba", "numpy<2.4"])):
         print(f"installing {' '.join(pkgs)} into the peers' venv ...", flush=True)
         ok, line = _pip(*pkgs)
         info[name] = {"installed": ok, "detail": line}
@@ -98,6 +101,9 @@ def command(tool: str, model: str, n: int, duration: float) -> list[str]:
     if tool.startswith("brian2-"):
         return [str(PEERS_PY), str(HERE / "peers" / "brian2_models.py"), *common,
                 "--target", tool.split("-", 1)[1], "--cache-dir", str(CACHE / "brian2")]
+    if tool == "brainpy":  # float64 (bm.enable_x64); "--target float32" also exists
+        return [str(PEERS_PY), str(HERE / "peers" / "brainpy_models.py"), *common,
+                "--target", "float64"]
     return [str(PEERS_PY), str(HERE / "peers" / "nest_models.py"), *common]
 
 
@@ -210,7 +216,8 @@ def main() -> None:
         tools = [t for t in args.tools.split(",") if t in ALL_TOOLS]
     repeat = args.repeat or (2 if args.quick else 3)
     installs = ensure_peers_venv()
-    avail = {"ours": True, "nest": installs.get("nest", {}).get("installed", False)}
+    avail = {"ours": True, "nest": installs.get("nest", {}).get("installed", False),
+             "brainpy": installs.get("brainpy", {}).get("installed", False)}
     for t in BRIAN2_TARGETS:
         avail[f"brian2-{t}"] = installs.get("brian2", {}).get("installed", False)
     tools = [t for t in tools if avail[t]]
@@ -224,6 +231,8 @@ def main() -> None:
         case_tools = []
         for tool in tools:
             if tool != "ours" and model == "oni":
+                continue
+            if tool == "brainpy" and model not in BRAINPY_MODELS:
                 continue
             if (tool, model, n) in SKIP and not args.no_skip:
                 skipped.append({"case": case, "tool": tool, "reason": SKIP[(tool, model, n)]})
@@ -243,7 +252,6 @@ def main() -> None:
     notes = [f"- skipped {s['tool']} for {s['case']}: {s['reason']}" for s in skipped]
     notes += [f"- {k}: " + ("installed " + str(v.get("version")) if v.get("installed")
                             else "not installable here: " + v.get("detail", ""))
-              + (" (no model scripts yet: not benchmarked)" if k == "brainpy" else "")
               for k, v in installs.items()]
     print()
     print(md)
