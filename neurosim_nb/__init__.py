@@ -13,8 +13,7 @@ Public names are imported lazily, so ``import neurosim_nb`` stays fast.
 
 from __future__ import annotations
 
-import importlib
-
+from neurosim_nb._lazy import lazy_getattr
 from neurosim_nb._version import __version__
 
 #: public name -> module that defines it
@@ -50,12 +49,7 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'neurosim_nb' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -6,8 +6,7 @@ lazily from their modules.
 
 from __future__ import annotations
 
-import importlib
-
+from neurosim_nb._lazy import lazy_getattr
 from neurosim_nb.core.networks.network import GapJunctions, Network, NeuronView, Projection
 
 _LAZY = {
@@ -21,7 +20,4 @@ _LAZY = {
 __all__ = ["GapJunctions", "Network", "NeuronView", "Projection", *_LAZY]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -6,8 +6,7 @@ lazily from their modules.
 
 from __future__ import annotations
 
-import importlib
-
+from neurosim_nb._lazy import lazy_getattr
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.receptors import RECEPTORS, Receptor, get_receptor
 
@@ -28,7 +27,4 @@ _LAZY = {
 __all__ = ["RECEPTORS", "Receptor", "SynapticDynamics", "get_receptor", *_LAZY]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

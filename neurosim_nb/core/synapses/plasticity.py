@@ -89,6 +89,25 @@ def check_bounds(cls_name: str, w_min: float, w_max: float) -> None:
         raise ValueError(f"{cls_name}: w_min ({w_min}) must not exceed w_max ({w_max})")
 
 
+def init_pair_traces(dynamics, projection) -> None:
+    """Check a projection's initial weights against ``dynamics.params`` bounds and give
+    ``dynamics`` zeroed event-driven pre/post traces (value + step of last update)."""
+    p = dynamics.params
+    w = projection.weight
+    if w.size and (w.min() < p.w_min or w.max() > p.w_max):
+        raise ValueError(f"{type(dynamics).__name__}: initial weights of {projection.name!r} "
+                         f"span [{w.min():g}, {w.max():g}] {projection.receptor.weight_units}"
+                         f", outside the bounds [w_min, w_max] = [{p.w_min:g}, {p.w_max:g}];"
+                         f" change the weights or the bounds")
+    if projection.receptor.kind == "conductance" and p.w_min < 0:
+        raise ValueError(f"w_min = {p.w_min} < 0 for conductance receptor "
+                         f"{projection.receptor.name} (weights are conductances >= 0 uS)")
+    dynamics.x_pre = np.zeros(projection.n_pre)
+    dynamics.t_pre = np.zeros(projection.n_pre, dtype=np.int64)
+    dynamics.x_post = np.zeros(projection.n_post)
+    dynamics.t_post = np.zeros(projection.n_post, dtype=np.int64)
+
+
 class EventDrivenDynamics(SynapticDynamics):
     """Base of the stateful dynamics here: bound to exactly one projection, with state
     stored at event times (global steps of the current run) and carried over to the
@@ -155,19 +174,7 @@ class _RateTraces(EventDrivenDynamics):
         self.params = params
 
     def _init_state(self, projection) -> None:
-        p = self.params
-        w = projection.weight
-        if np.any(w < p.w_min) or np.any(w > p.w_max):
-            raise ValueError(f"{type(self).__name__}: initial weights of {projection.name!r} "
-                             f"span [{w.min():g}, {w.max():g}], outside the bounds "
-                             f"[{p.w_min:g}, {p.w_max:g}]; widen w_min/w_max or change them")
-        if projection.receptor.kind == "conductance" and p.w_min < 0:
-            raise ValueError(f"w_min = {p.w_min} < 0 for conductance receptor "
-                             f"{projection.receptor.name}")
-        self.x_pre = np.zeros(projection.n_pre)
-        self.t_pre = np.zeros(projection.n_pre, dtype=np.int64)
-        self.x_post = np.zeros(projection.n_post)
-        self.t_post = np.zeros(projection.n_post, dtype=np.int64)
+        init_pair_traces(self, projection)
         self._last_update_ms = 0.0
 
     def _set_dt(self, dt: float) -> None:

@@ -71,7 +71,12 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.synapses.chemical import ChemicalSynapse, check_rule_args
-from neurosim_nb.core.synapses.plasticity import EventDrivenDynamics, check_bounds, traces_at
+from neurosim_nb.core.synapses.plasticity import (
+    EventDrivenDynamics,
+    check_bounds,
+    init_pair_traces,
+    traces_at,
+)
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["STDPParameters", "RewardSTDPParameters", "STDP", "RewardModulatedSTDP",
@@ -196,20 +201,7 @@ class STDP(EventDrivenDynamics):
         self.params = base.replace(**kw)
 
     def _init_state(self, projection) -> None:
-        p = self.params
-        w = projection.weight
-        if w.size and (w.min() < p.w_min or w.max() > p.w_max):
-            raise ValueError(f"{type(self).__name__}: initial weights of {projection.name!r} "
-                             f"span [{w.min():g}, {w.max():g}] {projection.receptor.weight_units}"
-                             f", outside the bounds [w_min, w_max] = [{p.w_min:g}, {p.w_max:g}];"
-                             f" change the weights or the bounds")
-        if projection.receptor.kind == "conductance" and p.w_min < 0:
-            raise ValueError(f"w_min = {p.w_min} < 0 for conductance receptor "
-                             f"{projection.receptor.name} (weights are conductances >= 0 uS)")
-        self.x_pre = np.zeros(projection.n_pre)
-        self.t_pre = np.zeros(projection.n_pre, dtype=np.int64)
-        self.x_post = np.zeros(projection.n_post)
-        self.t_post = np.zeros(projection.n_post, dtype=np.int64)
+        init_pair_traces(self, projection)
         n_syn = projection.n_synapses
         self.elig = np.zeros(n_syn if self._reward else 0)
         self.t_elig = np.zeros(n_syn if self._reward else 0, dtype=np.int64)
