@@ -23,8 +23,16 @@ import xarray as xr
 
 from neurosim_nb._version import __version__
 from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
-from neurosim_nb.core.synapses.delivery import SynapticDynamics, deliver
+from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.engine import simulator as _single
+from neurosim_nb.engine._fused import (
+    N_POP_COLS,
+    N_PROJ_COLS,
+    FlatArrays,
+    SynapseStore,
+    family_code,
+    run_steps,
+)
 from neurosim_nb.engine.recorder import _stimulus_json
 from neurosim_nb.engine.simulator import (
     RecordingMemoryError,
@@ -43,8 +51,8 @@ __all__ = ["simulate_network"]
 class _PopRun:
     """Per-population arrays of one run."""
 
-    def __init__(self, name, pop, dt, stims, rngs, rec_names, rec_idx, n_samples, channels, depth,
-                 chunk):
+    def __init__(self, name, pop, dt, stims, rngs, rec_names, rec_idx, n_samples, channels,
+                 depth):
         self.name, self.pop = name, pop
         n = pop.n
         self.p = pop._kernel_params(dt)
@@ -61,12 +69,11 @@ class _PopRun:
         for j, v in enumerate(self.rec_state):
             self.rec_slots[rows.index(v)] = j
         self.rec_idx = rec_idx
-        self.rec_out = np.zeros((len(self.rec_state), n_samples, rec_idx.size))
+        # (variable, sample, neuron), a view of the network's recording (_CompiledLoop)
+        self.rec_shape = (len(self.rec_state), n_samples, rec_idx.size)
         self.i_ext_rec = np.zeros((n_samples, rec_idx.size)) if "I_ext" in rec_names else None
-        self.i_ext = np.zeros((chunk, n))
-        self.kick = np.zeros((chunk, n)) if self.has_kick else np.zeros((0, n))
-        self.spk_step = np.empty(chunk * n, dtype=np.int64)
-        self.spk_idx = np.empty(chunk * n, dtype=np.int64)
+        # input buffers (step, neuron): views of the network's, set by _CompiledLoop
+        self.i_ext = self.kick = np.zeros((0, n))
         self.channels = channels  # receptor -> channel index
         c = len(channels)
         self.syn_state = np.zeros((c, 2, n))
@@ -74,37 +81,135 @@ class _PopRun:
         self.syn_par = np.zeros((c, N_SYN_PAR))
         for rec, ch in channels.items():
             self.syn_par[ch] = rec.channel_parameters(dt)
-        self.spikes_s: list[np.ndarray] = []
-        self.spikes_i: list[np.ndarray] = []
-        self.n_spk = 0
-        self.kernel = pop._kernel
         self.state = pop._state
-        # the kernel's arguments after (state, p, i_ext, kick, dt, step0, sample_every)
-        self.kernel_tail = (rec_idx, self.rec_slots, self.rec_out, self.spk_step, self.spk_idx,
-                            self.syn_state, self.syn_buf, self.syn_par)
 
-    def buffers(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The current and kick buffers of a chunk of ``k`` steps (views, no copies)."""
-        if k == self.i_ext.shape[0]:
-            return self.i_ext, self.kick
-        return self.i_ext[:k], (self.kick[:k] if self.has_kick else self.kick)
+    def fill_inputs(self, k: int, t_chunk: np.ndarray) -> None:
+        """Write the stimuli of the block's first ``k`` steps into the input buffers."""
+        if self.current_adds:
+            ibuf = self.i_ext[:k]
+            ibuf[:] = 0.0
+            for add in self.current_adds:
+                add(ibuf, t_chunk)
+        if self.has_kick:
+            kbuf = self.kick[:k]
+            kbuf[:] = 0.0
+            for add in self.kick_adds:
+                add(kbuf, t_chunk)
 
 
-def _delivery_plan(net, runs) -> list[tuple]:
-    """Per projection ``(src, dst, args)``: fixed-weight delivery has ``dst=None`` and the
-    trailing arguments of :func:`deliver` (called directly, and only when the source
-    spiked); other dynamics (plasticity, short-term) see every chunk and get
-    ``(process, projection, ring buffer)``."""
-    plan = []
-    for proj in net.projections:
-        src, dst = runs[proj.pre], runs[proj.post]
-        buf = dst.syn_buf[dst.channels[proj.receptor]]
-        if type(proj.dynamics).process is SynapticDynamics.process:
-            plan.append((src, None, (proj.indptr, proj.post_sorted, proj.weight,
-                                     proj.delay_steps, buf)))
+def _is_static(proj) -> bool:
+    """Fixed weights and no short-term dynamics: delivered inside the compiled loop."""
+    return type(proj.dynamics).process is SynapticDynamics.process
+
+
+class _CompiledLoop:
+    """The arguments of :func:`~neurosim_nb.engine._fused.run_steps` for one run: every
+    population's arrays moved into flat arrays (the populations keep views of them), the
+    fixed-weight projections in the network's :class:`~neurosim_nb.engine._fused.SynapseStore`
+    -- and the spike buffer the loop fills."""
+
+    def __init__(self, net, runs: dict[str, _PopRun], dt: float, sample_every: int,
+                 n_samples: int, depth: int, chunk: int):
+        run_list = list(runs.values())
+        names = list(runs)
+        off = net.offsets()
+        n_total = net.n_neurons
+        self.dt, self.sample_every = dt, sample_every
+        self.bounds = {k: (off[k], off[k] + r.pop.n) for k, r in runs.items()}
+        state = FlatArrays([r.pop._state for r in run_list])
+        par = FlatArrays([r.p for r in run_list])
+        rec_idx = FlatArrays([r.rec_idx for r in run_list], np.int64)
+        rec_slots = FlatArrays([r.rec_slots for r in run_list], np.int64)
+        rec_out = FlatArrays([np.broadcast_to(0.0, r.rec_shape) for r in run_list])
+        syn_state = FlatArrays([r.syn_state for r in run_list])
+        syn_buf = FlatArrays([r.syn_buf for r in run_list])
+        syn_par = FlatArrays([r.syn_par for r in run_list])
+        i_ext = np.zeros((chunk if any(r.current_adds for r in run_list) else 1, n_total))
+        kick = np.zeros((chunk if any(r.has_kick for r in run_list) else 0, n_total))
+        table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
+        for i, (name, r) in enumerate(runs.items()):
+            n, o = r.pop.n, off[name]
+            r.pop._state = r.state = state.views[i]
+            r.rec_out, r.syn_state, r.syn_buf = rec_out.views[i], syn_state.views[i], \
+                syn_buf.views[i]
+            r.i_ext, r.kick = i_ext[:, o:o + n], kick[:, o:o + n]
+            table[i] = (family_code(r.pop), n, o, state.offsets[i], r.state.shape[0],
+                        par.offsets[i], r.p.shape[0], r.p.shape[1], rec_idx.offsets[i],
+                        r.rec_idx.size, rec_slots.offsets[i], rec_out.offsets[i],
+                        r.rec_out.shape[0],
+                        len(r.channels), syn_state.offsets[i], syn_buf.offsets[i],
+                        syn_par.offsets[i], r.has_kick, bool(r.current_adds))
+        static = [p for p in net.projections if _is_static(p) and p.n_synapses]
+        store = getattr(net, "_synapse_store", None)
+        if store is None or not store.matches(static):
+            store = net._synapse_store = SynapseStore(static)
+        # Python-level dynamics (plasticity, short-term): (process, projection, ring buffer)
+        self.dynamic = [(p.dynamics.process, p, runs[p.post].syn_buf[runs[p.post].channels[
+            p.receptor]]) for p in net.projections if not _is_static(p)]
+        uniform = [isinstance(p._delay_ms, float) for p in static]
+        if all(uniform):
+            delay = np.zeros(0, np.uint8)
         else:
-            plan.append((src, dst, (proj.dynamics.process, proj, buf)))
-    return plan
+            longest = max(int(p.delay_steps.max()) for p in static)
+            delay = FlatArrays([p.delay_steps for p in static],
+                               np.uint8 if longest < 256 else np.uint32).flat
+        projs = np.array([(names.index(p.pre), names.index(p.post),
+                           runs[p.post].channels[p.receptor],
+                           int(p.delay_steps[0]) if u else -1, store.indptr.offsets[j],
+                           store.post.offsets[j])
+                          for j, (p, u) in enumerate(zip(static, uniform, strict=True))],
+                         dtype=np.int64).reshape(-1, N_PROJ_COLS)
+        cap = max(8 * n_total, 1 << 16)
+        self.out_step = np.empty(cap, dtype=np.int64)
+        self.out_id = np.empty(cap, dtype=np.int64)
+        self.args = (dt, sample_every, n_samples, depth, table, state.flat, par.flat, i_ext,
+                     kick, rec_idx.flat, rec_slots.flat, rec_out.flat,
+                     np.empty(n_total, np.int64), np.empty(n_total, np.int64), syn_state.flat,
+                     syn_buf.flat, syn_par.flat, np.zeros(2 * n_total), projs,
+                     store.indptr.flat, store.post.flat, store.weight.flat, delay,
+                     self.out_step, self.out_id)
+        self.spike_steps: list[np.ndarray] = []
+        self.spike_ids: list[np.ndarray] = []
+
+    def run_block(self, step0: int, k: int, run_list: list[_PopRun]) -> tuple[np.ndarray,
+                                                                               np.ndarray]:
+        """Advance all populations by ``k`` steps from ``step0``; return the block's spikes
+        (global step, global id), also appended to :attr:`spike_steps`/:attr:`spike_ids`."""
+        done, steps, ids = 0, [], []
+        while done < k:
+            done, n_out, bad_pop, bad, bad_step = run_steps(step0, done, k, *self.args)
+            if n_out:
+                steps.append(self.out_step[:n_out].copy())
+                ids.append(self.out_id[:n_out].copy())
+            if bad_pop >= 0:
+                r = run_list[bad_pop]
+                raise SimulationDivergedError(
+                    f"population {r.name!r} ({type(r.pop).__name__}) diverged at t = "
+                    f"{(bad_step + 1) * self.dt:g} ms (neuron {bad}); try a smaller dt (now "
+                    f"{self.dt} ms) or check the inputs, weights and parameters")
+        self.spike_steps.extend(steps)
+        self.spike_ids.extend(ids)
+        if len(steps) == 1:
+            return steps[0], ids[0]
+        if not steps:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(steps), np.concatenate(ids)
+
+    def run_dynamic(self, step_end: int, steps: np.ndarray, ids: np.ndarray) -> None:
+        """Let the Python-level projection dynamics process a block's spikes (time order)."""
+        local: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for process, proj, buf in self.dynamic:
+            for side in (proj.pre, proj.post):
+                if side not in local:
+                    local[side] = self._local(side, steps, ids)
+            pre_s, pre_i = local[proj.pre]
+            post_s, post_i = local[proj.post]
+            process(proj, pre_s, pre_i, pre_s.size, post_s, post_i, post_i.size, buf, step_end)
+
+    def _local(self, name, steps, ids):
+        lo, hi = self.bounds[name]
+        take = (ids >= lo) & (ids < hi)
+        return np.ascontiguousarray(steps[take]), ids[take] - lo
 
 
 def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -203,10 +308,14 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                     default=None)
     max_delay = max((int(p.delay_steps.max()) for p in net.projections if p.n_synapses),
                     default=0)
-    n_max = max(p.n for p in net.populations.values())
-    chunk = max(1, min(n_steps, _single.CHUNK_ELEMENTS // n_max))
-    if min_delay is not None:
-        chunk = min(chunk, min_delay + 1)  # arrivals are >= delay + 1 steps after emission
+    # a block of steps runs in one compiled call; its stimulus buffers hold about
+    # CHUNK_ELEMENTS numbers. Fixed-weight projections deliver inside the call; the others
+    # after it, so a block must end before their earliest arrival (delay + 1 steps)
+    chunk = max(1, min(n_steps, _single.CHUNK_ELEMENTS // net.n_neurons))
+    dynamic_delays = [int(p.delay_steps.min()) for p in net.projections
+                      if p.n_synapses and not _is_static(p)]
+    if dynamic_delays:
+        chunk = min(chunk, min(dynamic_delays) + 1)
     if net.gap_junctions:
         chunk = 1
     # slots for arrival steps step0 + 1 .. step0 + chunk + max_delay; independent of the run
@@ -229,7 +338,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                 receptors.append(proj.receptor)
         channels = {r: i for i, r in enumerate(receptors)}
         runs[name] = r = _PopRun(name, pop, dt, stims, rngs, rec_names, rec_per_pop[name],
-                                 n_samples, channels, depth, chunk)
+                                 n_samples, channels, depth)
         carried = net._carry.get(name)
         if carried is not None and carried[0] == (dt, tuple(receptors), depth):
             r.syn_state[:], r.syn_buf[:] = carried[1], carried[2]
@@ -248,8 +357,9 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         w_values.append(np.concatenate([p.weight for p in plastic]))
     run_list = list(runs.values())
     stim_runs = [r for r in run_list if r.kick_adds or r.current_adds]
+    rec_i_ext = [r for r in run_list if r.i_ext_rec is not None]
     gaps = bool(net.gap_junctions)
-    plan = _delivery_plan(net, runs)
+    loop = _CompiledLoop(net, runs, dt, sample_every, n_samples, depth, chunk)
     try:
         while step0 < n_steps:
             k = min(chunk, n_steps - step0)
@@ -258,45 +368,22 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
             if stim_runs:
                 t_chunk = (step0 + np.arange(k)) * dt
                 for r in stim_runs:
-                    ibuf, kbuf = r.buffers(k)
-                    if r.current_adds:
-                        ibuf[:] = 0.0
-                        for add in r.current_adds:
-                            add(ibuf, t_chunk)
-                    if r.has_kick:
-                        kbuf[:] = 0.0
-                        for add in r.kick_adds:
-                            add(kbuf, t_chunk)
+                    r.fill_inputs(k, t_chunk)
             if gaps:
                 for r in run_list:
                     if not r.current_adds:
                         r.i_ext[0] = 0.0  # gap currents use the first row only (chunk = 1)
                 _gap_currents(net, runs)
-            for r in run_list:
-                ibuf, kbuf = r.buffers(k)
-                r.n_spk, bad, bad_step = r.kernel(r.state, r.p, ibuf, kbuf, dt, step0,
-                                                  sample_every, *r.kernel_tail)
-                if bad >= 0:
-                    raise SimulationDivergedError(
-                        f"population {r.name!r} ({type(r.pop).__name__}) diverged at t = "
-                        f"{(bad_step + 1) * dt:g} ms (neuron {bad}); try a smaller dt (now "
-                        f"{dt} ms) or check the inputs, weights and parameters")
-                if r.n_spk:
-                    r.spikes_s.append(r.spk_step[:r.n_spk].copy())
-                    r.spikes_i.append(r.spk_idx[:r.n_spk].copy())
-                if r.i_ext_rec is not None:
-                    steps = step0 + np.arange(k)
-                    take = (steps + 1) % sample_every == 0
-                    rows = (steps[take] + 1) // sample_every - 1
-                    r.i_ext_rec[rows] = ibuf[take][:, r.rec_idx]
-            for src, dst, args in plan:
-                if dst is None:  # fixed weights: nothing to do without presynaptic spikes
-                    if src.n_spk:
-                        deliver(src.spk_step, src.spk_idx, src.n_spk, *args)
-                else:
-                    process, proj, buf = args
-                    process(proj, src.spk_step, src.spk_idx, src.n_spk, dst.spk_step,
-                            dst.spk_idx, dst.n_spk, buf, step0 + k)
+            steps, ids = loop.run_block(step0, k, run_list)
+            if loop.dynamic:
+                loop.run_dynamic(step0 + k, steps, ids)
+            for r in rec_i_ext:
+                blk = step0 + np.arange(k)
+                take = (blk + 1) % sample_every == 0
+                rows = (blk[take] + 1) // sample_every - 1
+                ibuf = (r.i_ext[:k] if r.i_ext.shape[0] > 1
+                        else np.broadcast_to(r.i_ext, (k, r.pop.n)))
+                r.i_ext_rec[rows] = ibuf[take][:, r.rec_idx]
             step0 += k
             if plastic and step0 % w_every == 0:
                 w_times.append(step0 * dt)
@@ -313,8 +400,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         # at 0): slot j of the next run holds what is due in step step0 + j of this one
         net._carry[name] = ((dt, tuple(r.channels), depth), r.syn_state.copy(),
                             np.roll(r.syn_buf, -(step0 % depth), axis=1))
-    ds = _build_dataset(net, runs, rec_names, dt, sample_every, step0, seed, all_stims,
-                        n_steps * dt)
+    ds = _build_dataset(net, runs, loop, rec_names, dt, sample_every, step0, seed,
+                        all_stims, n_steps * dt)
     if plastic:
         ds = ds.merge(_weights_dataset(net, plastic, w_times, w_values))
     ds.attrs["interrupted"] = int(interrupted)
@@ -350,7 +437,7 @@ def _gap_currents(net, runs) -> None:
         np.add.at(runs[gj.a].i_ext[0], gj.a_idx, -i_ab)
 
 
-def _build_dataset(net, runs, rec_names, dt, sample_every, n_steps, seed, stims,
+def _build_dataset(net, runs, loop, rec_names, dt, sample_every, n_steps, seed, stims,
                    requested) -> xr.Dataset:
     off = net.offsets()
     n_samples = n_steps // sample_every
@@ -382,13 +469,8 @@ def _build_dataset(net, runs, rec_names, dt, sample_every, n_steps, seed, stims,
             cols.append(block)
         data_vars[var] = (("time", "neuron"), np.concatenate(cols, axis=1),
                           {"units": units or "1", "long_name": long_name or var})
-    steps, neurons = [], []
-    for name, r in runs.items():
-        if r.spikes_s:
-            steps.append(np.concatenate(r.spikes_s))
-            neurons.append(np.concatenate(r.spikes_i) + off[name])
-    steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
-    neurons = np.concatenate(neurons) if neurons else np.zeros(0, np.int64)
+    steps = np.concatenate(loop.spike_steps) if loop.spike_steps else np.zeros(0, np.int64)
+    neurons = np.concatenate(loop.spike_ids) if loop.spike_ids else np.zeros(0, np.int64)
     order = np.lexsort((neurons, steps))
     data_vars["spike_time"] = ("spike", (steps[order] + 1) * dt,
                                {"units": "ms", "long_name": "spike time"})

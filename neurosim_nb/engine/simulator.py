@@ -260,6 +260,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     spk_step = np.empty(K * n, dtype=np.int64)
     spk_idx = np.empty(K * n, dtype=np.int64)
     syn = no_synapses(n)
+    scratch = np.zeros((2, n))
     spikes_s: list[np.ndarray] = []
     spikes_i: list[np.ndarray] = []
 
@@ -281,7 +282,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
             # stimuli are validated finite when built; a NaN reaching V is caught by the kernel
             n_spk, bad, bad_step = pop._kernel(
                 pop._state, p, ibuf, kbuf, dt, step0, sample_every, rec_idx, rec_slots,
-                rec_out, spk_step, spk_idx, *syn)
+                rec_out, spk_step, spk_idx, *syn, scratch)
             if bad >= 0:
                 raise SimulationDivergedError(
                     f"population {pop.label!r} ({type(pop).__name__}) diverged at "

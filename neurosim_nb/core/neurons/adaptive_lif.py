@@ -227,10 +227,10 @@ class AdExParameters(ParameterSet):
 
 @njit(cache=True)
 def _adex_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
-                 spk_step, spk_idx, syn_state, syn_buf, syn_par):
+                 spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
     n = state.shape[1]
-    isyn_a = np.zeros(n)
-    dv_a = np.zeros(n)
+    isyn_a = scratch[0]  # synaptic current and V jumps of a step (zero without channels)
+    dv_a = scratch[1]
     V = state[0]
     W = state[1]
     ref = state[2]
@@ -435,10 +435,10 @@ class AdaptiveLIFParameters(ParameterSet):
 
 @njit(cache=True)
 def _adaptive_lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
-                         rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par):
+                         rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
     n = state.shape[1]
-    isyn_a = np.zeros(n)
-    dv_a = np.zeros(n)
+    isyn_a = scratch[0]  # synaptic current and V jumps of a step (zero without channels)
+    dv_a = scratch[1]
     V = state[0]
     W = state[1]
     ref = state[2]

@@ -9,6 +9,7 @@ whose fields are scalars or per-neuron arrays. A model family subclasses
   is the membrane potential ``V`` in mV),
 * ``_initial_state()`` -> ``(n_vars, n)`` array,
 * ``_kernel_params(dt)`` -> ``(n_params, n)`` array of what its compiled kernel needs
+  (or ``(n_params, 1)`` when every neuron has the same values, for kernels that say so)
   (dt-dependent factors such as ``exp(-dt/tau)`` are computed here, once per run),
 * ``_kernel`` -- a Numba function advancing a chunk of steps (see :func:`kernel_signature`).
 
@@ -33,18 +34,20 @@ Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=Tru
 
     n_spk, bad_neuron, bad_step = kernel(
         state,        # (n_vars, n) float64, advanced in place
-        p,            # (n_params, n) float64 from _kernel_params(dt)
+        p,            # (n_params, n) or (n_params, 1) float64 from _kernel_params(dt)
         i_ext,        # (K, n) float64 input current of each step (model's current units)
         kick,         # (K, n) float64 instantaneous V jumps (mV), or shape (0, n) if none
         dt,           # ms
         step0,        # global index of the chunk's first step
         sample_every, # record every this many steps
-        rec_idx,      # (n_rec,) int64 recorded neurons
+        rec_idx,      # (n_rec,) int64 recorded neurons, sorted and unique
         rec_slots,    # (n_vars,) int64: row of rec_out for each state variable, -1 = not recorded
         rec_out,      # (n_out, n_samples_total, n_rec) float64
         spk_step,     # (K*n,) int64 spike buffer: global step index
         spk_idx,      # (K*n,) int64 spike buffer: neuron index
         syn_state, syn_buf, syn_par,  # receptor channels, see neurosim_nb.core.neurons._synaptic
+        scratch,      # (2, n) float64 workspace, zero-filled by the caller (kernels are
+                      # called once per step by the network loop: no allocation inside)
     )
 
 Each kernel calls ``synaptic_step(...)`` once per step before its loop over neurons (so

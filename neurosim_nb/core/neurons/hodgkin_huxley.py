@@ -245,10 +245,10 @@ def _gate_step(x, a, b, dt_phi):
 
 @njit(cache=True)
 def _hh_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
-               spk_step, spk_idx, syn_state, syn_buf, syn_par):
+               spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
     n = state.shape[1]
-    isyn_a = np.zeros(n)
-    dv_a = np.zeros(n)
+    isyn_a = scratch[0]  # synaptic current and V jumps of a step (zero without channels)
+    dv_a = scratch[1]
     V = state[0]
     M = state[1]
     H = state[2]

@@ -301,18 +301,15 @@ def _izhikevich_step(v, u, i_ext, a, b, c, d, v_peak, decay, dt):
 
 @njit(cache=True)
 def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
-                       rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par):
+                       rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
     n = state.shape[1]
-    isyn_a = np.zeros(n)
-    dv_a = np.zeros(n)
+    isyn_a = scratch[0]  # synaptic current and V jumps of a step (zero without channels)
+    dv_a = scratch[1]
     V = state[0]
     U = state[1]
     a, b, c, d, v_peak, decay = p[0], p[1], p[2], p[3], p[4], p[5]
     has_kick = kick.shape[0] > 0
     v_slot = rec_slots[0]
-    rec_pos = np.full(n, -1, dtype=np.int64)     # neuron -> column of rec_out
-    for j in range(rec_idx.shape[0]):
-        rec_pos[rec_idx[j]] = j
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
@@ -343,8 +340,8 @@ def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, 
         if v_slot >= 0 and n_spk > first and (step0 + k + 1) % sample_every == 0:
             s = (step0 + k + 1) // sample_every - 1
             for q in range(first, n_spk):
-                j = rec_pos[spk_idx[q]]
-                if j >= 0:
+                j = np.searchsorted(rec_idx, spk_idx[q])  # rec_idx is sorted and unique
+                if j < rec_idx.shape[0] and rec_idx[j] == spk_idx[q]:
                     rec_out[v_slot, s, j] = v_peak[spk_idx[q]]
     return n_spk, -1, -1
 

@@ -1,0 +1,218 @@
+"""The compiled network step loop: every population's kernel and the spike delivery of
+fixed-weight projections inside one Numba function.
+
+:func:`run_steps` advances all populations step by step over a block of steps; after a
+population's step its spikes are queued at once through its outgoing fixed-weight
+projections into the postsynaptic ring buffers (a spike of step ``s`` arrives in step
+``s + delay + 1 >= s + 2``, so no population of the same step is affected). The Python
+loop of :mod:`neurosim_nb.engine.network_sim` then only fills stimulus buffers, drains the
+spike buffer and runs the projections whose dynamics are Python objects (plasticity,
+short-term depression) -- once per block, not once per step.
+
+Every per-population and per-projection array lives in one flat array with an offset
+table (:class:`PopulationTable`, :class:`SynapseStore`), so :func:`run_steps` has a single
+signature, compiled once and cached on disk, whatever the network's shape (typed lists of
+arrays would cost ~0.2 s of compilation per element type in every new process; tuples one
+compilation per network shape).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
+from neurosim_nb.core.neurons.adaptive_lif import _adaptive_lif_kernel, _adex_kernel
+from neurosim_nb.core.neurons.hodgkin_huxley import _hh_kernel
+from neurosim_nb.core.neurons.izhikevich import _izhikevich_kernel
+from neurosim_nb.core.neurons.lif import _lif_kernel
+
+__all__ = ["KERNELS", "family_code", "run_steps", "FlatArrays", "SynapseStore"]
+
+#: the model kernels the compiled loop dispatches to, by family code (index)
+KERNELS = (_lif_kernel, _izhikevich_kernel, _hh_kernel, _adex_kernel, _adaptive_lif_kernel)
+
+# columns of the population table (int64, one row per population)
+(P_FAMILY, P_N, P_OFF, P_STATE, P_NVARS, P_PAR, P_NPAR, P_PARW, P_RECIDX, P_NREC,
+ P_RECSLOT, P_RECOUT, P_NRECVARS, P_NCH, P_SYNSTATE, P_SYNBUF, P_SYNPAR, P_KICK,
+ P_VARYING) = range(19)
+N_POP_COLS = 19
+# columns of the projection table (int64, one row per fixed-weight projection)
+J_PRE, J_POST, J_CHANNEL, J_DELAY, J_INDPTR, J_SYN = range(6)
+N_PROJ_COLS = 6
+
+
+def family_code(pop) -> int:
+    """Index of ``pop``'s kernel in :data:`KERNELS`; a clear error for an unknown model."""
+    kernel = type(pop)._kernel
+    for code, k in enumerate(KERNELS):
+        if kernel is k:
+            return code
+    raise TypeError(f"{type(pop).__name__} has no kernel the network loop knows; network "
+                    f"populations must be one of the built-in model families")
+
+
+class FlatArrays:
+    """Arrays of one kind (one per population) packed into one flat array.
+
+    ``views[i]`` is array ``i``'s new home (a view of ``flat`` with its shape); ``offsets``
+    the start of each in ``flat``.
+
+    >>> fa = FlatArrays([np.ones((2, 3)), np.zeros(4)])
+    >>> fa.flat.size, fa.offsets.tolist(), fa.views[0].shape
+    (10, [0, 6], (2, 3))
+    """
+
+    def __init__(self, arrays, dtype=np.float64):
+        sizes = [int(np.size(a)) for a in arrays]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) \
+            if sizes else np.zeros(0, np.int64)
+        self.flat = np.empty(max(sum(sizes), 1), dtype=dtype)
+        self.views = []
+        for a, o, s in zip(arrays, self.offsets, sizes, strict=True):
+            v = self.flat[o:o + s].reshape(np.shape(a))
+            v[...] = a
+            self.views.append(v)
+
+
+class SynapseStore:
+    """The fixed-weight projections of a network in flat CSR arrays.
+
+    Built once and kept by the network: each projection's ``post_idx`` and ``weight`` are
+    then views of the store (no second copy; in-place edits of ``proj.weight`` act in the
+    next run). :meth:`matches` tells whether the projections still use the store's arrays.
+    """
+
+    def __init__(self, projections):
+        self.projections = list(projections)
+        post_type = np.int64 if any(p.post_sorted.dtype == np.int64 for p in projections) \
+            else np.int32
+        self.indptr = FlatArrays([p.indptr for p in projections], np.int64)
+        self.post = FlatArrays([p.post_sorted for p in projections], post_type)
+        self.weight = FlatArrays([p.weight for p in projections], np.float64)
+        for p, post, w in zip(projections, self.post.views, self.weight.views, strict=True):
+            p.post_idx, p.weight = post, w
+        self._ids = [(id(p), id(p.post_idx), id(p.weight), id(p.indptr)) for p in projections]
+
+    def matches(self, projections) -> bool:
+        return self._ids == [(id(p), id(p.post_idx), id(p.weight), id(p.indptr))
+                             for p in projections]
+
+
+@njit(cache=True)
+def _deliver(step, spk_idx, n_spk, indptr, post, weight, delay, uniform_delay, buf):
+    """Queue the ``n_spk`` spikes of ``step`` through one CSR projection into ``buf``
+    (depth, n_post); a uniform delay (``>= 0``) skips the per-synapse delays."""
+    depth = buf.shape[0]
+    base = (step + 1) % depth
+    if uniform_delay >= 0:
+        row = buf[(base + uniform_delay) % depth]
+        for q in range(n_spk):
+            j = spk_idx[q]
+            for syn in range(indptr[j], indptr[j + 1]):
+                row[post[syn]] += weight[syn]
+        return
+    for q in range(n_spk):
+        j = spk_idx[q]
+        for syn in range(indptr[j], indptr[j + 1]):
+            slot = base + delay[syn]
+            if slot >= depth:
+                slot -= depth
+            buf[slot, post[syn]] += weight[syn]
+
+
+@njit(cache=True)
+def run_steps(step0, k_begin, k_end, dt, sample_every, n_samples, depth, pops, state, par,
+              i_ext, kick, rec_idx, rec_slots, rec_out, spk_step, spk_idx, syn_state, syn_buf,
+              syn_par, scratch, projs, indptr, post, weight, delay, out_step, out_id):
+    """Advance every population over steps ``step0 + k_begin .. step0 + k_end - 1``.
+
+    ``pops`` is the population table (columns ``P_*``: family, size, offsets into the flat
+    arrays); ``i_ext`` has one row per step of the block (or a single row, used for every
+    step, when no input varies in time) and a column per neuron of the network; ``kick``
+    one row per step or none. ``projs`` is the projection table (``J_*``) into the flat
+    CSR arrays (``delay`` per synapse, empty when every delay is uniform). Spikes are
+    written to ``out_step``/``out_id`` (global ids); the loop stops early when fewer free
+    entries remain than the network has neurons.
+
+    Returns ``(k, n_out, bad_pop, bad_neuron, bad_step)``: the block index reached, the
+    number of spikes written and, after a divergence, where it happened (else -1).
+    """
+    n_pops = pops.shape[0]
+    n_proj = projs.shape[0]
+    n_total = spk_idx.shape[0]
+    cap = out_step.shape[0]
+    no_kick = kick[0:0]
+    n_out = 0
+    for k in range(k_begin, k_end):
+        if n_out + n_total > cap:
+            return k, n_out, -1, -1, -1
+        step = step0 + k
+        for p in range(n_pops):
+            n = pops[p, P_N]
+            off = pops[p, P_OFF]
+            n_vars = pops[p, P_NVARS]
+            n_par = pops[p, P_NPAR]
+            n_rec = pops[p, P_NREC]
+            n_rv = pops[p, P_NRECVARS]
+            n_ch = pops[p, P_NCH]
+            o = pops[p, P_STATE]
+            st = state[o:o + n_vars * n].reshape((n_vars, n))
+            o = pops[p, P_PAR]
+            pw = pops[p, P_PARW]  # n, or 1 for shared parameters
+            pp = par[o:o + n_par * pw].reshape((n_par, pw))
+            row = k if pops[p, P_VARYING] else 0
+            irow = i_ext[row, off:off + n].reshape((1, n))
+            krow = kick[k, off:off + n].reshape((1, n)) if pops[p, P_KICK] else no_kick
+            o = pops[p, P_RECIDX]
+            ri = rec_idx[o:o + n_rec]
+            o = pops[p, P_RECSLOT]
+            rs = rec_slots[o:o + n_vars]
+            o = pops[p, P_RECOUT]
+            ro = rec_out[o:o + n_rv * n_samples * n_rec].reshape((n_rv, n_samples, n_rec))
+            sk = spk_step[off:off + n]
+            si = spk_idx[off:off + n]
+            o = pops[p, P_SYNSTATE]
+            ss = syn_state[o:o + n_ch * 2 * n].reshape((n_ch, 2, n))
+            o = pops[p, P_SYNBUF]
+            sb = syn_buf[o:o + n_ch * depth * n].reshape((n_ch, depth, n))
+            o = pops[p, P_SYNPAR]
+            sp = syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
+            sc = scratch[2 * off:2 * off + 2 * n].reshape((2, n))
+            f = pops[p, P_FAMILY]
+            if f == 0:
+                r = _lif_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro, sk, si,
+                                ss, sb, sp, sc)
+            elif f == 1:
+                r = _izhikevich_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro,
+                                       sk, si, ss, sb, sp, sc)
+            elif f == 2:
+                r = _hh_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro, sk, si,
+                               ss, sb, sp, sc)
+            elif f == 3:
+                r = _adex_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro, sk,
+                                 si, ss, sb, sp, sc)
+            else:
+                r = _adaptive_lif_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro,
+                                         sk, si, ss, sb, sp, sc)
+            n_spk, bad, bad_step = r
+            if bad >= 0:
+                return k, n_out, p, bad, bad_step
+            if n_spk == 0:
+                continue
+            for q in range(n_spk):
+                out_step[n_out] = step
+                out_id[n_out] = si[q] + off
+                n_out += 1
+            for j in range(n_proj):
+                if projs[j, J_PRE] != p:
+                    continue
+                q = projs[j, J_POST]
+                nq = pops[q, P_N]
+                o = pops[q, P_SYNBUF] + projs[j, J_CHANNEL] * depth * nq
+                buf = syn_buf[o:o + depth * nq].reshape((depth, nq))
+                o = projs[j, J_INDPTR]
+                s0 = projs[j, J_SYN]
+                _deliver(step, si, n_spk, indptr[o:o + n + 1], post[s0:], weight[s0:],
+                         delay[s0:], projs[j, J_DELAY], buf)
+    return k_end, n_out, -1, -1, -1
