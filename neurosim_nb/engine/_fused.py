@@ -100,17 +100,30 @@ class SynapseStore:
 
 
 @njit(cache=True)
-def _deliver(step, spk_idx, n_spk, indptr, post, weight, delay, uniform_delay, buf):
+def _deliver(step, spk_idx, n_spk, indptr, post, weight, delay, uniform_delay, uniform_weight,
+             buf):
     """Queue the ``n_spk`` spikes of ``step`` through one CSR projection into ``buf``
-    (depth, n_post); a uniform delay (``>= 0``) skips the per-synapse delays."""
+    (depth, n_post). A uniform delay (``>= 0``) skips the per-synapse delays, a uniform
+    weight (not NaN) the per-synapse weights: the loop then streams only the targets (4 of
+    12 bytes per synaptic event; delivery is memory-bound in large networks)."""
     depth = buf.shape[0]
     base = (step + 1) % depth
     if uniform_delay >= 0:
         row = buf[(base + uniform_delay) % depth]
+        if uniform_weight == uniform_weight:
+            for q in range(n_spk):
+                j = spk_idx[q]
+                targets = post[indptr[j]:indptr[j + 1]]
+                for t in range(targets.shape[0]):
+                    row[targets[t]] += uniform_weight
+            return
         for q in range(n_spk):
             j = spk_idx[q]
-            for syn in range(indptr[j], indptr[j + 1]):
-                row[post[syn]] += weight[syn]
+            a = indptr[j]
+            targets = post[a:indptr[j + 1]]
+            w = weight[a:indptr[j + 1]]
+            for t in range(targets.shape[0]):
+                row[targets[t]] += w[t]
         return
     for q in range(n_spk):
         j = spk_idx[q]
@@ -124,14 +137,16 @@ def _deliver(step, spk_idx, n_spk, indptr, post, weight, delay, uniform_delay, b
 @njit(cache=True)
 def run_steps(step0, k_begin, k_end, dt, sample_every, n_samples, depth, pops, state, par,
               i_ext, kick, rec_idx, rec_slots, rec_out, spk_step, spk_idx, syn_state, syn_buf,
-              syn_par, scratch, projs, indptr, post, weight, delay, out_step, out_id):
+              syn_par, scratch, projs, proj_weight, indptr, post, weight, delay, out_step,
+              out_id):
     """Advance every population over steps ``step0 + k_begin .. step0 + k_end - 1``.
 
     ``pops`` is the population table (columns ``P_*``: family, size, offsets into the flat
     arrays); ``i_ext`` has one row per step of the block (or a single row, used for every
     step, when no input varies in time) and a column per neuron of the network; ``kick``
     one row per step or none. ``projs`` is the projection table (``J_*``) into the flat
-    CSR arrays (``delay`` per synapse, empty when every delay is uniform). Spikes are
+    CSR arrays (``delay`` per synapse, empty when every delay is uniform; ``proj_weight``
+    each projection's uniform weight, NaN when weights differ). Spikes are
     written to ``out_step``/``out_id`` (global ids); the loop stops early when fewer free
     entries remain than the network has neurons.
 
@@ -214,5 +229,5 @@ def run_steps(step0, k_begin, k_end, dt, sample_every, n_samples, depth, pops, s
                 o = projs[j, J_INDPTR]
                 s0 = projs[j, J_SYN]
                 _deliver(step, si, n_spk, indptr[o:o + n + 1], post[s0:], weight[s0:],
-                         delay[s0:], projs[j, J_DELAY], buf)
+                         delay[s0:], projs[j, J_DELAY], proj_weight[j], buf)
     return k_end, n_out, -1, -1, -1

@@ -159,6 +159,9 @@ class _CompiledLoop:
                            store.post.offsets[j])
                           for j, (p, u) in enumerate(zip(static, uniform, strict=True))],
                          dtype=np.int64).reshape(-1, N_PROJ_COLS)
+        # a projection whose weights are all equal delivers without reading them
+        proj_weight = np.array([w[0] if w.size and np.all(w == w[0]) else np.nan
+                                for w in store.weight.views], dtype=np.float64)
         cap = max(8 * n_total, 1 << 16)
         self.out_step = np.empty(cap, dtype=np.int64)
         self.out_id = np.empty(cap, dtype=np.int64)
@@ -166,7 +169,7 @@ class _CompiledLoop:
                      kick, rec_idx.flat, rec_slots.flat, rec_out.flat,
                      np.empty(n_total, np.int64), np.empty(n_total, np.int64), syn_state.flat,
                      syn_buf.flat, syn_par.flat, np.zeros(2 * n_total), projs,
-                     store.indptr.flat, store.post.flat, store.weight.flat, delay,
+                     proj_weight, store.indptr.flat, store.post.flat, store.weight.flat, delay,
                      self.out_step, self.out_id)
         self.spike_steps: list[np.ndarray] = []
         self.spike_ids: list[np.ndarray] = []

@@ -83,6 +83,10 @@ def lif_rate_closed_form(params: LIFParameters, current_nA) -> np.ndarray:
     return rate
 
 
+#: neurons per block of the kernel's update pass
+BLOCK = 512
+
+
 @njit(cache=True, inline="always")
 def _lif_integrate(v, r, i_in, decay, v_rest, r_m, v_reset):
     """One exact step of one neuron; refractory neurons are held at reset (their input and
@@ -115,39 +119,51 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
             kick_k = kick[k]
             for i in range(n):
                 V[i] += kick_k[i]
-        # one branch-free pass (it vectorises) integrates everyone and counts threshold
-        # crossings and non-finite values; the rare steps with either take a second pass
-        n_cross = 0
-        n_bad = 0
-        if pw:
-            for i in range(n):
-                v, r = _lif_integrate(V[i] + dv_a[i], ref[i], i_k[i] + isyn_a[i], decay[i],
-                                      v_rest[i], r_m[i], v_reset[i])
-                V[i] = v
-                ref[i] = r
-                n_cross += v >= v_th[i]
-                n_bad += not ((v < DIVERGENCE_LIMIT) & (v > -DIVERGENCE_LIMIT))
-        else:
-            d0, vr0, rm0, vt0, vre0 = decay[0], v_rest[0], r_m[0], v_th[0], v_reset[0]
-            for i in range(n):
-                v, r = _lif_integrate(V[i] + dv_a[i], ref[i], i_k[i] + isyn_a[i], d0, vr0,
-                                      rm0, vre0)
-                V[i] = v
-                ref[i] = r
-                n_cross += v >= vt0
-                n_bad += not ((v < DIVERGENCE_LIMIT) & (v > -DIVERGENCE_LIMIT))
-        if n_bad:
-            for i in range(n):
-                if not (V[i] < DIVERGENCE_LIMIT and V[i] > -DIVERGENCE_LIMIT):
-                    return n_spk, i, step0 + k
-        if n_cross:  # reset (V_reset < V_threshold: a refractory neuron never crosses)
-            for i in range(n):
-                if V[i] >= v_th[i * pw]:
-                    V[i] = v_reset[i * pw]
-                    ref[i] = ref_steps[i * pw]
-                    spk_step[n_spk] = step0 + k
-                    spk_idx[n_spk] = i
-                    n_spk += 1
+        # blocks of BLOCK neurons: one branch-free pass (it vectorises) integrates the
+        # block and counts threshold crossings and non-finite values; only a block with
+        # either is scanned again (spikes stay in neuron order)
+        for b0 in range(0, n, BLOCK):
+            b1 = min(b0 + BLOCK, n)
+            n_cross = 0
+            n_bad = 0
+            # loops over block views from 0 (LLVM vectorises these; ``range(b0, b1)`` over
+            # the whole arrays it does not: 0.6 vs 3 ns per neuron and step)
+            Vb = V[b0:b1]
+            rb = ref[b0:b1]
+            dvb = dv_a[b0:b1]
+            ib = i_k[b0:b1]
+            sb = isyn_a[b0:b1]
+            if pw:
+                db, vrb, rmb = decay[b0:b1], v_rest[b0:b1], r_m[b0:b1]
+                vtb, vreb = v_th[b0:b1], v_reset[b0:b1]
+                for j in range(b1 - b0):
+                    v, r = _lif_integrate(Vb[j] + dvb[j], rb[j], ib[j] + sb[j],
+                                          db[j], vrb[j], rmb[j], vreb[j])
+                    Vb[j] = v
+                    rb[j] = r
+                    n_cross += v >= vtb[j]
+                    n_bad += not ((v < DIVERGENCE_LIMIT) & (v > -DIVERGENCE_LIMIT))
+            else:
+                d0, vr0, rm0, vt0, vre0 = decay[0], v_rest[0], r_m[0], v_th[0], v_reset[0]
+                for j in range(b1 - b0):
+                    v, r = _lif_integrate(Vb[j] + dvb[j], rb[j], ib[j] + sb[j], d0,
+                                          vr0, rm0, vre0)
+                    Vb[j] = v
+                    rb[j] = r
+                    n_cross += v >= vt0
+                    n_bad += not ((v < DIVERGENCE_LIMIT) & (v > -DIVERGENCE_LIMIT))
+            if n_bad:
+                for i in range(b0, b1):
+                    if not (V[i] < DIVERGENCE_LIMIT and V[i] > -DIVERGENCE_LIMIT):
+                        return n_spk, i, step0 + k
+            if n_cross:  # reset (V_reset < V_threshold: a refractory neuron never crosses)
+                for i in range(b0, b1):
+                    if V[i] >= v_th[i * pw]:
+                        V[i] = v_reset[i * pw]
+                        ref[i] = ref_steps[i * pw]
+                        spk_step[n_spk] = step0 + k
+                        spk_idx[n_spk] = i
+                        n_spk += 1
         record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
     return n_spk, -1, -1
 
