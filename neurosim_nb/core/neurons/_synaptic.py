@@ -38,18 +38,32 @@ def synaptic_step(syn_state, syn_buf, syn_par, slot, v, isyn, dv):
     write the synaptic current (nA) into ``isyn`` and the V jumps (mV) into ``dv``.
 
     Kernels call it once per step, before their loop over neurons (this channel-major form
-    is several times faster than a per-neuron call: 0.54 -> 0.20 s for CUBA 4000 x 1 s).
+    is several times faster than a per-neuron call: 0.54 -> 0.20 s for CUBA 4000 x 1 s),
+    or :func:`synaptic_block` once per block of neurons.
+    """
+    synaptic_block(syn_state, syn_buf, syn_par, slot, v, isyn, dv, 0, v.shape[0])
+
+
+@njit(cache=True)
+def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_all, dv_all, lo, hi):
+    """:func:`synaptic_step` for neurons ``lo .. hi - 1`` only: a kernel that updates its
+    neurons block by block calls this just before a block's update, so the block's channel
+    state, currents and membrane state stay in the L1 cache between the two passes (large
+    networks are otherwise bound by the memory traffic of whole-population passes).
     Single-exponential channels without Mg2+ block -- the benchmark synapses -- take loops
     without branches (they vectorise), the first of them assigning rather than adding.
     """
     n_ch = syn_par.shape[0]
     if n_ch == 0:
         return
-    n = v.shape[0]
+    n = hi - lo
+    v = v_all[lo:hi]
+    isyn = isyn_all[lo:hi]
+    dv = dv_all[lo:hi]
     isyn_set = False  # whether isyn / dv already hold this step's first contribution
     dv_set = False
     for c in range(n_ch):
-        buf = syn_buf[c, slot]
+        buf = syn_buf[c, slot, lo:hi]
         kind = syn_par[c, 0]
         if kind == KIND_DELTA:
             if dv_set:
@@ -65,8 +79,8 @@ def synaptic_step(syn_state, syn_buf, syn_par, slot, v, isyn, dv):
         decay, rise, e_rev, mg, norm = (syn_par[c, 1], syn_par[c, 2], syn_par[c, 3],
                                         syn_par[c, 4], syn_par[c, 5])
         has_rise = syn_par[c, 6] > 0.0
-        s_decay = syn_state[c, 0]
-        s_rise = syn_state[c, 1]
+        s_decay = syn_state[c, 0, lo:hi]
+        s_rise = syn_state[c, 1, lo:hi]
         if not has_rise and not mg > 0.0:
             _exp_channel(buf, s_decay, decay, norm, kind == KIND_CONDUCTANCE, e_rev, v, isyn,
                          isyn_set)

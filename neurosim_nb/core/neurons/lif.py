@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_step
+from neurosim_nb.core.neurons._synaptic import synaptic_block
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -84,7 +84,7 @@ def lif_rate_closed_form(params: LIFParameters, current_nA) -> np.ndarray:
 
 
 #: neurons per block of the kernel's update pass
-BLOCK = 512
+BLOCK = 256
 
 
 @njit(cache=True, inline="always")
@@ -113,17 +113,19 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
-        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
         i_k = i_ext[k]
-        if has_kick:
-            kick_k = kick[k]
-            for i in range(n):
-                V[i] += kick_k[i]
-        # blocks of BLOCK neurons: one branch-free pass (it vectorises) integrates the
-        # block and counts threshold crossings and non-finite values; only a block with
-        # either is scanned again (spikes stay in neuron order)
+        # blocks of BLOCK neurons: receptor channels of the block, then one branch-free pass
+        # (it vectorises) integrates the block and counts threshold crossings and
+        # non-finite values; only a block with either is scanned again (spikes stay in
+        # neuron order). Per block, so the block's arrays stay in L1 between the passes.
         for b0 in range(0, n, BLOCK):
             b1 = min(b0 + BLOCK, n)
+            synaptic_block(syn_state, syn_buf, syn_par, slot, V, isyn_a, dv_a, b0, b1)
+            if has_kick:
+                kick_k = kick[k, b0:b1]
+                Vk = V[b0:b1]
+                for j in range(b1 - b0):
+                    Vk[j] += kick_k[j]
             n_cross = 0
             n_bad = 0
             # loops over block views from 0 (LLVM vectorises these; ``range(b0, b1)`` over

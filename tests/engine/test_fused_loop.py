@@ -1,0 +1,147 @@
+"""The compiled network loop (neurosim_nb.engine._fused): spike delivery against numpy
+references, the synapse store's sharing of projection arrays, the spike buffer draining,
+the Poisson table inversion, and the single-column parameter fast path of the LIF kernel.
+
+References are independent numpy computations (``np.add.at``, ``np.searchsorted``) or the
+single-population simulator, which does not use the compiled network loop.
+"""
+
+import numpy as np
+import pytest
+
+import neurosim_nb.engine.network_sim as network_sim
+from neurosim_nb import LIFNeuron, LIFParameters, Network
+from neurosim_nb.engine._fused import FlatArrays, SynapseStore, _deliver
+from neurosim_nb.engine.stimuli import _add_inverted_counts, _poisson_cdf
+
+QUIET = LIFParameters(tau_m=20.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-70.0,
+                      t_refractory=2.0, R_m=100.0)
+
+
+def random_csr(rng, n_pre, n_post, n_syn):
+    pre = np.sort(rng.integers(0, n_pre, n_syn))
+    post = rng.integers(0, n_post, n_syn).astype(np.int32)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(pre, minlength=n_pre))])
+    return pre, post, indptr.astype(np.int64)
+
+
+@pytest.mark.parametrize("uniform_delay, uniform_weight", [(True, True), (True, False),
+                                                           (False, False)])
+def test_deliver_matches_np_add_at(uniform_delay, uniform_weight):
+    """Every path of _deliver (per-synapse or shared delay and weight) adds each spike's
+    weights to slot (step + 1 + delay) % depth of its targets, as np.add.at does;
+    duplicates (multapses) accumulate. Exact: the same additions in the same order per
+    buffer cell."""
+    rng = np.random.default_rng(3)
+    n_pre, n_post, depth = 50, 40, 9
+    pre, post, indptr = random_csr(rng, n_pre, n_post, 600)
+    weight = np.full(post.size, 0.7) if uniform_weight else rng.normal(0.5, 0.2, post.size)
+    delay = (np.full(post.size, 3) if uniform_delay else rng.integers(1, 7, post.size)
+             ).astype(np.uint8)
+    spikes = np.array([1, 4, 4, 17, 30, 49], dtype=np.int64)  # neuron 4 twice: two spikes
+    step = 23
+    buf = np.zeros((depth, n_post))
+    _deliver(step, spikes, spikes.size, indptr, post, weight,
+             np.zeros(0, np.uint8) if uniform_delay else delay,
+             3 if uniform_delay else -1, 0.7 if uniform_weight else np.nan, buf)
+    expected = np.zeros((depth, n_post))
+    for j in spikes:
+        syn = np.arange(indptr[j], indptr[j + 1])
+        np.add.at(expected, ((step + 1 + delay[syn]) % depth, post[syn]), weight[syn])
+    assert expected.any()
+    np.testing.assert_array_equal(buf, expected)
+
+
+def test_poisson_table_inversion_matches_searchsorted():
+    """The branch-free count is the first table index whose CDF exceeds u (capped at the
+    last index): np.searchsorted(cdf, u, side='right') is the reference."""
+    rng = np.random.default_rng(0)
+    for lam in (0.05, 2.0, 17.0):
+        cdf = _poisson_cdf(lam)
+        u = rng.random((30, 200))
+        u[0, :3] = [0.0, np.nextafter(1.0, 0.0), cdf[0]]  # edges: 0, just below 1, a level
+        rows = np.array([0, 2, 5] + list(range(6, 33)))
+        out = np.zeros((40, 250))
+        idx = rng.permutation(250)[:200]
+        _add_inverted_counts(u, cdf, 0.5, rows, out, idx)
+        counts = np.minimum(np.searchsorted(cdf, u, side="right"), cdf.size - 1)
+        expected = np.zeros((40, 250))
+        expected[np.ix_(rows, idx)] = 0.5 * counts
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_flat_arrays_views_share_memory():
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(4.0)
+    fa = FlatArrays([a, b])
+    np.testing.assert_array_equal(fa.views[0], a)
+    np.testing.assert_array_equal(fa.views[1], b)
+    fa.views[1][2] = -1.0
+    assert fa.flat[6 + 2] == -1.0
+
+
+def driven_pair(weight=0.5):
+    """``pre`` fires regularly (constant current); ``post`` only through the projection."""
+    net = Network("pair", seed=1)
+    net.add_population("pre", LIFNeuron(QUIET, n=20))
+    net.add_population("post", LIFNeuron(QUIET, n=10))
+    net.add_stimulus("pre", 0.3)  # 0.3 nA x 100 MOhm = 30 mV above rest: regular firing
+    net.connect("pre", "post", "all_to_all", weight=weight, receptor="current")
+    return net
+
+
+def test_weights_edited_in_place_or_replaced_act_in_the_next_run():
+    net = driven_pair()
+    proj = net.projections[0]
+    first = net.simulate(100.0, record=(), seed=0)
+    post = first.spike_neuron.values >= 20
+    assert post.sum() > 10                           # the projection drives post
+    assert isinstance(net._synapse_store, SynapseStore)
+    assert np.shares_memory(proj.weight, net._synapse_store.weight.flat)
+    proj.weight[:] = 0.0                              # in place: the store sees it
+    second = net.simulate(100.0, record=(), seed=0)
+    # (the run continues the first: receptor state and spikes in flight carried over
+    # decay within a few ms -- after 30 ms post can only fire through new input)
+    late = second.spike_time.values > 30.0
+    assert np.any(late) and not np.any(second.spike_neuron.values[late] >= 20)
+    proj.weight = np.full(proj.n_synapses, 0.5)       # a new array: the store is rebuilt
+    third = net.simulate(100.0, record=(), seed=0)
+    assert np.any(third.spike_neuron.values >= 20)
+    assert np.shares_memory(proj.weight, net._synapse_store.weight.flat)
+
+
+def test_spike_buffer_drains_when_full(monkeypatch):
+    """A population firing every few steps overflows the spike buffer many times within a
+    block; every spike must still be kept, exactly as the single-population simulator
+    (which does not use the network loop) produces them."""
+    params = LIFParameters(tau_m=10.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-60.0,
+                           t_refractory=0.0, R_m=10.0)
+    net = Network("busy", seed=0)
+    net.add_population("a", LIFNeuron(params, n=1000))
+    net.add_stimulus("a", 50.0)                       # 500 mV drive: a spike every 3 steps
+    monkeypatch.setattr(network_sim._single, "CHUNK_ELEMENTS", 1 << 22)
+    ds = net.simulate(30.0, record=(), seed=0)
+    alone = LIFNeuron(params, n=1000).simulate(30.0, 50.0, record=(), seed=0)
+    assert ds.sizes["spike"] == alone.sizes["spike"] > (1 << 16)  # > the buffer's 65 536
+    np.testing.assert_array_equal(ds.spike_time.values, alone.spike_time.values)
+    np.testing.assert_array_equal(ds.spike_neuron.values, alone.spike_neuron.values)
+
+
+def test_shared_and_per_neuron_parameters_give_the_same_trajectories():
+    """The LIF kernel's single-column fast path (all neurons share parameters) and the
+    per-neuron path compute the same numbers: a population whose parameter arrays hold
+    one repeated value except a last, different neuron follows the shared-parameter
+    population bit for bit in the neurons they share."""
+    rng = np.random.default_rng(1)
+    current = rng.uniform(0.1, 0.4, 600)              # nA, above and below rheobase
+    shared = LIFNeuron(QUIET, n=600)
+    tau = np.full(601, QUIET.tau_m)
+    tau[-1] = 30.0
+    mixed = LIFNeuron(QUIET.replace(tau_m=tau, R_m=np.full(601, QUIET.R_m)), n=601)
+    assert shared._kernel_params(0.1).shape[1] == 1
+    assert mixed._kernel_params(0.1).shape[1] == 601
+    a = shared.simulate(200.0, current, record=("V",), seed=0)
+    b = mixed.simulate(200.0, np.append(current, 0.2), record=("V",), seed=0)
+    assert a.sizes["spike"] > 500
+    np.testing.assert_array_equal(a.V.values, b.V.values[:, :600])
+    keep = b.spike_neuron.values < 600
+    np.testing.assert_array_equal(a.spike_time.values, b.spike_time.values[keep])
