@@ -45,7 +45,10 @@ from neurosim_nb.engine.simulator import (
 )
 from neurosim_nb.engine.stimuli import as_stimuli
 
-__all__ = ["simulate_network"]
+__all__ = ["simulate_network", "PRECISIONS"]
+
+#: the arithmetic a network run can use
+PRECISIONS = {"float64": np.float64, "float32": np.float32}
 
 
 class _PopRun:
@@ -109,27 +112,34 @@ class _CompiledLoop:
     -- and the spike buffer the loop fills."""
 
     def __init__(self, net, runs: dict[str, _PopRun], dt: float, sample_every: int,
-                 n_samples: int, depth: int, chunk: int):
+                 n_samples: int, depth: int, chunk: int, dtype=np.float64):
         run_list = list(runs.values())
         names = list(runs)
         off = net.offsets()
         n_total = net.n_neurons
         self.dt, self.sample_every = dt, sample_every
         self.bounds = {k: (off[k], off[k] + r.pop.n) for k, r in runs.items()}
-        state = FlatArrays([r.pop._state for r in run_list])
-        par = FlatArrays([r.p for r in run_list])
+        # float64: the populations keep views of the flat state (no copy back); float32:
+        # the state is converted for the run and written back by finish()
+        self.dtype = np.dtype(dtype)
+        self.runs = run_list
+        state = FlatArrays([r.pop._state for r in run_list], dtype)
+        par = FlatArrays([r.p for r in run_list], dtype)
         rec_idx = FlatArrays([r.rec_idx for r in run_list], np.int64)
         rec_slots = FlatArrays([r.rec_slots for r in run_list], np.int64)
-        rec_out = FlatArrays([np.broadcast_to(0.0, r.rec_shape) for r in run_list])
-        syn_state = FlatArrays([r.syn_state for r in run_list])
-        syn_buf = FlatArrays([r.syn_buf for r in run_list])
-        syn_par = FlatArrays([r.syn_par for r in run_list])
-        i_ext = np.zeros((chunk if any(r.current_adds for r in run_list) else 1, n_total))
-        kick = np.zeros((chunk if any(r.has_kick for r in run_list) else 0, n_total))
+        rec_out = FlatArrays([np.broadcast_to(0.0, r.rec_shape) for r in run_list], dtype)
+        syn_state = FlatArrays([r.syn_state for r in run_list], dtype)
+        syn_buf = FlatArrays([r.syn_buf for r in run_list], dtype)
+        syn_par = FlatArrays([r.syn_par for r in run_list], dtype)
+        i_ext = np.zeros((chunk if any(r.current_adds for r in run_list) else 1, n_total),
+                         dtype)
+        kick = np.zeros((chunk if any(r.has_kick for r in run_list) else 0, n_total), dtype)
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
         for i, (name, r) in enumerate(runs.items()):
             n, o = r.pop.n, off[name]
-            r.pop._state = r.state = state.views[i]
+            r.state = state.views[i]
+            if self.dtype == np.float64:
+                r.pop._state = r.state
             r.rec_out, r.syn_state, r.syn_buf = rec_out.views[i], syn_state.views[i], \
                 syn_buf.views[i]
             r.i_ext, r.kick = i_ext[:, o:o + n], kick[:, o:o + n]
@@ -162,6 +172,8 @@ class _CompiledLoop:
         # a projection whose weights are all equal delivers without reading them
         proj_weight = np.array([w[0] if w.size and np.all(w == w[0]) else np.nan
                                 for w in store.weight.views], dtype=np.float64)
+        weight = store.weight.flat if self.dtype == np.float64 else \
+            store.weight.flat.astype(dtype)  # float32: a copy for the run (4 B per synapse)
         cap = max(8 * n_total, 1 << 16)
         self.out_step = np.empty(cap, dtype=np.int64)
         self.out_id = np.empty(cap, dtype=np.int64)
@@ -169,10 +181,16 @@ class _CompiledLoop:
                      kick, rec_idx.flat, rec_slots.flat, rec_out.flat,
                      np.empty(n_total, np.int64), np.empty(n_total, np.int64), syn_state.flat,
                      syn_buf.flat, syn_par.flat, np.zeros(2 * n_total), projs,
-                     proj_weight, store.indptr.flat, store.post.flat, store.weight.flat, delay,
+                     proj_weight, store.indptr.flat, store.post.flat, weight, delay,
                      self.out_step, self.out_id)
         self.spike_steps: list[np.ndarray] = []
         self.spike_ids: list[np.ndarray] = []
+
+    def finish(self) -> None:
+        """After a float32 run: the populations' float64 state takes the run's values."""
+        if self.dtype != np.float64:
+            for r in self.runs:
+                r.pop._state[...] = r.state
 
     def run_block(self, step0: int, k: int, run_list: list[_PopRun]) -> tuple[np.ndarray,
                                                                                np.ndarray]:
@@ -249,8 +267,8 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
 def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_neurons=None,
                      sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
                      max_record_bytes: int | None = None, stimuli: dict[str, list] | None = None,
-                     record_weights: bool | list[str] = False, weight_sample_ms: float = 10.0
-                     ) -> xr.Dataset:
+                     record_weights: bool | list[str] = False, weight_sample_ms: float = 10.0,
+                     precision: str = "float64") -> xr.Dataset:
     """Simulate ``net`` for ``duration`` ms from its current state; return an xarray Dataset.
 
     Parameters
@@ -271,6 +289,12 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     record_weights : bool or list of projection names
         Record the weights of plastic projections (``True``: all plastic ones) every
         ``weight_sample_ms`` into ``weight`` (``weight_time``, ``synapse``).
+    precision : {"float64", "float32"}
+        Arithmetic of the run. ``"float32"`` halves the memory traffic of the step loop
+        (neuron, receptor and buffer arrays, weights, recorded traces) and gives the same
+        statistics within the tolerances tested in ``tests/engine/test_precision.py``;
+        spike trains are not identical to float64's. The populations' state stays float64
+        between runs.
 
     Returns
     -------
@@ -278,6 +302,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         ``V`` (time, neuron), ``spike_time``/``spike_neuron`` (global ids), coords
         ``population(neuron)`` and ``layer(neuron)``, optional ``weight``.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
     dt = _check_time("dt", dt)
     duration = _check_time("duration", duration)
     n_steps = int(round(duration / dt))
@@ -362,7 +388,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     stim_runs = [r for r in run_list if r.kick_adds or r.current_adds]
     rec_i_ext = [r for r in run_list if r.i_ext_rec is not None]
     gaps = bool(net.gap_junctions)
-    loop = _CompiledLoop(net, runs, dt, sample_every, n_samples, depth, chunk)
+    loop = _CompiledLoop(net, runs, dt, sample_every, n_samples, depth, chunk,
+                         PRECISIONS[precision])
     try:
         while step0 < n_steps:
             k = min(chunk, n_steps - step0)
@@ -396,6 +423,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         interrupted = True
     finally:
         progress.close()
+        loop.finish()
     for name, pop in net.populations.items():
         pop.t_ms = t_start[name] + step0 * dt
         r = runs[name]
@@ -429,8 +457,8 @@ def _weight_projections(net, record_weights) -> list:
 
 def _gap_currents(net, runs) -> None:
     for gj in net.gap_junctions:
-        va = runs[gj.a].pop.get_state("V")[gj.a_idx]
-        vb = runs[gj.b].pop.get_state("V")[gj.b_idx]
+        va = runs[gj.a].state[0][gj.a_idx]  # row 0 is V (the run's arrays, any precision)
+        vb = runs[gj.b].state[0][gj.b_idx]
         i_ab = gj.conductance * (va - vb)  # current flowing from a into b (nA)
         if gj.rectification == "a_to_b":
             i_ab = np.maximum(i_ab, 0.0)
