@@ -16,7 +16,8 @@ script prints (``run_s`` simulation loop, ``build_s``, spikes). The table shows 
 the repetitions after the first ("warm": on-disk compile caches of Numba, Cython and the
 Brian2 standalone project filled) and the first process's end-to-end time separately
 ("first e2e": cold only if those caches were empty). ``ours/peer`` < 1 means neurosim_nb is
-faster. ``rate!`` flags a mean rate more than 10 % away from ours.
+faster; float32 rows (``ours-f32``, ``brainpy-f32``) are compared with each other, all others
+with ours in float64. ``rate!`` flags a mean rate more than 10 % away from ours.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ PEERS_VENV = HERE / ".peers-venv"
 PEERS_PY = PEERS_VENV / "bin" / "python"
 CACHE = HERE / "results" / ".cache"
 BRIAN2_TARGETS = ("numpy", "cython", "cpp_standalone")
-ALL_TOOLS = ("ours",) + tuple(f"brian2-{t}" for t in BRIAN2_TARGETS) + ("nest", "brainpy")
+ALL_TOOLS = ("ours",) + tuple(f"brian2-{t}" for t in BRIAN2_TARGETS) + (
+    "nest", "brainpy", "ours-f32", "brainpy-f32")
+#: float32 tools, compared with ours-f32 (same precision); all others with ours (float64)
+F32_TOOLS = ("ours-f32", "brainpy-f32")
 #: models that have a BrainPy script (benchmarks/peers/brainpy_models.py)
 BRAINPY_MODELS = ("cuba", "coba", "cobahh", "coba_scaling")
 #: (model, n, duration ms) of the default suite
@@ -96,14 +100,15 @@ def ensure_peers_venv() -> dict:
 
 def command(tool: str, model: str, n: int, duration: float) -> list[str]:
     common = ["--model", model, "--n", str(n), "--duration", str(duration)]
-    if tool == "ours":
-        return [str(ROOT / ".venv" / "bin" / "python"), str(HERE / "ours.py"), *common]
+    if tool in ("ours", "ours-f32"):
+        return [str(ROOT / ".venv" / "bin" / "python"), str(HERE / "ours.py"), *common,
+                "--target", "float32" if tool == "ours-f32" else "float64"]
     if tool.startswith("brian2-"):
         return [str(PEERS_PY), str(HERE / "peers" / "brian2_models.py"), *common,
                 "--target", tool.split("-", 1)[1], "--cache-dir", str(CACHE / "brian2")]
-    if tool == "brainpy":  # float64 (bm.enable_x64); "--target float32" also exists
+    if tool in ("brainpy", "brainpy-f32"):  # float64 = bm.enable_x64
         return [str(PEERS_PY), str(HERE / "peers" / "brainpy_models.py"), *common,
-                "--target", "float64"]
+                "--target", "float32" if tool == "brainpy-f32" else "float64"]
     return [str(PEERS_PY), str(HERE / "peers" / "nest_models.py"), *common]
 
 
@@ -160,9 +165,10 @@ def summarize(records: list[dict]) -> list[dict]:
     for s in out:
         by_case.setdefault(s["case"], {})[s["tool"]] = s
     for tools in by_case.values():
-        ours = tools.get("ours")
         for s in tools.values():
-            if s["tool"] == "ours" or not ours or "error" in ours or "error" in s:
+            ours = tools.get("ours-f32" if s["tool"] in F32_TOOLS else "ours")
+            if s["tool"] in ("ours", "ours-f32") or not ours or "error" in ours \
+                    or "error" in s:
                 continue
             s["ratio_run"] = ours["run_s"] / s["run_s"]
             s["ratio_e2e"] = ours["e2e_s"] / s["e2e_s"]
@@ -216,8 +222,10 @@ def main() -> None:
         tools = [t for t in args.tools.split(",") if t in ALL_TOOLS]
     repeat = args.repeat or (2 if args.quick else 3)
     installs = ensure_peers_venv()
-    avail = {"ours": True, "nest": installs.get("nest", {}).get("installed", False),
+    avail = {"ours": True, "ours-f32": True,
+             "nest": installs.get("nest", {}).get("installed", False),
              "brainpy": installs.get("brainpy", {}).get("installed", False)}
+    avail["brainpy-f32"] = avail["brainpy"]
     for t in BRIAN2_TARGETS:
         avail[f"brian2-{t}"] = installs.get("brian2", {}).get("installed", False)
     tools = [t for t in tools if avail[t]]
@@ -230,9 +238,9 @@ def main() -> None:
         case = f"{model} {n}, {dur / 1000:g} s"
         case_tools = []
         for tool in tools:
-            if tool != "ours" and model == "oni":
+            if tool not in ("ours", "ours-f32") and model == "oni":
                 continue
-            if tool == "brainpy" and model not in BRAINPY_MODELS:
+            if tool.startswith("brainpy") and model not in BRAINPY_MODELS:
                 continue
             if (tool, model, n) in SKIP and not args.no_skip:
                 skipped.append({"case": case, "tool": tool, "reason": SKIP[(tool, model, n)]})

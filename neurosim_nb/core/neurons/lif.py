@@ -88,13 +88,14 @@ BLOCK = 256
 
 
 @njit(cache=True, inline="always")
-def _lif_integrate(v, r, i_in, decay, v_rest, r_m, v_reset):
+def _lif_integrate(v, r, i_in, decay, v_rest, r_m, v_reset, one):
     """One exact step of one neuron; refractory neurons are held at reset (their input and
-    kicks are discarded). Returns ``(V, refractory steps left)``."""
+    kicks are discarded). Returns ``(V, refractory steps left)``. ``one`` is 1 in the
+    arrays' precision (no float64 constant may enter a float32 run's vector loop)."""
     v_inf = v_rest + r_m * i_in
     v = v_inf + (v - v_inf) * decay
-    refractory = r > 0.0
-    return (v_reset if refractory else v), (r - 1.0 if refractory else r)
+    refractory = r >= one  # whole steps left: r > 0 <=> r >= 1
+    return (v_reset if refractory else v), (r - one if refractory else r)
 
 
 @njit(cache=True)
@@ -110,6 +111,8 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     pw = 1 if p.shape[1] > 1 else 0
     decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
     has_kick = kick.shape[0] > 0
+    one = V.dtype.type(1.0)  # constants in the state's precision (float64 or float32)
+    limit = V.dtype.type(DIVERGENCE_LIMIT)
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
@@ -140,20 +143,20 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
                 vtb, vreb = v_th[b0:b1], v_reset[b0:b1]
                 for j in range(b1 - b0):
                     v, r = _lif_integrate(Vb[j] + dvb[j], rb[j], ib[j] + sb[j],
-                                          db[j], vrb[j], rmb[j], vreb[j])
+                                          db[j], vrb[j], rmb[j], vreb[j], one)
                     Vb[j] = v
                     rb[j] = r
                     n_cross += v >= vtb[j]
-                    n_bad += not ((v < DIVERGENCE_LIMIT) & (v > -DIVERGENCE_LIMIT))
+                    n_bad += not ((v < limit) & (v > -limit))
             else:
                 d0, vr0, rm0, vt0, vre0 = decay[0], v_rest[0], r_m[0], v_th[0], v_reset[0]
                 for j in range(b1 - b0):
                     v, r = _lif_integrate(Vb[j] + dvb[j], rb[j], ib[j] + sb[j], d0,
-                                          vr0, rm0, vre0)
+                                          vr0, rm0, vre0, one)
                     Vb[j] = v
                     rb[j] = r
                     n_cross += v >= vt0
-                    n_bad += not ((v < DIVERGENCE_LIMIT) & (v > -DIVERGENCE_LIMIT))
+                    n_bad += not ((v < limit) & (v > -limit))
             if n_bad:
                 for i in range(b0, b1):
                     if not (V[i] < DIVERGENCE_LIMIT and V[i] > -DIVERGENCE_LIMIT):
