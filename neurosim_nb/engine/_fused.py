@@ -88,15 +88,38 @@ class SynapseStore:
         post_type = np.int64 if any(p.post_sorted.dtype == np.int64 for p in projections) \
             else np.int32
         self.indptr = FlatArrays([p.indptr for p in projections], np.int64)
-        self.post = FlatArrays([p.post_sorted for p in projections], post_type)
-        self.weight = FlatArrays([p.weight for p in projections], np.float64)
-        for p, post, w in zip(projections, self.post.views, self.weight.views, strict=True):
-            p.post_idx, p.weight = post, w
+        self.post = _take_over(projections, "post_idx", post_type)
+        self.weight = _take_over(projections, "weight", np.float64)
         self._ids = [(id(p), id(p.post_idx), id(p.weight), id(p.indptr)) for p in projections]
 
     def matches(self, projections) -> bool:
         return self._ids == [(id(p), id(p.post_idx), id(p.weight), id(p.indptr))
                              for p in projections]
+
+
+def _take_over(projections, attr: str, dtype) -> FlatArrays:
+    """Move every projection's ``attr`` array into one flat array and give the projection
+    a view of it -- one projection at a time, so that each original is freed right after
+    its copy (peak memory: the store plus the largest projection, not twice the synapses).
+    A single projection of the right type keeps its own array (no copy at all)."""
+    arrays = [getattr(p, attr) for p in projections]
+    if len(arrays) == 1 and arrays[0].dtype == dtype and arrays[0].flags.c_contiguous:
+        out = FlatArrays.__new__(FlatArrays)
+        out.flat, out.offsets, out.views = arrays[0], np.zeros(1, np.int64), [arrays[0]]
+        return out
+    sizes = [a.size for a in arrays]
+    del arrays
+    out = FlatArrays.__new__(FlatArrays)
+    out.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) \
+        if sizes else np.zeros(0, np.int64)
+    out.flat = np.empty(max(sum(sizes), 1), dtype=dtype)  # pages are touched as filled
+    out.views = []
+    for p, o, n in zip(projections, out.offsets, sizes, strict=True):
+        view = out.flat[o:o + n]
+        view[...] = getattr(p, attr)
+        setattr(p, attr, view)  # the original array is released here
+        out.views.append(view)
+    return out
 
 
 @njit(cache=True)

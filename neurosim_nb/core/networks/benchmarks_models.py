@@ -58,15 +58,17 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
-from scipy import integrate, optimize, special
 
 from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons.lif import LIFNeuron, LIFParameters
 from neurosim_nb.core.synapses.receptors import RECEPTORS, Receptor
 from neurosim_nb.engine.stimuli import PoissonInput
+
+if TYPE_CHECKING:  # the results are xarray Datasets; the engine imports xarray when it runs
+    import xarray as xr
 
 __all__ = [
     "CUBA_EXC", "CUBA_INH", "cuba_network", "coba_network", "brunel_network",
@@ -328,6 +330,8 @@ def brunel_rate_theory(g: float = 5.0, eta: float = 2.0, J: float = 0.1, C_E: in
     >>> round(brunel_rate_theory(g=5.0, eta=2.0), 1)
     37.9
     """
+    from scipy import integrate, optimize, special  # lazy: only the theory needs scipy
+
     nu_ext = eta * theta / (J * C_E * tau_m)  # 1/ms
 
     def rate(nu):  # nu in 1/ms

@@ -2,7 +2,8 @@ r"""Connection rules: synapse lists as index arrays, CSR packing, weights and de
 
 A projection from ``n_pre`` presynaptic to ``n_post`` postsynaptic neurons is a pair of int64
 arrays ``(pre_idx, post_idx)`` with one entry per synapse, sorted by presynaptic then
-postsynaptic index. :func:`connect` builds them from a rule, :func:`to_csr` packs them with
+postsynaptic index. :func:`connect` builds them from a rule (:func:`connect_csr` draws the
+same synapses in the compact CSR form networks store), :func:`to_csr` packs them with
 per-synapse values into the CSR-by-presynaptic-neuron layout of the engine, :func:`weights`,
 :func:`delays` and :func:`delay_steps` draw and quantise per-synapse values, and
 :func:`connectivity_matrix` gives the matrix view. Every random draw comes from the
@@ -15,12 +16,14 @@ Rules (:data:`RULES`)
 ``one_to_one``
     ``i -> i`` (needs ``n_pre == n_post``).
 ``fixed_probability``
-    Each pair independently with probability ``p``. Drawn by geometric skipping over the
-    ``n_pre * n_post`` flattened pairs (the gap to the next synapse is geometric with
-    parameter ``p``), so the work and memory scale with the number of synapses, not pairs.
+    Each pair independently with probability ``p``. Drawn per presynaptic neuron: its
+    number of targets is Binomial(candidates, ``p``), and given that number the targets are
+    a uniform subset (Floyd sampling), so the work and memory scale with the number of
+    synapses, not pairs.
 ``fixed_indegree`` / ``fixed_outdegree``
     ``k`` distinct partners for every post- (pre-) synaptic neuron, uniformly at random
-    (vectorised Floyd sampling, or rejection of rows with repeats when ``k**2 <= n``).
+    (Floyd sampling per neuron in a compiled loop; fixed in-degree is then transposed to
+    CSR by presynaptic neuron by a counting sort).
 ``distance``
     Each pair independently with a Gaussian distance-dependent probability
 
@@ -52,12 +55,13 @@ import numbers
 from typing import Literal
 
 import numpy as np
-import scipy.sparse
+from numba import njit
 from numpy.typing import ArrayLike
 
 __all__ = [
     "RULES",
     "connect",
+    "connect_csr",
     "to_csr",
     "weights",
     "delays",
@@ -80,7 +84,7 @@ _RULE_ARGS = {
 _REQUIRED = {"fixed_probability": ("p",), "fixed_indegree": ("k",),
              "fixed_outdegree": ("k",), "distance": ("positions_pre", "sigma_um")}
 _BLOCK = 1 << 22       # elements per vectorised block (bounds temporaries to ~32 MB each)
-_MASK_BLOCK = 1 << 25  # boolean cells per block in Floyd sampling (32 MB)
+_DRAW_BLOCK = 1 << 20  # uniform draws per block of rows in Floyd sampling (8 MB)
 _DISTS = {"normal": ("mean", "std"), "uniform": ("low", "high"), "lognormal": ("mean", "std")}
 _DIST_ALIASES = {"gaussian": "normal", "gauss": "normal", "norm": "normal", "flat": "uniform",
                  "lognorm": "lognormal", "log-normal": "lognormal", "log_normal": "lognormal"}
@@ -237,6 +241,47 @@ def connect(
 one_to_one, fixed_probability, fixed_indegree, fixed_outdegree, distance. \
 Did you mean 'fixed_probability'?
     """
+    indptr, post = connect_csr(rule, n_pre, n_post, rng, p=p, k=k, autapses=autapses,
+                               same_population=same_population, positions_pre=positions_pre,
+                               positions_post=positions_post, sigma_um=sigma_um, p_max=p_max)
+    pre = np.repeat(np.arange(n_pre, dtype=np.int64), np.diff(indptr))
+    return pre, post.astype(np.int64, copy=False)
+
+
+def connect_csr(
+    rule: Rule,
+    n_pre: int,
+    n_post: int,
+    rng: np.random.Generator,
+    *,
+    p: float | None = None,
+    k: int | None = None,
+    autapses: bool = True,
+    same_population: bool = True,
+    positions_pre: ArrayLike | None = None,
+    positions_post: ArrayLike | None = None,
+    sigma_um: float | None = None,
+    p_max: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the synapses of a projection directly in CSR form (by presynaptic neuron).
+
+    Same rules, arguments, checks and random draws as :func:`connect` (``connect`` expands
+    this result), without the per-synapse presynaptic index: the synapses of presynaptic
+    neuron ``i`` are ``post_idx[indptr[i]:indptr[i + 1]]``, ascending. This is the form
+    :meth:`~neurosim_nb.core.networks.network.Network.connect` stores, so a network is
+    built without sorting or int64 temporaries per synapse.
+
+    Returns
+    -------
+    indptr : numpy.ndarray of int64, shape (n_pre + 1,)
+    post_idx : numpy.ndarray of int32 (int64 if ``n_post >= 2**31``), shape (n_syn,)
+
+    Examples
+    --------
+    >>> indptr, post = connect_csr("fixed_indegree", 4, 3, np.random.default_rng(0), k=2)
+    >>> int(indptr[-1]), post.dtype.name, np.bincount(post, minlength=3).tolist()
+    (6, 'int32', [2, 2, 2])
+    """
     if rule not in RULES:
         raise ValueError(f"unknown connection rule {rule!r}; valid rules: "
                          f"{', '.join(RULES)}.{_hint(rule, RULES)}")
@@ -256,73 +301,62 @@ Did you mean 'fixed_probability'?
         raise ValueError(f"autapses=False with same_population=True needs n_pre == n_post "
                          f"(got {n_pre} and {n_post}); for two different populations pass "
                          f"same_population=False")
+    itype = _index_type(n_post)
     if rule == "all_to_all":
-        pre, post = _all_to_all(n_pre, n_post, no_self)
-    elif rule == "one_to_one":
-        pre, post = _one_to_one(n_pre, n_post, no_self)
-    elif rule == "fixed_probability":
-        pre, post = _fixed_probability(n_pre, n_post, _probability("p", p), rng, no_self)
-    elif rule == "fixed_indegree":
-        pre, post = _fixed_indegree(n_pre, n_post, k, rng, no_self)
-    elif rule == "fixed_outdegree":
-        pre, post = _fixed_outdegree(n_pre, n_post, k, rng, no_self)
-    else:
-        pre, post = _distance(n_pre, n_post, rng, no_self, same_population, positions_pre,
-                              positions_post, sigma_um, p_max)
-    return pre.astype(np.int64, copy=False), post.astype(np.int64, copy=False)
+        return _all_to_all(n_pre, n_post, no_self, itype)
+    if rule == "one_to_one":
+        return _one_to_one(n_pre, n_post, no_self, itype)
+    if rule == "fixed_probability":
+        return _fixed_probability(n_pre, n_post, _probability("p", p), rng, no_self, itype)
+    if rule == "fixed_indegree":
+        return _fixed_indegree(n_pre, n_post, k, rng, no_self, itype)
+    if rule == "fixed_outdegree":
+        return _fixed_outdegree(n_pre, n_post, k, rng, no_self, itype)
+    pre, post = _distance(n_pre, n_post, rng, no_self, same_population, positions_pre,
+                          positions_post, sigma_um, p_max)
+    return _indptr(pre, n_pre), post.astype(itype)
 
 
-def _all_to_all(n_pre: int, n_post: int, no_self: bool):
-    pre = np.repeat(np.arange(n_pre, dtype=np.int64), n_post)
-    post = np.tile(np.arange(n_post, dtype=np.int64), n_pre)
+def _index_type(n: int) -> type:
+    return np.int32 if n < 2**31 else np.int64
+
+
+def _indptr(counts_or_sorted_pre: np.ndarray, n_pre: int, counts: bool = False) -> np.ndarray:
+    c = counts_or_sorted_pre if counts else np.bincount(counts_or_sorted_pre, minlength=n_pre)
+    indptr = np.zeros(n_pre + 1, dtype=np.int64)
+    np.cumsum(c, out=indptr[1:])
+    return indptr
+
+
+def _all_to_all(n_pre: int, n_post: int, no_self: bool, itype):
+    post = np.tile(np.arange(n_post, dtype=itype), n_pre)
     if no_self:
-        keep = pre != post
-        pre, post = pre[keep], post[keep]
-    return pre, post
+        post = post.reshape(n_pre, n_post)[~np.eye(n_pre, n_post, dtype=bool)]
+    row = n_post - 1 if no_self else n_post
+    return np.arange(n_pre + 1, dtype=np.int64) * row, post
 
 
-def _one_to_one(n_pre: int, n_post: int, no_self: bool):
+def _one_to_one(n_pre: int, n_post: int, no_self: bool, itype):
     if n_pre != n_post:
         raise ValueError(f"rule 'one_to_one' needs n_pre == n_post (got {n_pre} and {n_post})")
     if no_self and n_pre:
         raise ValueError("rule 'one_to_one' within one population connects only i -> i, "
                          "so autapses=False would remove every synapse")
-    idx = np.arange(n_pre, dtype=np.int64)
-    return idx, idx.copy()
+    return np.arange(n_pre + 1, dtype=np.int64), np.arange(n_pre, dtype=itype)
 
 
-def _fixed_probability(n_pre: int, n_post: int, p: float, rng, no_self: bool):
-    total = n_pre * n_post
-    if p == 0.0 or total == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    if total >= 2**53:
-        raise ValueError(f"n_pre * n_post = {total} pairs is too many for one projection")
-    expected = total * p
-    chunk = int(min(_BLOCK, expected + 6.0 * math.sqrt(expected) + 64))
-    inv = 1.0 / n_post
-    pres, posts = [], []
-    last = -1  # flat index of the last synapse drawn
-    while last < total:
-        gaps = rng.geometric(p, size=chunk)
-        np.minimum(gaps, total + 1, out=gaps)  # any such gap ends the draw; avoids overflow
-        pos = np.cumsum(gaps)
-        pos += last
-        last = int(pos[-1])
-        if last >= total:
-            pos = pos[: np.searchsorted(pos, total)]
-        pre = (pos * inv).astype(np.int64)     # float division, corrected to exact below
-        post = pos - pre * n_post
-        low, high = post < 0, post >= n_post
-        pre[low] -= 1
-        post[low] += n_post
-        pre[high] += 1
-        post[high] -= n_post
-        if no_self:
-            keep = pre != post
-            pre, post = pre[keep], post[keep]
-        pres.append(pre)
-        posts.append(post)
-    return np.concatenate(pres), np.concatenate(posts)
+def _fixed_probability(n_pre: int, n_post: int, p: float, rng, no_self: bool, itype):
+    # Row i (presynaptic neuron) has Binomial(m, p) targets, m = its number of candidate
+    # partners, and given the count they are a uniform subset of that size (Floyd sampling):
+    # exactly the law of independent Bernoulli(p) pairs, drawn in CSR order.
+    m = n_post - 1 if no_self else n_post
+    if p == 0.0 or n_pre == 0 or m <= 0:
+        return np.zeros(n_pre + 1, np.int64), np.empty(0, itype)
+    if n_pre * n_post >= 2**53:
+        raise ValueError(f"n_pre * n_post = {n_pre * n_post} pairs is too many for one "
+                         f"projection")
+    counts = rng.binomial(m, p, size=n_pre)
+    return _sample_rows(counts, m, rng, no_self, True, itype)
 
 
 def _degree_k(k, n_partners: int, no_self: bool, side: str, rule: str) -> int:
@@ -335,68 +369,99 @@ def _degree_k(k, n_partners: int, no_self: bool, side: str, rule: str) -> int:
     return k
 
 
-def _fixed_indegree(n_pre: int, n_post: int, k, rng, no_self: bool):
+def _fixed_indegree(n_pre: int, n_post: int, k, rng, no_self: bool, itype):
     k = _degree_k(k, n_pre, no_self, "pre", "fixed_indegree")
-    chosen = _distinct_rows(n_post, n_pre, k, rng, no_self)   # row j: presynaptic partners
-    # Linear-time transpose (scipy's csr_tocsc): groups by pre with post ascending.
-    by_post = scipy.sparse.csr_matrix(
-        (np.ones(chosen.size, np.int8), chosen.ravel(), np.arange(0, chosen.size + 1, k)),
-        shape=(n_post, n_pre)) if k else scipy.sparse.csr_matrix((n_post, n_pre), dtype=np.int8)
-    by_pre = by_post.tocsc()
-    pre = np.repeat(np.arange(n_pre, dtype=np.int64), np.diff(by_pre.indptr))
-    return pre, by_pre.indices.astype(np.int64)
+    m = n_pre - 1 if no_self else n_pre
+    counts = np.full(n_post, k, dtype=np.int64)
+    # row j: the k presynaptic partners of post neuron j (unsorted), then a counting-sort
+    # transpose into CSR by pre; visiting the posts in order keeps each pre's row ascending
+    by_post_ptr, chosen = _sample_rows(counts, m, rng, no_self, False, _index_type(n_pre))
+    indptr = np.zeros(n_pre + 1, dtype=np.int64)
+    post = np.empty(chosen.size, dtype=itype)
+    _transpose(by_post_ptr, chosen, indptr, post)
+    return indptr, post
 
 
-def _fixed_outdegree(n_pre: int, n_post: int, k, rng, no_self: bool):
+def _fixed_outdegree(n_pre: int, n_post: int, k, rng, no_self: bool, itype):
     k = _degree_k(k, n_post, no_self, "post", "fixed_outdegree")
-    chosen = _distinct_rows(n_pre, n_post, k, rng, no_self)
-    return np.repeat(np.arange(n_pre, dtype=np.int64), k), chosen.ravel()
+    m = n_post - 1 if no_self else n_post
+    return _sample_rows(np.full(n_pre, k, dtype=np.int64), m, rng, no_self, True, itype)
 
 
-def _distinct_rows(n_rows: int, n_pop: int, k: int, rng, skip_diag: bool) -> np.ndarray:
-    """(n_rows, k) array; row r holds k distinct values of [0, n_pop), ascending, uniformly
-    drawn among all k-subsets (excluding r itself if ``skip_diag``)."""
-    m = n_pop - 1 if skip_diag else n_pop
-    if k == 0 or n_rows == 0:
-        return np.empty((n_rows, k), np.int64)
-    if k == m:
-        out = np.tile(np.arange(m, dtype=np.int64), (n_rows, 1))
-    elif k * k <= m:
-        out = _rows_by_rejection(n_rows, m, k, rng)
-    else:
-        out = _rows_by_floyd(n_rows, m, k, rng)
-    if skip_diag:  # map [0, n_pop - 1) onto [0, n_pop) \ {r}, keeping order
-        out += out >= np.arange(n_rows)[:, None]
-    return out
+def _sample_rows(counts: np.ndarray, m: int, rng, skip_diag: bool, sort_rows: bool, itype):
+    """Row ``r`` gets ``counts[r]`` distinct values of ``[0, m)`` uniformly among all subsets
+    of that size (mapped onto ``[0, m] \\ {r}`` if ``skip_diag``): ``(indptr, values)``.
+
+    Floyd's algorithm (Bentley & Floyd 1987) per row, for j = m-c .. m-1: draw t in [0, j],
+    take t unless already taken, else j -- exactly c uniform draws per row, which are drawn
+    by numpy in blocks of rows (bounded temporaries) and consumed by a compiled loop.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n_rows = counts.size
+    indptr = _indptr(counts, n_rows, counts=True)
+    out = np.empty(int(indptr[-1]), dtype=itype)
+    if out.size == 0:
+        return indptr, out
+    stamp = np.zeros(m, dtype=np.int64)
+    start = 0
+    while start < n_rows:
+        # rows [start, stop) hold at most _DRAW_BLOCK draws (at least one row)
+        stop = int(np.searchsorted(indptr, indptr[start] + _DRAW_BLOCK, side="right")) - 1
+        stop = min(max(stop, start + 1), n_rows)
+        lo, hi = int(indptr[start]), int(indptr[stop])
+        u = rng.random(hi - lo)
+        _floyd_rows(counts[start:stop], start, m, u, skip_diag, sort_rows, stamp,
+                    out[lo:hi])
+        start = stop
+    return indptr, out
 
 
-def _rows_by_rejection(n_rows: int, m: int, k: int, rng) -> np.ndarray:
-    # Uniform k-tuples conditioned on distinct values are uniform k-subsets. With k**2 <= m
-    # a row has a repeat with probability <= 1 - exp(-1/2) ~ 0.39, so few rounds are needed.
-    out = np.sort(rng.integers(0, m, size=(n_rows, k)), axis=1)
-    bad = np.flatnonzero((out[:, 1:] == out[:, :-1]).any(axis=1))
-    while bad.size:
-        redo = np.sort(rng.integers(0, m, size=(bad.size, k)), axis=1)
-        out[bad] = redo
-        bad = bad[(redo[:, 1:] == redo[:, :-1]).any(axis=1)]
-    return out
+@njit(cache=True)
+def _floyd_rows(counts, row0, m, u, skip_diag, sort_rows, stamp, out):  # pragma: no cover
+    pos = 0
+    for r in range(counts.shape[0]):
+        c = counts[r]
+        row = row0 + r
+        tag = row + 1
+        begin = pos
+        for j in range(m - c, m):
+            t = int(u[pos] * (j + 1))
+            if t > j:
+                t = j
+            if stamp[t] == tag:
+                t = j
+            stamp[t] = tag
+            out[pos] = t
+            pos += 1
+        if sort_rows and c > 1:
+            if 16 * c >= m:      # dense row: read the marks in order
+                q = begin
+                for v in range(m):
+                    if stamp[v] == tag:
+                        out[q] = v
+                        q += 1
+            else:
+                out[begin:pos].sort()
+        if skip_diag:            # [0, m) -> [0, m] without the row's own index, in order
+            for q in range(begin, pos):
+                if out[q] >= row:
+                    out[q] += 1
 
 
-def _rows_by_floyd(n_rows: int, m: int, k: int, rng) -> np.ndarray:
-    # Floyd's algorithm (Bentley & Floyd 1987), one step for all rows of a block at once:
-    # for j = m-k .. m-1 draw t in [0, j]; take t unless already taken, else take j.
-    out = np.empty((n_rows, k), np.int64)
-    rows_per_block = max(1, _MASK_BLOCK // m)
-    for start in range(0, n_rows, rows_per_block):
-        b = min(rows_per_block, n_rows - start)
-        mask = np.zeros(b * m, dtype=bool)
-        base = np.arange(b, dtype=np.int64) * m
-        for j in range(m - k, m):
-            t = rng.integers(0, j + 1, size=b)
-            t = np.where(mask[base + t], j, t)
-            mask[base + t] = True
-        out[start:start + b] = np.nonzero(mask.reshape(b, m))[1].reshape(b, k)
-    return out
+@njit(cache=True)
+def _transpose(row_ptr, cols, col_ptr, out):  # pragma: no cover
+    """CSR (rows -> cols) to CSR by column: ``out`` lists each column's rows, ascending."""
+    n_cols = col_ptr.shape[0] - 1
+    for q in range(cols.shape[0]):
+        col_ptr[cols[q] + 1] += 1
+    for c in range(n_cols):
+        col_ptr[c + 1] += col_ptr[c]
+    fill = col_ptr[:-1].copy()
+    for r in range(row_ptr.shape[0] - 1):
+        for q in range(row_ptr[r], row_ptr[r + 1]):
+            c = cols[q]
+            out[fill[c]] = r
+            fill[c] += 1
 
 
 def _distance(n_pre, n_post, rng, no_self, same_population, positions_pre, positions_post,
@@ -510,6 +575,8 @@ def connectivity_matrix(pre_idx: ArrayLike, post_idx: ArrayLike, n_pre: int, n_p
     w = np.ones(pre.size) if weights is None else _per_synapse("weights", weights, pre.size)
     w = w.astype(float, copy=False)
     if sparse:
+        import scipy.sparse
+
         m = scipy.sparse.csr_matrix((w, (pre, post)), shape=(n_pre, n_post))
         m.sum_duplicates()
         return m

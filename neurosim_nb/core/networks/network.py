@@ -21,11 +21,11 @@ Examples
 from __future__ import annotations
 
 import difflib
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from neurosim_nb.core.neurons.base import NeuronPopulation
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
@@ -41,6 +41,9 @@ class Projection:
     equal, else float64 per synapse) and, after :meth:`prepare`, ``delay_steps`` (the
     smallest unsigned integer type that holds the longest delay): 13 bytes per synapse
     with uniform delays up to 255 steps. ``pre_idx`` is rebuilt from ``indptr`` when read.
+    :meth:`Network.connect` draws the synapses in this order
+    (:func:`~neurosim_nb.core.networks.connectivity.connect_csr`) and hands the arrays over
+    without a copy (:meth:`from_csr`); explicit synapse lists are sorted once.
 
     Attributes
     ----------
@@ -71,10 +74,21 @@ class Projection:
     delay_steps: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        pre = np.asarray(self.__dict__.pop("_pre_in"), dtype=np.int64)
+        post_type = np.int32 if self.n_post < 2**31 else np.int64
+        pre_in = self.__dict__.pop("_pre_in")
+        if isinstance(pre_in, _CSR):  # from_csr: already in CSR order, stored as given
+            self.indptr = np.ascontiguousarray(pre_in.indptr, dtype=np.int64)
+            self.post_idx = np.ascontiguousarray(self.post_idx, dtype=post_type)
+            self.weight = np.ascontiguousarray(self.weight, dtype=np.float64)
+            if self.post_idx.shape != self.weight.shape or self.indptr.shape != (
+                    self.n_pre + 1,) or int(self.indptr[-1]) != self.weight.size:
+                raise ValueError("inconsistent CSR arrays: indptr must have n_pre + 1 "
+                                 "entries ending at the number of synapses")
+            self._delay_ms = _compact_delay(self.__dict__.pop("_delay_in"), self.weight.size)
+            return
+        pre = np.asarray(pre_in, dtype=np.int64)
         delay = np.asarray(self.__dict__.pop("_delay_in"), dtype=np.float64)
         order = np.lexsort((self.post_idx, pre))
-        post_type = np.int32 if self.n_post < 2**31 else np.int64
         self.post_idx = np.ascontiguousarray(self.post_idx[order], dtype=post_type)
         self.weight = np.ascontiguousarray(self.weight[order], dtype=np.float64)
         delay = np.broadcast_to(delay, pre.shape)
@@ -84,6 +98,16 @@ class Projection:
             self._delay_ms = np.ascontiguousarray(delay[order])
         counts = np.bincount(pre, minlength=self.n_pre)
         self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    @classmethod
+    def from_csr(cls, name: str, pre: str, post: str, receptor: Receptor, indptr, post_idx,
+                 weight, delay_ms, n_pre: int, n_post: int,
+                 dynamics: SynapticDynamics | None = None) -> Projection:
+        """A projection from arrays already in CSR order (by pre, then post): ``indptr``
+        (``n_pre + 1``), ``post_idx`` and ``weight`` (kept without a copy when they have the
+        stored dtypes) and ``delay_ms`` (a scalar or one value per synapse)."""
+        return cls(name, pre, post, receptor, _CSR(indptr), post_idx, weight, delay_ms, n_pre,
+                   n_post, dynamics or SynapticDynamics())
 
     def _get_pre_idx(self) -> np.ndarray:
         return np.repeat(np.arange(self.n_pre, dtype=np.int64), np.diff(self.indptr))
@@ -134,6 +158,8 @@ class Projection:
 
     def matrix(self, sparse: bool = True):
         """Weight matrix (rows pre, columns post); duplicate synapses summed."""
+        import scipy.sparse as sp
+
         m = sp.csr_matrix((self.weight, (self.pre_idx, self.post_idx)),
                           shape=(self.n_pre, self.n_post))
         return m if sparse else m.toarray()
@@ -145,6 +171,27 @@ Projection.pre_idx = property(Projection._get_pre_idx, Projection._set_pre_idx,
                               doc="Presynaptic neuron of each synapse (rebuilt from indptr).")
 Projection.delay_ms = property(Projection._get_delay_ms, Projection._set_delay_ms,
                                doc="Delay of each synapse (ms).")
+
+
+class _CSR:
+    """Marks the ``pre_idx`` argument of :meth:`Projection.from_csr` as CSR row pointers."""
+
+    __slots__ = ("indptr",)
+
+    def __init__(self, indptr):
+        self.indptr = indptr
+
+
+def _compact_delay(delay, n_syn: int) -> np.ndarray | float:
+    """One float when every synapse has the same delay, else a float64 array."""
+    d = np.asarray(delay, dtype=np.float64)
+    if d.ndim == 0:
+        return float(d)
+    if d.shape != (n_syn,):
+        raise ValueError(f"delay_ms has shape {d.shape}; expected a scalar or ({n_syn},)")
+    if d.size and d.min() == d.max():
+        return float(d[0])
+    return np.ascontiguousarray(d)
 
 
 def _step_type(max_steps: int) -> type:
@@ -178,6 +225,25 @@ class GapJunctions:
                              f"got {self.rectification!r}")
         if np.any(self.conductance < 0) or not np.all(np.isfinite(self.conductance)):
             raise ValueError("gap junction conductances must be finite and >= 0 (uS)")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) or (isinstance(value, np.ndarray | np.generic)
+                                                and np.ndim(value) == 0
+                                                and np.issubdtype(np.asarray(value).dtype,
+                                                                  np.number))
+
+
+def _check_values(rec: Receptor, w: np.ndarray, d) -> None:
+    """Weights finite (conductances >= 0) and delays finite and >= 0 ms."""
+    if w.size and not (np.isfinite(w.min()) and np.isfinite(w.max())):  # NaN propagates
+        raise ValueError("weights must be finite")
+    if rec.kind == "conductance" and w.size and w.min() < 0:
+        raise ValueError(f"conductance weights onto {rec.name} must be >= 0 uS (inhibition "
+                         f"comes from its reversal potential {rec.E_rev_mV} mV)")
+    d = np.asarray(d)
+    if d.size and not (np.isfinite(d.min()) and np.isfinite(d.max()) and d.min() >= 0):
+        raise ValueError("delays must be finite and >= 0 ms")
 
 
 class NeuronView:
@@ -290,13 +356,28 @@ class Network:
         pre_name, post_name = self._name_of(pre), self._name_of(post)
         rec = get_receptor(receptor)
         n_pre, n_post = self.populations[pre_name].n, self.populations[post_name].n
-        pre_idx, post_idx = cx.connect(rule, n_pre, n_post, self.rng, autapses=autapses,
-                                       same_population=pre_name == post_name, **rule_args)
-        n_syn = pre_idx.size
-        w = np.asarray(cx.weights(weight, n_syn, self.rng), dtype=float)
-        d = np.asarray(cx._draw(delay_ms, n_syn, self.rng, "delay_ms"), dtype=float)
-        return self.add_projection(pre_name, post_name, pre_idx, post_idx, w, d, rec, name=name,
-                                   dynamics=dynamics)
+        indptr, post_idx = cx.connect_csr(rule, n_pre, n_post, self.rng, autapses=autapses,
+                                          same_population=pre_name == post_name, **rule_args)
+        n_syn = post_idx.size
+        w = cx.weights(weight, n_syn, self.rng)  # a new float64 array: stored as it is
+        if _is_number(delay_ms):  # a uniform delay is stored once, never per synapse
+            d = float(delay_ms)
+            if not np.isfinite(d):
+                raise ValueError("delay_ms contains NaN or infinite values")
+        else:
+            d = np.asarray(cx._draw(delay_ms, n_syn, self.rng, "delay_ms"), dtype=float)
+        _check_values(rec, w, d)
+        proj = Projection.from_csr(self._projection_name(name, pre_name, post_name, rec),
+                                   pre_name, post_name, rec, indptr, post_idx, w, d, n_pre,
+                                   n_post, dynamics)
+        self.projections.append(proj)
+        return proj
+
+    def _projection_name(self, name, pre_name: str, post_name: str, rec: Receptor) -> str:
+        name = name or f"{pre_name}->{post_name}:{rec.name}"
+        if any(p.name == name for p in self.projections):
+            name = f"{name}#{len(self.projections)}"
+        return name
 
     def add_projection(self, pre, post, pre_idx, post_idx, weight, delay_ms, receptor,
                        name: str | None = None,
@@ -315,17 +396,10 @@ class Network:
             raise ValueError(f"synapse indices out of range for {pre_name} ({n_pre}) -> "
                              f"{post_name} ({n_post})")
         w = np.broadcast_to(np.asarray(weight, dtype=float), (n_syn,)).copy()
-        d = np.broadcast_to(np.asarray(delay_ms, dtype=float), (n_syn,)).copy()
-        if not np.all(np.isfinite(w)):
-            raise ValueError("weights must be finite")
-        if rec.kind == "conductance" and np.any(w < 0):
-            raise ValueError(f"conductance weights onto {rec.name} must be >= 0 uS (inhibition "
-                             f"comes from its reversal potential {rec.E_rev_mV} mV)")
-        if not np.all(np.isfinite(d)) or np.any(d < 0):
-            raise ValueError("delays must be finite and >= 0 ms")
-        name = name or f"{pre_name}->{post_name}:{rec.name}"
-        if any(p.name == name for p in self.projections):
-            name = f"{name}#{len(self.projections)}"
+        d = np.asarray(delay_ms, dtype=float)
+        d = float(d) if d.ndim == 0 else np.broadcast_to(d, (n_syn,)).copy()
+        _check_values(rec, w, d)
+        name = self._projection_name(name, pre_name, post_name, rec)
         proj = Projection(name, pre_name, post_name, rec, pre_idx, post_idx, w, d, n_pre, n_post,
                           dynamics or SynapticDynamics())
         self.projections.append(proj)
@@ -360,8 +434,12 @@ class Network:
         return spec.build(self)
 
     def add_stimulus(self, population, stimulus) -> None:
-        """Drive population ``population`` with a stimulus (targets are local indices)."""
-        self.stimuli.setdefault(self._name_of(population), []).append(stimulus)
+        """Drive population ``population`` with a stimulus (targets are local indices): a
+        :class:`~neurosim_nb.engine.stimuli.Stimulus`, a list of them, or a number / one
+        value per neuron (a constant current in the population's current units)."""
+        from neurosim_nb.engine.stimuli import as_stimuli
+
+        self.stimuli.setdefault(self._name_of(population), []).extend(as_stimuli(stimulus))
 
     # -- introspection ------------------------------------------------------------------
     @property
@@ -407,6 +485,8 @@ class Network:
     def connectivity_matrix(self, sparse: bool = True, weighted: bool = True):
         """Global (n_neurons x n_neurons) matrix, rows = pre, columns = post: summed weights
         (``weighted``) or synapse counts."""
+        import scipy.sparse as sp
+
         off = self.offsets()
         rows, cols, vals = [], [], []
         for p in self.projections:
