@@ -28,6 +28,8 @@ from neurosim_nb.engine import simulator as _single
 from neurosim_nb.engine._fused import (
     N_POP_COLS,
     N_PROJ_COLS,
+    P_KICK,
+    P_VARYING,
     FlatArrays,
     SynapseStore,
     family_code,
@@ -62,10 +64,11 @@ class _PopRun:
         if not np.all(np.isfinite(self.p)):
             raise ValueError(f"population {name!r}: parameters give non-finite values at dt={dt}")
         runtimes = [s.bind(n, dt, r) for s, r in zip(stims, rngs, strict=True)]
-        # bound ``add`` methods of the stimuli, split by the buffer they write
-        self.kick_adds = [rt.add for rt in runtimes if rt.stim.kind == "kick"]
-        self.current_adds = [rt.add for rt in runtimes if rt.stim.kind != "kick"]
+        # the bound stimuli, split by the buffer they write
+        self.kick_adds = [rt for rt in runtimes if rt.stim.kind == "kick"]
+        self.current_adds = [rt for rt in runtimes if rt.stim.kind != "kick"]
         self.has_kick = bool(self.kick_adds)
+        self.varying = False  # whether the current block has a current row per step
         rows = list(pop.state_variables)
         self.rec_state = [v for v in rec_names if v in pop.state_variables]
         self.rec_slots = np.full(len(rows), -1, dtype=np.int64)
@@ -86,18 +89,31 @@ class _PopRun:
             self.syn_par[ch] = rec.channel_parameters(dt)
         self.state = pop._state
 
-    def fill_inputs(self, k: int, t_chunk: np.ndarray) -> None:
-        """Write the stimuli of the block's first ``k`` steps into the input buffers."""
+    def fill_inputs(self, k: int, t_chunk: np.ndarray) -> tuple[bool, bool]:
+        """Write the stimuli of the block's first ``k`` steps into the input buffers; return
+        whether the block has time-varying input currents and whether it has kicks. A block
+        in which every stimulus is off (e.g. after a kick-start) leaves the buffers unread:
+        row 0 of the currents is zeroed and used for every step, the kicks are skipped."""
+        varying = kicks = False
         if self.current_adds:
-            ibuf = self.i_ext[:k]
-            ibuf[:] = 0.0
-            for add in self.current_adds:
-                add(ibuf, t_chunk)
+            on = [rt for rt in self.current_adds if rt.active_in(t_chunk)]
+            if on:
+                ibuf = self.i_ext[:k]
+                ibuf[:] = 0.0
+                for rt in on:
+                    rt.add(ibuf, t_chunk)
+                varying = True
+            else:
+                self.i_ext[0] = 0.0
         if self.has_kick:
-            kbuf = self.kick[:k]
-            kbuf[:] = 0.0
-            for add in self.kick_adds:
-                add(kbuf, t_chunk)
+            on = [rt for rt in self.kick_adds if rt.active_in(t_chunk)]
+            if on:
+                kbuf = self.kick[:k]
+                kbuf[:] = 0.0
+                for rt in on:
+                    rt.add(kbuf, t_chunk)
+                kicks = True
+        return varying, kicks
 
 
 def _is_static(proj) -> bool:
@@ -177,6 +193,7 @@ class _CompiledLoop:
         cap = max(8 * n_total, 1 << 16)
         self.out_step = np.empty(cap, dtype=np.int64)
         self.out_id = np.empty(cap, dtype=np.int64)
+        self.table = table
         self.args = (dt, sample_every, n_samples, depth, table, state.flat, par.flat, i_ext,
                      kick, rec_idx.flat, rec_slots.flat, rec_out.flat,
                      np.empty(n_total, np.int64), np.empty(n_total, np.int64), syn_state.flat,
@@ -185,6 +202,12 @@ class _CompiledLoop:
                      self.out_step, self.out_id)
         self.spike_steps: list[np.ndarray] = []
         self.spike_ids: list[np.ndarray] = []
+
+    def set_inputs(self, r: _PopRun, varying: bool, kicks: bool) -> None:
+        """Tell the compiled loop whether ``r`` reads a current row per step and kicks."""
+        row = self.table[self.runs.index(r)]
+        row[P_VARYING], row[P_KICK] = varying, kicks
+        r.varying = varying
 
     def finish(self) -> None:
         """After a float32 run: the populations' float64 state takes the run's values."""
@@ -398,7 +421,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
             if stim_runs:
                 t_chunk = (step0 + np.arange(k)) * dt
                 for r in stim_runs:
-                    r.fill_inputs(k, t_chunk)
+                    loop.set_inputs(r, *r.fill_inputs(k, t_chunk))
             if gaps:
                 for r in run_list:
                     if not r.current_adds:
@@ -411,8 +434,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                 blk = step0 + np.arange(k)
                 take = (blk + 1) % sample_every == 0
                 rows = (blk[take] + 1) // sample_every - 1
-                ibuf = (r.i_ext[:k] if r.i_ext.shape[0] > 1
-                        else np.broadcast_to(r.i_ext, (k, r.pop.n)))
+                ibuf = r.i_ext[:k] if r.varying else np.broadcast_to(r.i_ext[0], (k, r.pop.n))
                 r.i_ext_rec[rows] = ibuf[take][:, r.rec_idx]
             step0 += k
             if plastic and step0 % w_every == 0:

@@ -91,6 +91,14 @@ class _Runtime:
         self.stim, self.idx, self.n, self.dt, self.rng = stim, idx, n, dt, rng
         self.state = None
 
+    def active_in(self, t_ms: np.ndarray) -> bool:
+        """Whether :meth:`add` could add anything at step-start times ``t_ms``: False only
+        for a stimulus with an on-window (deterministic ones, Poisson input) that is off in
+        all of them -- the engine then neither fills nor reads its buffer for that block."""
+        if isinstance(self.stim, _Deterministic):
+            return bool(self.stim._active(t_ms).any())
+        return True
+
     def add(self, out: np.ndarray, t_ms: np.ndarray) -> None:
         """Add this stimulus' values at step-start times ``t_ms`` (K,) into ``out`` (K, n)."""
         values = self.stim.values(self, t_ms)
@@ -447,6 +455,10 @@ class _PoissonRuntime(_Runtime):
         self.lam = stim.n_sources * stim.rate_hz * dt / 1000.0
         self.cdf = _poisson_cdf(self.lam)
         self.targets = np.arange(n, dtype=np.int64) if idx is None else idx
+
+    def active_in(self, t_ms: np.ndarray) -> bool:
+        # outside its window a Poisson input draws nothing (the stream does not advance)
+        return self.lam > 0.0 and bool(self.stim._active(t_ms).any())
 
     def add(self, out: np.ndarray, t_ms: np.ndarray) -> None:
         if type(self.stim).values is not PoissonInput.values:  # a subclass's own values()
