@@ -45,11 +45,13 @@ def synaptic_step(syn_state, syn_buf, syn_par, slot, v, isyn, dv):
 
 
 @njit(cache=True)
-def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_all, dv_all, lo, hi):
-    """:func:`synaptic_step` for neurons ``lo .. hi - 1`` only: a kernel that updates its
-    neurons block by block calls this just before a block's update, so the block's channel
-    state, currents and membrane state stay in the L1 cache between the two passes (large
-    networks are otherwise bound by the memory traffic of whole-population passes).
+def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_blk, dv_blk, lo, hi):
+    """:func:`synaptic_step` for neurons ``lo .. hi - 1`` only, writing their currents and
+    V jumps to ``isyn_blk[:hi - lo]`` and ``dv_blk[:hi - lo]`` (from 0: a kernel reuses one
+    block-sized workspace for every block). A kernel that updates its neurons block by block
+    calls this just before a block's update, so the block's channel state, currents and
+    membrane state stay in the L1 cache between the two passes (large networks are
+    otherwise bound by the memory traffic of whole-population passes).
     Single-exponential channels without Mg2+ block -- the benchmark synapses -- take loops
     without branches (they vectorise), the first of them assigning rather than adding.
     """
@@ -58,8 +60,8 @@ def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_all, dv_all, l
         return
     n = hi - lo
     v = v_all[lo:hi]
-    isyn = isyn_all[lo:hi]
-    dv = dv_all[lo:hi]
+    isyn = isyn_blk[:n]
+    dv = dv_blk[:n]
     isyn_set = False  # whether isyn / dv already hold this step's first contribution
     dv_set = False
     for c in range(n_ch):
