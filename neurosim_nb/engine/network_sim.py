@@ -197,7 +197,7 @@ class _CompiledLoop:
         self.args = (dt, sample_every, n_samples, depth, table, state.flat, par.flat, i_ext,
                      kick, rec_idx.flat, rec_slots.flat, rec_out.flat,
                      np.empty(n_total, np.int64), np.empty(n_total, np.int64), syn_state.flat,
-                     syn_buf.flat, syn_par.flat, np.zeros(2 * n_total), projs,
+                     syn_buf.flat, syn_par.flat, np.zeros(2 * n_total, dtype), projs,
                      proj_weight, store.indptr.flat, store.post.flat, weight, delay,
                      self.out_step, self.out_id)
         self.spike_steps: list[np.ndarray] = []

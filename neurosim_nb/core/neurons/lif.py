@@ -31,7 +31,11 @@ import numpy as np
 from numba import njit
 
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_block
+from neurosim_nb.core.neurons._synaptic import (
+    KIND_CONDUCTANCE,
+    KIND_CURRENT,
+    synaptic_block,
+)
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -98,6 +102,98 @@ def _lif_integrate(v, r, i_in, decay, v_rest, r_m, v_reset, one):
     return (v_reset if refractory else v), (r - one if refractory else r)
 
 
+@njit(cache=True, inline="always")
+def _first_bad(V, b0, b1):
+    """The first neuron of block ``b0 .. b1 - 1`` whose V is not finite or beyond the limit."""
+    for i in range(b0, b1):
+        if not (V[i] < DIVERGENCE_LIMIT and V[i] > -DIVERGENCE_LIMIT):
+            return i
+    return b0
+
+
+@njit(cache=True, inline="always")
+def _lif_reset(V, ref, v_th, v_reset, ref_steps, pw, b0, b1, step, spk_step, spk_idx, n_spk):
+    """Spike, reset and start refractoriness for the block's neurons at threshold
+    (V_reset < V_threshold: a refractory neuron never crosses); returns the spike count."""
+    for i in range(b0, b1):
+        if V[i] >= v_th[i * pw]:
+            V[i] = v_reset[i * pw]
+            ref[i] = ref_steps[i * pw]
+            spk_step[n_spk] = step
+            spk_idx[n_spk] = i
+            n_spk += 1
+    return n_spk
+
+
+@njit(cache=True, inline="always")
+def _inline_channels(syn_par, pw, one):
+    """Whether the kernel can update the receptor channels inside its neuron loop: shared
+    parameters and one or two single-exponential channels (conductance or current, no
+    rise, no Mg block, no delta). Returns the flag and the channels' constants
+    ``(decay, norm, a, c)`` x 2 with the current ``g (a + c V)``: ``a = E_rev, c = -1``
+    for a conductance, ``a = 1, c = 0`` for a current (the same floating-point result as
+    :func:`~neurosim_nb.core.neurons._synaptic.synaptic_block`)."""
+    zero = one - one
+    n_ch = syn_par.shape[0]
+    ok = pw == 0 and (n_ch == 1 or n_ch == 2)
+    for c in range(n_ch):
+        if not (syn_par[c, 0] == KIND_CONDUCTANCE or syn_par[c, 0] == KIND_CURRENT) \
+                or syn_par[c, 6] > 0 or syn_par[c, 4] > 0:
+            ok = False
+    if not ok:
+        return False, (zero, zero, zero, zero, zero, zero, zero, zero)
+    out0 = _channel_constants(syn_par, 0, one)
+    out1 = _channel_constants(syn_par, n_ch - 1, one)
+    return True, (out0[0], out0[1], out0[2], out0[3], out1[0], out1[1], out1[2], out1[3])
+
+
+@njit(cache=True, inline="always")
+def _channel_constants(syn_par, c, one):
+    if syn_par[c, 0] == KIND_CONDUCTANCE:
+        return syn_par[c, 1], syn_par[c, 5], syn_par[c, 3], -one
+    return syn_par[c, 1], syn_par[c, 5], one, one - one
+
+
+@njit(cache=True, inline="always")
+def _lif_block_inline(Vb, rb, ib, kb, s0, f0, s1, f1, n_ch, ch, decay, v_rest, r_m, v_th,
+                      v_reset, one, limit):
+    """Receptor channels and membrane of one block in one branch-free pass (it vectorises);
+    returns the block's threshold crossings and non-finite or out-of-range potentials.
+    The channel current uses the start-of-step V (before kicks), as in ``synaptic_block``."""
+    d0, n0, a0, c0, d1, n1, a1, c1 = ch
+    n_cross = 0
+    n_bad = 0
+    if n_ch == 2:
+        for j in range(Vb.shape[0]):
+            v0 = Vb[j]
+            g0 = s0[j] * d0 + f0[j] * n0
+            s0[j] = g0
+            f0[j] = 0.0
+            g1 = s1[j] * d1 + f1[j] * n1
+            s1[j] = g1
+            f1[j] = 0.0
+            isyn = g0 * (a0 + c0 * v0) + g1 * (a1 + c1 * v0)
+            v, r = _lif_integrate(v0 + kb[j], rb[j], ib[j] + isyn, decay, v_rest, r_m,
+                                  v_reset, one)
+            Vb[j] = v
+            rb[j] = r
+            n_cross += v >= v_th
+            n_bad += not ((v < limit) & (v > -limit))
+    else:
+        for j in range(Vb.shape[0]):
+            v0 = Vb[j]
+            g0 = s0[j] * d0 + f0[j] * n0
+            s0[j] = g0
+            f0[j] = 0.0
+            v, r = _lif_integrate(v0 + kb[j], rb[j], ib[j] + g0 * (a0 + c0 * v0), decay,
+                                  v_rest, r_m, v_reset, one)
+            Vb[j] = v
+            rb[j] = r
+            n_cross += v >= v_th
+            n_bad += not ((v < limit) & (v > -limit))
+    return n_cross, n_bad
+
+
 @njit(cache=True)
 def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
                 spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
@@ -113,6 +209,10 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     has_kick = kick.shape[0] > 0
     one = V.dtype.type(1.0)  # constants in the state's precision (float64 or float32)
     limit = V.dtype.type(DIVERGENCE_LIMIT)
+    # one or two single-exponential channels and shared parameters (the benchmark
+    # networks): the channels are updated inside the neuron loop (no workspace pass)
+    inline, ch = _inline_channels(syn_par, pw, one)
+    n_ch = syn_par.shape[0]
     n_spk = 0
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
@@ -123,6 +223,19 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
         # neuron order). Per block, so the block's arrays stay in L1 between the passes.
         for b0 in range(0, n, BLOCK):
             b1 = min(b0 + BLOCK, n)
+            if inline:
+                n_cross, n_bad = _lif_block_inline(
+                    V[b0:b1], ref[b0:b1], i_k[b0:b1],
+                    kick[k, b0:b1] if has_kick else dv_a[:b1 - b0],  # dv_a stays 0 here
+                    syn_state[0, 0, b0:b1], syn_buf[0, slot, b0:b1],
+                    syn_state[n_ch - 1, 0, b0:b1], syn_buf[n_ch - 1, slot, b0:b1], n_ch, ch,
+                    decay[0], v_rest[0], r_m[0], v_th[0], v_reset[0], one, limit)
+                if n_bad:
+                    return n_spk, _first_bad(V, b0, b1), step0 + k
+                if n_cross:
+                    n_spk = _lif_reset(V, ref, v_th, v_reset, ref_steps, pw, b0, b1, step0 + k,
+                                       spk_step, spk_idx, n_spk)
+                continue
             synaptic_block(syn_state, syn_buf, syn_par, slot, V, isyn_a, dv_a, b0, b1)
             if has_kick:
                 kick_k = kick[k, b0:b1]
@@ -158,17 +271,10 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
                     n_cross += v >= vt0
                     n_bad += not ((v < limit) & (v > -limit))
             if n_bad:
-                for i in range(b0, b1):
-                    if not (V[i] < DIVERGENCE_LIMIT and V[i] > -DIVERGENCE_LIMIT):
-                        return n_spk, i, step0 + k
-            if n_cross:  # reset (V_reset < V_threshold: a refractory neuron never crosses)
-                for i in range(b0, b1):
-                    if V[i] >= v_th[i * pw]:
-                        V[i] = v_reset[i * pw]
-                        ref[i] = ref_steps[i * pw]
-                        spk_step[n_spk] = step0 + k
-                        spk_idx[n_spk] = i
-                        n_spk += 1
+                return n_spk, _first_bad(V, b0, b1), step0 + k
+            if n_cross:
+                n_spk = _lif_reset(V, ref, v_th, v_reset, ref_steps, pw, b0, b1, step0 + k,
+                                   spk_step, spk_idx, n_spk)
         record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
     return n_spk, -1, -1
 
