@@ -26,6 +26,7 @@ from neurosim_nb.core.neurons.adaptive_lif import _adaptive_lif_kernel, _adex_ke
 from neurosim_nb.core.neurons.hodgkin_huxley import _hh_kernel
 from neurosim_nb.core.neurons.izhikevich import _izhikevich_kernel
 from neurosim_nb.core.neurons.lif import _lif_kernel
+from neurosim_nb.core.synapses.delivery import deliver
 
 __all__ = ["KERNELS", "family_code", "run_steps", "FlatArrays", "SynapseStore"]
 
@@ -64,15 +65,18 @@ class FlatArrays:
     """
 
     def __init__(self, arrays, dtype=np.float64):
-        sizes = [int(np.size(a)) for a in arrays]
+        self._layout([np.shape(a) for a in arrays], dtype)
+        for a, v in zip(arrays, self.views, strict=True):
+            v[...] = a
+
+    def _layout(self, shapes, dtype) -> None:
+        """Allocate ``flat`` (its pages are touched only as views are filled) and the views."""
+        sizes = [int(np.prod(sh)) for sh in shapes]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) \
             if sizes else np.zeros(0, np.int64)
         self.flat = np.empty(max(sum(sizes), 1), dtype=dtype)
-        self.views = []
-        for a, o, s in zip(arrays, self.offsets, sizes, strict=True):
-            v = self.flat[o:o + s].reshape(np.shape(a))
-            v[...] = a
-            self.views.append(v)
+        self.views = [self.flat[o:o + n].reshape(sh)
+                      for o, n, sh in zip(self.offsets, sizes, shapes, strict=True)]
 
 
 class SynapseStore:
@@ -102,59 +106,48 @@ def _take_over(projections, attr: str, dtype) -> FlatArrays:
     a view of it -- one projection at a time, so that each original is freed right after
     its copy (peak memory: the store plus the largest projection, not twice the synapses).
     A single projection of the right type keeps its own array (no copy at all)."""
+    out = FlatArrays.__new__(FlatArrays)
     arrays = [getattr(p, attr) for p in projections]
     if len(arrays) == 1 and arrays[0].dtype == dtype and arrays[0].flags.c_contiguous:
-        out = FlatArrays.__new__(FlatArrays)
         out.flat, out.offsets, out.views = arrays[0], np.zeros(1, np.int64), [arrays[0]]
         return out
-    sizes = [a.size for a in arrays]
+    out._layout([a.shape for a in arrays], dtype)
     del arrays
-    out = FlatArrays.__new__(FlatArrays)
-    out.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) \
-        if sizes else np.zeros(0, np.int64)
-    out.flat = np.empty(max(sum(sizes), 1), dtype=dtype)  # pages are touched as filled
-    out.views = []
-    for p, o, n in zip(projections, out.offsets, sizes, strict=True):
-        view = out.flat[o:o + n]
+    for p, view in zip(projections, out.views, strict=True):
         view[...] = getattr(p, attr)
         setattr(p, attr, view)  # the original array is released here
-        out.views.append(view)
     return out
 
 
 @njit(cache=True)
-def _deliver(step, spk_idx, n_spk, indptr, post, weight, delay, uniform_delay, uniform_weight,
-             buf):
-    """Queue the ``n_spk`` spikes of ``step`` through one CSR projection into ``buf``
+def _deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, uniform_delay,
+             uniform_weight, buf):
+    """Queue the ``n_spk`` spikes of one step through one CSR projection into ``buf``
     (depth, n_post). A uniform delay (``>= 0``) skips the per-synapse delays, a uniform
     weight (not NaN) the per-synapse weights: the loop then streams only the targets (4 of
-    12 bytes per synaptic event; delivery is memory-bound in large networks)."""
+    12 bytes per synaptic event; delivery is memory-bound in large networks). Per-synapse
+    delays go through :func:`~neurosim_nb.core.synapses.delivery.deliver`."""
+    if n_spk == 0:
+        return
+    if uniform_delay < 0:
+        deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, buf)
+        return
     depth = buf.shape[0]
-    base = (step + 1) % depth
-    if uniform_delay >= 0:
-        row = buf[(base + uniform_delay) % depth]
-        if uniform_weight == uniform_weight:
-            for q in range(n_spk):
-                j = spk_idx[q]
-                targets = post[indptr[j]:indptr[j + 1]]
-                for t in range(targets.shape[0]):
-                    row[targets[t]] += uniform_weight
-            return
+    row = buf[(spk_step[0] + 1 + uniform_delay) % depth]
+    if uniform_weight == uniform_weight:
         for q in range(n_spk):
             j = spk_idx[q]
-            a = indptr[j]
-            targets = post[a:indptr[j + 1]]
-            w = weight[a:indptr[j + 1]]
+            targets = post[indptr[j]:indptr[j + 1]]
             for t in range(targets.shape[0]):
-                row[targets[t]] += w[t]
+                row[targets[t]] += uniform_weight
         return
     for q in range(n_spk):
         j = spk_idx[q]
-        for syn in range(indptr[j], indptr[j + 1]):
-            slot = base + delay[syn]
-            if slot >= depth:
-                slot -= depth
-            buf[slot, post[syn]] += weight[syn]
+        a = indptr[j]
+        targets = post[a:indptr[j + 1]]
+        w = weight[a:indptr[j + 1]]
+        for t in range(targets.shape[0]):
+            row[targets[t]] += w[t]
 
 
 @njit(cache=True)
@@ -251,6 +244,6 @@ def run_steps(step0, k_begin, k_end, dt, sample_every, n_samples, depth, pops, s
                 buf = syn_buf[o:o + depth * nq].reshape((depth, nq))
                 o = projs[j, J_INDPTR]
                 s0 = projs[j, J_SYN]
-                _deliver(step, si, n_spk, indptr[o:o + n + 1], post[s0:], weight[s0:],
+                _deliver(sk, si, n_spk, indptr[o:o + n + 1], post[s0:], weight[s0:],
                          delay[s0:], projs[j, J_DELAY], proj_weight[j], buf)
     return k_end, n_out, -1, -1, -1

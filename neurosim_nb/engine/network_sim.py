@@ -37,12 +37,12 @@ from neurosim_nb.engine._fused import (
 )
 from neurosim_nb.engine.recorder import _stimulus_json
 from neurosim_nb.engine.simulator import (
-    RecordingMemoryError,
     SimulationDivergedError,
-    _available_memory_bytes,
     _check_time,
     _Progress,
-    estimate_record_bytes,
+    check_record_memory,
+    check_sample_every,
+    resolve_seed,
     warn_interrupted,
 )
 from neurosim_nb.engine.stimuli import as_stimuli
@@ -94,26 +94,23 @@ class _PopRun:
         whether the block has time-varying input currents and whether it has kicks. A block
         in which every stimulus is off (e.g. after a kick-start) leaves the buffers unread:
         row 0 of the currents is zeroed and used for every step, the kicks are skipped."""
-        varying = kicks = False
-        if self.current_adds:
-            on = [rt for rt in self.current_adds if rt.active_in(t_chunk)]
-            if on:
-                ibuf = self.i_ext[:k]
-                ibuf[:] = 0.0
-                for rt in on:
-                    rt.add(ibuf, t_chunk)
-                varying = True
-            else:
-                self.i_ext[0] = 0.0
-        if self.has_kick:
-            on = [rt for rt in self.kick_adds if rt.active_in(t_chunk)]
-            if on:
-                kbuf = self.kick[:k]
-                kbuf[:] = 0.0
-                for rt in on:
-                    rt.add(kbuf, t_chunk)
-                kicks = True
+        varying = _fill(self.current_adds, self.i_ext, k, t_chunk)
+        if self.current_adds and not varying:
+            self.i_ext[0] = 0.0
+        kicks = _fill(self.kick_adds, self.kick, k, t_chunk)
         return varying, kicks
+
+
+def _fill(runtimes, buf: np.ndarray, k: int, t_chunk: np.ndarray) -> bool:
+    """Zero ``buf[:k]`` and add the stimuli that are on in the block; False (buffer left
+    untouched) when none is."""
+    on = [rt for rt in runtimes if rt.active_in(t_chunk)]
+    if on:
+        rows = buf[:k]
+        rows[:] = 0.0
+        for rt in on:
+            rt.add(rows, t_chunk)
+    return bool(on)
 
 
 def _is_static(proj) -> bool:
@@ -153,6 +150,7 @@ class _CompiledLoop:
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
         for i, (name, r) in enumerate(runs.items()):
             n, o = r.pop.n, off[name]
+            r.table_row = i
             r.state = state.views[i]
             if self.dtype == np.float64:
                 r.pop._state = r.state
@@ -205,7 +203,7 @@ class _CompiledLoop:
 
     def set_inputs(self, r: _PopRun, varying: bool, kicks: bool) -> None:
         """Tell the compiled loop whether ``r`` reads a current row per step and kicks."""
-        row = self.table[self.runs.index(r)]
+        row = self.table[r.table_row]
         row[P_VARYING], row[P_KICK] = varying, kicks
         r.varying = varying
 
@@ -334,25 +332,12 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         raise ValueError(f"duration ({duration} ms) is shorter than one step of dt ({dt} ms)")
     if not net.populations:
         raise ValueError("the network has no populations")
-    if isinstance(sample_every, bool) or int(sample_every) != sample_every or sample_every < 1:
-        raise ValueError(f"sample_every must be a positive integer, got {sample_every!r}")
-    sample_every = int(sample_every)
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    sample_every = check_sample_every(sample_every)
+    seed = resolve_seed(seed)
     rec_names, rec_per_pop = _record_request(net, record, record_neurons)
     n_samples = n_steps // sample_every
-    n_rec = sum(v.size for v in rec_per_pop.values())
-    need = estimate_record_bytes(n_samples, n_rec, len(rec_names))
-    limit = _available_memory_bytes() // 2 if max_record_bytes is None else int(max_record_bytes)
-    if need > limit:
-        raise RecordingMemoryError(
-            f"recording {rec_names} of {n_rec} neurons for {n_samples} samples needs "
-            f"{need / 2**20:.0f} MiB, more than the {limit / 2**20:.0f} MiB allowed; record "
-            f"fewer neurons (record_neurons=...), sample less often (sample_every=...) or "
-            f"record spikes only (record=())")
+    check_record_memory(rec_names, sum(v.size for v in rec_per_pop.values()), n_samples,
+                        max_record_bytes)
 
     for proj in net.projections:
         proj.prepare(dt)

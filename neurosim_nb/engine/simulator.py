@@ -155,6 +155,35 @@ def estimate_record_bytes(n_samples: int, n_rec: int, n_vars: int) -> int:
     return int(n_samples) * int(n_rec) * int(n_vars) * 8
 
 
+def check_record_memory(rec_names, n_rec: int, n_samples: int, max_record_bytes) -> None:
+    """Raise :class:`RecordingMemoryError`, saying what to do, if the requested traces would
+    need more than ``max_record_bytes`` (default: half the available memory)."""
+    need = estimate_record_bytes(n_samples, n_rec, len(rec_names))
+    limit = _available_memory_bytes() // 2 if max_record_bytes is None else int(max_record_bytes)
+    if need > limit:
+        raise RecordingMemoryError(
+            f"recording {rec_names} of {n_rec} neurons for {n_samples} samples needs "
+            f"{need / 2**20:.0f} MiB, more than the {limit / 2**20:.0f} MiB allowed; record "
+            f"fewer neurons (record_neurons=...), sample less often (sample_every=...) or "
+            f"record spikes only (record=())")
+
+
+def check_sample_every(sample_every) -> int:
+    """``sample_every`` as a positive int, or a ValueError."""
+    if isinstance(sample_every, bool) or int(sample_every) != sample_every or sample_every < 1:
+        raise ValueError(f"sample_every must be a positive integer, got {sample_every!r}")
+    return int(sample_every)
+
+
+def resolve_seed(seed) -> int:
+    """``seed`` as a non-negative int (a fresh one drawn when ``None``), or a ValueError."""
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
 def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
              stimuli: list[Stimulus] | None = None, record=("V",), record_neurons=None,
              sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
@@ -215,27 +244,13 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     n_steps = int(round(duration / dt))
     if n_steps < 1:
         raise ValueError(f"duration ({duration} ms) is shorter than one step of dt ({dt} ms)")
-    if isinstance(sample_every, bool) or int(sample_every) != sample_every or sample_every < 1:
-        raise ValueError(f"sample_every must be a positive integer, got {sample_every!r}")
-    sample_every = int(sample_every)
+    sample_every = check_sample_every(sample_every)
     stims = as_stimuli(input_current) + list(stimuli or [])
     rec_names = _resolve_record(pop, record)
     rec_idx = _resolve_neurons(pop, record_neurons)
     n_samples = n_steps // sample_every
-    need = estimate_record_bytes(n_samples, rec_idx.size, len(rec_names))
-    limit = _available_memory_bytes() // 2 if max_record_bytes is None else int(max_record_bytes)
-    if need > limit:
-        raise RecordingMemoryError(
-            f"recording {rec_names} of {rec_idx.size} neurons for {n_samples} samples needs "
-            f"{need / 2**20:.0f} MiB, more than the {limit / 2**20:.0f} MiB allowed; record "
-            f"fewer neurons (record_neurons=...), sample less often (sample_every=...) or "
-            f"record spikes only (record=())"
-        )
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    check_record_memory(rec_names, rec_idx.size, n_samples, max_record_bytes)
+    seed = resolve_seed(seed)
 
     n = pop.n
     p = pop._kernel_params(dt)

@@ -41,7 +41,7 @@ def test_deliver_matches_np_add_at(uniform_delay, uniform_weight):
     spikes = np.array([1, 4, 4, 17, 30, 49], dtype=np.int64)  # neuron 4 twice: two spikes
     step = 23
     buf = np.zeros((depth, n_post))
-    _deliver(step, spikes, spikes.size, indptr, post, weight,
+    _deliver(np.full(spikes.size, step), spikes, spikes.size, indptr, post, weight,
              np.zeros(0, np.uint8) if uniform_delay else delay,
              3 if uniform_delay else -1, 0.7 if uniform_weight else np.nan, buf)
     expected = np.zeros((depth, n_post))

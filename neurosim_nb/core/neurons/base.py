@@ -29,6 +29,15 @@ from neurosim_nb.params import ParameterSet
 #: A state value beyond this magnitude (mV for V) means the integration diverged.
 DIVERGENCE_LIMIT = 1.0e4
 
+
+def shared_columns(p: np.ndarray) -> np.ndarray:
+    """Kernel parameters ``(n_params, n)`` as a C-contiguous float64 array, reduced to one
+    column when every neuron has the same values (the kernels that accept it then read
+    constants instead of arrays; see the kernel contract)."""
+    if np.all(p == p[:, :1]):
+        p = p[:, :1]
+    return np.ascontiguousarray(p, dtype=np.float64)
+
 KERNEL_DOC = """
 Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=True)``)::
 

@@ -121,7 +121,7 @@ from numba.extending import intrinsic
 
 from neurosim_nb.core.neurons._kernel_util import record_step
 from neurosim_nb.core.neurons._synaptic import synaptic_step
-from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.units import current_to_density, density_to_current
 
@@ -751,9 +751,7 @@ class HodgkinHuxleyNeuron(NeuronPopulation):
         ref = np.maximum(np.round(t_ref / dt) - 1.0, 0.0)
         p = np.stack([dt * phi, g_na * h, g_k * h, g_l * h, g_l * e_l * h, e_na, e_k,
                       dens * h, kin, v_t, v_th, ref, (t_ref > 0.0).astype(float)])
-        if np.all(p == p[:, :1]):
-            p = p[:, :1]
-        return np.ascontiguousarray(p, dtype=np.float64)
+        return shared_columns(p)
 
     _kernel = staticmethod(_hh_kernel)
 

@@ -36,7 +36,7 @@ from neurosim_nb.core.neurons._synaptic import (
     KIND_CURRENT,
     synaptic_block,
 )
-from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["LIFParameters", "LIFNeuron", "lif_rate_closed_form"]
@@ -351,9 +351,7 @@ class LIFNeuron(NeuronPopulation):
             pp.per_neuron("V_reset", self.n),
             np.round(pp.per_neuron("t_refractory", self.n) / dt),
         ])
-        if np.all(p == p[:, :1]):  # the same for every neuron: one column (kernel contract)
-            p = p[:, :1]
-        return np.ascontiguousarray(p)
+        return shared_columns(p)
 
     _kernel = staticmethod(_lif_kernel)
 
