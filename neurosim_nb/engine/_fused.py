@@ -27,6 +27,7 @@ from neurosim_nb.core.neurons.hodgkin_huxley import _hh_kernel
 from neurosim_nb.core.neurons.izhikevich import _izhikevich_kernel
 from neurosim_nb.core.neurons.lif import _lif_kernel
 from neurosim_nb.core.synapses.delivery import deliver
+from neurosim_nb.engine._prefetch import prefetch
 
 __all__ = ["KERNELS", "family_code", "run_steps", "FlatArrays", "SynapseStore"]
 
@@ -41,6 +42,8 @@ N_POP_COLS = 19
 # columns of the projection table (int64, one row per fixed-weight projection)
 J_PRE, J_POST, J_CHANNEL, J_DELAY, J_INDPTR, J_SYN = range(6)
 N_PROJ_COLS = 6
+#: synapses ahead whose ring-buffer entry delivery prefetches
+PREFETCH_AHEAD = 16
 
 
 def family_code(pop) -> int:
@@ -134,20 +137,27 @@ def _deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, uniform_dela
         return
     depth = buf.shape[0]
     row = buf[(spk_step[0] + 1 + uniform_delay) % depth]
-    if uniform_weight == uniform_weight:
-        for q in range(n_spk):
-            j = spk_idx[q]
-            targets = post[indptr[j]:indptr[j + 1]]
-            for t in range(targets.shape[0]):
-                row[targets[t]] += uniform_weight
-        return
+    uniform = uniform_weight == uniform_weight
     for q in range(n_spk):
         j = spk_idx[q]
         a = indptr[j]
+        if q + 1 < n_spk:  # the first 4 cache lines of the next spike's targets
+            nxt = indptr[spk_idx[q + 1]]
+            for line in range(4):
+                prefetch(post, nxt + 16 * line)
         targets = post[a:indptr[j + 1]]
-        w = weight[a:indptr[j + 1]]
-        for t in range(targets.shape[0]):
-            row[targets[t]] += w[t]
+        m = targets.shape[0]
+        if uniform:
+            for t in range(m):
+                if t + PREFETCH_AHEAD < m:
+                    prefetch(row, targets[t + PREFETCH_AHEAD])
+                row[targets[t]] += uniform_weight
+        else:
+            w = weight[a:indptr[j + 1]]
+            for t in range(m):
+                if t + PREFETCH_AHEAD < m:
+                    prefetch(row, targets[t + PREFETCH_AHEAD])
+                row[targets[t]] += w[t]
 
 
 @njit(cache=True)

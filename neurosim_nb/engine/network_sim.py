@@ -509,10 +509,15 @@ def _build_dataset(net, runs, loop, rec_names, dt, sample_every, n_steps, seed, 
                           {"units": units or "1", "long_name": long_name or var})
     steps = np.concatenate(loop.spike_steps) if loop.spike_steps else np.zeros(0, np.int64)
     neurons = np.concatenate(loop.spike_ids) if loop.spike_ids else np.zeros(0, np.int64)
-    order = np.lexsort((neurons, steps))
-    data_vars["spike_time"] = ("spike", (steps[order] + 1) * dt,
+    # the compiled loop emits spikes by step, then population, then neuron, i.e. already
+    # in (step, id) order: check it (a few ms) instead of sorting (0.15 s per million)
+    key = steps * max(net.n_neurons, 1) + neurons
+    if key.size > 1 and not np.all(key[1:] > key[:-1]):
+        order = np.lexsort((neurons, steps))
+        steps, neurons = steps[order], neurons[order]
+    data_vars["spike_time"] = ("spike", (steps + 1) * dt,
                                {"units": "ms", "long_name": "spike time"})
-    data_vars["spike_neuron"] = ("spike", neurons[order].astype(np.int64),
+    data_vars["spike_neuron"] = ("spike", neurons.astype(np.int64, copy=False),
                                  {"units": "1", "long_name": "neuron id of spike"})
     coords = {
         "time": ("time", time_, {"units": "ms", "long_name": "time", "axis": "T"}),
