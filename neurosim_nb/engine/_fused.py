@@ -1,13 +1,14 @@
 """The compiled network step loop: every population's kernel and the spike delivery of
 fixed-weight projections inside one Numba function.
 
-:func:`run_steps` advances all populations step by step over a block of steps; after a
-population's step its spikes are queued at once through its outgoing fixed-weight
-projections into the postsynaptic ring buffers (a spike of step ``s`` arrives in step
-``s + delay + 1 >= s + 2``, so no population of the same step is affected). The Python
-loop of :mod:`neurosim_nb.engine.network_sim` then only fills stimulus buffers, drains the
-spike buffer and runs the projections whose dynamics are Python objects (plasticity,
-short-term depression) -- once per block, not once per step.
+:func:`run_steps` advances all populations over a block of steps in spans of the
+shortest delay + 1 steps: each population's kernel runs a whole span, then the span's
+spikes are queued, step by step, through the outgoing fixed-weight projections into the
+postsynaptic ring buffers (a spike of step ``s`` arrives in step ``s + delay + 1``, after
+the span; the order of the additions is that of a step-by-step loop, so are the results).
+The Python loop of :mod:`neurosim_nb.engine.network_sim` then only fills stimulus buffers,
+drains the spike buffer and runs the projections whose dynamics are Python objects
+(plasticity, short-term depression) -- once per block, not once per step.
 
 Every per-population and per-projection array lives in one flat array with an offset
 table (:class:`PopulationTable`, :class:`SynapseStore`), so :func:`run_steps` has a single
@@ -37,8 +38,10 @@ KERNELS = (_lif_kernel, _izhikevich_kernel, _hh_kernel, _adex_kernel, _adaptive_
 # columns of the population table (int64, one row per population)
 (P_FAMILY, P_N, P_OFF, P_STATE, P_NVARS, P_PAR, P_NPAR, P_PARW, P_RECIDX, P_NREC,
  P_RECSLOT, P_RECOUT, P_NRECVARS, P_NCH, P_SYNSTATE, P_SYNBUF, P_SYNPAR, P_KICK,
- P_VARYING) = range(19)
-N_POP_COLS = 19
+ P_VARYING, P_IEXT, P_KICKS) = range(21)
+N_POP_COLS = 21
+#: the longest span of steps a kernel call advances (spans are the shortest delay + 1)
+SPAN_MAX = 16
 # columns of the projection table (int64, one row per fixed-weight projection)
 J_PRE, J_POST, J_CHANNEL, J_DELAY, J_INDPTR, J_SYN = range(6)
 N_PROJ_COLS = 6
@@ -161,32 +164,42 @@ def _deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, uniform_dela
 
 
 @njit(cache=True)
-def run_steps(step0, k_begin, k_end, dt, sample_every, n_samples, depth, pops, state, par,
-              i_ext, kick, rec_idx, rec_slots, rec_out, spk_step, spk_idx, syn_state, syn_buf,
-              syn_par, scratch, projs, proj_weight, indptr, post, weight, delay, out_step,
-              out_id):
+def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, pops, state,
+              par, i_ext, i_zero, kick, rec_idx, rec_slots, rec_out, spk_step, spk_idx,
+              syn_state, syn_buf, syn_par, scratch, projs, proj_weight, indptr, post, weight,
+              delay, out_step, out_id):
     """Advance every population over steps ``step0 + k_begin .. step0 + k_end - 1``.
 
+    The steps go in spans of up to ``span`` (the shortest delay + 1): every population's
+    kernel advances a whole span, then the span's spikes are delivered step by step (a
+    spike of the span arrives after it), in the order a step-by-step loop would use, so
+    the results are the same -- with the per-call set-up paid once per span.
+
     ``pops`` is the population table (columns ``P_*``: family, size, offsets into the flat
-    arrays); ``i_ext`` has one row per step of the block (or a single row, used for every
-    step, when no input varies in time) and a column per neuron of the network; ``kick``
-    one row per step or none. ``projs`` is the projection table (``J_*``) into the flat
-    CSR arrays (``delay`` per synapse, empty when every delay is uniform; ``proj_weight``
-    each projection's uniform weight, NaN when weights differ). Spikes are
-    written to ``out_step``/``out_id`` (global ids); the loop stops early when fewer free
-    entries remain than the network has neurons.
+    arrays); ``i_ext`` and ``kick`` hold a (block step, neuron) array per population (a
+    population whose ``P_VARYING`` / ``P_KICK`` is off reads ``i_zero`` / no kicks);
+    ``spk_step``/``spk_idx`` ``span`` entries per neuron. ``projs`` is the projection
+    table (``J_*``) into the flat CSR arrays (``delay`` per synapse, empty when every delay
+    is uniform; ``proj_weight`` each projection's uniform weight, NaN when weights
+    differ). Spikes are written to ``out_step``/``out_id`` (global ids, by step, then
+    population, then neuron); the loop stops early when fewer free entries remain than a
+    span can produce.
 
     Returns ``(k, n_out, bad_pop, bad_neuron, bad_step)``: the block index reached, the
     number of spikes written and, after a divergence, where it happened (else -1).
     """
     n_pops = pops.shape[0]
     n_proj = projs.shape[0]
-    n_total = spk_idx.shape[0]
+    n_total = spk_idx.shape[0] // span
     cap = out_step.shape[0]
-    no_kick = kick[0:0]
+    no_kick = kick[0:0].reshape((0, 0))
+    counts = np.zeros(n_pops, np.int64)
+    cursor = np.zeros(n_pops, np.int64)
     n_out = 0
-    for k in range(k_begin, k_end):
-        if n_out + n_total > cap:
+    k = k_begin
+    while k < k_end:
+        kk = min(span, k_end - k)
+        if n_out + kk * n_total > cap:
             return k, n_out, -1, -1, -1
         step = step0 + k
         for p in range(n_pops):
@@ -202,17 +215,24 @@ def run_steps(step0, k_begin, k_end, dt, sample_every, n_samples, depth, pops, s
             o = pops[p, P_PAR]
             pw = pops[p, P_PARW]  # n, or 1 for shared parameters
             pp = par[o:o + n_par * pw].reshape((n_par, pw))
-            row = k if pops[p, P_VARYING] else 0
-            irow = i_ext[row, off:off + n].reshape((1, n))
-            krow = kick[k, off:off + n].reshape((1, n)) if pops[p, P_KICK] else no_kick
+            if pops[p, P_VARYING]:
+                o = pops[p, P_IEXT] + k * n
+                irow = i_ext[o:o + kk * n].reshape((kk, n))
+            else:
+                irow = i_zero[:kk * n].reshape((kk, n))
+            if pops[p, P_KICK]:
+                o = pops[p, P_KICKS] + k * n
+                krow = kick[o:o + kk * n].reshape((kk, n))
+            else:
+                krow = no_kick
             o = pops[p, P_RECIDX]
             ri = rec_idx[o:o + n_rec]
             o = pops[p, P_RECSLOT]
             rs = rec_slots[o:o + n_vars]
             o = pops[p, P_RECOUT]
             ro = rec_out[o:o + n_rv * n_samples * n_rec].reshape((n_rv, n_samples, n_rec))
-            sk = spk_step[off:off + n]
-            si = spk_idx[off:off + n]
+            sk = spk_step[span * off:span * off + kk * n]
+            si = spk_idx[span * off:span * off + kk * n]
             o = pops[p, P_SYNSTATE]
             ss = syn_state[o:o + n_ch * 2 * n].reshape((n_ch, 2, n))
             o = pops[p, P_SYNBUF]
@@ -239,21 +259,39 @@ def run_steps(step0, k_begin, k_end, dt, sample_every, n_samples, depth, pops, s
             n_spk, bad, bad_step = r
             if bad >= 0:
                 return k, n_out, p, bad, bad_step
-            if n_spk == 0:
-                continue
-            for q in range(n_spk):
-                out_step[n_out] = step
-                out_id[n_out] = si[q] + off
-                n_out += 1
-            for j in range(n_proj):
-                if projs[j, J_PRE] != p:
+            counts[p] = n_spk
+            cursor[p] = 0
+        # the span's spikes (each population's sorted by step), step by step
+        for s in range(step, step + kk):
+            for p in range(n_pops):
+                a = cursor[p]
+                c = counts[p]
+                if a == c:
                     continue
-                q = projs[j, J_POST]
-                nq = pops[q, P_N]
-                o = pops[q, P_SYNBUF] + projs[j, J_CHANNEL] * depth * nq
-                buf = syn_buf[o:o + depth * nq].reshape((depth, nq))
-                o = projs[j, J_INDPTR]
-                s0 = projs[j, J_SYN]
-                _deliver(sk, si, n_spk, indptr[o:o + n + 1], post[s0:], weight[s0:],
-                         delay[s0:], projs[j, J_DELAY], proj_weight[j], buf)
+                off = pops[p, P_OFF]
+                sk = spk_step[span * off + a:span * off + c]
+                si = spk_idx[span * off + a:span * off + c]
+                m = 0
+                while m < c - a and sk[m] == s:
+                    m += 1
+                if m == 0:
+                    continue
+                cursor[p] = a + m
+                for q in range(m):
+                    out_step[n_out] = s
+                    out_id[n_out] = si[q] + off
+                    n_out += 1
+                n = pops[p, P_N]
+                for j in range(n_proj):
+                    if projs[j, J_PRE] != p:
+                        continue
+                    q = projs[j, J_POST]
+                    nq = pops[q, P_N]
+                    o = pops[q, P_SYNBUF] + projs[j, J_CHANNEL] * depth * nq
+                    buf = syn_buf[o:o + depth * nq].reshape((depth, nq))
+                    o = projs[j, J_INDPTR]
+                    s0 = projs[j, J_SYN]
+                    _deliver(sk, si, m, indptr[o:o + n + 1], post[s0:], weight[s0:],
+                             delay[s0:], projs[j, J_DELAY], proj_weight[j], buf)
+        k += kk
     return k_end, n_out, -1, -1, -1

@@ -30,6 +30,7 @@ from neurosim_nb.engine._fused import (
     N_PROJ_COLS,
     P_KICK,
     P_VARYING,
+    SPAN_MAX,
     FlatArrays,
     SynapseStore,
     family_code,
@@ -93,7 +94,7 @@ class _PopRun:
         """Write the stimuli of the block's first ``k`` steps into the input buffers; return
         whether the block has time-varying input currents and whether it has kicks. A block
         in which every stimulus is off (e.g. after a kick-start) leaves the buffers unread:
-        row 0 of the currents is zeroed and used for every step, the kicks are skipped."""
+        the compiled loop reads zeros instead (row 0 is zeroed for the gap currents)."""
         varying = _fill(self.current_adds, self.i_ext, k, t_chunk)
         if self.current_adds and not varying:
             self.i_ext[0] = 0.0
@@ -125,7 +126,7 @@ class _CompiledLoop:
     -- and the spike buffer the loop fills."""
 
     def __init__(self, net, runs: dict[str, _PopRun], dt: float, sample_every: int,
-                 n_samples: int, depth: int, chunk: int, dtype=np.float64):
+                 n_samples: int, depth: int, chunk: int, span: int, dtype=np.float64):
         run_list = list(runs.values())
         names = list(runs)
         off = net.offsets()
@@ -144,9 +145,13 @@ class _CompiledLoop:
         syn_state = FlatArrays([r.syn_state for r in run_list], dtype)
         syn_buf = FlatArrays([r.syn_buf for r in run_list], dtype)
         syn_par = FlatArrays([r.syn_par for r in run_list], dtype)
-        i_ext = np.zeros((chunk if any(r.current_adds for r in run_list) else 1, n_total),
-                         dtype)
-        kick = np.zeros((chunk if any(r.has_kick for r in run_list) else 0, n_total), dtype)
+        # stimulus buffers: a (step, neuron) array per population, so that a span of steps
+        # of one population is one contiguous piece
+        i_rows = chunk if any(r.current_adds for r in run_list) else 1
+        k_rows = chunk if any(r.has_kick for r in run_list) else 0
+        i_ext = FlatArrays([np.zeros((i_rows, r.pop.n)) for r in run_list], dtype)
+        kick = FlatArrays([np.zeros((k_rows, r.pop.n)) for r in run_list], dtype)
+        self.span = span
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
         for i, (name, r) in enumerate(runs.items()):
             n, o = r.pop.n, off[name]
@@ -156,13 +161,14 @@ class _CompiledLoop:
                 r.pop._state = r.state
             r.rec_out, r.syn_state, r.syn_buf = rec_out.views[i], syn_state.views[i], \
                 syn_buf.views[i]
-            r.i_ext, r.kick = i_ext[:, o:o + n], kick[:, o:o + n]
+            r.i_ext, r.kick = i_ext.views[i], kick.views[i]
             table[i] = (family_code(r.pop), n, o, state.offsets[i], r.state.shape[0],
                         par.offsets[i], r.p.shape[0], r.p.shape[1], rec_idx.offsets[i],
                         r.rec_idx.size, rec_slots.offsets[i], rec_out.offsets[i],
                         r.rec_out.shape[0],
                         len(r.channels), syn_state.offsets[i], syn_buf.offsets[i],
-                        syn_par.offsets[i], r.has_kick, bool(r.current_adds))
+                        syn_par.offsets[i], r.has_kick, bool(r.current_adds),
+                        i_ext.offsets[i], kick.offsets[i])
         static = [p for p in net.projections if _is_static(p) and p.n_synapses]
         store = getattr(net, "_synapse_store", None)
         if store is None or not store.matches(static):
@@ -188,13 +194,15 @@ class _CompiledLoop:
                                 for w in store.weight.views], dtype=np.float64)
         weight = store.weight.flat if self.dtype == np.float64 else \
             store.weight.flat.astype(dtype)  # float32: a copy for the run (4 B per synapse)
-        cap = max(8 * n_total, 1 << 16)
+        cap = max(8 * span * n_total, 1 << 16)
         self.out_step = np.empty(cap, dtype=np.int64)
         self.out_id = np.empty(cap, dtype=np.int64)
         self.table = table
-        self.args = (dt, sample_every, n_samples, depth, table, state.flat, par.flat, i_ext,
-                     kick, rec_idx.flat, rec_slots.flat, rec_out.flat,
-                     np.empty(n_total, np.int64), np.empty(n_total, np.int64), syn_state.flat,
+        i_zero = np.zeros(span * max(r.pop.n for r in run_list), dtype)
+        self.args = (span, dt, sample_every, n_samples, depth, table, state.flat, par.flat,
+                     i_ext.flat, i_zero, kick.flat, rec_idx.flat, rec_slots.flat, rec_out.flat,
+                     np.empty(span * n_total, np.int64), np.empty(span * n_total, np.int64),
+                     syn_state.flat,
                      syn_buf.flat, syn_par.flat, np.zeros(2 * n_total, dtype), projs,
                      proj_weight, store.indptr.flat, store.post.flat, weight, delay,
                      self.out_step, self.out_id)
@@ -396,7 +404,9 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     stim_runs = [r for r in run_list if r.kick_adds or r.current_adds]
     rec_i_ext = [r for r in run_list if r.i_ext_rec is not None]
     gaps = bool(net.gap_junctions)
-    loop = _CompiledLoop(net, runs, dt, sample_every, n_samples, depth, chunk,
+    # a kernel call advances a span of steps; every spike of a span arrives after it
+    span = min(SPAN_MAX, chunk, SPAN_MAX if min_delay is None else min_delay + 1)
+    loop = _CompiledLoop(net, runs, dt, sample_every, n_samples, depth, chunk, span,
                          PRECISIONS[precision])
     try:
         while step0 < n_steps:
@@ -412,6 +422,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                     if not r.current_adds:
                         r.i_ext[0] = 0.0  # gap currents use the first row only (chunk = 1)
                 _gap_currents(net, runs)
+                for r in run_list:
+                    loop.table[r.table_row, P_VARYING] = 1  # read row 0 (the gap currents)
             steps, ids = loop.run_block(step0, k, run_list)
             if loop.dynamic:
                 loop.run_dynamic(step0 + k, steps, ids)
