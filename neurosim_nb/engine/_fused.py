@@ -99,7 +99,10 @@ class SynapseStore:
             else np.int32
         self.indptr = FlatArrays([p.indptr for p in projections], np.int64)
         self.post = _take_over(projections, "post_idx", post_type)
-        self.weight = _take_over(projections, "weight", np.float64)
+        # float32 when every projection stores float32 weights (9 bytes per synapse)
+        w_type = np.float32 if projections and all(p.weight.dtype == np.float32
+                                                     for p in projections) else np.float64
+        self.weight = _take_over(projections, "weight", w_type)
         self._ids = [(id(p), id(p.post_idx), id(p.weight), id(p.indptr)) for p in projections]
 
     def matches(self, projections) -> bool:

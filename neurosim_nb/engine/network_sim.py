@@ -192,8 +192,10 @@ class _CompiledLoop:
         # a projection whose weights are all equal delivers without reading them
         proj_weight = np.array([w[0] if w.size and np.all(w == w[0]) else np.nan
                                 for w in store.weight.views], dtype=np.float64)
-        weight = store.weight.flat if self.dtype == np.float64 else \
-            store.weight.flat.astype(dtype)  # float32: a copy for the run (4 B per synapse)
+        # the run's precision: float32 weights in a float32 run are read as stored; other
+        # combinations use a copy for the run (4 or 8 bytes per synapse)
+        weight = store.weight.flat if store.weight.flat.dtype == self.dtype else \
+            store.weight.flat.astype(dtype)
         cap = max(8 * span * n_total, 1 << 16)
         self.out_step = np.empty(cap, dtype=np.int64)
         self.out_id = np.empty(cap, dtype=np.int64)
