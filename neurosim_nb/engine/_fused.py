@@ -75,12 +75,24 @@ class FlatArrays:
         for a, v in zip(arrays, self.views, strict=True):
             v[...] = a
 
-    def _layout(self, shapes, dtype) -> None:
+    @classmethod
+    def zeros(cls, shapes, dtype=np.float64) -> FlatArrays:
+        """Zero-filled arrays of the given shapes (no temporaries; pages are zeroed by the
+        system when first touched).
+
+        >>> FlatArrays.zeros([(2, 3), (4,)]).views[1].tolist()
+        [0.0, 0.0, 0.0, 0.0]
+        """
+        out = cls.__new__(cls)
+        out._layout(shapes, dtype, np.zeros)
+        return out
+
+    def _layout(self, shapes, dtype, alloc=np.empty) -> None:
         """Allocate ``flat`` (its pages are touched only as views are filled) and the views."""
         sizes = [int(np.prod(sh)) for sh in shapes]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) \
             if sizes else np.zeros(0, np.int64)
-        self.flat = np.empty(max(sum(sizes), 1), dtype=dtype)
+        self.flat = alloc(max(sum(sizes), 1), dtype=dtype)
         self.views = [self.flat[o:o + n].reshape(sh)
                       for o, n, sh in zip(self.offsets, sizes, shapes, strict=True)]
 

@@ -149,8 +149,8 @@ class _CompiledLoop:
         # of one population is one contiguous piece
         i_rows = chunk if any(r.current_adds for r in run_list) else 1
         k_rows = chunk if any(r.has_kick for r in run_list) else 0
-        i_ext = FlatArrays([np.zeros((i_rows, r.pop.n)) for r in run_list], dtype)
-        kick = FlatArrays([np.zeros((k_rows, r.pop.n)) for r in run_list], dtype)
+        i_ext = FlatArrays.zeros([(i_rows, r.pop.n) for r in run_list], dtype)
+        kick = FlatArrays.zeros([(k_rows, r.pop.n) for r in run_list], dtype)
         self.span = span
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
         for i, (name, r) in enumerate(runs.items()):

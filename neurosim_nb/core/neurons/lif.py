@@ -195,77 +195,69 @@ def _channel_constants(syn_par, c, one):
 
 @njit(cache=True, inline="always")
 def _lif_pass_inline(Vb, rb, ib, kb, s0, f0, s1, f1, n_ch, kinds, ch, decay, v_rest, r_m,
-                     v_th, v_reset, one, limit):
+                     v_th, v_reset, one, limit, has_kick):
     """Receptor channels and membrane of the population in one branch-free pass (it
-    vectorises); marks threshold crossings in ``crossed`` (uint8) and returns their number
-    and that of non-finite or out-of-range potentials. The channel current uses the
-    start-of-step V (before kicks), as in ``synaptic_block``.
+    vectorises); returns the number of threshold crossings and that of non-finite or
+    out-of-range potentials. The channel current uses the start-of-step V (before kicks),
+    as in ``synaptic_block``.
 
-    Two channels of one kind get their own loops: a current's ``g (1 + 0 V)`` is ``g`` and
-    a conductance's ``g (E + (-1) V)`` is ``g (E - V)`` bit for bit (for finite V), so
-    these loops give the same floating-point results as the general one with 4 fewer
-    operations per neuron (the loop is bound by arithmetic, not memory: 10-25 % faster)."""
+    Common cases get their own loops (:func:`_pass_body` with constant flags): two
+    channels of one kind with unit normalisation -- a current's ``g (1 + 0 V)`` is ``g``,
+    a conductance's ``g (E + (-1) V)`` is ``g (E - V)``, ``f * 1`` is ``f`` -- and no
+    kicks (``V + 0`` is ``V``). Bit for bit the same results as the general loop, with up
+    to 8 fewer operations per neuron (the loop is bound by arithmetic, not memory)."""
+    unit = ch[1] == one and ch[5] == one
+    if n_ch == 2 and unit and kinds == INLINE_CURRENTS:
+        if has_kick:
+            return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                              v_reset, one, limit, 2, INLINE_CURRENTS, True, True)
+        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                          v_reset, one, limit, 2, INLINE_CURRENTS, True, False)
+    if n_ch == 2 and unit and kinds == INLINE_CONDUCTANCES:
+        if has_kick:
+            return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                              v_reset, one, limit, 2, INLINE_CONDUCTANCES, True, True)
+        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                          v_reset, one, limit, 2, INLINE_CONDUCTANCES, True, False)
+    if n_ch == 2:
+        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                          v_reset, one, limit, 2, INLINE_MIXED, False, True)
+    return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset,
+                      one, limit, 1, INLINE_MIXED, False, True)
+
+
+@njit(cache=True, inline="always")
+def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset, one,
+               limit, n_ch, kinds, unit, kicks):
+    """The loop of :func:`_lif_pass_inline`; ``n_ch``, ``kinds``, ``unit`` (both
+    normalisations 1) and ``kicks`` are constants at each call, so each call compiles to
+    its own loop without the branches."""
     d0, n0, a0, c0, d1, n1, a1, c1 = ch
     n_cross = 0
     n_bad = 0
-    if n_ch == 2 and kinds == INLINE_CURRENTS:
-        for j in range(Vb.shape[0]):
-            g0 = s0[j] * d0 + f0[j] * n0
-            s0[j] = g0
-            f0[j] = 0.0
-            g1 = s1[j] * d1 + f1[j] * n1
+    for j in range(Vb.shape[0]):
+        v0 = Vb[j]
+        g0 = s0[j] * d0 + (f0[j] if unit else f0[j] * n0)
+        s0[j] = g0
+        f0[j] = 0.0
+        if n_ch == 2:
+            g1 = s1[j] * d1 + (f1[j] if unit else f1[j] * n1)
             s1[j] = g1
             f1[j] = 0.0
-            v, r = _lif_integrate(Vb[j] + kb[j], rb[j], ib[j] + (g0 + g1), decay, v_rest,
-                                  r_m, v_reset, one)
-            Vb[j] = v
-            rb[j] = r
-            n_cross += v >= v_th
-            n_bad += not ((v < limit) & (v > -limit))
-    elif n_ch == 2 and kinds == INLINE_CONDUCTANCES:
-        for j in range(Vb.shape[0]):
-            v0 = Vb[j]
-            g0 = s0[j] * d0 + f0[j] * n0
-            s0[j] = g0
-            f0[j] = 0.0
-            g1 = s1[j] * d1 + f1[j] * n1
-            s1[j] = g1
-            f1[j] = 0.0
-            isyn = g0 * (a0 - v0) + g1 * (a1 - v0)
-            v, r = _lif_integrate(v0 + kb[j], rb[j], ib[j] + isyn, decay, v_rest, r_m,
-                                  v_reset, one)
-            Vb[j] = v
-            rb[j] = r
-            n_cross += v >= v_th
-            n_bad += not ((v < limit) & (v > -limit))
-    elif n_ch == 2:
-        for j in range(Vb.shape[0]):
-            v0 = Vb[j]
-            g0 = s0[j] * d0 + f0[j] * n0
-            s0[j] = g0
-            f0[j] = 0.0
-            g1 = s1[j] * d1 + f1[j] * n1
-            s1[j] = g1
-            f1[j] = 0.0
-            isyn = g0 * (a0 + c0 * v0) + g1 * (a1 + c1 * v0)
-            v, r = _lif_integrate(v0 + kb[j], rb[j], ib[j] + isyn, decay, v_rest, r_m,
-                                  v_reset, one)
-            Vb[j] = v
-            rb[j] = r
-            n_cross += v >= v_th
-            n_bad += not ((v < limit) & (v > -limit))
-    else:
-        for j in range(Vb.shape[0]):
-            v0 = Vb[j]
-            g0 = s0[j] * d0 + f0[j] * n0
-            s0[j] = g0
-            f0[j] = 0.0
-            v, r = _lif_integrate(v0 + kb[j], rb[j], ib[j] + g0 * (a0 + c0 * v0), decay,
-                                  v_rest, r_m, v_reset, one)
-            Vb[j] = v
-            rb[j] = r
-            n_cross += v >= v_th
-            n_bad += not ((v < limit) & (v > -limit))
+            if kinds == INLINE_CURRENTS:
+                isyn = g0 + g1
+            elif kinds == INLINE_CONDUCTANCES:
+                isyn = g0 * (a0 - v0) + g1 * (a1 - v0)
+            else:
+                isyn = g0 * (a0 + c0 * v0) + g1 * (a1 + c1 * v0)
+        else:
+            isyn = g0 * (a0 + c0 * v0)
+        v, r = _lif_integrate(v0 + kb[j] if kicks else v0, rb[j], ib[j] + isyn, decay,
+                              v_rest, r_m, v_reset, one)
+        Vb[j] = v
+        rb[j] = r
+        n_cross += v >= v_th
+        n_bad += not ((v < limit) & (v > -limit))
     return n_cross, n_bad
 
 
@@ -299,7 +291,7 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
                 V, ref, i_ext[k], kick[k] if has_kick else dv_a,  # dv_a stays 0 here
                 syn_state[0, 0], syn_buf[0, slot], syn_state[n_ch - 1, 0],
                 syn_buf[n_ch - 1, slot], n_ch, kinds, ch, decay[0], v_rest[0], r_m[0],
-                v_th[0], v_reset[0], one, limit)
+                v_th[0], v_reset[0], one, limit, has_kick)
             if n_bad:
                 return n_spk, _first_bad(V, 0, n), step0 + k
             if n_cross:
