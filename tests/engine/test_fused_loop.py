@@ -1,6 +1,7 @@
 """The compiled network loop (neurosim_nb.engine._fused): spike delivery against numpy
 references, the synapse store's sharing of projection arrays, the spike buffer draining,
-the Poisson table inversion, and the single-column parameter fast path of the LIF kernel.
+the Poisson table inversion, the single-column parameter fast path of the LIF kernel, its
+one-pass channel loops, and spans of steps per kernel call against step-by-step runs.
 
 References are independent numpy computations (``np.add.at``, ``np.searchsorted``) or the
 single-population simulator, which does not use the compiled network loop.
@@ -175,3 +176,90 @@ def test_blocks_with_every_stimulus_off_skip_their_buffers(monkeypatch):
     ratio = late[1:][moving] / late[:-1][moving]
     # rtol: exact integration, rounding of V - V_rest at ~1e-6..10 mV only
     np.testing.assert_allclose(ratio, np.exp(-0.1 / QUIET.tau_m), rtol=1e-7)
+
+
+def _recurrent(n_extra: int, receptors, kicks: bool, delays, gap: bool = False) -> Network:
+    """Two LIF populations (400 + 100) with explicit random synapses (the same lists for
+    every variant), Poisson drive; ``n_extra`` isolated neurons with a different tau_m
+    appended to ``exc`` force the per-neuron-parameter kernel path."""
+    from neurosim_nb.engine.stimuli import PoissonInput, StepCurrent
+
+    rng = np.random.default_rng(11)
+    sizes = {"exc": 400, "inh": 100}
+    net = Network("rec", seed=0)
+    for name, n in sizes.items():
+        tau = np.full(n + (n_extra if name == "exc" else 0), 20.0)
+        tau[n:] = 35.0
+        params = LIFParameters(tau_m=tau, V_rest=-60.0, V_threshold=-50.0, V_reset=-60.0,
+                               t_refractory=2.0, R_m=100.0)
+        net.add_population(name, LIFNeuron(params, n=tau.size))
+        v0 = -60.0 + rng.uniform(0, 10, n)  # the same draws whatever n_extra is
+        net.populations[name].V = np.append(v0, np.full(tau.size - n, -60.0))
+    for pre, rec, w in zip(("exc", "inh"), receptors, (0.004, -0.02), strict=True):
+        w = abs(w) if rec.kind == "conductance" else w
+        for post in ("exc", "inh"):
+            m = int(0.05 * sizes[pre] * sizes[post])
+            pre_i = rng.integers(0, sizes[pre], m)
+            post_i = rng.integers(0, sizes[post], m)
+            d = rng.choice(delays, m) if len(delays) > 1 else delays[0]
+            net.add_projection(pre, post, pre_i, post_i, rng.uniform(0.5, 1.5, m) * w, d, rec)
+    drive = PoissonInput(rate_hz=4000.0, weight_mV=0.8, targets=np.arange(400)) if kicks \
+        else StepCurrent(0.12, onset_ms=0.0, duration_ms=1e9)
+    net.add_stimulus("exc", drive)
+    if gap:  # a zero-conductance gap junction: no current, but one step per kernel call
+        net.add_gap_junctions("exc", "inh", [0], [0], 0.0)
+    return net
+
+
+RECEPTOR_SETS = {
+    "currents": ("cuba_exc", "cuba_inh"),
+    "conductances": ("exp_exc", "exp_inh"),
+    "mixed": ("exp_exc", "cuba_inh"),
+}
+
+
+def _receptors(kind):
+    from neurosim_nb.core.networks.benchmarks_models import CUBA_EXC, CUBA_INH
+    from neurosim_nb.core.synapses.receptors import RECEPTORS
+
+    table = {"cuba_exc": CUBA_EXC, "cuba_inh": CUBA_INH, **RECEPTORS}
+    return tuple(table[r] for r in RECEPTOR_SETS[kind])
+
+
+@pytest.mark.parametrize("kind", sorted(RECEPTOR_SETS))
+@pytest.mark.parametrize("kicks", [False, True], ids=["current", "kicks"])
+def test_inline_channel_loops_match_the_general_path(kind, kicks):
+    """The LIF kernel's one-pass loops for one or two exponential channels (shared
+    parameters; specialised per channel kind, normalisation and kicks) against its general
+    path (per-neuron parameters: receptor workspace pass, then the membrane pass), which
+    does the same arithmetic in another order of loops: the shared neurons must follow the
+    same trajectories bit for bit."""
+    rec = _receptors(kind)
+    net_a, net_b = _recurrent(0, rec, kicks, [0.1]), _recurrent(1, rec, kicks, [0.1])
+    assert net_a.populations["exc"]._kernel_params(0.1).shape[1] == 1     # one-pass loops
+    assert net_b.populations["exc"]._kernel_params(0.1).shape[1] == 401   # general path
+    a = net_a.simulate(150.0, record=("V",), seed=2)
+    b = net_b.simulate(150.0, record=("V",), seed=2)
+    assert a.attrs["n_neurons"] + 1 == b.attrs["n_neurons"]
+    assert a.sizes["spike"] > 1000  # recurrent activity, not a quiet network
+    shared = np.r_[np.arange(400), np.arange(401, 501)]  # b's ids of a's neurons
+    np.testing.assert_array_equal(a.V.values, b.V.values[:, shared])
+    keep = b.spike_neuron.values != 400
+    np.testing.assert_array_equal(a.spike_time.values, b.spike_time.values[keep])
+    ids_b = b.spike_neuron.values[keep]
+    np.testing.assert_array_equal(a.spike_neuron.values, ids_b - (ids_b > 400))
+
+
+@pytest.mark.parametrize("delays", [[0.1], [0.5], [0.3, 0.5, 1.2]],
+                         ids=["1-step", "5-step", "mixed"])
+def test_spans_of_steps_match_step_by_step(delays):
+    """Kernels advance a span of (shortest delay + 1) steps per call and the span's spikes
+    are delivered afterwards; the reference is the same network stepped one step per call
+    (a zero-conductance gap junction forces that): identical spike trains and voltages."""
+    rec = _receptors("conductances")
+    a = _recurrent(0, rec, True, delays).simulate(150.0, record=("V",), seed=4)
+    b = _recurrent(0, rec, True, delays, gap=True).simulate(150.0, record=("V",), seed=4)
+    assert a.sizes["spike"] > 1000
+    np.testing.assert_array_equal(a.spike_time.values, b.spike_time.values)
+    np.testing.assert_array_equal(a.spike_neuron.values, b.spike_neuron.values)
+    np.testing.assert_array_equal(a.V.values, b.V.values)
