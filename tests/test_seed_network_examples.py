@@ -144,10 +144,16 @@ def test_network_types_small_world():
         p=0.1    # rewiring probability
     )
 
-    # test: the input spreads beyond the 10 driven neurons
+    # test: the driven neurons fire; the graph is small-world
     ds = _run(network).dataset
-    assert ds.sizes["spike"] > 0 and np.any(ds.spike_neuron.values >= 10)
+    assert ds.sizes["spike"] > 0
     assert network.compute_topology_metrics()["sigma"] > 1
+    # the input spreads beyond the 10 driven neurons -- checked on a seeded build: the
+    # example's is random, and in ~3 % of draws (1 in 30 here) the driven neurons' few
+    # edges out of the group are all inhibitory and nothing spreads
+    seeded = SmallWorldNetwork.create_watts_strogatz(n=500, k=4, p=0.1, seed=12)
+    ds = _run(seeded).dataset
+    assert np.any(ds.spike_neuron.values >= 10)
 
     # Cortical-like module
     network = SmallWorldNetwork.create_cortical_module(n_neurons=200)

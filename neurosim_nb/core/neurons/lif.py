@@ -127,24 +127,22 @@ def _lif_reset(V, ref, v_th, v_reset, ref_steps, pw, b0, b1, step, spk_step, spk
     return n_spk
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, inline="always")
 def _lif_spikes(V, ref, v_th, v_reset, ref_steps, step, spk_step, spk_idx, n_spk):
     """Spike, reset and start refractoriness for the neurons at threshold; returns the
-    spike count. Groups of 32 neurons whose largest V is below threshold are skipped (one
-    vectorised max per group: a step with a handful of spikes costs about n / 8 vector
-    operations). V is finite here, and a maximum is exact: ``fastmath`` (which lets the
-    maximum vectorise) cannot change which neurons spike."""
+    spike count. Groups of 64 neurons without a crossing are skipped after one vectorised
+    count (0.25 us per step for 4000 neurons; a maximum per group of 32 took 1 us)."""
     n = V.shape[0]
-    n32 = n - n % 32
-    for c in range(0, n32, 32):
-        top = V[c]
-        for i in range(1, 32):
-            top = max(top, V[c + i])
-        if top >= v_th:
+    n64 = n - n % 64
+    for c in range(0, n64, 64):
+        cnt = 0
+        for i in range(64):
+            cnt += V[c + i] >= v_th
+        if cnt:
             n_spk = _reset_range(V, ref, v_th, v_reset, ref_steps, step, spk_step, spk_idx,
-                                 n_spk, c, c + 32)
+                                 n_spk, c, c + 64)
     return _reset_range(V, ref, v_th, v_reset, ref_steps, step, spk_step, spk_idx, n_spk,
-                        n32, n)
+                        n64, n)
 
 
 @njit(cache=True, inline="always")
