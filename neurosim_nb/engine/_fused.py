@@ -197,7 +197,8 @@ def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, p
 
     ``pops`` is the population table (columns ``P_*``: family, size, offsets into the flat
     arrays); ``i_ext`` and ``kick`` hold a (block step, neuron) array per population (a
-    population whose ``P_VARYING`` / ``P_KICK`` is off reads ``i_zero`` / no kicks);
+    population whose ``P_VARYING`` / ``P_KICK`` is off reads ``i_zero`` -- LIF a
+    (span, 0) array, which it takes as no input -- / no kicks);
     ``spk_step``/``spk_idx`` ``span`` entries per neuron. ``projs`` is the projection
     table (``J_*``) into the flat CSR arrays (``delay`` per synapse, empty when every delay
     is uniform; ``proj_weight`` each projection's uniform weight, NaN when weights
@@ -238,6 +239,8 @@ def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, p
             if pops[p, P_VARYING]:
                 o = pops[p, P_IEXT] + k * n
                 irow = i_ext[o:o + kk * n].reshape((kk, n))
+            elif pops[p, P_FAMILY] == 0:  # LIF reads no columns as "no input current"
+                irow = i_zero[:0].reshape((kk, 0))
             else:
                 irow = i_zero[:kk * n].reshape((kk, n))
             if pops[p, P_KICK]:
