@@ -207,28 +207,31 @@ def _lif_pass_inline(Vb, rb, ib, kb, s0, f0, s1, f1, n_ch, kinds, ch, decay, v_r
     (the loop is bound by arithmetic, not memory)."""
     unit = ch[1] == one and ch[5] == one
     if n_ch == 2 and unit and kinds == INLINE_CURRENTS:
-        if has_kick:
-            return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
-                              v_reset, one, limit, 2, INLINE_CURRENTS, True, True, True)
-        if has_input:
-            return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
-                              v_reset, one, limit, 2, INLINE_CURRENTS, True, False, True)
-        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
-                          v_reset, one, limit, 2, INLINE_CURRENTS, True, False, False)
+        return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                           v_reset, one, limit, INLINE_CURRENTS, has_kick, has_input)
     if n_ch == 2 and unit and kinds == INLINE_CONDUCTANCES:
-        if has_kick:
-            return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
-                              v_reset, one, limit, 2, INLINE_CONDUCTANCES, True, True, True)
-        if has_input:
-            return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
-                              v_reset, one, limit, 2, INLINE_CONDUCTANCES, True, False, True)
-        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
-                          v_reset, one, limit, 2, INLINE_CONDUCTANCES, True, False, False)
+        return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                           v_reset, one, limit, INLINE_CONDUCTANCES, has_kick, has_input)
     if n_ch == 2:
         return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
                           v_reset, one, limit, 2, INLINE_MIXED, False, True, True)
     return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset,
                       one, limit, 1, INLINE_MIXED, False, True, True)
+
+
+@njit(cache=True, inline="always")
+def _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset, one,
+                limit, kinds, has_kick, has_input):
+    """Two unit-normalised channels of one kind (``kinds``, a constant at each call): the
+    loop for kicks, for an input current without kicks, or for neither."""
+    if has_kick:
+        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                          v_reset, one, limit, 2, kinds, True, True, True)
+    if has_input:
+        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+                          v_reset, one, limit, 2, kinds, True, False, True)
+    return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset,
+                      one, limit, 2, kinds, True, False, False)
 
 
 @njit(cache=True, inline="always")
@@ -311,7 +314,7 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
             record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
         return n_spk, -1, -1
     decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
-    no_input = np.zeros(0 if has_input else n, V.dtype)
+    no_input = i_ext[0] if has_input else np.zeros(n, V.dtype)  # allocated only if used
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
         i_k = i_ext[k] if has_input else no_input
