@@ -1,0 +1,265 @@
+"""Shared input handling of the analysis functions: spike trains, signals, named results.
+
+Every analysis function accepts a result Dataset (``spike_time``/``spike_neuron`` and the
+``duration``/``n_neurons`` attrs) or plain arrays, turns it into one of the two forms below
+and returns a named :class:`xarray.DataArray` / :class:`xarray.Dataset` with ``units`` and
+``long_name``. Bad input raises :class:`ValueError` (or :class:`TypeError`) naming the
+argument; nothing returns a silent NaN.
+
+>>> st = as_spike_trains([[1.0, 5.0], [2.0]], t_stop=10.0)
+>>> st.n, st.duration, st.trains[1].tolist()
+(2, 10.0, [2.0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+
+@dataclass(frozen=True)
+class SpikeTrains:
+    """Spike trains of ``n`` neurons observed over ``(t_start, t_stop]`` (ms).
+
+    Attributes
+    ----------
+    trains : tuple of numpy.ndarray
+        Sorted spike times (ms) of each neuron, in the order of ``neuron``.
+    neuron : numpy.ndarray
+        Neuron ids (global ids of the Dataset, else 0..n-1).
+    t_start, t_stop : float
+        Observation window (ms); a spike at exactly ``t_stop`` counts (spikes are stamped at
+        step ends), one at ``t_start`` does not.
+    population : numpy.ndarray or None
+        Population name of each neuron when the Dataset has a ``population`` coordinate.
+    """
+
+    trains: tuple[np.ndarray, ...]
+    neuron: np.ndarray
+    t_start: float
+    t_stop: float
+    population: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of neurons."""
+        return len(self.trains)
+
+    @property
+    def duration(self) -> float:
+        """Length of the observation window (ms)."""
+        return self.t_stop - self.t_start
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Spike count of each neuron."""
+        return np.array([t.size for t in self.trains], dtype=np.int64)
+
+    def pooled(self) -> np.ndarray:
+        """All spike times of all neurons, sorted (ms)."""
+        if not self.trains:
+            return np.zeros(0)
+        return np.sort(np.concatenate(self.trains))
+
+    def neuron_coord(self) -> dict:
+        """Coordinates ``neuron`` (and ``population``) for a result along ``neuron``."""
+        coords: dict = {"neuron": ("neuron", self.neuron)}
+        if self.population is not None:
+            coords["population"] = ("neuron", self.population)
+        return coords
+
+
+def _finite_time(name: str, value) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number of ms, got {value!r}") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def positive(name: str, value, unit: str = "ms") -> float:
+    """``value`` as a float, or a :class:`ValueError` unless finite and > 0.
+
+    >>> positive("bin_ms", 5)
+    5.0
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number ({unit}), got {value!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite number of {unit} > 0, got {value!r}")
+    return v
+
+
+def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None = None,
+                    neurons=None) -> SpikeTrains:
+    """Spike trains from a result Dataset, one array of times or a sequence of arrays.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, array_like or sequence of array_like
+        A result Dataset (all ``n_neurons`` neurons, silent ones included), the spike
+        times (ms) of one neuron, or one array of times per neuron.
+    t_start, t_stop : float, optional
+        Observation window (ms). A Dataset defaults to ``(0, duration]``; arrays default to
+        ``t_start = 0`` and need ``t_stop`` (the last spike is not the end of a recording).
+    neurons : array_like of int, optional
+        Keep only these neuron ids (Dataset) or positions (arrays).
+
+    Raises
+    ------
+    ValueError
+        Times that are not finite, a window with ``t_stop <= t_start``, unknown neurons.
+
+    Examples
+    --------
+    >>> st = as_spike_trains(np.array([3.0, 1.0]), t_stop=4.0)
+    >>> st.trains[0].tolist(), st.neuron.tolist()
+    ([1.0, 3.0], [0])
+    """
+    population = None
+    if isinstance(data, xr.Dataset):
+        for var in ("spike_time", "spike_neuron"):
+            if var not in data:
+                raise ValueError(f"the Dataset has no {var!r}: pass a neurosim_nb result "
+                                 "(or spike times as arrays)")
+        times = np.asarray(data["spike_time"].values, dtype=float)
+        ids = np.asarray(data["spike_neuron"].values, dtype=np.int64)
+        n = int(data.attrs.get("n_neurons", data.sizes.get("neuron", 0)))
+        if "neuron" in data.coords:
+            neuron = np.asarray(data["neuron"].values, dtype=np.int64)
+        else:
+            neuron = np.arange(n, dtype=np.int64)
+        if "population" in data.coords and data["population"].dims == ("neuron",):
+            population = np.asarray(data["population"].values).astype(str)
+        if neuron.size != n or (n and not np.array_equal(neuron, np.arange(n))):
+            # only a subset of neurons in the coordinate: spikes are still global ids
+            neuron = np.arange(n, dtype=np.int64)
+            population = None
+        if t_stop is None:
+            if "duration" not in data.attrs:
+                raise ValueError("the Dataset has no 'duration' attr: pass t_stop (ms)")
+            t_stop = float(data.attrs["duration"])
+        t_start = 0.0 if t_start is None else t_start
+        order = np.argsort(ids, kind="stable")
+        ids_sorted, times_sorted = ids[order], times[order]
+        bounds = np.searchsorted(ids_sorted, np.arange(n + 1))
+        trains = [np.sort(times_sorted[bounds[i]:bounds[i + 1]]) for i in range(n)]
+    else:
+        if isinstance(data, np.ndarray) and data.dtype != object and data.ndim <= 1:
+            raw = [data]
+        elif isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and (
+                len(data) == 0 or np.ndim(data[0]) == 1 or isinstance(data[0], Sequence)):
+            raw = list(data)
+        elif isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+            raw = [np.asarray(data, dtype=float)]
+        else:
+            raise TypeError("spike trains must be a result Dataset, an array of spike times "
+                            f"or a sequence of arrays, got {type(data).__name__}")
+        trains = []
+        for k, r in enumerate(raw):
+            a = np.asarray(r, dtype=float).ravel()
+            trains.append(np.sort(a))
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"spike train {k} has a time that is not finite")
+        neuron = np.arange(len(trains), dtype=np.int64)
+        if t_stop is None:
+            raise ValueError("pass t_stop (ms), the end of the recording: the last spike is "
+                             "not the end of a spike train")
+        t_start = 0.0 if t_start is None else t_start
+    t_start = _finite_time("t_start", t_start)
+    t_stop = _finite_time("t_stop", t_stop)
+    if t_stop <= t_start:
+        raise ValueError(f"t_stop ({t_stop} ms) must be after t_start ({t_start} ms)")
+    trains = [t[(t > t_start) & (t <= t_stop)] for t in trains]
+    if neurons is not None:
+        sel = np.atleast_1d(np.asarray(neurons, dtype=np.int64))
+        pos = np.searchsorted(neuron, sel)
+        if np.any(pos >= neuron.size) or np.any(neuron[np.minimum(pos, neuron.size - 1)] != sel):
+            raise ValueError(f"unknown neuron ids in {sel.tolist()}: there are {neuron.size}")
+        trains = [trains[p] for p in pos]
+        neuron = sel
+        population = None if population is None else population[pos]
+    return SpikeTrains(tuple(trains), neuron, t_start, t_stop, population)
+
+
+def as_signal(signal, *, dt: float | None = None, name: str = "signal") -> xr.DataArray:
+    """A regularly sampled signal as a DataArray with a ``time`` dimension first (ms).
+
+    Parameters
+    ----------
+    signal : xarray.DataArray or array_like
+        Samples along the first axis. A DataArray must have a ``time`` dimension with a
+        coordinate in ms (``dt`` is taken from it); an array needs ``dt``.
+    dt : float, optional
+        Sampling interval (ms) of an array; sample ``k`` is placed at ``(k + 1) * dt``,
+        as in result Datasets (states are stamped at step ends).
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite samples (named by position), fewer than two samples, an irregular
+        time coordinate.
+
+    Examples
+    --------
+    >>> s = as_signal([0.0, 1.0, 0.0], dt=0.5)
+    >>> s.dims, float(s.time[-1]), s.attrs["dt"]
+    (('time',), 1.5, 0.5)
+    """
+    if isinstance(signal, xr.Dataset):
+        raise TypeError(f"{name} must be one signal (a DataArray or array), got a Dataset: "
+                        "pick a variable, e.g. ds['V']")
+    if isinstance(signal, xr.DataArray):
+        if "time" not in signal.dims:
+            raise ValueError(f"{name} has no 'time' dimension (dims {signal.dims})")
+        da = signal.transpose("time", ...)
+        if "time" in da.coords and da.sizes["time"] > 1:
+            t = np.asarray(da["time"].values, dtype=float)
+            steps = np.diff(t)
+            if dt is None:
+                dt = float(np.median(steps))
+            if not np.allclose(steps, dt, rtol=1e-6, atol=1e-9):
+                raise ValueError(f"{name} is not regularly sampled in time")
+        elif dt is None:
+            raise ValueError(f"pass dt (ms): {name} has no time coordinate")
+    else:
+        values = np.asarray(signal, dtype=float)
+        if values.ndim == 0:
+            raise ValueError(f"{name} must have at least one axis (time)")
+        if dt is None:
+            raise ValueError(f"pass dt (ms), the sampling interval of {name}")
+        dims = ("time",) + tuple(f"dim_{k}" for k in range(1, values.ndim))
+        da = xr.DataArray(values, dims=dims)
+    dt = positive("dt", dt)
+    if da.sizes["time"] < 2:
+        raise ValueError(f"{name} needs at least two samples, it has {da.sizes['time']}")
+    values = np.asarray(da.values, dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = np.argwhere(bad)[0]
+        raise ValueError(f"{name} has {int(bad.sum())} NaN or infinite sample(s), the first "
+                         f"at time index {int(first[0])}: interpolate or drop them first")
+    if "time" not in da.coords:
+        da = da.assign_coords(time=("time", (np.arange(da.sizes["time"]) + 1) * dt,
+                                    {"units": "ms"}))
+    da = da.copy(data=values)
+    da.attrs = {**da.attrs, "dt": dt}
+    return da
+
+
+def named(values, *, name: str, units: str, long_name: str, dims=(), coords=None,
+          attrs=None) -> xr.DataArray:
+    """A DataArray with ``name``, ``units`` and ``long_name`` (the result convention).
+
+    >>> named(2.0, name="cv", units="1", long_name="coefficient of variation").attrs["units"]
+    '1'
+    """
+    return xr.DataArray(values, dims=dims, coords=coords, name=name,
+                        attrs={"units": units, "long_name": long_name, **(attrs or {})})
