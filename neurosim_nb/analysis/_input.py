@@ -64,6 +64,14 @@ class SpikeTrains:
             return np.zeros(0)
         return np.sort(np.concatenate(self.trains))
 
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """All spike times (sorted per neuron, neurons in order) and each one's position in
+        ``neuron`` (not its id)."""
+        counts = self.counts
+        if counts.sum() == 0:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        return np.concatenate(self.trains), np.repeat(np.arange(self.n), counts)
+
     def neuron_coord(self) -> dict:
         """Coordinates ``neuron`` (and ``population``) for a result along ``neuron``."""
         coords: dict = {"neuron": ("neuron", self.neuron)}
@@ -97,8 +105,21 @@ def positive(name: str, value, unit: str = "ms") -> float:
     return v
 
 
+def is_spike_data(data) -> bool:
+    """True for a result Dataset, :class:`SpikeTrains` or a sequence of 1-D time arrays.
+
+    >>> is_spike_data([[1.0, 2.0], [3.0]]), is_spike_data(np.zeros((10, 2)))
+    (True, False)
+    """
+    if isinstance(data, xr.Dataset | SpikeTrains):
+        return True
+    if isinstance(data, list | tuple) and data and not isinstance(data[0], xr.DataArray):
+        return all(np.ndim(d) == 1 for d in data)
+    return False
+
+
 def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None = None,
-                    neurons=None) -> SpikeTrains:
+                    neurons=None, need_t_stop: bool = True) -> SpikeTrains:
     """Spike trains from a result Dataset, one array of times or a sequence of arrays.
 
     Parameters
@@ -111,11 +132,15 @@ def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None 
         ``t_start = 0`` and need ``t_stop`` (the last spike is not the end of a recording).
     neurons : array_like of int, optional
         Keep only these neuron ids (Dataset) or positions (arrays).
+    need_t_stop : bool
+        ``False`` for measures that do not depend on the window (intervals, bursts): arrays
+        then use every spike unless ``t_start``/``t_stop`` are given.
 
     Raises
     ------
     ValueError
-        Times that are not finite, a window with ``t_stop <= t_start``, unknown neurons.
+        Times that are not finite, a window with ``t_stop <= t_start``, a window beyond a
+        Dataset's recording ``(0, duration]``, unknown neurons.
 
     Examples
     --------
@@ -123,7 +148,17 @@ def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None 
     >>> st.trains[0].tolist(), st.neuron.tolist()
     ([1.0, 3.0], [0])
     """
+    if isinstance(data, SpikeTrains):
+        if t_start is None and t_stop is None and neurons is None:
+            return data
+        t_start = data.t_start if t_start is None else t_start
+        t_stop = data.t_stop if t_stop is None else t_stop
+        data = list(data.trains)
     population = None
+    if not need_t_stop and not isinstance(data, xr.Dataset):
+        big = float(np.finfo(float).max)
+        t_start = -big if t_start is None else t_start
+        t_stop = big if t_stop is None else t_stop
     if isinstance(data, xr.Dataset):
         for var in ("spike_time", "spike_neuron"):
             if var not in data:
@@ -142,11 +177,17 @@ def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None 
             # only a subset of neurons in the coordinate: spikes are still global ids
             neuron = np.arange(n, dtype=np.int64)
             population = None
+        duration = data.attrs.get("duration")
         if t_stop is None:
-            if "duration" not in data.attrs:
+            if duration is None:
                 raise ValueError("the Dataset has no 'duration' attr: pass t_stop (ms)")
-            t_stop = float(data.attrs["duration"])
+            t_stop = float(duration)
+        elif duration is not None and _finite_time("t_stop", t_stop) > float(duration) + 1e-9:
+            raise ValueError(f"t_stop ({t_stop} ms) is after the end of the recording "
+                             f"({float(duration)} ms): rates over it would be too low")
         t_start = 0.0 if t_start is None else t_start
+        if _finite_time("t_start", t_start) < 0:
+            raise ValueError(f"t_start ({t_start} ms) is before the recording (0 ms)")
         order = np.argsort(ids, kind="stable")
         ids_sorted, times_sorted = ids[order], times[order]
         bounds = np.searchsorted(ids_sorted, np.arange(n + 1))
