@@ -229,6 +229,21 @@ def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None 
         population = None if population is None else population[pos]
     return SpikeTrains(tuple(trains), neuron, t_start, t_stop, population)
 
+def bin_counts(trains, t_start: float, bin_ms: float, n_bins: int) -> np.ndarray:
+    """Spike counts (train, bin) in bins ``(t_start + k bin, t_start + (k+1) bin]``.
+
+    A spike stamped exactly at a bin's end (to 1e-9 bin) counts in that bin, as in
+    :func:`~neurosim_nb.analysis.rates.firing_rate`; times are assumed > ``t_start``.
+
+    >>> bin_counts([np.array([0.5, 1.0, 1.5])], 0.0, 1.0, 2).tolist()
+    [[2, 1]]
+    """
+    counts = np.zeros((len(trains), n_bins), dtype=np.int64)
+    for i, t in enumerate(trains):
+        k = np.maximum(np.ceil((t - t_start) / bin_ms - 1e-9).astype(np.int64) - 1, 0)
+        counts[i] = np.bincount(k[k < n_bins], minlength=n_bins)
+    return counts
+
 
 def as_signal(signal, *, dt: float | None = None, name: str = "signal") -> xr.DataArray:
     """A regularly sampled signal as a DataArray with a ``time`` dimension first (ms).

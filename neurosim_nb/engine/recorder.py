@@ -20,6 +20,7 @@ import json
 import numpy as np
 import xarray as xr
 
+import neurosim_nb.accessor  # noqa: F401  (every result Dataset gets ds.neuro)
 from neurosim_nb._version import __version__
 
 

@@ -1,0 +1,66 @@
+"""``ds.neuro``: the analysis functions as methods of a result Dataset.
+
+``ds.neuro.cv()`` is ``neurosim_nb.analysis.cv(ds)``; every function of
+:mod:`neurosim_nb.analysis` whose first argument is the data is reachable this way, with
+the same keyword arguments and docstring. The accessor is registered when
+:mod:`neurosim_nb.analysis` is imported and whenever neurosim_nb builds a Dataset, so a
+simulated result has it without an extra import; after ``xarray.open_dataset`` run
+``import neurosim_nb.analysis`` (or use :func:`neurosim_nb.export.load_simulation`).
+
+>>> from neurosim_nb import LIFNeuron
+>>> ds = LIFNeuron.create_excitatory().simulate(200.0, 2.0, seed=0, record=())
+>>> rate = ds.neuro.firing_rate(bin_ms=200.0)
+>>> rate.name, rate.attrs["units"]
+('firing_rate', 'Hz')
+>>> "cv" in dir(ds.neuro)
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+
+import xarray as xr
+
+__all__ = ["NeuroAccessor"]
+
+
+@xr.register_dataset_accessor("neuro")
+class NeuroAccessor:
+    """Analysis of a neurosim_nb result Dataset: ``ds.neuro.<function>(**kwargs)``.
+
+    Tab completion lists the functions; ``help(ds.neuro.cv)`` shows the function's
+    docstring. The Dataset is passed as the first argument.
+    """
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self._ds = ds
+
+    @staticmethod
+    def _functions() -> tuple[str, ...]:
+        analysis = importlib.import_module("neurosim_nb.analysis")
+        return analysis.DATASET_FUNCTIONS
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in self._functions():
+            raise AttributeError(
+                f"ds.neuro has no {name!r}; it has: {', '.join(sorted(self._functions()))}")
+        fn = getattr(importlib.import_module("neurosim_nb.analysis"), name)
+        ds = self._ds
+
+        @functools.wraps(fn)
+        def method(*args, **kwargs):
+            return fn(ds, *args, **kwargs)
+
+        sig = inspect.signature(fn)
+        method.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
+        return method
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._functions())
+
+    def __repr__(self) -> str:
+        return ("<neurosim_nb analysis of a Dataset: "
+                + ", ".join(sorted(self._functions())) + ">")

@@ -1,0 +1,552 @@
+r"""Attractors: phase planes of 2-D neuron models and activity states of networks.
+
+**Phase plane** (Izhikevich 2007, ch. 4-5; Gerstner et al., *Neuronal Dynamics*, ch. 4):
+the subthreshold dynamics of the Izhikevich and AdEx models (no reset) are planar,
+
+.. math::
+
+    \text{Izhikevich: } \dot v = 0.04 v^2 + 5 v + 140 - u + I, \quad \dot u = a(bv - u);
+    \qquad
+    \text{AdEx: } C\dot V = -g_L(V - E_L) + g_L\Delta_T e^{(V - V_T)/\Delta_T} - w + I,
+    \quad \tau_w \dot w = a(V - E_L) - w .
+
+The V-nullcline (:math:`\dot V = 0`) and the recovery nullcline cross at the fixed points.
+For the Izhikevich model they solve the quadratic :math:`0.04v^2 + (5 - b)v + 140 + I = 0`;
+two exist below the saddle-node current :math:`I_{SN} = (5 - b)^2/0.16 - 140`. For the AdEx,
+:math:`F(V) = -(g_L + a)(V - E_L) + g_L\Delta_T e^{(V-V_T)/\Delta_T} + I = 0` is convex with
+its minimum at :math:`V^* = V_T + \Delta_T\ln(1 + a/g_L)` (for :math:`a > -g_L`), so two
+fixed points exist below (one on each side of :math:`V^*`, found by ``brentq``) and none
+above
+
+.. math::
+
+    I_{SN} = (g_L + a)\Big(V_T - E_L - \Delta_T + \Delta_T \ln\big(1 + \tfrac{a}{g_L}\big)\Big)
+
+(Touboul & Brette 2008). The stability of each point follows from the eigenvalues of the
+Jacobian; with :math:`a/g_L > \tau_m/\tau_w` the resting state of the AdEx loses stability
+by an Andronov-Hopf bifurcation below :math:`I_{SN}` (Touboul & Brette 2008), which the
+``kind`` of the fixed points shows.
+
+**Activity states** of a network: population (or neuron) rate vectors in bins are
+clustered by k-means (:func:`scipy.cluster.vq.kmeans2`, k-means++ seeding, best of several
+seeded restarts), with the number of states chosen by the mean silhouette (Rousseeuw 1987).
+
+References
+----------
+E. M. Izhikevich (2007), *Dynamical Systems in Neuroscience*, MIT Press.
+J. Touboul, R. Brette (2008), Dynamics and bifurcations of the adaptive exponential
+integrate-and-fire model. Biol Cybern 99:319-334.
+P. J. Rousseeuw (1987), Silhouettes: a graphical aid to the interpretation and validation
+of cluster analysis. J Comput Appl Math 20:53-65.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy import optimize
+from scipy.cluster.vq import ClusterError, kmeans2
+from scipy.spatial.distance import cdist
+
+from neurosim_nb.analysis._input import as_spike_trains, bin_counts, positive
+
+__all__ = ["nullclines", "fixed_points", "attractor_states"]
+
+_MAX_SILHOUETTE_POINTS = 2000
+
+
+# -- planar models -------------------------------------------------------------------------
+def _model(model_or_params) -> tuple[str, dict]:
+    """("izhikevich" | "adex", scalar parameters) of a neuron or parameter set."""
+    from neurosim_nb.core.neurons.adaptive_lif import AdExParameters
+    from neurosim_nb.core.neurons.izhikevich import IzhikevichParameters
+
+    p = getattr(model_or_params, "params", model_or_params)
+    if isinstance(p, IzhikevichParameters):
+        kind, names = "izhikevich", ("a", "b", "v_peak")
+    elif isinstance(p, AdExParameters):
+        kind, names = "adex", ("C", "g_L", "E_L", "V_T", "Delta_T", "a", "tau_w", "V_peak")
+    else:
+        raise TypeError("model_or_params must be an IzhikevichNeuron, AdExNeuron or their "
+                        f"parameters (planar models), got {type(model_or_params).__name__}")
+    values = {}
+    for name in names:
+        v = np.unique(np.asarray(getattr(p, name), dtype=float))
+        if v.size != 1:
+            raise ValueError(f"{name} differs between neurons ({v.tolist()}): pass the "
+                             "parameters of one neuron")
+        values[name] = float(v[0])
+    if kind == "izhikevich" and values["a"] == 0:
+        raise ValueError("a = 0: u never changes, so there are no isolated fixed points")
+    return kind, values
+
+
+def _current(I_ext) -> float:
+    try:
+        i = float(I_ext)
+    except (TypeError, ValueError):
+        raise TypeError(f"I_ext must be a number, got {I_ext!r}") from None
+    if not np.isfinite(i):
+        raise ValueError(f"I_ext must be finite, got {I_ext!r}")
+    return i
+
+
+def _units(kind: str) -> tuple[str, str]:
+    """(name, units) of the recovery variable; the input has the same units."""
+    return ("u", "mV/ms") if kind == "izhikevich" else ("w", "nA")
+
+
+def _adex_F(p: dict, i_ext: float):
+    gl, el, vt, dt, a = p["g_L"], p["E_L"], p["V_T"], p["Delta_T"], p["a"]
+
+    def F(v):
+        with np.errstate(over="ignore"):
+            return -(gl + a) * (v - el) + gl * dt * np.exp((v - vt) / dt) + i_ext
+    return F
+
+
+def _saddle_node_current(kind: str, p: dict) -> float:
+    """Input above which no fixed point exists (inf if one always exists)."""
+    if kind == "izhikevich":
+        return (5.0 - p["b"]) ** 2 / (4 * 0.04) - 140.0
+    gl, a = p["g_L"], p["a"]
+    if gl + a <= 0:
+        return float("inf")
+    return (gl + a) * (p["V_T"] - p["E_L"] - p["Delta_T"] + p["Delta_T"] * np.log1p(a / gl))
+
+
+def _adex_roots(p: dict, i_ext: float) -> list[float]:
+    F = _adex_F(p, i_ext)
+    gl, a, dt = p["g_L"], p["a"], p["Delta_T"]
+
+    def outward(v0, step):  # march from v0 until F > 0 (both ends of a convex F)
+        v, s = v0 + step, step
+        for _ in range(200):
+            if F(v) > 0:
+                return v
+            s *= 2.0
+            v += s
+        return None
+
+    if gl + a > 0:
+        v_star = p["V_T"] + dt * np.log1p(a / gl)
+        f_star = F(v_star)
+        if f_star > 0:
+            return []
+        if f_star == 0:
+            return [float(v_star)]
+        lo, hi = outward(v_star, -dt), outward(v_star, dt)
+        return [optimize.brentq(F, lo, v_star, xtol=1e-12), optimize.brentq(F, v_star, hi,
+                                                                           xtol=1e-12)]
+    # a <= -g_L: F is increasing, one root if F changes sign
+    hi = outward(p["V_T"], dt)
+    lo, s = p["E_L"], -10.0
+    for _ in range(60):
+        if F(lo) < 0:
+            return [optimize.brentq(F, lo, hi, xtol=1e-12)]
+        lo += s
+        s *= 2.0
+    return []
+
+
+def _jacobian(kind: str, p: dict, v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=float)
+    J = np.empty(v.shape + (2, 2))
+    if kind == "izhikevich":
+        J[..., 0, 0], J[..., 0, 1] = 0.08 * v + 5.0, -1.0
+        J[..., 1, 0], J[..., 1, 1] = p["a"] * p["b"], -p["a"]
+    else:
+        ex = np.exp((v - p["V_T"]) / p["Delta_T"])
+        J[..., 0, 0], J[..., 0, 1] = p["g_L"] * (ex - 1.0) / p["C"], -1.0 / p["C"]
+        J[..., 1, 0], J[..., 1, 1] = p["a"] / p["tau_w"], -1.0 / p["tau_w"]
+    return J
+
+
+def _classify(lam: np.ndarray) -> str:
+    scale = max(1e-12, float(np.max(np.abs(lam))))
+    re, im = lam.real, lam.imag
+    tol = 1e-9 * scale
+    if np.any(np.abs(lam) <= tol):
+        return "saddle-node"
+    if np.all(np.abs(im) > tol):
+        if np.all(np.abs(re) <= tol):
+            return "center"
+        return "stable focus" if re[0] < 0 else "unstable focus"
+    if re.max() > 0 > re.min():
+        return "saddle"
+    return "stable node" if re.max() < 0 else "unstable node"
+
+
+def fixed_points(model_or_params, I_ext: float = 0.0) -> xr.Dataset:
+    """Fixed points of the planar Izhikevich or AdEx model and their stability.
+
+    Izhikevich: the roots of the quadratic in closed form; AdEx: ``scipy.optimize.brentq``
+    on each side of the minimum of the convex :math:`F(V)` (see the module docstring).
+    The reset is ignored: these are the equilibria of the subthreshold flow (a point above
+    the spike cut-off is reported all the same).
+
+    Parameters
+    ----------
+    model_or_params : IzhikevichNeuron, AdExNeuron, IzhikevichParameters or AdExParameters
+        One neuron (or neurons with equal parameters).
+    I_ext : float
+        Constant input: mV/ms for the Izhikevich model (Izhikevich 2003 units), nA for AdEx.
+
+    Returns
+    -------
+    xarray.Dataset
+        Along ``fixed_point`` (0, 1 or 2 points, by increasing ``V``): ``V`` (mV), ``u``
+        (mV/ms) or ``w`` (nA), ``eigenvalue_real`` and ``eigenvalue_imag``
+        (``fixed_point, eigenvalue``; 1/ms, by decreasing real part), ``trace``,
+        ``determinant`` of the Jacobian and ``kind``: ``"stable node"``,
+        ``"stable focus"``, ``"unstable node"``, ``"unstable focus"``, ``"saddle"``,
+        ``"center"`` or ``"saddle-node"`` (a zero eigenvalue, at the bifurcation).
+        Attrs ``model``, ``I_ext``, ``current_units``, ``I_saddle_node`` (the input above
+        which no fixed point exists).
+
+    Raises
+    ------
+    TypeError
+        A model that is not planar (LIF, Hodgkin-Huxley, ...) or a non-numeric ``I_ext``.
+    ValueError
+        A NaN ``I_ext``, parameters that differ between neurons, ``a = 0`` (Izhikevich).
+
+    Examples
+    --------
+    >>> from neurosim_nb import IzhikevichNeuron
+    >>> fp = fixed_points(IzhikevichNeuron.from_preset("RS"))
+    >>> fp.V.values.round(6).tolist(), fp.kind.values.tolist()
+    ([-70.0, -50.0], ['stable node', 'saddle'])
+    >>> fixed_points(IzhikevichNeuron.from_preset("RS"), I_ext=5.0).sizes["fixed_point"]
+    0
+    """
+    kind, p = _model(model_or_params)
+    i_ext = _current(I_ext)
+    if kind == "izhikevich":
+        q = 5.0 - p["b"]
+        disc = q * q - 0.16 * (140.0 + i_ext)
+        if disc < -1e-12 * q * q:
+            v = np.zeros(0)
+        elif disc <= 1e-12 * q * q:
+            v = np.array([-q / 0.08])
+        else:
+            r = np.sqrt(disc)
+            v = np.array([(-q - r) / 0.08, (-q + r) / 0.08])
+        rec = p["b"] * v
+    else:
+        v = np.array(_adex_roots(p, i_ext))
+        rec = p["a"] * (v - p["E_L"])
+    J = _jacobian(kind, p, v)
+    lam = np.linalg.eigvals(J) if v.size else np.zeros((0, 2), complex)
+    lam = np.take_along_axis(lam, np.argsort(-lam.real, axis=-1, kind="stable"), axis=-1)
+    kinds = np.array([_classify(x) for x in lam], dtype=object).astype(str)
+    rname, runits = _units(kind)
+    dims = ("fixed_point",)
+    return xr.Dataset(
+        {"V": (dims, v, {"units": "mV", "long_name": "membrane potential at the fixed point"}),
+         rname: (dims, rec, {"units": runits, "long_name": "recovery variable at the fixed "
+                                                            "point"}),
+         "eigenvalue_real": (dims + ("eigenvalue",), lam.real,
+                             {"units": "1/ms", "long_name": "real part of the eigenvalue"}),
+         "eigenvalue_imag": (dims + ("eigenvalue",), lam.imag,
+                             {"units": "1/ms", "long_name": "imaginary part of the eigenvalue"}),
+         "trace": (dims, np.trace(J, axis1=-2, axis2=-1),
+                   {"units": "1/ms", "long_name": "trace of the Jacobian"}),
+         "determinant": (dims, np.linalg.det(J) if v.size else np.zeros(0),
+                         {"units": "1/ms2", "long_name": "determinant of the Jacobian"}),
+         "kind": (dims, kinds, {"units": "1", "long_name": "type of fixed point"})},
+        coords={"fixed_point": ("fixed_point", np.arange(v.size)),
+                "eigenvalue": ("eigenvalue", np.arange(2))},
+        attrs={"model": kind, "I_ext": i_ext, "current_units": runits,
+               "I_saddle_node": float(_saddle_node_current(kind, p))},
+    )
+
+
+def nullclines(model_or_params, I_ext: float = 0.0, V_range: tuple[float, float] | None = None,
+               n_points: int = 400) -> xr.Dataset:
+    """V- and recovery nullclines of the planar Izhikevich or AdEx model over a V range.
+
+    Parameters
+    ----------
+    model_or_params : IzhikevichNeuron, AdExNeuron, IzhikevichParameters or AdExParameters
+        One neuron (or neurons with equal parameters).
+    I_ext : float
+        Constant input (mV/ms for Izhikevich, nA for AdEx).
+    V_range : (float, float), optional
+        Range of V (mV). Default: -90 to -20 mV (Izhikevich), :math:`E_L - 20` to
+        :math:`V_T + 5\\Delta_T` (AdEx), widened to include the fixed points.
+    n_points : int
+        Number of V values (>= 2).
+
+    Returns
+    -------
+    xarray.Dataset
+        Along ``V`` (mV): ``V_nullcline`` (the recovery variable where dV/dt = 0) and
+        ``u_nullcline`` / ``w_nullcline`` (where du/dt = 0 / dw/dt = 0), in mV/ms or nA.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`fixed_points`; a ``V_range`` that is not increasing and finite.
+
+    Examples
+    --------
+    >>> from neurosim_nb import AdExNeuron
+    >>> nc = nullclines(AdExNeuron.from_preset("tonic"), I_ext=0.1, n_points=50)
+    >>> list(nc.data_vars), nc.w_nullcline.attrs["units"]
+    (['V_nullcline', 'w_nullcline'], 'nA')
+    """
+    kind, p = _model(model_or_params)
+    i_ext = _current(I_ext)
+    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
+        raise ValueError(f"n_points must be an int >= 2, got {n_points!r}")
+    if V_range is None:
+        if kind == "izhikevich":
+            lo, hi = -90.0, -20.0
+        else:
+            lo, hi = p["E_L"] - 20.0, p["V_T"] + 5.0 * p["Delta_T"]
+        v_fp = fixed_points(model_or_params, i_ext).V.values
+        if v_fp.size:
+            lo, hi = min(lo, v_fp.min() - 5.0), max(hi, v_fp.max() + 5.0)
+    else:
+        try:
+            lo, hi = (float(x) for x in V_range)
+        except (TypeError, ValueError):
+            raise TypeError(f"V_range must be two numbers (mV), got {V_range!r}") from None
+        if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+            raise ValueError(f"V_range must be finite and increasing, got {V_range!r}")
+    v = np.linspace(lo, hi, int(n_points))
+    rname, runits = _units(kind)
+    if kind == "izhikevich":
+        v_nc, r_nc = 0.04 * v * v + 5.0 * v + 140.0 + i_ext, p["b"] * v
+    else:
+        v_nc = _adex_F({**p, "a": 0.0}, i_ext)(v)
+        r_nc = p["a"] * (v - p["E_L"])
+    return xr.Dataset(
+        {"V_nullcline": ("V", v_nc, {"units": runits,
+                                     "long_name": f"{rname} on the V-nullcline (dV/dt = 0)"}),
+         f"{rname}_nullcline": ("V", r_nc, {"units": runits,
+                                            "long_name": f"{rname}-nullcline (d{rname}/dt = 0)"})},
+        coords={"V": ("V", v, {"units": "mV", "long_name": "membrane potential"})},
+        attrs={"model": kind, "I_ext": i_ext, "current_units": runits},
+    )
+
+
+# -- network activity states ------------------------------------------------------------------
+def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int):
+    """Best (lowest inertia) of n_init k-means++ runs: (centroids, labels)."""
+    best = None
+    for _ in range(n_init):
+        try:
+            try:
+                c, lab = kmeans2(x, k, iter=50, minit="++", missing="raise", rng=rng)
+            except TypeError:  # scipy < 1.15 names it seed
+                c, lab = kmeans2(x, k, iter=50, minit="++", missing="raise", seed=rng)
+        except ClusterError:  # an empty cluster: try another initialisation
+            continue
+        inertia = float(((x - c[lab]) ** 2).sum())
+        if best is None or inertia < best[0]:
+            best = (inertia, c, lab)
+    if best is None:
+        raise ValueError(f"k-means found no {k} non-empty states in {n_init} runs")
+    return best[1], best[2]
+
+
+def _silhouette(x: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Mean silhouette (Rousseeuw 1987); a point alone in its cluster scores 0."""
+    d = cdist(x, x)
+    onehot = labels[:, None] == np.arange(k)[None, :]
+    size = onehot.sum(0)
+    sums = d @ onehot
+    own = sums[np.arange(x.shape[0]), labels]
+    n_own = size[labels] - 1
+    a = np.divide(own, n_own, out=np.zeros_like(own), where=n_own > 0)
+    other = np.where(onehot | (size == 0)[None, :], np.inf, sums / np.maximum(size, 1))
+    b = other.min(axis=1)
+    s = np.where(n_own > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
+    return float(np.mean(s))
+
+
+def _features(st, bin_ms: float, n_bins: int, by: str):
+    """Rates (bin, feature) in Hz and the feature coordinate (name, values)."""
+    counts = bin_counts(st.trains, st.t_start, bin_ms, n_bins).T.astype(float)
+    rates = counts / (bin_ms / 1000.0)
+    if by == "auto":
+        by = "population" if st.population is not None else "neuron"
+    if by == "population":
+        if st.population is None:
+            raise ValueError("by='population' needs a Dataset with a 'population' coordinate")
+        names = np.array(list(dict.fromkeys(st.population.tolist())), dtype=str)
+        member = st.population[None, :] == names[:, None]
+        rates = rates @ member.T / member.sum(1)
+        return rates, ("population", names)
+    if by != "neuron":
+        raise ValueError(f"by must be 'auto', 'population' or 'neuron', got {by!r}")
+    return rates, ("neuron", st.neuron)
+
+
+def _runs(labels: np.ndarray):
+    change = np.flatnonzero(np.diff(labels)) + 1
+    start = np.concatenate([[0], change])
+    end = np.concatenate([change, [labels.size]])
+    return start, end
+
+
+def attractor_states(data, bin_ms: float = 50.0, n_states: int | None = None, *,
+                     by: str = "auto", standardize: bool = True,
+                     n_components: int | None = None, max_states: int = 8, n_init: int = 10,
+                     seed: int = 0, t_start: float | None = None, t_stop: float | None = None,
+                     neurons=None) -> xr.Dataset:
+    """Discrete activity states of a network: k-means clustering of binned rate vectors.
+
+    Each bin of ``bin_ms`` gives a vector of firing rates (one per population, or per
+    neuron); the vectors are z-scored (``standardize``), optionally projected on their
+    first principal components, and clustered by k-means (best of ``n_init`` k-means++
+    runs seeded by ``seed``). With ``n_states=None`` the number of states is the k in
+    ``2 .. max_states`` with the largest mean silhouette (on at most 2000 bins, drawn with
+    ``seed``); activity that never changes is one state. Each bin is labelled on its own (no
+    temporal smoothing), so a misclassified bin splits a run: choose bins long enough to
+    hold several spikes per feature. States are numbered by increasing
+    mean rate of their centroid.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, array_like or sequence of array_like
+        A result Dataset (populations taken from its ``population`` coordinate) or spike
+        times (ms) of each neuron.
+    bin_ms : float
+        Bin width (ms).
+    n_states : int, optional
+        Number of states; chosen by silhouette if None.
+    by : {"auto", "population", "neuron"}
+        Features: the mean rate per neuron of each population (``auto`` when the Dataset
+        has populations) or the rate of each neuron.
+    standardize : bool
+        z-score each feature (constant features become 0) before clustering.
+    n_components : int, optional
+        Keep this many principal components (PCA by SVD) before clustering.
+    max_states : int
+        Largest number of states tried when ``n_states`` is None.
+    n_init : int
+        k-means restarts per k.
+    seed : int
+        Seed of the k-means initialisations and the silhouette subsample.
+    t_start, t_stop, neurons
+        Window (ms) and neuron selection.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``label`` (time; state of each bin, ``time`` the bin centre in ms), ``centroid``
+        (state, population|neuron; mean rate of the bins of the state, Hz), ``occupancy``
+        (state; fraction of bins), ``mean_dwell`` (state; ms, mean length of the runs not
+        cut by the window, all runs if the state has no other), ``dwell_state``,
+        ``dwell_time`` (ms) and ``dwell_start`` (ms) along ``dwell`` (every run, in time
+        order), ``silhouette`` (mean silhouette; NaN for a single state). Attrs
+        ``n_states``, ``bin_ms``, ``features``, ``seed``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 3 bins (``bin_ms`` longer than a third of the window), a bad
+        ``n_states``/``max_states``/``n_components``, more states than distinct activity
+        vectors.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> up = (np.arange(2000) // 250) % 2 == 1                 # 250-ms up and down phases
+    >>> t = np.flatnonzero(rng.random((20, 2000)) < np.where(up, 0.04, 0.002))
+    >>> trains = [np.sort(t[t // 2000 == i] % 2000 + 1.0) for i in range(20)]
+    >>> res = attractor_states(trains, 50.0, t_stop=2000.0)
+    >>> int(res.attrs["n_states"]), res.label.values[:10].tolist()
+    (2, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    >>> res.mean_dwell.values.tolist()
+    [250.0, 250.0]
+    """
+    bin_ms = positive("bin_ms", bin_ms)
+    for name, val, low in (("max_states", max_states, 2), ("n_init", n_init, 1)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {val!r}")
+    st = as_spike_trains(data, t_start=t_start, t_stop=t_stop, neurons=neurons)
+    if st.n == 0:
+        raise ValueError("no neurons: pass at least one spike train")
+    n_bins = int(np.floor(st.duration / bin_ms + 1e-9))
+    if n_bins < 3:
+        raise ValueError(f"bin_ms ({bin_ms} ms) leaves {n_bins} bin(s) in the window of "
+                         f"{st.duration} ms; at least 3 are needed")
+    rates, (fdim, fvals) = _features(st, bin_ms, n_bins, by)
+    x = rates
+    if standardize:
+        sd = x.std(axis=0)
+        x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    if n_components is not None:
+        if (isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer))
+                or not 1 <= n_components <= x.shape[1]):
+            raise ValueError(f"n_components must be an int in 1..{x.shape[1]}, "
+                             f"got {n_components!r}")
+        xc = x - x.mean(axis=0)
+        _, _, vt = np.linalg.svd(xc, full_matrices=False)
+        x = xc @ vt[:n_components].T
+    n_distinct = np.unique(x, axis=0).shape[0]
+    rng = np.random.default_rng(seed)
+    sub = (np.sort(rng.choice(n_bins, _MAX_SILHOUETTE_POINTS, replace=False))
+           if n_bins > _MAX_SILHOUETTE_POINTS else np.arange(n_bins))
+    silhouette = float("nan")
+    if n_states is None:
+        ks = [k for k in range(2, int(max_states) + 1) if k <= min(n_distinct, n_bins - 1)]
+        if not ks:
+            k, labels = 1, np.zeros(n_bins, dtype=np.int64)
+        else:
+            best = None
+            for k in ks:
+                _, lab = _kmeans(x, k, rng, int(n_init))
+                s = _silhouette(x[sub], lab[sub], k)
+                if best is None or s > best[0] + 1e-12:
+                    best = (s, k, lab)
+            silhouette, k, labels = best
+    else:
+        if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)):
+            raise TypeError(f"n_states must be an int or None, got {n_states!r}")
+        k = int(n_states)
+        if k < 1 or k > n_distinct:
+            raise ValueError(f"n_states = {k}, but the activity has {n_distinct} distinct "
+                             f"vector(s) in {n_bins} bins: choose 1..{n_distinct}")
+        labels = np.zeros(n_bins, dtype=np.int64) if k == 1 else _kmeans(x, k, rng,
+                                                                        int(n_init))[1]
+        if k > 1:
+            silhouette = _silhouette(x[sub], labels[sub], k)
+    # states by increasing mean rate of their centroid (original units)
+    onehot = labels[:, None] == np.arange(k)[None, :]
+    centroid = (onehot.T @ rates) / onehot.sum(0)[:, None]
+    order = np.argsort(centroid.mean(axis=1), kind="stable")
+    relabel = np.empty(k, dtype=np.int64)
+    relabel[order] = np.arange(k)
+    labels, centroid = relabel[labels], centroid[order]
+    start, end = _runs(labels)
+    d_state, d_time = labels[start], (end - start) * bin_ms
+    interior = (start > 0) & (end < n_bins)
+    mean_dwell = np.empty(k)
+    for s in range(k):
+        mine = d_state == s
+        use = mine & interior if np.any(mine & interior) else mine
+        mean_dwell[s] = d_time[use].mean()
+    edges = st.t_start + np.arange(n_bins + 1) * bin_ms
+    return xr.Dataset(
+        {"label": ("time", labels, {"units": "1", "long_name": "activity state"}),
+         "centroid": (("state", fdim), centroid,
+                      {"units": "Hz", "long_name": "mean firing rate in the state"}),
+         "occupancy": ("state", np.bincount(labels, minlength=k) / n_bins,
+                       {"units": "1", "long_name": "fraction of time in the state"}),
+         "mean_dwell": ("state", mean_dwell, {"units": "ms", "long_name": "mean dwell time"}),
+         "dwell_state": ("dwell", d_state, {"units": "1", "long_name": "state of the run"}),
+         "dwell_time": ("dwell", d_time, {"units": "ms", "long_name": "dwell time"}),
+         "dwell_start": ("dwell", edges[start], {"units": "ms", "long_name": "start of the run"}),
+         "silhouette": ((), silhouette, {"units": "1", "long_name": "mean silhouette"})},
+        coords={"time": ("time", 0.5 * (edges[1:] + edges[:-1]),
+                         {"units": "ms", "long_name": "bin centre"}),
+                "state": ("state", np.arange(k)), fdim: (fdim, fvals)},
+        attrs={"n_states": int(k), "bin_ms": bin_ms, "features": fdim, "seed": int(seed),
+               "standardize": int(bool(standardize)),
+               "n_components": 0 if n_components is None else int(n_components)},
+    )
