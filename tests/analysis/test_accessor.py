@@ -85,3 +85,46 @@ def test_function_map_marks_exactly_the_accessor_methods():
         marked |= set(names) if cells[3] == "✓" else set(re.findall(r"`([a-z_0-9]+)`",
                                                                     cells[3]))
     assert marked == set(analysis.DATASET_FUNCTIONS)
+
+
+@pytest.fixture(scope="module")
+def network_run():
+    from neurosim_nb.core.networks.benchmarks_models import coba_network
+
+    net = coba_network(400, seed=3)
+    run = net.simulate(600.0, seed=3, record=("V",))
+    return net, run
+
+
+def _calls(net, run):
+    """Arguments that make every data-first function applicable to a COBA run."""
+    v = run["V"].isel(neuron=0)
+    special = {
+        "phase_at_spikes": dict(signal=v),
+        "synaptic_currents": dict(network=net),
+        "lfp_proxy": dict(network=net),
+        "band_power": dict(segment_ms=600.0),
+        "detect_oscillations": dict(n_surrogates=19, seed=0),
+        "branching_ratio": dict(bin_ms=1.0, method="mr"),
+        "avalanches": dict(bin_ms=0.1),
+        "criticality_summary": dict(bin_ms=0.1),
+        "atp_consumption": dict(network=net),
+    }
+    skip = {"hh_sodium_atp", "plasticity_stability"}  # need an HH run / plastic weights
+    return {n: special.get(n, {}) for n in analysis.DATASET_FUNCTIONS if n not in skip}
+
+
+def test_every_result_is_named_with_units_and_survives_netcdf(network_run, tmp_path):
+    net, run = network_run
+    for name, kwargs in _calls(net, run).items():
+        out = getattr(run.neuro, name)(**kwargs)
+        assert isinstance(out, xr.DataArray | xr.Dataset), name
+        arrays = [out] if isinstance(out, xr.DataArray) else list(out.data_vars.values())
+        for da in arrays:
+            assert da.name, f"{name}: unnamed result"
+            assert {"units", "long_name"} <= set(da.attrs), f"{name}: {da.name} lacks units"
+        ds = out.to_dataset() if isinstance(out, xr.DataArray) else out
+        path = tmp_path / f"{name}.nc"
+        ds.to_netcdf(path)
+        with xr.open_dataset(path) as back:
+            xr.testing.assert_identical(back.load(), ds)
