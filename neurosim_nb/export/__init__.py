@@ -1,0 +1,26 @@
+"""Saving, loading and exporting results and models.
+
+NetCDF is the native format (:func:`save_simulation` / :func:`load_simulation`); NPZ, JSON
+and CSV serve other tools; :class:`ONIExporter` writes the ONI Framework's format;
+:func:`export_model_json` / :func:`load_model_json` keep a whole model configuration.
+Every writer writes to a temporary file and renames it, so a failed write leaves nothing
+half-written; every reader raises :class:`ExportError` with a readable message on a
+missing, truncated or foreign file.
+"""
+
+from __future__ import annotations
+
+from neurosim_nb._lazy import lazy_getattr
+
+#: public name -> module that defines it
+_LAZY = {
+    "ExportError": "neurosim_nb.export._atomic",
+}
+
+__all__ = list(_LAZY)
+
+__getattr__ = lazy_getattr(__name__, _LAZY)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
