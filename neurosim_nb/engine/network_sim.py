@@ -295,6 +295,14 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
     return names, per_pop
 
 
+def _weight_sum(proj) -> float:
+    """Sum of a projection's weights (a uniform weight may be stored as a scalar)."""
+    w = proj.weight
+    if np.ndim(w) == 0:
+        return float(w) * int(proj.n_synapses)
+    return float(np.sum(w, dtype=np.float64))
+
+
 def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_neurons=None,
                      sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
                      max_record_bytes: int | None = None, stimuli: dict[str, list] | None = None,
@@ -548,6 +556,9 @@ def _build_dataset(net, runs, loop, rec_names, dt, sample_every, n_steps, seed, 
                    for k, p in net.populations.items()]
     projections = [{"name": p.name, "pre": p.pre, "post": p.post, "receptor": p.receptor.name,
                     "weight_units": p.receptor.weight_units, "n_synapses": p.n_synapses,
+                    # summed weight at the end of the run (weight_units): lets exports such as
+                    # ONI's inter-layer weight matrix be computed from the Dataset alone
+                    "weight_sum": _weight_sum(p),
                     "dynamics": type(p.dynamics).__name__} for p in net.projections]
     attrs = {
         "Conventions": "CF-1.10",
