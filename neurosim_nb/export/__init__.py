@@ -15,6 +15,15 @@ from neurosim_nb._lazy import lazy_getattr
 #: public name -> module that defines it
 _LAZY = {
     "ExportError": "neurosim_nb.export._atomic",
+    "export_model_json": "neurosim_nb.export.config",
+    "load_model_json": "neurosim_nb.export.config",
+    "ModelConfigError": "neurosim_nb.export.config",
+    "ONIExporter": "neurosim_nb.export.oni_export",
+    "ONIDataFormat": "neurosim_nb.export.oni_export",
+    "ONIExportData": "neurosim_nb.export.oni_export",
+    "LayerMetrics": "neurosim_nb.export.oni_export",
+    "load_oni": "neurosim_nb.export.oni_export",
+    "coherence_score": "neurosim_nb.export.oni_export",
 }
 
 __all__ = list(_LAZY)
