@@ -17,6 +17,7 @@ from neurosim_nb._lazy import lazy_getattr
 
 #: public name -> module that defines it
 _LAZY = {
+    "spike_dataset": "neurosim_nb.analysis._input",
     "firing_rate": "neurosim_nb.analysis.rates",
     "population_rate": "neurosim_nb.analysis.rates",
     "instantaneous_rate": "neurosim_nb.analysis.rates",

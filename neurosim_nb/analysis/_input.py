@@ -245,6 +245,77 @@ def bin_counts(trains, t_start: float, bin_ms: float, n_bins: int) -> np.ndarray
     return counts
 
 
+def spike_dataset(spike_times_ms, neuron_ids, n_neurons: int, duration_ms: float, *,
+                  dt: float = 0.1, population=None, model: str = "external") -> xr.Dataset:
+    """A result Dataset from spike lists recorded elsewhere, ready for ``ds.neuro``.
+
+    Parameters
+    ----------
+    spike_times_ms, neuron_ids : array_like
+        One entry per spike: its time in ``(0, duration_ms]`` (ms) and its neuron
+        (``0 .. n_neurons - 1``); any order.
+    n_neurons : int
+        Number of neurons, silent ones included.
+    duration_ms : float
+        Length of the recording (ms).
+    dt : float
+        Time resolution (ms): the ``time`` coordinate runs over ``dt, 2 dt, ..., duration``.
+    population : array_like of str, optional
+        Population label of each neuron (coordinate ``population``).
+    model : str
+        What produced the spikes (attr ``model``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Valid under :func:`neurosim_nb.schema.validate_dataset`.
+
+    Examples
+    --------
+    >>> ds = spike_dataset([5.0, 1.0, 7.5], [1, 0, 1], n_neurons=3, duration_ms=10.0)
+    >>> ds.spike_time.values.tolist(), ds.spike_neuron.values.tolist(), ds.sizes["neuron"]
+    ([1.0, 5.0, 7.5], [0, 1, 1], 3)
+    >>> ds.neuro.firing_rate(bin_ms=10.0).sum().item()   # 3 spikes in 10 ms
+    300.0
+    """
+    import neurosim_nb.accessor  # noqa: F401  (the result gets ds.neuro)
+    from neurosim_nb._version import __version__
+
+    t = np.asarray(spike_times_ms, dtype=float).ravel()
+    ids = np.asarray(neuron_ids).ravel()
+    if t.shape != ids.shape:
+        raise ValueError(f"{t.size} spike times but {ids.size} neuron ids")
+    n = int(n_neurons)
+    if n < 1:
+        raise ValueError(f"n_neurons must be >= 1, got {n_neurons!r}")
+    if ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0
+                     or ids.max() >= n):
+        raise ValueError(f"neuron ids must be integers in 0..{n - 1}")
+    duration = positive("duration_ms", duration_ms)
+    dt = positive("dt", dt)
+    if not np.all(np.isfinite(t)) or (t.size and (t.min() <= 0 or t.max() > duration + 1e-9)):
+        raise ValueError(f"spike times must be finite and in (0, {duration}] ms")
+    order = np.lexsort((ids, t))
+    n_steps = int(round(duration / dt))
+    coords: dict = {"time": ("time", np.arange(1, n_steps + 1) * dt, {"units": "ms",
+                                                                      "long_name": "time"}),
+                    "neuron": ("neuron", np.arange(n), {"long_name": "neuron id"})}
+    if population is not None:
+        labels = np.asarray(population, dtype=object)
+        if labels.shape != (n,):
+            raise ValueError(f"population needs one label per neuron ({n}), got "
+                             f"{labels.shape}")
+        coords["population"] = ("neuron", labels, {"long_name": "population label"})
+    return xr.Dataset(
+        {"spike_time": ("spike", t[order], {"units": "ms", "long_name": "spike time"}),
+         "spike_neuron": ("spike", ids[order].astype(np.int64),
+                          {"units": "1", "long_name": "neuron of the spike"})},
+        coords=coords,
+        attrs={"Conventions": "CF-1.10", "model": model, "n_neurons": n, "dt": dt,
+               "duration": duration, "seed": -1, "neurosim_nb_version": __version__,
+               "params_json": "{}"})
+
+
 def as_signal(signal, *, dt: float | None = None, name: str = "signal") -> xr.DataArray:
     """A regularly sampled signal as a DataArray with a ``time`` dimension first (ms).
 

@@ -90,7 +90,6 @@ from __future__ import annotations
 
 import copy as _copy
 import dataclasses
-import difflib
 import json
 import math
 import numbers
@@ -98,6 +97,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim_nb._keypath import KeyPathChecker
 from neurosim_nb._version import __version__
 from neurosim_nb.export._atomic import ExportError, atomic_path, readable_path
 
@@ -140,64 +140,17 @@ class ModelConfigError(ValueError):
     """A model configuration is invalid; the message starts with the key path."""
 
 
-# -- small validators (the style of core.networks.spec) ---------------------------------------
-def _fail(path: str, message: str) -> ModelConfigError:
-    return ModelConfigError(f"{path}: {message}")
-
-
-def _hint(value, choices) -> str:
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
-def _join(path: str, key) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _mapping(path: str, value) -> dict:
-    if not isinstance(value, dict):
-        raise _fail(path, f"expected a mapping (JSON object), got {type(value).__name__}")
-    return value
-
-
-def _keys(path: str, value: dict, allowed, required=()) -> None:
-    for key in value:
-        if key not in allowed:
-            raise _fail(_join(path, key), f"unknown key; allowed keys: {', '.join(allowed)}."
-                                          f"{_hint(key, allowed)}")
-    for key in required:
-        if key not in value:
-            raise _fail(_join(path, key), "required key is missing")
-
-
-def _string(path: str, value) -> str:
-    if not isinstance(value, str):
-        raise _fail(path, f"{value!r} must be a string")
-    return value
-
-
-def _integer(path: str, value, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise _fail(path, f"{value!r} must be an integer")
-    if minimum is not None and value < minimum:
-        raise _fail(path, f"{value!r} must be an integer >= {minimum}")
-    return int(value)
+# -- small validators (shared with core.networks.spec) ----------------------------------------
+_CHECK = KeyPathChecker(ModelConfigError)
+_fail, _hint, _join, _mapping = _CHECK.fail, _CHECK.hint, _CHECK.join, _CHECK.mapping
+_keys, _string, _integer, _list = _CHECK.keys, _CHECK.string, _CHECK.integer, _CHECK.list
 
 
 def _real(path: str, value, *, allow_inf: bool = False):
     """A finite number (kept as int or float, as given); ``"inf"``/``"-inf"`` if allowed."""
     if allow_inf and value in ("inf", "-inf"):
         return float(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(
-            value):
-        raise _fail(path, f"{value!r} must be a finite number")
-    return value
-
-
-def _list(path: str, value) -> list:
-    if not isinstance(value, list):
-        raise _fail(path, f"expected a list, got {type(value).__name__}")
-    return value
+    return _CHECK.real(path, value)
 
 
 def _array(path: str, value, kind: str, length: int | None = None, ndim: int = 1

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from neurosim_nb.analysis._input import spike_dataset
 from neurosim_nb.analysis.intervals import cv, cv2, fano_factor, isi, lv, lvr
 
 PER_NEURON = [cv, cv2, lv, lvr]
@@ -22,13 +23,9 @@ ELEPHANT_CV2 = 1.0022235296529176
 
 
 def make_ds(times, ids, n, duration=100.0, dt=0.1):
-    """A minimal result Dataset (the layout of simulate()) built by hand."""
-    pops = np.array(["E"] * (n - n // 2) + ["I"] * (n // 2), dtype=object)
-    return xr.Dataset(
-        {"spike_time": ("spike", np.asarray(times, float), {"units": "ms"}),
-         "spike_neuron": ("spike", np.asarray(ids, np.int64))},
-        coords={"neuron": ("neuron", np.arange(n)), "population": ("neuron", pops)},
-        attrs={"duration": duration, "n_neurons": n, "dt": dt})
+    """A result Dataset of ``n`` neurons (first half "E", second half "I") from spike lists."""
+    return spike_dataset(times, np.asarray(ids, dtype=np.int64), n, duration, dt=dt,
+                         population=["E"] * (n - n // 2) + ["I"] * (n // 2))
 
 
 def spikes_from_isis(isis, first=1.0):

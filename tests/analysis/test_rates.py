@@ -5,6 +5,7 @@ import pytest
 import xarray as xr
 from scipy.stats import norm
 
+from neurosim_nb.analysis._input import spike_dataset
 from neurosim_nb.analysis.rates import (
     firing_rate,
     instantaneous_rate,
@@ -14,13 +15,9 @@ from neurosim_nb.analysis.rates import (
 
 
 def make_ds(times, ids, n, duration=100.0, dt=0.1):
-    """A minimal result Dataset (the layout of simulate()) built by hand."""
-    pops = np.array(["E"] * (n - n // 2) + ["I"] * (n // 2), dtype=object)
-    return xr.Dataset(
-        {"spike_time": ("spike", np.asarray(times, float), {"units": "ms"}),
-         "spike_neuron": ("spike", np.asarray(ids, np.int64))},
-        coords={"neuron": ("neuron", np.arange(n)), "population": ("neuron", pops)},
-        attrs={"duration": duration, "n_neurons": n, "dt": dt})
+    """A result Dataset of ``n`` neurons (first half "E", second half "I") from spike lists."""
+    return spike_dataset(times, np.asarray(ids, dtype=np.int64), n, duration, dt=dt,
+                         population=["E"] * (n - n // 2) + ["I"] * (n // 2))
 
 
 @pytest.fixture(scope="module")

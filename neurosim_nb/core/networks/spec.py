@@ -57,13 +57,12 @@ neurosim_nb.core.networks.spec.SpecError: populations.E.n: 0 must be an integer 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
+from neurosim_nb._keypath import KeyPathChecker
 from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.synapses.receptors import RECEPTORS
@@ -94,52 +93,13 @@ class SpecError(ValueError):
     """A network specification is invalid; the message starts with the key path."""
 
 
-def _fail(path: str, message: str) -> SpecError:
-    return SpecError(f"{path}: {message}")
-
-
-def _hint(value, choices) -> str:
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
-def _mapping(path: str, value) -> dict:
-    if not isinstance(value, dict):
-        raise _fail(path, f"expected a mapping (dict), got {type(value).__name__}")
-    return value
-
-
-def _keys(path: str, value: dict, allowed, required=()) -> None:
-    for key in value:
-        if key not in allowed:
-            raise _fail(f"{path}.{key}" if path else str(key),
-                        f"unknown key; allowed keys: {', '.join(allowed)}.{_hint(key, allowed)}")
-    for key in required:
-        if key not in value:
-            raise _fail(f"{path}.{key}" if path else str(key), "required key is missing")
-
-
-def _string(path: str, value) -> str:
-    if not isinstance(value, str):
-        raise _fail(path, f"{value!r} must be a string")
-    return value
-
-
-def _integer(path: str, value, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise _fail(path, f"{value!r} must be an integer")
-    if minimum is not None and value < minimum:
-        raise _fail(path, f"{value!r} must be an integer >= {minimum}")
-    return int(value)
+_CHECK = KeyPathChecker(SpecError)
+_fail, _hint, _mapping, _keys = _CHECK.fail, _CHECK.hint, _CHECK.mapping, _CHECK.keys
+_string, _integer = _CHECK.string, _CHECK.integer
 
 
 def _real(path: str, value, lo: float = -math.inf, hi: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(
-            value):
-        raise _fail(path, f"{value!r} must be a finite number")
-    if not lo <= value <= hi:
-        raise _fail(path, f"{value!r} must be in [{lo:g}, {hi:g}]")
-    return float(value)
+    return float(_CHECK.real(path, value, lo, hi))
 
 
 def _values(path: str, value):
