@@ -9,6 +9,8 @@ file (or absent) or the complete new one.
 ...     _ = tmp.write_text("done")
 >>> (d / "out.txt").read_text(), sorted(p.name for p in d.iterdir())
 ('done', ['out.txt'])
+>>> oct((d / "out.txt").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+True
 """
 
 from __future__ import annotations
@@ -52,10 +54,14 @@ def atomic_path(path) -> Iterator[Path]:
     ``path`` is left untouched.
     """
     target = writable_path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                    dir=target.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                        dir=target.parent)
+    except OSError as e:  # e.g. a read-only file system, which os.access does not see
+        raise ExportError(f"cannot write {target}: {e.strerror or e}") from None
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give the usual permissions
     try:
         yield tmp
         os.replace(tmp, target)
@@ -63,6 +69,12 @@ def atomic_path(path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def readable_path(path) -> Path:

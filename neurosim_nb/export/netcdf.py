@@ -1,0 +1,264 @@
+"""NetCDF, the native format: :func:`save_simulation` and :func:`load_simulation`.
+
+Replaces the seed's ``SaveSim(data)`` / ``LoadSim(file)``. Files are NetCDF-4 (HDF5) written
+with the ``netcdf4`` engine; numeric variables are zlib-compressed and may be chunked along
+``time``. Every Dataset the package produces comes back unchanged
+(``xr.testing.assert_identical``) *and* with the same dtypes and attr types. Plain
+``ds.to_netcdf`` / ``xr.open_dataset`` loses some of that; the fixes, all invisible on
+loading with :func:`load_simulation`:
+
+* object-string variables (``population``) come back as fixed-width unicode, and an empty
+  object array cannot be written at all: the dtype is stored in the variable attr
+  ``neurosim_nb_dtype`` and restored;
+* xarray adds ``_FillValue = NaN`` to every float variable (coordinates included) by
+  default: it is switched off, so NaN is stored as an ordinary IEEE value;
+* NetCDF attributes are flat and typed: a Python ``int`` comes back as ``numpy.int64``, a
+  one-element or 0-d array as a scalar, a 2-D array flattened. The attr types are stored in
+  ``neurosim_nb_attr_types`` (a JSON string, on the file and on each variable that needs it)
+  and restored;
+* numbers whose ``units`` read as time (``"seconds"``) are not decoded to ``timedelta64``.
+
+Other NetCDF readers see ordinary CF data plus those two bookkeeping attrs.
+
+>>> import tempfile, pathlib, xarray as xr
+>>> from neurosim_nb import LIFNeuron
+>>> ds = LIFNeuron.create_excitatory().simulate(20.0, 2.0, seed=0)
+>>> path = save_simulation(ds, pathlib.Path(tempfile.mkdtemp()) / "run")
+>>> path.name
+'run.nc'
+>>> xr.testing.assert_identical(load_simulation(path), ds)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from neurosim_nb.export._atomic import ExportError, atomic_path, readable_path
+from neurosim_nb.schema import SchemaError, validate_dataset
+
+__all__ = ["save_simulation", "load_simulation"]
+
+DTYPE_ATTR = "neurosim_nb_dtype"
+ATTR_TYPES_ATTR = "neurosim_nb_attr_types"
+_NUMERIC_KINDS = "biuf"
+_STRING_KINDS = "OUS"
+#: exceptions the netCDF4/HDF5 stack raises on unreadable files
+_READ_ERRORS = (OSError, RuntimeError, ValueError, KeyError, IndexError, TypeError)
+
+
+def _attr_types(attrs: dict) -> dict:
+    """Type records for attrs that NetCDF would not give back as they are (see module doc)."""
+    types = {}
+    for key, value in attrs.items():
+        if isinstance(value, np.ndarray):
+            types[key] = {"dtype": value.dtype.str, "shape": list(value.shape)}
+        elif isinstance(value, np.generic):
+            types[key] = {"dtype": value.dtype.str}
+    return types
+
+
+def _encode_attrs(attrs: dict) -> dict:
+    out = {k: v.ravel() if isinstance(v, np.ndarray) else v for k, v in attrs.items()}
+    types = _attr_types(attrs)
+    if types:
+        out[ATTR_TYPES_ATTR] = json.dumps(types)
+    return out
+
+
+def _decode_attrs(attrs: dict) -> dict:
+    out = dict(attrs)
+    types = json.loads(out.pop(ATTR_TYPES_ATTR, "{}"))
+    for key, value in out.items():
+        record = types.get(key)
+        if record is None:  # written from a Python scalar
+            if isinstance(value, np.integer):
+                out[key] = int(value)
+            elif isinstance(value, np.floating):
+                out[key] = float(value)
+        elif "shape" in record:
+            out[key] = np.asarray(value, dtype=record["dtype"]).reshape(record["shape"])
+        else:
+            out[key] = np.dtype(record["dtype"]).type(value)
+    return out
+
+
+def _prepare(ds: xr.Dataset, compression_level: int, chunk_time: int | None):
+    """A copy of ``ds`` ready for ``to_netcdf`` and its ``encoding`` argument."""
+    coords, data_vars, encoding = {}, {}, {}
+    for name, var in ds.variables.items():
+        var = var.copy(deep=False)
+        var.encoding = {}
+        attrs = _encode_attrs(var.attrs)
+        enc: dict = {}
+        kind = var.dtype.kind
+        if kind in _STRING_KINDS:
+            attrs[DTYPE_ATTR] = "object" if kind == "O" else var.dtype.str
+            if kind == "O" and var.size == 0:  # xarray would infer float64 and fail
+                var = var.copy(deep=False, data=np.zeros(var.shape, dtype="<U1"))
+        elif kind in _NUMERIC_KINDS:
+            enc["_FillValue"] = None
+            if compression_level and var.size:
+                enc.update(zlib=True, complevel=compression_level, shuffle=True)
+            if chunk_time and "time" in var.dims and var.size:
+                enc["chunksizes"] = tuple(min(chunk_time, n) if d == "time" else n
+                                          for d, n in zip(var.dims, var.shape, strict=True))
+        var.attrs = attrs
+        encoding[name] = enc
+        (coords if name in ds.coords else data_vars)[name] = var
+    out = xr.Dataset(data_vars, coords, attrs=_encode_attrs(ds.attrs))
+    return out, encoding
+
+
+def save_simulation(ds: xr.Dataset, path, *, compression_level: int = 4,
+                    chunk_time: int | None = None) -> Path:
+    """Write a Dataset to a NetCDF-4 file, losslessly and atomically.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A simulation result or any other Dataset of the package (analysis outputs with other
+        dims included). Attrs must be str, int, float or numpy numbers/arrays.
+    path : str or path-like
+        Target file; ``.nc`` is appended when it has no suffix. An existing file is replaced
+        only once the new one is complete.
+    compression_level : int
+        zlib level 0-9 for numeric variables; 0 writes them uncompressed.
+    chunk_time : int, optional
+        Chunk length (samples) along ``time`` for variables that have that dim; other dims are
+        one chunk. ``None`` lets the library choose.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ExportError
+        The folder is missing or not writable, the path is a folder, or writing failed.
+    ValueError
+        ``compression_level`` outside 0-9 or ``chunk_time`` < 1.
+    TypeError
+        ``ds`` is not a Dataset, or an attr has a type NetCDF cannot store (bool, None, dict:
+        store flags as 0/1 and structures as JSON strings).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from neurosim_nb import LIFNeuron
+    >>> ds = LIFNeuron.create_excitatory().simulate(20.0, 2.0, seed=0)
+    >>> path = save_simulation(ds, pathlib.Path(tempfile.mkdtemp()) / "run.nc", chunk_time=50)
+    >>> load_simulation(path).V.encoding["chunksizes"]
+    (50, 1)
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"save_simulation needs an xarray.Dataset, got {type(ds).__name__}")
+    level = int(compression_level)
+    if not 0 <= level <= 9:
+        raise ValueError(f"compression_level must be 0 (none) to 9, got {compression_level}")
+    if chunk_time is not None and int(chunk_time) < 1:
+        raise ValueError(f"chunk_time must be a positive number of samples, got {chunk_time}")
+    target = Path(path).expanduser()
+    if not target.suffix:
+        target = target.with_name(target.name + ".nc")
+    out, encoding = _prepare(ds, level, None if chunk_time is None else int(chunk_time))
+    with atomic_path(target) as tmp:
+        try:
+            out.to_netcdf(tmp, mode="w", format="NETCDF4", engine="netcdf4",
+                          encoding=encoding)
+        except OSError as e:
+            raise ExportError(f"cannot write {target}: {e}") from e
+    return target
+
+
+def _restore(ds: xr.Dataset) -> xr.Dataset:
+    """Undo the bookkeeping of :func:`_prepare` on a freshly opened Dataset, in place."""
+    ds.attrs = _decode_attrs(ds.attrs)
+    for name in list(ds.variables):
+        var = ds.variables[name]
+        var.attrs = _decode_attrs(var.attrs)
+        dtype = var.attrs.pop(DTYPE_ATTR, None)
+        if dtype is not None and var.dtype != np.dtype(dtype):
+            cast = xr.Variable(var.dims, np.asarray(var.values).astype(dtype), var.attrs,
+                               var.encoding)
+            if name in ds.coords:
+                ds.coords[name] = cast
+            else:
+                ds[name] = cast
+    return ds
+
+
+def load_simulation(path, *, lazy: bool = False, validate: bool = True) -> xr.Dataset:
+    """Read a Dataset written by :func:`save_simulation` (or any NetCDF file).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A NetCDF file (NetCDF-4 or classic).
+    lazy : bool
+        ``False`` (default) reads everything into memory and closes the file. ``True`` reads
+        only the metadata and the index coordinates; variables such as ``V`` are read from
+        disk when first used (xarray's lazy indexing, no dask), so the file stays open until
+        ``ds.close()`` (or the end of a ``with load_simulation(p, lazy=True) as ds:`` block).
+        Close it before overwriting the file. Damage inside a variable's data is then found
+        only when that variable is read (netCDF4 raises ``RuntimeError``).
+    validate : bool
+        Check a neurosim_nb result (a Dataset with ``spike_time`` and the
+        ``neurosim_nb_version`` attr) with :func:`~neurosim_nb.schema.validate_dataset`.
+        Other Datasets, such as analysis outputs or a bare spike list read from CSV, are
+        returned as they were saved.
+
+    Returns
+    -------
+    xarray.Dataset
+        Identical to the Dataset saved, dtypes and attr types included.
+
+    Raises
+    ------
+    ExportError
+        Missing, unreadable, truncated or non-NetCDF file, or (``validate=True``) a result
+        that does not follow the schema.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from neurosim_nb import LIFNeuron
+    >>> ds = LIFNeuron.create_excitatory().simulate(20.0, 2.0, seed=0)
+    >>> path = save_simulation(ds, pathlib.Path(tempfile.mkdtemp()) / "run.nc")
+    >>> with load_simulation(path, lazy=True) as lazy_ds:
+    ...     print(lazy_ds.V.variable._in_memory, float(lazy_ds.V.max()) < -50.0)
+    False True
+    """
+    p = readable_path(path)
+    try:
+        raw = xr.open_dataset(p, engine="netcdf4", decode_timedelta=False)
+    except _READ_ERRORS as e:
+        raise ExportError(f"cannot read {p}: not a NetCDF file, or truncated or corrupt "
+                          f"({_short(e)})") from e
+    try:
+        if not lazy:
+            raw.load()
+        ds = _restore(raw)
+        if validate and "spike_time" in ds.variables and "neurosim_nb_version" in ds.attrs:
+            validate_dataset(ds)
+    except SchemaError as e:
+        raw.close()
+        raise ExportError(f"{p} is not a valid neurosim_nb result: {e}") from e
+    except _READ_ERRORS as e:
+        raw.close()
+        raise ExportError(f"cannot read {p}: corrupt NetCDF file ({_short(e)})") from e
+    if not lazy:
+        raw.close()
+    return ds
+
+
+def _short(error: BaseException) -> str:
+    """First line of an error message, without the path the caller names already."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    text = re.sub(r"^\[Errno -?\d+\] ", "", text)
+    return text.split(": '")[0]
