@@ -263,3 +263,15 @@ def test_bad_arguments(datasets, tmp_path):
     with pytest.raises(TypeError):  # NetCDF has no bool attrs: store flags as 0/1
         save_simulation(ds.assign_attrs(flag=True), tmp_path / "a.nc")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_loaded_result_has_the_analysis_accessor_in_a_fresh_process(datasets, tmp_path):
+    import subprocess
+    import sys
+
+    path = save_simulation(datasets["single"], tmp_path / "r.nc")
+    code = ("from neurosim_nb.export import load_simulation; "
+            f"ds = load_simulation({str(path)!r}); print(ds.neuro.cv().name)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "cv"
