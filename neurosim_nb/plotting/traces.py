@@ -1,4 +1,4 @@
-"""Bokeh figures built from result Datasets (pure Bokeh: no ipywidgets here).
+"""Voltage and input-current traces of one neuron, and f-I curves (pure Bokeh).
 
 A figure is built **once** around a :class:`bokeh.models.ColumnDataSource`; to show a new
 result, assign new columns to ``source.data`` (in a notebook panel that is a single
