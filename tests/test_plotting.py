@@ -110,3 +110,65 @@ def test_trace_columns_for_every_family(family):
     assert np.nanmax(cols["I"]) == pytest.approx(cls.demo_current(preset))
     # markers above everything else in the plot
     assert np.nanmin(cols["spike"]) > np.nanmax(cols["V"])
+
+
+# -- state variables, live f-I, phase plane ---------------------------------------------------
+def test_state_columns_and_figure_follow_the_recorded_variables():
+    from bokeh.document import Document
+
+    from neurosim_nb.core.neurons.hodgkin_huxley import HodgkinHuxleyNeuron
+    from neurosim_nb.plotting import traces
+
+    ds = HodgkinHuxleyNeuron().simulate(20.0, 2.0, record=["V", "m", "h", "n", "I_ext"],
+                                        seed=0)
+    cols = traces.state_columns(ds)
+    for k, name in enumerate("mhn"):
+        np.testing.assert_array_equal(cols[f"x{k}"], ds[name].values[:, 0])
+    source = ColumnDataSource(traces.empty_state_columns())
+    fig = traces.state_figure(source)
+    doc = Document()
+    doc.add_root(fig)
+    events = []
+    doc.on_change(events.append)
+    assert traces.update_state_figure(fig, ds) == ["m", "h", "n"]
+    # the legend labels are replaced (an event the browser receives), not edited in place
+    assert any(getattr(e, "attr", None) == "label" for e in events)
+    lif = LIFNeuron().simulate(10.0, 1.0, record=["V", "I_ext"], seed=0)
+    assert traces.update_state_figure(fig, lif) == [] and not fig.visible
+    assert all(np.isnan(traces.state_columns(lif)["x0"]))
+
+
+def test_fi_panel_figure_is_bound_to_its_sources():
+    from neurosim_nb.analysis import transfer_function
+    from neurosim_nb.plotting import traces
+
+    f = transfer_function(LIFNeuron.create_excitatory(), [0.1, 0.3, 0.5], duration_ms=300.0,
+                          transient_ms=50.0)
+    curve = ColumnDataSource(traces.fi_columns(f))
+    point = ColumnDataSource(traces.operating_point_columns(0.3, float(f[1])))
+    fig = traces.fi_panel_figure(curve, point)
+    assert fig.select_one({"name": "operating_point"}).data_source is point
+    assert list(curve.data["rate"]) == f.values.tolist() and curve.data["I"][2] == 0.5
+
+
+def test_phase_columns_of_an_izhikevich_run():
+    from neurosim_nb.core.neurons.izhikevich import IzhikevichNeuron
+    from neurosim_nb.plotting import phase
+
+    ds = IzhikevichNeuron.from_preset("RS").simulate(100.0, 10.0, record=["V", "u"], seed=0)
+    traj = phase.trajectory_columns(ds)
+    keep = np.isfinite(traj["V"])
+    np.testing.assert_array_equal(traj["V"][keep], ds.V.values[:, 0])
+    np.testing.assert_array_equal(traj["recovery"][keep], ds.u.values[:, 0])
+    resets = phase.reset_columns(ds)
+    n = ds.sizes["spike"]
+    assert (~keep).sum() == n == np.isnan(resets["V"]).sum() and n > 2
+    # each jump passes through the recorded peak (v_peak = 30 mV) and ends near c = -65 mV
+    pieces = np.split(resets["V"], np.flatnonzero(np.isnan(resets["V"])) + 1)[:-1]
+    assert all(30.0 in p and abs(p[-2] + 65.0) < 2.0 for p in pieces)
+    x, y = phase.phase_ranges({"nullclines": {"V": [-80.0, 30.0], "V_nullcline": [0.0, 1.0],
+                                              "recovery_nullcline": [0.0, 1.0]},
+                               "trajectory": traj,
+                               "fixed_points": {"V": [], "recovery": []}})
+    assert x[0] < -80.0 and x[1] > 30.0
+    assert y[0] < np.nanmin(traj["recovery"]) and y[1] > np.nanmax(traj["recovery"])

@@ -1,4 +1,5 @@
-"""The single-neuron explorer: pick a model, drive it with a current step, watch V(t).
+"""The single-neuron explorer: pick a model and an input protocol, watch V(t), the gating
+or adaptation variables and the f-I curve.
 
 State, view and controls are kept apart (see STYLE.md section 6):
 
@@ -12,7 +13,21 @@ State, view and controls are kept apart (see STYLE.md section 6):
   :func:`neurosim_nb.panels.controls.widgets_from_params`, for whichever family is chosen.
 
 Only the generic model protocol is used (``MODEL_FAMILIES``, ``presets()``,
-``demo_current()``, ``current_units``), so every family works without special cases.
+``demo_current()``, ``current_units``, ``state_variables``), so every family works without
+special cases.
+
+Input protocols (:data:`PROTOCOLS`) all act in the middle 80 % of the run: a constant
+step, a pulse train, a ramp, an Ornstein-Uhlenbeck noise current and Poisson synaptic
+kicks (instantaneous jumps of V, on top of a constant bias current). The main current
+slider is the step amplitude, the pulse amplitude, the ramp's end, the noise mean or the
+bias; the protocol's other settings are generated from the metadata of small parameter
+sets (:class:`PulseSettings`, ...), like the model's parameters.
+
+The trace is simulated at once on every change (a few milliseconds). The f-I curve
+(:func:`~neurosim_nb.analysis.transfer_function` of the current parameters, one
+population run per chunk of currents) is computed in a background thread after a short
+quiet period (:class:`BackgroundJob`), with a progress bar; a newer change supersedes a
+computation in progress. ``panel.wait()`` blocks until it is done (for scripts and tests).
 
 Background: Gerstner et al., *Neuronal Dynamics*, chapters 1 (LIF), 2 (Hodgkin-Huxley)
 and 6 (adaptation, AdEx); Izhikevich (2003), *Simple model of spiking neurons*.
@@ -22,19 +37,23 @@ from __future__ import annotations
 
 import html
 import math
+import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as W
 import numpy as np
 import xarray as xr
+from bokeh.layouts import column
 from bokeh.models import ColumnDataSource
 from jupyter_bokeh.widgets import BokehModel
 
 from neurosim_nb import plotting
+from neurosim_nb.analysis.transfer import transfer_function
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
-from neurosim_nb.engine.stimuli import StepCurrent
+from neurosim_nb.engine.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, StepCurrent
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
     WIDGET_WIDTH,
@@ -42,9 +61,12 @@ from neurosim_nb.panels.controls import (
     params_from_widgets,
     widgets_from_params,
 )
-from neurosim_nb.params import ParameterSet
+from neurosim_nb.params import ParameterSet, param, parameters
+from neurosim_nb.plotting import traces as trace_plots
 
-__all__ = ["NeuronExplorer", "available_families", "current_range", "EXPECTED_ERRORS"]
+__all__ = ["NeuronExplorer", "available_families", "current_range", "EXPECTED_ERRORS",
+           "PROTOCOLS", "make_stimulus", "fi_currents", "BackgroundJob", "PulseSettings",
+           "RampSettings", "NoiseSettings", "PoissonSettings"]
 
 #: errors shown in the status line instead of a traceback (bad values, diverged runs)
 EXPECTED_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError)
@@ -53,6 +75,242 @@ ONSET_FRACTION = 0.1
 STEP_FRACTION = 0.8
 #: name of the trace ColumnDataSource (find it in the browser via Bokeh.documents)
 SOURCE_NAME = "neurosim-trace"
+#: names of the state-variable, f-I curve and operating-point sources
+STATE_SOURCE_NAME = "neurosim-state"
+FI_SOURCE_NAME = "neurosim-fi"
+FI_POINT_SOURCE_NAME = "neurosim-fi-point"
+#: f-I curve: number of currents across the current slider's range, simulated time and
+#: the initial transient left out of the rate (ms), currents per background chunk
+FI_POINTS = 41
+FI_DURATION_MS = 1000.0
+FI_TRANSIENT_MS = 200.0
+FI_CHUNK = 12
+#: quiet period (s) after the last change before the f-I curve is recomputed
+FI_DELAY_S = 0.15
+
+
+# -- input protocols ------------------------------------------------------------------------
+@parameters
+class PulseSettings(ParameterSet):
+    """Pulse train: rectangular pulses of the slider's amplitude."""
+
+    frequency_hz: float = param(20.0, "Hz", (0.5, 1000.0), "pulses per second")
+    pulse_ms: float = param(5.0, "ms", (0.1, 200.0), "width of each pulse")
+
+
+@parameters
+class RampSettings(ParameterSet):
+    """Ramp from ``start_fraction`` x the slider's current to the slider's current."""
+
+    start_fraction: float = param(0.0, "1", (-1.0, 1.0),
+                                  "current at the start of the ramp, as a fraction of its end")
+
+
+@parameters
+class NoiseSettings(ParameterSet):
+    """Ornstein-Uhlenbeck noise around the slider's current (its mean)."""
+
+    sigma_fraction: float = param(0.5, "1", (0.0, 3.0),
+                                  "standard deviation of the noise, as a fraction of the "
+                                  "family's demo current")
+    tau_ms: float = param(5.0, "ms", (0.1, 200.0), "correlation time of the noise")
+
+
+@parameters
+class PoissonSettings(ParameterSet):
+    """Poisson input spikes, each kicking V by ``weight_mV``; the slider is a bias current."""
+
+    rate_hz: float = param(2000.0, "Hz", (0.0, 20000.0),
+                           "total rate of the input spikes (all synapses together)")
+    weight_mV: float = param(1.0, "mV", (-20.0, 20.0), "jump of V at each input spike")
+
+
+#: protocol -> (label of the current slider, settings class or None, stochastic?)
+PROTOCOLS: dict[str, tuple[str, type[ParameterSet] | None, bool]] = {
+    "constant": ("Current", None, False),
+    "pulse train": ("Pulse amplitude", PulseSettings, False),
+    "ramp": ("Ramp end", RampSettings, False),
+    "noise (OU)": ("Mean current", NoiseSettings, True),
+    "Poisson kicks": ("Bias current", PoissonSettings, True),
+}
+
+
+def make_stimulus(protocol: str, current: float, duration: float,
+                  settings: ParameterSet | None = None, demo_current: float = 1.0) -> list:
+    """The stimuli of ``protocol``, active from 10 % to 90 % of ``duration`` (ms).
+
+    Parameters
+    ----------
+    protocol : str
+        A key of :data:`PROTOCOLS`.
+    current : float
+        The current slider's value: step amplitude, pulse amplitude, ramp end, noise mean
+        or bias current (model's current units).
+    duration : float
+        Length of the run (ms).
+    settings : ParameterSet, optional
+        The protocol's settings (default: its class' defaults).
+    demo_current : float
+        The family's demo current (scales the noise amplitude).
+
+    Returns
+    -------
+    list of Stimulus
+
+    Examples
+    --------
+    >>> [type(s).__name__ for s in make_stimulus("Poisson kicks", 0.1, 100.0)]
+    ['StepCurrent', 'PoissonInput']
+    >>> make_stimulus("ramp", 2.0, 100.0, RampSettings(start_fraction=0.5))[0].start
+    1.0
+    >>> make_stimulus("pulse train", 1.0, 100.0, PulseSettings(frequency_hz=100.0,
+    ...                                                       pulse_ms=20.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: pulse_ms (20.0) exceeds the period 10 ms of 100.0 Hz
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown input protocol {protocol!r}; choose from {list(PROTOCOLS)}")
+    cls = PROTOCOLS[protocol][1]
+    if settings is None and cls is not None:
+        settings = cls()
+    on = dict(onset_ms=ONSET_FRACTION * duration, duration_ms=STEP_FRACTION * duration)
+    current = float(current)
+    if protocol == "constant":
+        return [StepCurrent(current, **on)]
+    if protocol == "pulse train":
+        return [PulseTrain(amplitude=current, frequency_hz=settings.frequency_hz,
+                           pulse_ms=settings.pulse_ms, **on)]
+    if protocol == "ramp":
+        return [RampCurrent(start=settings.start_fraction * current, end=current, **on)]
+    if protocol == "noise (OU)":
+        return [OUNoise(mean=current, sigma=settings.sigma_fraction * abs(float(demo_current)),
+                        tau_ms=settings.tau_ms, **on)]
+    return [StepCurrent(current, **on),
+            PoissonInput(rate_hz=settings.rate_hz, weight_mV=settings.weight_mV, **on)]
+
+
+def fi_currents(lo: float, hi: float, n: int = FI_POINTS) -> np.ndarray:
+    """``n`` evenly spaced currents from ``lo`` to ``hi`` (the f-I curve's grid).
+
+    >>> fi_currents(0.0, 0.9, 4).tolist()
+    [0.0, 0.3, 0.6, 0.9]
+    """
+    return np.round(np.linspace(float(lo), float(hi), int(n)), 12)
+
+
+class Superseded(Exception):
+    """Raised inside a background computation when a newer request replaced it."""
+
+
+class BackgroundJob:
+    """Run the latest of a series of requests in a worker thread, after a quiet period.
+
+    :meth:`submit` replaces any pending request; a computation in progress learns that
+    it was superseded when it reports progress (``progress`` raises :class:`Superseded`)
+    and its result is never applied. ``apply(result, error)`` runs in the worker thread,
+    under the job's lock, for the latest request only. With ``background=False`` requests
+    run at once in the caller's thread (scripts, doctests).
+
+    Examples
+    --------
+    >>> out = []
+    >>> job = BackgroundJob(delay_s=0.0)
+    >>> _ = job.submit(lambda progress: 6 * 7, lambda result, error: out.append(result))
+    >>> job.wait(5.0), out
+    (True, [42])
+    """
+
+    def __init__(self, delay_s: float = FI_DELAY_S, background: bool = True):
+        self.delay_s = float(delay_s)
+        self.background = bool(background)
+        self._cond = threading.Condition()
+        self._submitted = 0
+        self._done = 0
+        self._pending: tuple | None = None
+        self._worker: threading.Thread | None = None
+        #: an exception raised by an ``apply`` callback (kept, not raised in the worker)
+        self.apply_error: BaseException | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A request is waiting or running."""
+        with self._cond:
+            return self._done < self._submitted
+
+    def submit(self, compute: Callable[[Callable[[float], None]], Any],
+               apply: Callable[[Any, BaseException | None], None],
+               on_progress: Callable[[float], None] | None = None) -> int:
+        """Request ``compute(progress)``; ``apply(result, error)`` follows. ``progress(f)``
+        (``0 <= f <= 1``) calls ``on_progress(f)`` and raises :class:`Superseded` when a
+        newer request came. Returns the request's number."""
+        with self._cond:
+            self._submitted += 1
+            gen = self._submitted
+            self._pending = (gen, compute, apply, on_progress, time.monotonic() + self.delay_s)
+            if self.background:
+                if self._worker is None:
+                    self._worker = threading.Thread(target=self._loop, daemon=True,
+                                                    name="neurosim-background")
+                    self._worker.start()
+                self._cond.notify_all()
+                return gen
+        self._run_pending()
+        return gen
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Block until every request so far is done; ``False`` on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._done < self._submitted:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if self._pending is None:
+                        self._worker = None      # a later submit starts a new worker
+                        return
+                    left = self._pending[4] - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+            self._run_pending()
+
+    def _run_pending(self) -> None:
+        with self._cond:
+            if self._pending is None:
+                return
+            gen, compute, apply, on_progress, _ = self._pending
+            self._pending = None
+
+        def progress(fraction: float) -> None:
+            if self._submitted != gen:
+                raise Superseded
+            if on_progress is not None:
+                on_progress(fraction)
+
+        result, error = None, None
+        try:
+            result = compute(progress)
+        except Superseded:
+            return
+        except Exception as exc:  # noqa: BLE001 - reported through apply, never raised
+            error = exc
+        with self._cond:
+            if self._submitted == gen:
+                try:
+                    apply(result, error)
+                except Exception as exc:  # noqa: BLE001 - a worker thread must not die loudly
+                    self.apply_error = exc
+                finally:
+                    self._done = gen
+                    self._cond.notify_all()
 
 
 def available_families() -> list[str]:
@@ -103,12 +361,13 @@ def _set_slider(w: W.FloatSlider, lo: float, hi: float, step: float, value: floa
 
 
 class NeuronExplorer:
-    """Interactive single-neuron panel: model family, preset, current step, parameters.
+    """Interactive single-neuron panel: model family, preset, input protocol, parameters.
 
-    Every change re-simulates one neuron (milliseconds) and updates the voltage and
-    input-current figures in place. A parameter combination the model rejects (e.g.
-    ``V_reset`` at or above ``V_threshold``) is reported in the status line and the last
-    valid result stays on screen.
+    Every change re-simulates one neuron (milliseconds) and updates the voltage, the
+    state-variable and the input-current figures in place; the f-I curve of the current
+    parameters follows in the background (see the module docstring). A parameter
+    combination the model rejects (e.g. ``V_reset`` at or above ``V_threshold``) is
+    reported in the status line and the last valid result stays on screen.
 
     Parameters
     ----------
@@ -118,33 +377,48 @@ class NeuronExplorer:
     preset : str, optional
         A key of the family's ``presets()`` (default: the first).
     current : float, optional
-        Amplitude of the current step in the family's ``current_units`` (default: the
+        The current slider's value in the family's ``current_units`` (default: the
         preset's ``demo_current``).
     duration : float
-        Simulated time (ms); the current step covers the middle 80 %.
+        Simulated time (ms); the input acts in the middle 80 %.
     dt : float
         Integration step (ms).
     width : int
-        Width of the figures in pixels.
+        Width of the trace figures in pixels.
+    protocol : str
+        A key of :data:`PROTOCOLS` (default ``"constant"``).
+    fi_duration : float
+        Simulated time of each f-I point (ms; the first :data:`FI_TRANSIENT_MS` or a fifth
+        of it, whichever is shorter, are left out).
+    background : bool
+        Compute the f-I curve in a worker thread (default) or at once.
 
     Attributes
     ----------
     result : xarray.Dataset
-        The latest successful simulation (``V`` and ``I_ext`` recorded).
+        The latest successful simulation (``V``, ``I_ext`` and the model's other state
+        variables recorded).
     params : ParameterSet
         Its parameters.
     error : str or None
         The message shown when the last change was rejected, else ``None``.
+    fi : xarray.DataArray or None
+        The latest f-I curve (:func:`~neurosim_nb.analysis.transfer_function`).
     widget : ipywidgets.VBox
         The top-level widget (display the panel itself or this).
     controls : dict
         ``{field: widget}`` of the current family's parameters.
-    source : bokeh.models.ColumnDataSource
-        Columns of :func:`neurosim_nb.plotting.trace_columns`.
+    input_controls : dict
+        ``{field: widget}`` of the current protocol's settings.
+    source, state_source, fi_source, fi_point_source : ColumnDataSource
+        Columns of :func:`~neurosim_nb.plotting.traces.trace_columns`,
+        :func:`~neurosim_nb.plotting.traces.state_columns`, the f-I curve and the
+        operating point.
 
     Examples
     --------
-    >>> panel = NeuronExplorer("LIF", "excitatory", current=0.3, duration=200.0)
+    >>> panel = NeuronExplorer("LIF", "excitatory", current=0.3, duration=200.0,
+    ...                        background=False)
     >>> panel.result.V.attrs["units"], panel.result.sizes["time"]
     ('mV', 2000)
     >>> n_before = panel.result.sizes["spike"]
@@ -156,27 +430,44 @@ class NeuronExplorer:
     V_reset (-40.0 mV) must be below V_threshold (-50.0 mV)
     >>> panel.result.sizes["spike"] > n_before    # the last valid result is kept
     True
+    >>> panel.protocol_dropdown.value = "pulse train"
+    >>> sorted(panel.input_controls)
+    ['frequency_hz', 'pulse_ms']
     """
 
     def __init__(self, family: str | None = None, preset: str | None = None,
                  current: float | None = None, duration: float = 300.0, dt: float = 0.1,
-                 width: int = 720):
+                 width: int = 720, protocol: str = "constant",
+                 fi_duration: float = FI_DURATION_MS, background: bool = True):
         self.families = available_families()
         if not self.families:  # pragma: no cover - LIF is always there
             raise RuntimeError("no neuron model family could be imported")
         family = family or self.families[0]
         if family not in self.families:
             model_class(family)  # raises a readable error for an unknown / broken family
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown input protocol {protocol!r}; choose from "
+                             f"{list(PROTOCOLS)}")
         self.dt = float(dt)
+        self.fi_duration = float(fi_duration)
         self.result: xr.Dataset | None = None
         self.params: ParameterSet | None = None
         self.error: str | None = None
+        self.fi: xr.DataArray | None = None
+        self.fi_error: str | None = None
         self.last_run_s = 0.0
+        self.last_fi_s = 0.0
         self.n_runs = 0
+        self.n_fi_runs = 0
+        self._fi_cache: tuple[str, xr.DataArray] | None = None
         self._hold_depth = 0
         self.controls: dict[str, W.ValueWidget] = {}
+        self.input_controls: dict[str, W.ValueWidget] = {}
+        self._input_widgets: dict[str, dict[str, W.ValueWidget]] = {}
+        self.fi_job = BackgroundJob(FI_DELAY_S, background=background)
 
         style = {"description_width": "70px"}
+        wide = {"style": {"description_width": DESCRIPTION_WIDTH}}
         self.family_dropdown = W.Dropdown(options=self.families, value=family,
                                           description="Model", style=style,
                                           layout=W.Layout(width="240px"))
@@ -185,43 +476,75 @@ class NeuronExplorer:
         self.reset_button = W.Button(description="Reset parameters",
                                      tooltip="back to the preset's parameter values",
                                      layout=W.Layout(width="150px"))
+        self.protocol_dropdown = W.Dropdown(options=list(PROTOCOLS), value=protocol,
+                                            description="Input", style=style,
+                                            tooltip="the input protocol (middle 80 % of the run)",
+                                            layout=W.Layout(width="240px"))
+        self.seed_box = W.BoundedIntText(value=0, min=0, max=2**31 - 1, description="Seed",
+                                         tooltip="seed of the random input (noise, Poisson)",
+                                         style=style, layout=W.Layout(width="160px"))
         self.current_slider = W.FloatSlider(
             description="Current", min=0.0, max=1.0, step=0.01, value=0.0,
-            continuous_update=False, readout_format=".4g",
-            style={"description_width": DESCRIPTION_WIDTH}, layout=W.Layout(width="460px"))
+            continuous_update=False, readout_format=".4g", layout=W.Layout(width="460px"),
+            **wide)
         self.duration_slider = W.FloatSlider(
             description="Duration (ms)", min=50.0, max=1000.0, step=10.0,
             value=float(duration), continuous_update=False, readout_format=".0f",
-            tooltip="simulated time; the current step covers the middle 80 %",
-            style={"description_width": DESCRIPTION_WIDTH}, layout=W.Layout(width="460px"))
+            tooltip="simulated time; the input acts in the middle 80 %",
+            layout=W.Layout(width="460px"), **wide)
         self.status = W.HTML(layout=W.Layout(min_height="2.2em"))
+        self.fi_progress = W.FloatProgress(value=0.0, min=0.0, max=1.0, bar_style="info",
+                                           layout=W.Layout(width="390px", height="14px"))
+        self.fi_status = W.HTML(layout=W.Layout(min_height="2.2em", width="400px"))
+        self.input_box = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         for w, cls in ((self.family_dropdown, "family"), (self.preset_dropdown, "preset"),
                        (self.reset_button, "reset"), (self.current_slider, "current"),
-                       (self.duration_slider, "duration"), (self.status, "status")):
+                       (self.duration_slider, "duration"), (self.status, "status"),
+                       (self.protocol_dropdown, "protocol"), (self.seed_box, "seed"),
+                       (self.fi_progress, "fi-progress"), (self.fi_status, "fi-status"),
+                       (self.input_box, "input-settings")):
             w.add_class(f"neurosim-{cls}")
 
         self.source = ColumnDataSource(plotting.empty_trace_columns(), name=SOURCE_NAME)
-        self._layout, self.voltage_figure, self.current_figure = plotting.trace_layout(
-            self.source, width=width)
+        self.state_source = ColumnDataSource(trace_plots.empty_state_columns(),
+                                             name=STATE_SOURCE_NAME)
+        self.voltage_figure = plotting.voltage_figure(self.source, width=width)
+        self.state_figure = trace_plots.state_figure(self.state_source, width=width,
+                                                     x_range=self.voltage_figure.x_range)
+        self.current_figure = plotting.current_figure(self.source, width=width,
+                                                      x_range=self.voltage_figure.x_range)
+        self._layout = column(self.voltage_figure, self.state_figure, self.current_figure)
+        self.fi_source = ColumnDataSource(trace_plots.empty_fi_columns(), name=FI_SOURCE_NAME)
+        self.fi_point_source = ColumnDataSource(trace_plots.empty_fi_columns(),
+                                                name=FI_POINT_SOURCE_NAME)
+        self.fi_figure = trace_plots.fi_panel_figure(self.fi_source, self.fi_point_source)
         self.params_box = W.VBox(layout=W.Layout(width=WIDGET_WIDTH))
         self.family_dropdown.observe(self._on_family, names="value")
         self.preset_dropdown.observe(self._on_preset, names="value")
         self.reset_button.on_click(self._on_reset)
-        self.current_slider.observe(self._on_value, names="value")
-        self.duration_slider.observe(self._on_value, names="value")
+        self.protocol_dropdown.observe(self._on_protocol, names="value")
+        for w in (self.current_slider, self.duration_slider, self.seed_box):
+            w.observe(self._on_value, names="value")
         self.set_model(family, preset, current=current)
 
         # BokehModel serialises the document when it is created and sends only patches
         # afterwards, so it is created after the first run (patches sent before a view
-        # exists are lost); _repr_mimebundle_ refreshes it for a later display.
+        # exists are lost); _repr_mimebundle_ refreshes it for a later display. The f-I
+        # figure is a document of its own: the worker thread updates only that one.
         self.plot = BokehModel(self._layout)
         self.plot.add_class("neurosim-plot")
+        self.fi_plot = BokehModel(self.fi_figure)
+        self.fi_plot.add_class("neurosim-fi-plot")
         self.widget = W.VBox([
             W.HBox([self.family_dropdown, self.preset_dropdown, self.reset_button]),
+            W.HBox([self.protocol_dropdown, self.seed_box, self.input_box],
+                   layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.current_slider, self.duration_slider]),
             self.status,
-            W.HBox([self.plot, W.VBox([W.HTML("<b>Parameters</b> (hover for a description)"),
-                                       self.params_box])],
+            W.HBox([self.plot,
+                    W.VBox([self.fi_plot, self.fi_progress, self.fi_status,
+                            W.HTML("<b>Parameters</b> (hover for a description)"),
+                            self.params_box])],
                    layout=W.Layout(flex_flow="row wrap")),     # parameters below if narrow
         ])
         self.widget.add_class("neurosim-explorer")
@@ -238,6 +561,11 @@ class NeuronExplorer:
         return self.preset_dropdown.value
 
     @property
+    def protocol(self) -> str:
+        """The selected input protocol (a key of :data:`PROTOCOLS`)."""
+        return self.protocol_dropdown.value
+
+    @property
     def model_class(self) -> type:
         """The population class of the selected family."""
         return model_class(self.family)
@@ -246,6 +574,14 @@ class NeuronExplorer:
     def current_units(self) -> str:
         """Units of the input current of the selected family."""
         return self.model_class.current_units
+
+    @property
+    def recorded(self) -> list[str]:
+        """Variables recorded in each run: V, the model's other state variables
+        (bookkeeping such as refractory counters left out) and the input current."""
+        names = [n for n in self.model_class.state_variables
+                 if n not in trace_plots.HIDDEN_STATE_VARIABLES]
+        return ["V", *names[:trace_plots.MAX_STATE_LINES], "I_ext"]
 
     @contextmanager
     def _hold(self):
@@ -267,7 +603,7 @@ class NeuronExplorer:
         preset : str, optional
             A preset of the family (default: its first).
         current : float, optional
-            Step amplitude (default: the preset's ``demo_current``).
+            Current slider value (default: the preset's ``demo_current``).
         """
         cls = model_class(family)
         presets = cls.presets()
@@ -293,17 +629,36 @@ class NeuronExplorer:
             w.observe(self._on_value, names="value")
         self.params_box.children = list(self.controls.values())
         demo = float(cls.demo_current(preset))
+        self._demo = demo
         lo, hi, step = current_range(demo)
         value = demo if current is None else float(current)
         lo, hi = min(lo, value), max(hi, value)
         units = cls.current_units
         with self._hold():
             _set_slider(self.current_slider, lo, hi, step, value)
-        self.current_slider.description = f"Current ({units})"
-        self.current_slider.tooltip = (f"amplitude of the current step ({units}); "
-                                       f"the preset fires at {demo:g} {units}")
+        self._fi_grid = fi_currents(lo, hi)
+        self._label_current()
         self.voltage_figure.title.text = f"{self.family} neuron, preset '{preset}'"
         self.current_figure.yaxis[0].axis_label = f"I ({units})"
+        self.fi_figure.xaxis[0].axis_label = f"Input current ({units})"
+        self.fi_figure.title.text = f"f-I curve (constant current), {self.family} '{preset}'"
+
+    def _label_current(self) -> None:
+        cls, units = self.model_class, self.current_units
+        label, settings_cls, stochastic = PROTOCOLS[self.protocol]
+        self.current_slider.description = f"{label} ({units})"
+        self.current_slider.tooltip = (
+            f"{label.lower()} of the {self.protocol} input ({units}); "
+            f"the preset fires tonically at a constant {cls.demo_current(self.preset):g} {units}")
+        if self.protocol not in self._input_widgets:
+            ws = widgets_from_params(settings_cls()) if settings_cls is not None else {}
+            for name, w in ws.items():
+                w.observe(self._on_value, names="value")
+                w.add_class(f"neurosim-input-{name}")
+            self._input_widgets[self.protocol] = ws
+        self.input_controls = self._input_widgets[self.protocol]
+        self.input_box.children = list(self.input_controls.values())
+        self.seed_box.layout.display = None if stochastic else "none"
 
     # -- callbacks ---------------------------------------------------------------------
     def _on_family(self, change: dict) -> None:
@@ -319,26 +674,46 @@ class NeuronExplorer:
     def _on_reset(self, _button: Any = None) -> None:
         self.set_model(self.family, self.preset, current=self.current_slider.value)
 
+    def _on_protocol(self, change: dict) -> None:
+        if self._hold_depth:
+            return
+        self._label_current()
+        self.update()
+
     def _on_value(self, change: dict) -> None:
         if self._hold_depth:
             return
         self.update()
 
     # -- state -> view -------------------------------------------------------------------
-    def simulate(self, params: ParameterSet, current: float, duration: float) -> xr.Dataset:
-        """One run of a single neuron with ``params`` under the panel's current step.
+    def input_settings(self) -> ParameterSet | None:
+        """The current protocol's settings from its widgets (``None`` for ``constant``).
 
-        The step of ``current`` (``current_units``) starts at 10 % of ``duration`` and
-        lasts 80 % of it; ``V`` and ``I_ext`` are recorded.
+        Raises
+        ------
+        ValueError
+            A setting outside its allowed range.
         """
-        stim = StepCurrent(float(current), onset_ms=ONSET_FRACTION * duration,
-                           duration_ms=STEP_FRACTION * duration)
+        settings_cls = PROTOCOLS[self.protocol][1]
+        if settings_cls is None:
+            return None
+        return params_from_widgets(settings_cls(), self.input_controls)
+
+    def simulate(self, params: ParameterSet, current: float, duration: float) -> xr.Dataset:
+        """One run of a single neuron with ``params`` under the panel's input protocol.
+
+        The input (:func:`make_stimulus`) acts from 10 % to 90 % of ``duration``; ``V``,
+        ``I_ext`` and the model's state variables are recorded.
+        """
+        stim = make_stimulus(self.protocol, current, duration, self.input_settings(),
+                             demo_current=self._demo)
         neuron = self.model_class(params)
-        return neuron.simulate(float(duration), stim, dt=self.dt, record=["V", "I_ext"],
-                               seed=0, verbose=False)
+        return neuron.simulate(float(duration), stim, dt=self.dt, record=self.recorded,
+                               seed=int(self.seed_box.value), verbose=False)
 
     def update(self) -> xr.Dataset | None:
-        """Re-simulate with the widgets' values and refresh figures and status.
+        """Re-simulate with the widgets' values, refresh figures and status, and request
+        the f-I curve.
 
         Returns
         -------
@@ -367,10 +742,80 @@ class NeuronExplorer:
         self.n_runs += 1
         columns = plotting.trace_columns(ds)
         self.source.data = columns
+        self.state_source.data = trace_plots.state_columns(ds)
+        trace_plots.update_state_figure(self.state_figure, ds)
         plotting.show_threshold(self.voltage_figure, bool(np.isfinite(columns["threshold"]).any()))
         plotting.update_current_labels(self.current_figure, ds["I_ext"])
         self.status.value = self._summary(ds, current, duration)
+        self._request_fi(params, current)
         return ds
+
+    # -- the f-I curve (background) -------------------------------------------------------
+    def _request_fi(self, params: ParameterSet, current: float) -> None:
+        grid = self._fi_grid
+        key = f"{type(params).__name__}:{params.to_json()}:{grid.tobytes().hex()}"
+        cached = self._fi_cache if self._fi_cache and self._fi_cache[0] == key else None
+        duration = self.fi_duration
+        transient = min(FI_TRANSIENT_MS, duration / 5.0)
+        units = self.current_units
+
+        def compute(progress: Callable[[float], None]) -> tuple:
+            t0 = time.perf_counter()
+            if cached is not None:
+                curve = cached[1]
+            else:
+                parts = []
+                for k in range(0, grid.size, FI_CHUNK):
+                    progress(k / grid.size)
+                    parts.append(transfer_function(params, grid[k:k + FI_CHUNK],
+                                                   duration_ms=duration, dt=self.dt,
+                                                   transient_ms=transient))
+                curve = xr.concat(parts, dim="current", combine_attrs="override")
+            progress(1.0)
+            point = transfer_function(params, [current], duration_ms=duration, dt=self.dt,
+                                      transient_ms=transient)
+            return key, curve, float(point.values[0]), time.perf_counter() - t0
+
+        def apply(result: tuple | None, error: BaseException | None) -> None:
+            self.fi_progress.layout.visibility = "hidden"
+            if error is not None:
+                self.fi_error = f"{type(error).__name__}: {error}"
+                self.fi_status.value = ('<span style="color:#b00020">f-I curve not computed: '
+                                        f"{html.escape(str(error))}</span>")
+                return
+            key_, curve, rate, seconds = result
+            self._fi_cache = (key_, curve)
+            self.fi, self.fi_error, self.last_fi_s = curve, None, seconds
+            self.n_fi_runs += 1
+            self.fi_source.data = trace_plots.fi_columns(curve)
+            self.fi_point_source.data = trace_plots.operating_point_columns(current, rate)
+            firing = curve["current"].values[curve.values > 0]
+            onset = (f"fires from about {firing.min():.4g} {html.escape(units)}"
+                     if firing.size else "silent over this range")
+            self.fi_status.value = (f"At {current:g} {html.escape(units)}: <b>{rate:.1f} Hz</b> "
+                                    f"(stationary); {onset}. <span style='color:#666'>"
+                                    f"{grid.size} currents x {duration:g} ms in "
+                                    f"{seconds * 1000:.0f} ms</span>")
+
+        def on_progress(fraction: float) -> None:
+            self.fi_progress.value = fraction
+
+        self.fi_progress.value = 0.0
+        self.fi_progress.layout.visibility = "visible"
+        if cached is None:
+            self.fi_status.value = (f'<span style="color:#666">computing the f-I curve '
+                                    f"({grid.size} currents x {duration:g} ms)...</span>")
+        self.fi_job.submit(compute, apply, on_progress)
+
+    @property
+    def fi_busy(self) -> bool:
+        """The f-I curve is being (re)computed."""
+        return self.fi_job.busy
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Block until the f-I curve matches the current parameters (``False`` on
+        timeout)."""
+        return self.fi_job.wait(timeout)
 
     def _summary(self, ds: xr.Dataset, current: float, duration: float) -> str:
         units = ds.attrs.get("current_units", self.current_units)
@@ -379,8 +824,9 @@ class NeuronExplorer:
         t = ds["spike_time"].values
         in_step = t[(t > onset) & (t <= onset + step_ms)]
         rate = in_step.size / (step_ms / 1000.0)
+        what = ("step" if self.protocol == "constant" else f"{self.protocol} input")
         text = (f"<b>{in_step.size} spike{'s' if in_step.size != 1 else ''}</b> during the "
-                f"{step_ms:g} ms step of {current:g} {html.escape(units)} "
+                f"{step_ms:g} ms {what} of {current:g} {html.escape(units)} "
                 f"&rarr; <b>{rate:.1f} Hz</b>")
         if in_step.size:
             text += f"; first spike {in_step[0] - onset:.1f} ms after onset"
@@ -389,15 +835,20 @@ class NeuronExplorer:
             text += (f"; ISI {isi[0]:.1f} ms &rarr; {isi[-1]:.1f} ms"
                      if not math.isclose(isi[0], isi[-1], rel_tol=0.05)
                      else f"; ISI {isi.mean():.1f} ms")
+        if self.protocol == "Poisson kicks":
+            text += " <span style='color:#666'>(the kicks jump V; they are not in I)</span>"
         return text
 
     # -- display -------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any):
-        # re-serialise the Bokeh document: changes made before this display (which the
+        # re-serialise the Bokeh documents: changes made before this display (which the
         # front end never saw as patches) are then part of what is rendered
         self.plot.update_from_model(self._layout)
+        with self.fi_job._cond:
+            self.fi_plot.update_from_model(self.fi_figure)
         return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         return (f"NeuronExplorer(family={self.family!r}, preset={self.preset!r}, "
+                f"protocol={self.protocol!r}, "
                 f"current={self.current_slider.value:g} {self.current_units})")

@@ -5,7 +5,11 @@ result, assign new columns to ``source.data`` (one front-end patch in a notebook
 figures are never re-created). ``*_columns`` functions turn a Dataset into those columns, so
 figures and data are tested apart from any widget. One module per theme:
 
-* :mod:`~neurosim_nb.plotting.traces` -- voltage and input-current traces, f-I curves.
+* :mod:`~neurosim_nb.plotting.traces` -- voltage and input-current traces, f-I curves;
+* :mod:`~neurosim_nb.plotting.network` -- rasters, population and layer rates, connectivity
+  heat maps;
+* :mod:`~neurosim_nb.plotting.phase` -- nullclines, fixed points and trajectories of 2-D models;
+* :mod:`~neurosim_nb.plotting.synapses` -- PSPs, conductances, STDP windows, weight evolution.
 
 >>> from neurosim_nb import plotting
 >>> callable(plotting.voltage_figure)

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from bokeh.core.properties import value as bokeh_value
 from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 from bokeh.plotting import figure
@@ -45,6 +46,9 @@ __all__ = [
     "THRESHOLD_PARAMETERS", "axis_label", "threshold_of", "voltage_columns", "current_columns",
     "trace_columns", "empty_trace_columns", "voltage_figure", "current_figure",
     "show_threshold", "update_axis_labels", "update_current_labels", "trace_layout", "fi_figure",
+    "HIDDEN_STATE_VARIABLES", "MAX_STATE_LINES", "state_variables_in", "state_columns",
+    "empty_state_columns", "state_figure", "update_state_figure", "fi_columns",
+    "empty_fi_columns", "operating_point_columns", "fi_panel_figure",
 ]
 
 #: parameter names read as "the threshold" for the dashed threshold line, in this order
@@ -56,6 +60,12 @@ _TOOLS = "pan,xwheel_zoom,box_zoom,reset,save"
 _V_COLOR = "#1f4e79"
 _I_COLOR = "#b35900"
 _SPIKE_COLOR = "#c0392b"
+_STATE_COLORS = ("#2e7d32", "#8e44ad", "#d35400")
+
+#: recorded variables never drawn in the state figure (V has its own; bookkeeping counters)
+HIDDEN_STATE_VARIABLES = ("V", "I_ext", "refractory")
+#: the state figure has this many line renderers (columns ``x0`` ... ``x2``)
+MAX_STATE_LINES = 3
 
 
 def axis_label(da: xr.DataArray, default: str = "") -> str:
@@ -306,5 +316,159 @@ def fi_figure(current, rate, *, reference=None, units: str = "nA", title: str = 
     fig.scatter("I", "rate", source=src, name="simulated", size=7, color=_V_COLOR,
                 legend_label="simulated")
     fig.legend.location = "top_left"
+    fig.toolbar.logo = None
+    return fig
+
+
+# -- gating / recovery / adaptation variables ------------------------------------------------
+def state_variables_in(ds: xr.Dataset) -> list[str]:
+    """Recorded ``(time, neuron)`` variables of ``ds`` other than V, the input current and
+    bookkeeping (:data:`HIDDEN_STATE_VARIABLES`), at most :data:`MAX_STATE_LINES`.
+
+    >>> from neurosim_nb import IzhikevichNeuron
+    >>> ds = IzhikevichNeuron.from_preset("RS").simulate(20.0, 10.0, record=["V", "u"], seed=0)
+    >>> state_variables_in(ds)
+    ['u']
+    """
+    out = [name for name, da in ds.data_vars.items()
+           if da.dims == ("time", "neuron") and name not in HIDDEN_STATE_VARIABLES]
+    return out[:MAX_STATE_LINES]
+
+
+def state_columns(ds: xr.Dataset, neuron: int = 0) -> dict[str, np.ndarray]:
+    """Columns ``t`` and ``x0 ... x2``: the variables of :func:`state_variables_in` in
+    order, ``NaN`` for unused lines (the column set is the same for every model, so one
+    figure serves every family).
+
+    >>> from neurosim_nb import HodgkinHuxleyNeuron
+    >>> ds = HodgkinHuxleyNeuron().simulate(5.0, 0.0, record=["V", "m", "h", "n"], seed=0)
+    >>> cols = state_columns(ds)
+    >>> sorted(cols), bool(np.allclose(cols["x2"], ds.n.values[:, 0]))
+    (['t', 'x0', 'x1', 'x2'], True)
+    """
+    t = np.asarray(ds["time"].values, dtype=float)
+    names = state_variables_in(ds)
+    cols: dict[str, np.ndarray] = {"t": t}
+    for k in range(MAX_STATE_LINES):
+        cols[f"x{k}"] = (_neuron_trace(ds, names[k], neuron) if k < len(names)
+                         else np.full(t.shape, np.nan))
+    return cols
+
+
+def empty_state_columns() -> dict[str, list]:
+    """Empty columns with the names :func:`state_columns` produces."""
+    return {k: [] for k in ("t", *(f"x{k}" for k in range(MAX_STATE_LINES)))}
+
+
+def state_figure(source: ColumnDataSource, *, title: str = "Gating and adaptation variables",
+                 width: int = 720, height: int = 190, x_range: Any = None) -> figure:
+    """Up to three state variables against time (columns ``x0 ... x2`` of ``source``).
+
+    :func:`update_state_figure` names the lines and the axis after the recorded
+    variables and hides the figure for a model without any (LIF).
+
+    Examples
+    --------
+    >>> fig = state_figure(ColumnDataSource(empty_state_columns()))
+    >>> [r.name for r in fig.renderers]
+    ['x0', 'x1', 'x2']
+    """
+    kw = {"x_range": x_range} if x_range is not None else {}
+    fig = figure(title=title, width=width, height=height, tools=_TOOLS,
+                 x_axis_label="Time (ms)", name="state_figure", **kw)
+    items = []
+    for k in range(MAX_STATE_LINES):
+        r = fig.line("t", f"x{k}", source=source, name=f"x{k}", color=_STATE_COLORS[k],
+                     line_width=1.5)
+        items.append(LegendItem(label=f"x{k}", renderers=[r]))
+    fig.add_layout(Legend(items=items, orientation="horizontal", click_policy="hide",
+                          border_line_alpha=0, margin=0, padding=2), "above")
+    fig.toolbar.logo = None
+    return fig
+
+
+def update_state_figure(fig: figure, ds: xr.Dataset) -> list[str]:
+    """Name the lines of a :func:`state_figure` after the variables recorded in ``ds``
+    (legend, title, y label; unused lines hidden, the whole figure hidden if there are
+    none). Changes only what differs, in place. Returns the variables shown.
+
+    >>> from neurosim_nb import AdExNeuron
+    >>> ds = AdExNeuron.from_preset("tonic").simulate(20.0, 0.5, record=["V", "w"], seed=0)
+    >>> fig = state_figure(ColumnDataSource(state_columns(ds)))
+    >>> update_state_figure(fig, ds), fig.yaxis[0].axis_label, fig.title.text
+    (['w'], 'w (nA)', 'w: adaptation current')
+    """
+    names = state_variables_in(ds)
+    units = {ds[n].attrs.get("units") for n in names}
+    unit = units.pop() if len(units) == 1 else None
+    label = ", ".join(names) + (f" ({unit})" if unit not in (None, "", "1") else "")
+    title = "; ".join(f"{n}: {ds[n].attrs.get('long_name', n)}" for n in names)
+    changes = [(fig, "visible", bool(names))]
+    if names:
+        changes += [(fig.title, "text", title), *((ax, "axis_label", label) for ax in fig.yaxis)]
+    legend = fig.legend[0]
+    for k, item in enumerate(legend.items):
+        shown = k < len(names)
+        changes += [(item, "visible", shown), (item.renderers[0], "visible", shown)]
+        if shown and item.label.value != names[k]:
+            item.label = bokeh_value(names[k])  # a new object: in-place edits are not synced
+    for obj, attr, value in changes:
+        if getattr(obj, attr) != value:
+            setattr(obj, attr, value)
+    return names
+
+
+# -- live f-I curve ----------------------------------------------------------------------------
+def fi_columns(rates: xr.DataArray) -> dict[str, np.ndarray]:
+    """Columns ``I`` and ``rate`` of an f-I curve (a
+    :func:`~neurosim_nb.analysis.transfer_function` result).
+
+    >>> f = xr.DataArray([0.0, 12.0], dims="current", coords={"current": [0.1, 0.2]})
+    >>> {k: v.tolist() for k, v in fi_columns(f).items()}
+    {'I': [0.1, 0.2], 'rate': [0.0, 12.0]}
+    """
+    return {"I": np.asarray(rates["current"].values, dtype=float),
+            "rate": np.asarray(rates.values, dtype=float)}
+
+
+def empty_fi_columns() -> dict[str, list]:
+    """Empty columns with the names :func:`fi_columns` produces."""
+    return {"I": [], "rate": []}
+
+
+def operating_point_columns(current: float, rate: float) -> dict[str, list]:
+    """The one-row source of the operating-point marker of :func:`fi_panel_figure`."""
+    return {"I": [float(current)], "rate": [float(rate)]}
+
+
+def fi_panel_figure(curve: ColumnDataSource, point: ColumnDataSource, *, units: str = "nA",
+                    title: str = "f-I curve (constant current)", width: int = 400,
+                    height: int = 300) -> figure:
+    """An f-I curve bound to ``curve`` (columns of :func:`fi_columns`) with the current
+    operating point from ``point`` (:func:`operating_point_columns`), for live panels.
+
+    Renderers: ``"fi_curve"`` (line), ``"fi_points"`` (the simulated currents) and
+    ``"operating_point"``. Set the x label with :func:`update_axis_labels`-like changes of
+    ``fig.xaxis[0].axis_label`` when the units change.
+
+    Examples
+    --------
+    >>> fig = fi_panel_figure(ColumnDataSource(empty_fi_columns()),
+    ...                       ColumnDataSource(empty_fi_columns()), units="mV/ms")
+    >>> [r.name for r in fig.renderers], fig.xaxis[0].axis_label
+    (['fi_curve', 'fi_points', 'operating_point'], 'Input current (mV/ms)')
+    """
+    fig = figure(title=title, width=width, height=height, tools=_TOOLS,
+                 x_axis_label=f"Input current ({units})", y_axis_label="Firing rate (Hz)",
+                 name="fi_figure")
+    line = fig.line("I", "rate", source=curve, name="fi_curve", color=_V_COLOR, line_width=2)
+    dots = fig.scatter("I", "rate", source=curve, name="fi_points", size=4, color=_V_COLOR)
+    op = fig.scatter("I", "rate", source=point, name="operating_point", marker="star",
+                     size=16, color=_SPIKE_COLOR, line_color="black")
+    fig.add_layout(Legend(items=[LegendItem(label="stationary rate", renderers=[line, dots]),
+                                 LegendItem(label="this current", renderers=[op])],
+                          location="top_left", border_line_alpha=0, background_fill_alpha=0.6))
+    fig.add_tools(HoverTool(renderers=[dots], tooltips=[("I", "@I{0.000}"),
+                                                        ("rate", "@rate{0.0} Hz")]))
     fig.toolbar.logo = None
     return fig

@@ -17,6 +17,21 @@ pytestmark = pytest.mark.browser
 
 APP = "/voila/render/neuron_explorer.ipynb"
 SOURCE = "neurosim-trace"  # name of the trace ColumnDataSource (neuron_explorer.SOURCE_NAME)
+FI_SOURCE = "neurosim-fi"  # the f-I curve (neuron_explorer.FI_SOURCE_NAME)
+STATE_SOURCE = "neurosim-state"  # gating / adaptation variables (STATE_SOURCE_NAME)
+
+#: JS: the columns of a named source as plain arrays, or null while it is not there
+READ_SOURCE = """(name) => {
+  if (!window.Bokeh || !Bokeh.documents) return null;
+  for (const doc of Bokeh.documents) {
+    const src = doc.get_model_by_name(name);
+    if (!src) continue;
+    const out = {};
+    for (const [k, v] of Object.entries(src.data)) out[k] = Array.from(v);
+    return out;
+  }
+  return null;
+}"""
 
 #: JS: summary of the plotted trace, or null while BokehJS / the document is not there
 READ_TRACE = """() => {
@@ -49,6 +64,21 @@ def wait_for_change(page, before: dict, timeout_ms: float = 20_000) -> tuple[dic
     t0 = time.perf_counter()
     page.wait_for_function(CHANGED, arg=before["vsum"], polling=10, timeout=timeout_ms)
     return trace(page), time.perf_counter() - t0
+
+
+def source(page, name: str) -> dict:
+    out = page.evaluate(READ_SOURCE, name)
+    assert out is not None, f"no Bokeh source {name!r} in the page"
+    return out
+
+
+def fi_rates_equal(page, rates: list) -> None:
+    """Wait until the plotted f-I rates are ``rates`` (the background job has finished)."""
+    page.wait_for_function(
+        ("([name, want]) => { const d = (READ)(name);"
+         " return d !== null && d.rate.length === want.length &&"
+         " d.rate.every((r, k) => Math.abs(r - want[k]) < 1e-9); }").replace("READ", READ_SOURCE),
+        arg=[FI_SOURCE, rates], polling=50, timeout=30_000)
 
 
 def status_text(page) -> str:
@@ -91,6 +121,19 @@ def test_app_loads_moves_and_reports(voila_server, browser_page, artifacts_dir):
     assert "Current (nA)" in page.locator(".neurosim-current").inner_text()
     assert plot_is_drawn(page) > 20, "the Bokeh plot looks blank"
 
+    # -- the f-I curve arrives from the background job: the transfer function of the
+    #    preset, computed here independently (NEUROSIM_FAST: 500 ms runs, 100 ms transient)
+    from neurosim_nb.analysis import transfer_function
+    from neurosim_nb.core.neurons.lif import LIFNeuron
+    from neurosim_nb.panels.neuron_explorer import FI_POINTS, fi_currents
+
+    grid = fi_currents(0.0, 0.9, FI_POINTS)
+    ref = transfer_function(LIFNeuron.presets()["excitatory"], grid, duration_ms=500.0,
+                            transient_ms=100.0)
+    fi_rates_equal(page, ref.values.tolist())
+    assert source(page, FI_SOURCE)["I"] == pytest.approx(grid.tolist())
+    assert "Hz" in page.locator(".neurosim-fi-status").inner_text()
+
     # -- moving the current slider to its end changes the plotted trace ---------------------
     handle = page.locator(".neurosim-current .noUi-handle")
     handle.focus()
@@ -127,11 +170,27 @@ def test_app_loads_moves_and_reports(voila_server, browser_page, artifacts_dir):
     assert "Not simulated" not in status_text(page)
     assert recovered["spikes"] > before_bad["spikes"]       # reset closer to threshold
 
-    # -- another model family: units and plot follow ---------------------------------------
+    # -- another input protocol: a pulse train of the same amplitude -----------------------
+    page.locator(".neurosim-protocol select").select_option("pulse train")
+    pulses, _ = wait_for_change(page, recovered)
+    cur = source(page, SOURCE)["I"]
+    on = [i for i in cur if i > 0]
+    assert on and max(on) == pytest.approx(current["i_max"], abs=1e-9)
+    assert len(on) == 250        # 20 Hz x 5 ms pulses in 30...270 ms: 5 pulses of 50 samples
+    assert "Pulse amplitude (nA)" in page.locator(".neurosim-current").inner_text()
+    assert page.locator(".neurosim-input-frequency_hz").is_visible()
+    page.locator(".neurosim-protocol select").select_option("constant")
+    recovered, _ = wait_for_change(page, pulses)
+
+    # -- another model family: units, plot and gating variables follow ------------------
     page.locator(".neurosim-family select").select_option("Izhikevich")
     izh, _ = wait_for_change(page, recovered)
     assert "Current (mV/ms)" in page.locator(".neurosim-current").inner_text()
     assert izh["spikes"] > 0 and izh["i_max"] == pytest.approx(10.0)
+    u = source(page, STATE_SOURCE)["x0"]
+    assert len(u) == izh["n"] and all(x == x for x in u)          # u recorded, no NaN
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts_dir / "neuron_explorer_izhikevich.png"), full_page=True)
     page.locator(".neurosim-family select").select_option("LIF")
     final, _ = wait_for_change(page, izh)
     assert final["vsum"] == pytest.approx(start["vsum"])    # back to the same first run

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import ipywidgets as W
 import numpy as np
 import pytest
 import xarray as xr
 
+from neurosim_nb.analysis import transfer_function
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
+from neurosim_nb.core.neurons.lif import lif_rate_closed_form
 from neurosim_nb.panels import NeuronExplorer, available_families
 from neurosim_nb.panels import neuron_explorer as ne
 from neurosim_nb.panels.controls import (
@@ -238,3 +242,195 @@ def test_current_range_scales_with_demo_current():
     assert ne.current_range(10.0) == (0.0, 30.0, 0.2)
     lo, hi, step = ne.current_range(-0.5)
     assert (lo, hi) == (-1.5, 1.5) and step > 0
+
+
+# -- input protocols -------------------------------------------------------------------------
+def window(panel: NeuronExplorer) -> tuple[np.ndarray, np.ndarray]:
+    """Time and current inside the input window (10 % ... 90 % of the run)."""
+    t = np.asarray(panel.source.data["t"], float)
+    i = np.asarray(panel.source.data["I"], float)
+    d = panel.duration_slider.value
+    inside = (t > 0.1 * d + 1.0) & (t < 0.9 * d - 1.0)
+    return t[inside], i[inside]
+
+
+def test_protocol_chooser_builds_each_input(lif_panel):
+    p = lif_panel
+    p.current_slider.value = 0.6
+    assert p.protocol == "constant" and p.input_controls == {}
+    p.protocol_dropdown.value = "pulse train"
+    assert set(p.input_controls) == {"frequency_hz", "pulse_ms"}
+    assert p.current_slider.description == "Pulse amplitude (nA)"
+    assert p.input_controls["frequency_hz"].description == "frequency_hz (Hz)"
+    p.input_controls["frequency_hz"].value = 50.0
+    p.input_controls["pulse_ms"].value = 5.0
+    t, i = window(p)
+    assert set(np.round(np.unique(i), 9)) == {0.0, 0.6}
+    assert np.mean(i > 0) == pytest.approx(5.0 / 20.0, abs=0.02)    # duty cycle 5 ms / 20 ms
+
+    p.protocol_dropdown.value = "ramp"
+    p.input_controls["start_fraction"].value = 0.5
+    t, i = window(p)
+    slope, icpt = np.polyfit(t, i, 1)                      # 0.3 -> 0.6 nA over 240 ms
+    assert slope == pytest.approx(0.3 / 240.0, rel=0.02)
+    assert np.max(np.abs(i - (slope * t + icpt))) < 1e-9
+    assert p.current_slider.description == "Ramp end (nA)"
+
+    p.protocol_dropdown.value = "noise (OU)"
+    p.input_controls["sigma_fraction"].value = 1.0         # sigma = 1 x demo = 0.3 nA
+    t, i = window(p)
+    assert np.mean(i) == pytest.approx(0.6, abs=0.1)
+    assert np.std(i) == pytest.approx(0.3, rel=0.3)
+    first = np.array(p.source.data["V"])
+    p.seed_box.value = 1                                    # another noise realisation
+    assert not np.array_equal(np.array(p.source.data["V"]), first)
+
+    p.protocol_dropdown.value = "Poisson kicks"
+    p.current_slider.value = 0.0
+    p.input_controls["rate_hz"].value = 3000.0
+    p.input_controls["weight_mV"].value = 1.0
+    t, i = window(p)
+    assert np.all(i == 0.0) and p.current_slider.description == "Bias current (nA)"
+    v = np.asarray(p.source.data["V"], float)
+    # 3 kHz x 1 mV x tau_m 10 ms = 30 mV mean depolarisation: above threshold, it fires
+    assert n_spikes(p) > 5 and v[:100].max() < -69.0
+    assert "kicks jump V" in p.status.value
+
+
+def test_bad_protocol_setting_is_a_message(lif_panel):
+    p = lif_panel
+    p.protocol_dropdown.value = "pulse train"
+    p.input_controls["frequency_hz"].value = 100.0
+    good = p.result
+    p.input_controls["pulse_ms"].value = 20.0              # longer than the 10 ms period
+    assert p.result is good
+    assert "exceeds the period" in p.error and "exceeds the period" in p.status.value
+    p.input_controls["pulse_ms"].value = 2.0
+    assert p.error is None
+
+
+def test_make_stimulus_rejects_unknown_protocol():
+    with pytest.raises(ValueError, match="choose from"):
+        ne.make_stimulus("sine", 1.0, 100.0)
+    with pytest.raises(ValueError, match="unknown input protocol"):
+        NeuronExplorer("LIF", protocol="sine")
+
+
+# -- gating / adaptation variables -----------------------------------------------------------
+@pytest.mark.parametrize(("family", "variables"), [
+    ("LIF", []), ("Izhikevich", ["u"]), ("Hodgkin-Huxley", ["m", "h", "n"]),
+    ("Adaptive LIF", ["w"]), ("AdEx", ["w"])])
+def test_state_figure_follows_the_family(family, variables):
+    p = NeuronExplorer(family, duration=100.0, background=False)
+    data = p.state_source.data
+    assert p.state_figure.visible == bool(variables)
+    legend = [it.label.value for it in p.state_figure.legend[0].items if it.visible]
+    assert legend == variables
+    for k, name in enumerate(variables):
+        np.testing.assert_array_equal(np.asarray(data[f"x{k}"]), p.result[name].values[:, 0])
+        assert p.state_figure.renderers[k].visible
+    for k in range(len(variables), 3):
+        assert np.all(np.isnan(np.asarray(data[f"x{k}"], float)))
+    if family == "Hodgkin-Huxley":             # gates are probabilities
+        x = np.array([data["x0"], data["x1"], data["x2"]])
+        assert x.min() >= 0.0 and x.max() <= 1.0
+        assert p.state_figure.yaxis[0].axis_label == "m, h, n"
+    if family == "AdEx":
+        assert p.state_figure.yaxis[0].axis_label == "w (nA)"
+        assert np.asarray(data["x0"]).max() > 0          # adaptation builds up with spikes
+
+
+# -- the f-I curve -----------------------------------------------------------------------------
+def fi_reference(p: NeuronExplorer, currents) -> np.ndarray:
+    transient = min(ne.FI_TRANSIENT_MS, p.fi_duration / 5)
+    return transfer_function(p.params, currents, duration_ms=p.fi_duration, dt=p.dt,
+                             transient_ms=transient).values
+
+
+def test_fi_curve_is_the_transfer_function_of_the_panel_params():
+    p = NeuronExplorer("LIF", "excitatory", duration=200.0)
+    assert p.wait(30.0) and p.fi_error is None
+    grid = np.asarray(p.fi_source.data["I"])
+    assert grid[0] == p.current_slider.min and grid[-1] == pytest.approx(p.current_slider.max)
+    assert len(grid) == ne.FI_POINTS
+    np.testing.assert_array_equal(np.asarray(p.fi_source.data["rate"]), fi_reference(p, grid))
+    # independent: the LIF closed form, within one spike per counting window (+ dt effects)
+    closed = lif_rate_closed_form(p.params, grid)
+    assert np.max(np.abs(np.asarray(p.fi_source.data["rate"]) - closed)) < 0.03 * closed.max() + 2
+    # the operating point sits at the slider's current
+    assert list(p.fi_point_source.data["I"]) == [pytest.approx(0.3)]
+    assert p.fi_point_source.data["rate"][0] == fi_reference(p, [0.3])[0]
+    assert "Hz" in p.fi_status.value
+
+    # a parameter change recomputes the curve (after the trace, in the background)
+    rates_before = np.asarray(p.fi_source.data["rate"]).copy()
+    p.controls["t_refractory"].value = 10.0            # at most 100 Hz now
+    assert p.result.attrs["params_json"] != "" and p.params.t_refractory == 10.0
+    assert p.wait(30.0)
+    rates = np.asarray(p.fi_source.data["rate"])
+    assert not np.array_equal(rates, rates_before) and rates.max() <= 100.0
+    np.testing.assert_array_equal(rates, fi_reference(p, grid))
+    # a current change moves only the operating point
+    n = p.n_fi_runs
+    p.current_slider.value = 0.6
+    assert p.wait(30.0) and p.n_fi_runs == n + 1
+    np.testing.assert_array_equal(np.asarray(p.fi_source.data["rate"]), rates)
+    assert p.fi_point_source.data["rate"][0] == fi_reference(p, [0.6])[0]
+
+
+def test_fi_curve_follows_the_family():
+    p = NeuronExplorer("Izhikevich", "RS", duration=100.0)
+    assert p.wait(30.0)
+    assert p.fi_figure.xaxis[0].axis_label == "Input current (mV/ms)"
+    grid = np.asarray(p.fi_source.data["I"])
+    assert grid.max() == pytest.approx(30.0)
+    np.testing.assert_array_equal(np.asarray(p.fi_source.data["rate"]), fi_reference(p, grid))
+
+
+def test_slow_fi_curve_keeps_the_panel_responsive(monkeypatch):
+    """A slow f-I computation runs in the background: the trace updates at once, a newer
+    change supersedes the running computation, and only the latest result is shown."""
+    p = NeuronExplorer("LIF", "excitatory", duration=200.0)
+    assert p.wait(30.0)
+    real = ne.transfer_function
+    calls = []
+
+    def slow(params, currents, **kw):
+        calls.append(params.t_refractory)
+        time.sleep(0.3)
+        return real(params, currents, **kw)
+
+    monkeypatch.setattr(ne, "transfer_function", slow)
+    t0 = time.perf_counter()
+    p.controls["t_refractory"].value = 5.0
+    p.controls["t_refractory"].value = 8.0
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 0.25, elapsed                          # four chunks x 0.3 s are not waited
+    assert p.params.t_refractory == 8.0                     # ... but the trace is updated
+    assert p.fi_busy and "computing" in p.fi_status.value
+    assert p.fi_progress.layout.visibility == "visible"
+    assert p.wait(30.0) and not p.fi_busy
+    assert p.fi_progress.layout.visibility == "hidden"
+    assert set(calls) == {8.0}                               # the 5 ms request never ran
+    monkeypatch.setattr(ne, "transfer_function", real)
+    np.testing.assert_array_equal(np.asarray(p.fi_source.data["rate"]),
+                                  fi_reference(p, np.asarray(p.fi_source.data["I"])))
+
+
+def test_background_job_supersedes_and_reports_errors():
+    job = ne.BackgroundJob(delay_s=0.0)
+    seen, progress = [], []
+    started = threading.Event()
+
+    def long(progress_cb):
+        started.set()
+        for k in range(50):
+            progress_cb(k / 50)
+            time.sleep(0.01)
+        return "old"
+
+    job.submit(long, lambda r, e: seen.append(r), progress.append)
+    assert started.wait(5.0)
+    job.submit(lambda cb: 1 / 0, lambda r, e: seen.append(type(e).__name__))
+    assert job.wait(10.0)
+    assert seen == ["ZeroDivisionError"] and 0 < len(progress) < 50
