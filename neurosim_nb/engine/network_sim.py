@@ -307,7 +307,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                      sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
                      max_record_bytes: int | None = None, stimuli: dict[str, list] | None = None,
                      record_weights: bool | list[str] = False, weight_sample_ms: float = 10.0,
-                     precision: str = "float64") -> xr.Dataset:
+                     precision: str = "float64", progress=None) -> xr.Dataset:
     """Simulate ``net`` for ``duration`` ms from its current state; return an xarray Dataset.
 
     Parameters
@@ -334,6 +334,9 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         statistics within the tolerances tested in ``tests/engine/test_precision.py``;
         spike trains are not identical to float64's. The populations' state stays float64
         between runs.
+    progress : callable, optional
+        Called as ``progress(steps_done, n_steps)`` after every block of steps, in the
+        simulating thread (e.g. to drive a widget's progress bar).
 
     Returns
     -------
@@ -404,7 +407,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     w_values: list[np.ndarray] = []
 
     t_start = {k: p.t_ms for k, p in net.populations.items()}
-    progress = _Progress(n_steps, verbose, f"simulating {net.name}")
+    progress = _Progress(n_steps, verbose, f"simulating {net.name}", progress)
     step0 = 0
     interrupted = False
     if plastic:

@@ -118,13 +118,16 @@ class _Progress:
     :data:`PROGRESS_AFTER_S`. Call :meth:`advance` after every chunk, :meth:`close` at the end.
     """
 
-    def __init__(self, n_steps: int, verbose: bool | None, desc: str):
+    def __init__(self, n_steps: int, verbose: bool | None, desc: str, callback=None):
         self.n_steps, self.verbose, self.desc = n_steps, verbose, desc
+        self.callback = callback
         self.bar = None
         self.first_chunk: tuple[int, float] | None = None
 
     def advance(self, step0: int, k: int) -> None:
         """``step0`` steps are done, the last chunk had ``k``."""
+        if self.callback is not None:
+            self.callback(step0, self.n_steps)
         now = time.perf_counter()
         if self.first_chunk is None:
             self.first_chunk = (step0, now)
@@ -187,7 +190,7 @@ def resolve_seed(seed) -> int:
 def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
              stimuli: list[Stimulus] | None = None, record=("V",), record_neurons=None,
              sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
-             max_record_bytes: int | None = None):
+             max_record_bytes: int | None = None, progress=None):
     """Simulate a neuron population from its current state; return an ``xarray.Dataset``.
 
     Parameters
@@ -217,6 +220,9 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
         to take more than a few seconds.
     max_record_bytes : int, optional
         Refuse recordings larger than this (default: half the available memory).
+    progress : callable, optional
+        Called as ``progress(steps_done, n_steps)`` after every block of steps, in the
+        simulating thread (e.g. to drive a widget's progress bar).
 
     Returns
     -------
@@ -280,7 +286,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     spikes_i: list[np.ndarray] = []
 
     t_start = pop.t_ms
-    progress = _Progress(n_steps, verbose, f"simulating {pop.label}")
+    progress = _Progress(n_steps, verbose, f"simulating {pop.label}", progress)
     step0 = 0
     interrupted = False
     try:

@@ -52,7 +52,7 @@ from neurosim_nb.plotting import network as views
 
 __all__ = ["NetworkExplorer", "ONIExplorer", "NetworkSettings", "NETWORK_TYPES", "DEFAULTS",
            "build_network", "run_network", "brunel_eta", "record_ids", "parse_neuron_ids",
-           "engine_progress", "EXPECTED_ERRORS", "SOURCE_NAMES"]
+           "EXPECTED_ERRORS", "SOURCE_NAMES"]
 
 #: errors shown in the status line instead of a traceback
 EXPECTED_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError, OverflowError)
@@ -264,52 +264,6 @@ def parse_neuron_ids(text: str) -> tuple[int, ...] | None:
     return tuple(out) if out else None
 
 
-# -- engine progress ---------------------------------------------------------------------
-_progress_local = threading.local()
-
-
-def _install_progress_hook() -> bool:
-    """Let :func:`engine_progress` see the network engine's progress.
-
-    The engine reports progress only to its own tqdm bar (``network_sim._Progress``); this
-    swaps in a subclass that also calls the callback registered *in the current thread*
-    and otherwise behaves exactly like the original. Returns False if the engine changed
-    and the hook cannot be installed (runs then show an indeterminate bar).
-    """
-    from neurosim_nb.engine import network_sim
-
-    base = getattr(network_sim, "_Progress", None)
-    if base is None:
-        return False
-    if getattr(base, "_neurosim_panel_hook", False):
-        return True
-
-    class _ReportingProgress(base):  # type: ignore[misc, valid-type]
-        _neurosim_panel_hook = True
-
-        def advance(self, step0: int, k: int) -> None:
-            callback = getattr(_progress_local, "callback", None)
-            if callback is not None:
-                callback(step0, self.n_steps)
-            super().advance(step0, k)
-
-    network_sim._Progress = _ReportingProgress
-    return True
-
-
-@contextmanager
-def engine_progress(callback):
-    """Within this block, network runs in this thread call ``callback(done, total)``
-    (steps) after every chunk of the engine loop."""
-    hooked = callback is not None and _install_progress_hook()
-    previous = getattr(_progress_local, "callback", None)
-    _progress_local.callback = callback if hooked else None
-    try:
-        yield hooked
-    finally:
-        _progress_local.callback = previous
-
-
 def _with_all_neurons(ds: xr.Dataset, net) -> xr.Dataset:
     """A run recorded for a neuron subset -> spikes and coords of all neurons, ``V`` of the
     subset along ``recorded_neuron``."""
@@ -359,9 +313,8 @@ def run_network(s: NetworkSettings, progress=None) -> tuple[xr.Dataset, Any]:
     """
     net, stimuli = build_network(s)
     ids = record_ids(s, net)
-    with engine_progress(progress):
-        ds = net.simulate(float(s.duration_ms), dt=DT_MS, seed=int(s.seed), record=("V",),
-                          record_neurons=ids, stimuli=stimuli, verbose=False)
+    ds = net.simulate(float(s.duration_ms), dt=DT_MS, seed=int(s.seed), record=("V",),
+                      record_neurons=ids, stimuli=stimuli, verbose=False, progress=progress)
     return _with_all_neurons(ds, net), net
 
 

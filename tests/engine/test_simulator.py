@@ -234,3 +234,15 @@ def test_progress_bar_appears_by_projection_not_for_short_runs(monkeypatch, caps
     monkeypatch.setattr(sim, "CHUNK_ELEMENTS", 50)
     LIFNeuron().simulate(50.0, 1.0)
     assert "simulating" in capsys.readouterr().err
+
+
+def test_progress_callback_sees_every_block_of_a_single_population_run():
+    from neurosim_nb import LIFNeuron
+
+    calls = []
+    ds = LIFNeuron.create_excitatory(n=10).simulate(
+        200.0, 0.5, dt=0.1, record=(), seed=0, verbose=False,
+        progress=lambda done, total: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert calls and done == sorted(done) and calls[-1] == (2000, 2000)
+    assert {t for _, t in calls} == {2000} and ds.sizes["neuron"] == 10
