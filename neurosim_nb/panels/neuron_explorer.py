@@ -37,10 +37,8 @@ from __future__ import annotations
 
 import html
 import math
-import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as W
@@ -54,6 +52,8 @@ from neurosim_nb import plotting
 from neurosim_nb.analysis.transfer import transfer_function
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.engine.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, StepCurrent
+from neurosim_nb.panels._background import BackgroundJob
+from neurosim_nb.panels._model_choice import ModelChoicePanel
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
     WIDGET_WIDTH,
@@ -199,120 +199,6 @@ def fi_currents(lo: float, hi: float, n: int = FI_POINTS) -> np.ndarray:
     return np.round(np.linspace(float(lo), float(hi), int(n)), 12)
 
 
-class Superseded(Exception):
-    """Raised inside a background computation when a newer request replaced it."""
-
-
-class BackgroundJob:
-    """Run the latest of a series of requests in a worker thread, after a quiet period.
-
-    :meth:`submit` replaces any pending request; a computation in progress learns that
-    it was superseded when it reports progress (``progress`` raises :class:`Superseded`)
-    and its result is never applied. ``apply(result, error)`` runs in the worker thread,
-    under the job's lock, for the latest request only. With ``background=False`` requests
-    run at once in the caller's thread (scripts, doctests).
-
-    Examples
-    --------
-    >>> out = []
-    >>> job = BackgroundJob(delay_s=0.0)
-    >>> _ = job.submit(lambda progress: 6 * 7, lambda result, error: out.append(result))
-    >>> job.wait(5.0), out
-    (True, [42])
-    """
-
-    def __init__(self, delay_s: float = FI_DELAY_S, background: bool = True):
-        self.delay_s = float(delay_s)
-        self.background = bool(background)
-        self._cond = threading.Condition()
-        self._submitted = 0
-        self._done = 0
-        self._pending: tuple | None = None
-        self._worker: threading.Thread | None = None
-        #: an exception raised by an ``apply`` callback (kept, not raised in the worker)
-        self.apply_error: BaseException | None = None
-
-    @property
-    def busy(self) -> bool:
-        """A request is waiting or running."""
-        with self._cond:
-            return self._done < self._submitted
-
-    def submit(self, compute: Callable[[Callable[[float], None]], Any],
-               apply: Callable[[Any, BaseException | None], None],
-               on_progress: Callable[[float], None] | None = None) -> int:
-        """Request ``compute(progress)``; ``apply(result, error)`` follows. ``progress(f)``
-        (``0 <= f <= 1``) calls ``on_progress(f)`` and raises :class:`Superseded` when a
-        newer request came. Returns the request's number."""
-        with self._cond:
-            self._submitted += 1
-            gen = self._submitted
-            self._pending = (gen, compute, apply, on_progress, time.monotonic() + self.delay_s)
-            if self.background:
-                if self._worker is None:
-                    self._worker = threading.Thread(target=self._loop, daemon=True,
-                                                    name="neurosim-background")
-                    self._worker.start()
-                self._cond.notify_all()
-                return gen
-        self._run_pending()
-        return gen
-
-    def wait(self, timeout: float = 60.0) -> bool:
-        """Block until every request so far is done; ``False`` on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._done < self._submitted:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    if self._pending is None:
-                        self._worker = None      # a later submit starts a new worker
-                        return
-                    left = self._pending[4] - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._cond.wait(left)
-            self._run_pending()
-
-    def _run_pending(self) -> None:
-        with self._cond:
-            if self._pending is None:
-                return
-            gen, compute, apply, on_progress, _ = self._pending
-            self._pending = None
-
-        def progress(fraction: float) -> None:
-            if self._submitted != gen:
-                raise Superseded
-            if on_progress is not None:
-                on_progress(fraction)
-
-        result, error = None, None
-        try:
-            result = compute(progress)
-        except Superseded:
-            return
-        except Exception as exc:  # noqa: BLE001 - reported through apply, never raised
-            error = exc
-        with self._cond:
-            if self._submitted == gen:
-                try:
-                    apply(result, error)
-                except Exception as exc:  # noqa: BLE001 - a worker thread must not die loudly
-                    self.apply_error = exc
-                finally:
-                    self._done = gen
-                    self._cond.notify_all()
-
-
 def available_families() -> list[str]:
     """Families of :data:`~neurosim_nb.core.neurons.MODEL_FAMILIES` whose module imports.
 
@@ -360,7 +246,7 @@ def _set_slider(w: W.FloatSlider, lo: float, hi: float, step: float, value: floa
     w.min, w.max = lo, hi
 
 
-class NeuronExplorer:
+class NeuronExplorer(ModelChoicePanel):
     """Interactive single-neuron panel: model family, preset, input protocol, parameters.
 
     Every change re-simulates one neuron (milliseconds) and updates the voltage, the
@@ -551,24 +437,9 @@ class NeuronExplorer:
 
     # -- model selection -------------------------------------------------------------
     @property
-    def family(self) -> str:
-        """The selected model family."""
-        return self.family_dropdown.value
-
-    @property
-    def preset(self) -> str:
-        """The selected preset of the family."""
-        return self.preset_dropdown.value
-
-    @property
     def protocol(self) -> str:
         """The selected input protocol (a key of :data:`PROTOCOLS`)."""
         return self.protocol_dropdown.value
-
-    @property
-    def model_class(self) -> type:
-        """The population class of the selected family."""
-        return model_class(self.family)
 
     @property
     def current_units(self) -> str:
@@ -583,15 +454,6 @@ class NeuronExplorer:
                  if n not in trace_plots.HIDDEN_STATE_VARIABLES]
         return ["V", *names[:trace_plots.MAX_STATE_LINES], "I_ext"]
 
-    @contextmanager
-    def _hold(self):
-        """Programmatic widget changes inside this block do not re-simulate."""
-        self._hold_depth += 1
-        try:
-            yield
-        finally:
-            self._hold_depth -= 1
-
     def set_model(self, family: str, preset: str | None = None,
                   current: float | None = None) -> None:
         """Switch to ``family`` / ``preset`` (its parameters and demo current) and run.
@@ -605,29 +467,15 @@ class NeuronExplorer:
         current : float, optional
             Current slider value (default: the preset's ``demo_current``).
         """
-        cls = model_class(family)
-        presets = cls.presets()
-        preset = preset if preset is not None else next(iter(presets))
-        if preset not in presets:
-            raise ValueError(f"unknown {family} preset {preset!r}; choose from {list(presets)}")
         with self._hold():
-            self.family_dropdown.value = family
-            if list(self.preset_dropdown.options) != list(presets):
-                self.preset_dropdown.options = list(presets)
-            self.preset_dropdown.value = preset
+            self._select(family, preset)
             self._load_preset(current)
         self.update()
 
     def _load_preset(self, current: float | None = None) -> None:
         cls, preset = self.model_class, self.preset
         base = cls.presets()[preset]
-        self._base = base
-        for w in self.controls.values():
-            w.close()
-        self.controls = widgets_from_params(base)
-        for w in self.controls.values():
-            w.observe(self._on_value, names="value")
-        self.params_box.children = list(self.controls.values())
+        self._rebuild_controls(base)
         demo = float(cls.demo_current(preset))
         self._demo = demo
         lo, hi, step = current_range(demo)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import html
 import time
-from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as W
@@ -38,12 +37,12 @@ from jupyter_bokeh.widgets import BokehModel
 
 from neurosim_nb.analysis.attractors import fixed_points, nullclines
 from neurosim_nb.core.neurons import model_class
+from neurosim_nb.panels._model_choice import ModelChoicePanel
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
     WIDGET_WIDTH,
     nice_step,
     params_from_widgets,
-    widgets_from_params,
 )
 from neurosim_nb.panels.neuron_explorer import (
     EXPECTED_ERRORS,
@@ -85,7 +84,7 @@ def _recovery_of(cls: type) -> str:
     return [n for n in cls.state_variables if n != "V"][0]
 
 
-class PhasePlane:
+class PhasePlane(ModelChoicePanel):
     """Interactive phase plane of a two-variable neuron model.
 
     Parameters
@@ -205,32 +204,9 @@ class PhasePlane:
 
     # -- model selection -------------------------------------------------------------
     @property
-    def family(self) -> str:
-        """The selected model family."""
-        return self.family_dropdown.value
-
-    @property
-    def preset(self) -> str:
-        """The selected preset."""
-        return self.preset_dropdown.value
-
-    @property
-    def model_class(self) -> type:
-        """The population class of the selected family."""
-        return model_class(self.family)
-
-    @property
     def recovery(self) -> str:
         """Name of the recovery variable (``u`` or ``w``)."""
         return _recovery_of(self.model_class)
-
-    @contextmanager
-    def _hold(self):
-        self._hold_depth += 1
-        try:
-            yield
-        finally:
-            self._hold_depth -= 1
 
     def set_model(self, family: str, preset: str | None = None,
                   current: float | None = None) -> None:
@@ -238,28 +214,14 @@ class PhasePlane:
         of ``current`` (default 0), then run."""
         if family not in self.families:
             raise ValueError(f"{family} has no phase plane; choose from {self.families}")
-        cls = model_class(family)
-        presets = cls.presets()
-        preset = preset if preset is not None else next(iter(presets))
-        if preset not in presets:
-            raise ValueError(f"unknown {family} preset {preset!r}; choose from {list(presets)}")
         with self._hold():
-            self.family_dropdown.value = family
-            if list(self.preset_dropdown.options) != list(presets):
-                self.preset_dropdown.options = list(presets)
-            self.preset_dropdown.value = preset
+            self._select(family, preset)
             self._load_preset(current)
         self.update()
 
     def _load_preset(self, current: float | None) -> None:
         cls, base = self.model_class, self.model_class.presets()[self.preset]
-        self._base = base
-        for w in self.controls.values():
-            w.close()
-        self.controls = widgets_from_params(base)
-        for w in self.controls.values():
-            w.observe(self._on_value, names="value")
-        self.params_box.children = list(self.controls.values())
+        self._rebuild_controls(base)
         units, r = cls.current_units, self.recovery
         r_units = cls.state_variables[r][0]
         demo = float(cls.demo_current(self.preset))

@@ -1,0 +1,78 @@
+"""What single-model panels share: the family / preset choice and parameter controls.
+
+:class:`ModelChoicePanel` is a mix-in for panels with ``family_dropdown``,
+``preset_dropdown``, ``params_box`` and ``controls`` (the parameter widgets generated from
+the preset's metadata) whose ``_on_value`` re-simulates unless inside :meth:`_hold`.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import ipywidgets as W
+
+from neurosim_nb.core.neurons import model_class
+from neurosim_nb.panels.controls import widgets_from_params
+from neurosim_nb.params import ParameterSet
+
+
+class ModelChoicePanel:
+    """Family / preset selection and generated parameter controls (a mix-in)."""
+
+    family_dropdown: W.Dropdown
+    preset_dropdown: W.Dropdown
+    params_box: W.Box
+    controls: dict[str, W.ValueWidget]
+    _hold_depth: int = 0
+
+    @property
+    def family(self) -> str:
+        """The selected model family."""
+        return self.family_dropdown.value
+
+    @property
+    def preset(self) -> str:
+        """The selected preset of the family."""
+        return self.preset_dropdown.value
+
+    @property
+    def model_class(self) -> type:
+        """The population class of the selected family."""
+        return model_class(self.family)
+
+    @contextmanager
+    def _hold(self):
+        """Programmatic widget changes inside this block do not re-simulate."""
+        self._hold_depth += 1
+        try:
+            yield
+        finally:
+            self._hold_depth -= 1
+
+    def _select(self, family: str, preset: str | None) -> str:
+        """Set the dropdowns to ``family`` / ``preset`` (default its first); return the preset.
+
+        Call inside :meth:`_hold`. Raises :class:`ValueError` for an unknown preset.
+        """
+        presets = model_class(family).presets()
+        preset = preset if preset is not None else next(iter(presets))
+        if preset not in presets:
+            raise ValueError(f"unknown {family} preset {preset!r}; choose from {list(presets)}")
+        self.family_dropdown.value = family
+        if list(self.preset_dropdown.options) != list(presets):
+            self.preset_dropdown.options = list(presets)
+        self.preset_dropdown.value = preset
+        return preset
+
+    def _rebuild_controls(self, base: ParameterSet) -> None:
+        """Replace the parameter widgets by ones generated from ``base``."""
+        self._base = base
+        for w in self.controls.values():
+            w.close()
+        self.controls = widgets_from_params(base)
+        for w in self.controls.values():
+            w.observe(self._on_value, names="value")
+        self.params_box.children = list(self.controls.values())
+
+    def _on_value(self, change: dict) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
