@@ -35,7 +35,6 @@ from __future__ import annotations
 import html
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +46,7 @@ from bokeh.layouts import row
 from bokeh.models import ColumnDataSource
 from jupyter_bokeh.widgets import BokehModel
 
+from neurosim_nb.panels._background import BackgroundJob, Superseded
 from neurosim_nb.panels.controls import params_from_widgets, widgets_from_params
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.plotting import synapses as splot
@@ -429,66 +429,39 @@ def _learning_dataset(net, proj, p, lp, w_t, w_v, r_t, r_v, sp_t, sp_n, t_now, d
 
 
 # -- running in the background ---------------------------------------------------------------
-class _Runner:
-    """Runs the latest submitted job in a worker thread after a short quiet period.
-
-    A job is ``job(stale)``; ``stale()`` turns true as soon as a newer job is submitted
-    (the job should then stop). With ``background=False`` jobs run at once, in the caller.
-    """
+class _Runner(BackgroundJob):
+    """A :class:`BackgroundJob` for jobs written as ``job(stale)``: ``stale()`` turns true
+    as soon as a newer job is submitted (the job should then stop); an exception of the
+    latest job goes to ``on_error``. With ``background=False`` jobs run at once, in the
+    caller."""
 
     def __init__(self, background: bool, debounce_s: float,
                  on_error: Callable[[BaseException], None] | None = None):
-        self.background = background
+        super().__init__(debounce_s, background=background)
         self.on_error = on_error
-        self.debounce_s = debounce_s
-        self._cond = threading.Condition()
-        self._job: Callable | None = None
-        self._gen = 0
-        self._busy = False
-        self._thread: threading.Thread | None = None
 
-    def submit(self, job: Callable[[Callable[[], bool]], None]) -> None:
-        if not self.background:
-            job(lambda: False)
-            return
-        with self._cond:
-            self._gen += 1
-            self._job = job
-            self._cond.notify_all()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, daemon=True,
-                                                name="neurosim-panel-runner")
-                self._thread.start()
+    def submit(self, job: Callable[[Callable[[], bool]], None]) -> int:  # type: ignore[override]
+        def compute(progress):
+            def stale() -> bool:
+                try:
+                    progress(0.0)  # raises Superseded once a newer job was submitted
+                except Superseded:
+                    return True
+                return False
 
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while self._job is None:
-                    self._cond.wait()
-            time.sleep(self.debounce_s)  # let a burst of changes settle
-            with self._cond:
-                job, gen = self._job, self._gen
-                self._job = None
-                self._busy = True
-            try:
-                job(lambda gen=gen: self._gen != gen)
-            except Exception as exc:  # keep the worker alive; report in the panel
-                logging.getLogger(__name__).exception("panel run failed")
+            job(stale)
+
+        def apply(result, error):
+            if error is not None:
+                logging.getLogger(__name__).error("panel run failed: %r", error)
                 if self.on_error is not None:
-                    self.on_error(exc)
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+                    self.on_error(error)
+
+        return super().submit(compute, apply)
 
     @property
     def idle(self) -> bool:
-        with self._cond:
-            return self._job is None and not self._busy
-
-    def wait(self, timeout: float = 120.0) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._job is None and not self._busy, timeout)
+        return not self.busy
 
 
 def _error_html(message: str, kept: bool) -> str:
