@@ -42,6 +42,8 @@ from neurosim_nb.params import ParameterSet
 __all__ = ["widgets_from_params", "params_from_widgets", "derived_fields", "nice_step",
            "slider_range", "label_for", "LOG_SLIDER_DECADES"]
 
+#: exponent step of logarithmic sliders
+LOG_STEP = 0.01
 #: positive bounds spanning more than this many decades get a logarithmic slider
 LOG_SLIDER_DECADES = 3.0
 #: about this many slider positions across the range
@@ -93,6 +95,35 @@ def slider_range(value: float, bounds: tuple[float, float] | None) -> tuple[floa
         lo = max(lo, value - NARROW_TO * abs(value))
         hi = min(hi, value + NARROW_TO * abs(value))
     return min(lo, value), max(hi, value)
+
+
+def on_grid(value: float, lo: float, hi: float, step: float) -> tuple[float, float]:
+    """A slider range within ``[lo, hi]`` whose grid ``min + k * step`` holds ``value``.
+
+    >>> on_grid(-54.387, -120.0, 0.0, 0.5)
+    (-119.887, -0.387)
+    """
+    below = math.floor((value - lo) / step + 1e-9)
+    above = math.floor((hi - value) / step + 1e-9)
+    return round(value - below * step, 12), round(value + above * step, 12)
+
+
+def log_grid(value: float, lo: float, hi: float, step: float) -> tuple[float, float]:
+    """Exponent range of a log slider whose grid ``min + k * step`` holds ``log10(value)``.
+
+    A browser slider snaps to its grid: were the value off the grid (20 on a grid from
+    10^-1 in steps of 0.01 gives 10^1.30 = 19.95), the page would show the snapped value,
+    and a user could never get the preset's value back (see also :func:`on_grid`).
+
+    >>> lmin, lmax = log_grid(20.0, 0.1, 1000.0, 0.01)
+    >>> k = round((math.log10(20.0) - lmin) / 0.01)
+    >>> abs(10 ** (lmin + k * 0.01) - 20.0) < 1e-9, lmin >= -1.0, lmax <= 3.0
+    (True, True, True)
+    """
+    lv = math.log10(value)
+    below = math.floor((lv - math.log10(lo)) / step + 1e-9)
+    above = math.floor((math.log10(hi) - lv) / step + 1e-9)
+    return lv - below * step, lv + above * step
 
 
 def label_for(name: str, unit: str | None) -> str:
@@ -190,11 +221,13 @@ def widgets_from_params(params: ParameterSet, *, continuous_update: bool = False
             if lo == hi:
                 w = W.FloatText(value=value, description=desc, tooltip=tip, **_style())
             elif lo > 0 and math.log10(hi / lo) > LOG_SLIDER_DECADES:
-                w = W.FloatLogSlider(base=10.0, min=math.log10(lo), max=math.log10(hi),
-                                     step=0.01, readout_format=".4g", **common)
+                lmin, lmax = log_grid(value, lo, hi, LOG_STEP)
+                w = W.FloatLogSlider(base=10.0, min=lmin, max=lmax, step=LOG_STEP,
+                                     readout_format=".4g", **common)
             else:
-                w = W.FloatSlider(min=lo, max=hi, step=nice_step(hi - lo),
-                                  readout_format=".4g", **common)
+                step = nice_step(hi - lo)
+                lo, hi = on_grid(value, lo, hi, step)
+                w = W.FloatSlider(min=lo, max=hi, step=step, readout_format=".4g", **common)
         w.add_class(f"neurosim-param-{name}")
         out[name] = w
     return out
@@ -209,5 +242,12 @@ def params_from_widgets(base: ParameterSet, widgets: dict[str, W.ValueWidget]) -
         The combination is invalid (the message names the field and what is allowed).
     """
     changes: dict[str, Any] = {name: None for name in derived_fields(base)}
-    changes.update({name: w.value for name, w in widgets.items()})
+    for name, w in widgets.items():
+        value, old = w.value, getattr(base, name, None)
+        # a value the browser sent back rounded by a few ulp (a log slider's 10**x) is the
+        # parameter unchanged: keep it exact, so results do not drift without a user action
+        if (isinstance(value, float) and isinstance(old, float | int)
+                and not isinstance(old, bool) and math.isclose(value, old, rel_tol=1e-12)):
+            value = old
+        changes[name] = value
     return base.replace(**changes)

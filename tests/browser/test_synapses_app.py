@@ -146,7 +146,9 @@ def test_synapses_app(voila_server, browser_page, artifacts_dir):
     weights = read(page, "weights")
     assert weights["mean"][-1] > weights["mean"][0]           # default reward +1
     type_into(page, ".neurosim-stdp", "reward", "-1")
-    punished = wait_changed(page, "weights", "mean", weights)
+    # wait for the punished run itself: a run started by the A_plus change may still finish
+    # and be drawn first, with reward +1 (its weights go up), before "Simulating" shows
+    wait_until(page, "weights", "d.mean[d.mean.length - 1] < d.mean[0]", timeout=60_000)
     page.wait_for_function("() => !document.querySelector('.neurosim-stdp .neurosim-status')"
                            ".innerText.includes('Simulating')", timeout=30_000)
     punished = read(page, "weights")
