@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -124,6 +125,7 @@ class BackgroundJob:
                     apply(result, error)
                 except Exception as exc:  # noqa: BLE001 - a worker thread must not die loudly
                     self.apply_error = exc
+                    traceback.print_exc()  # to the kernel's log (Voila's console)
                 finally:
                     self._done = gen
                     self._cond.notify_all()

@@ -637,6 +637,11 @@ class NeuronExplorer(ModelChoicePanel):
             self.n_fi_runs += 1
             self.fi_source.data = trace_plots.fi_columns(curve)
             self.fi_point_source.data = trace_plots.operating_point_columns(current, rate)
+            # also re-send the (small) figure's whole state: a curve finished while the page
+            # is still loading would otherwise be a patch sent before the browser has the
+            # plot's document, and lost (seen with a cold Numba cache: the first curve
+            # never appeared)
+            self.fi_plot.update_from_model(self.fi_figure)
             firing = curve["current"].values[curve.values > 0]
             onset = (f"fires from about {firing.min():.4g} {html.escape(units)}"
                      if firing.size else "silent over this range")

@@ -74,6 +74,16 @@ def source(page, name: str) -> dict:
 
 def fi_rates_equal(page, rates: list, timeout_ms: float = 30_000) -> None:
     """Wait until the plotted f-I rates are ``rates`` (the background job has finished)."""
+    try:
+        _wait_fi(page, rates, timeout_ms)
+    except Exception as exc:
+        raise AssertionError(
+            f"the page's f-I curve never became the reference: page {source(page, FI_SOURCE)}"
+            f", reference {rates}, f-I status {page.locator('.neurosim-fi-status').inner_text()!r}"
+        ) from exc
+
+
+def _wait_fi(page, rates: list, timeout_ms: float) -> None:
     page.wait_for_function(
         ("([name, want]) => { const d = (READ)(name);"
          " return d !== null && d.rate.length === want.length &&"
