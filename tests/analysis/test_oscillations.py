@@ -212,8 +212,22 @@ def test_detects_a_sinusoid_in_noise_but_not_white_noise():
 def test_detect_oscillations_of_a_dataset(small_run):
     res = detect_oscillations(small_run, n_surrogates=19, seed=0, segment_ms=100.0,
                               f_min=10.0, f_max=200.0)
-    assert 10.0 <= float(res.peak_frequency) <= 200.0
-    assert 1 / 20 <= float(res.p_value) <= 1.0
+    # the peak is the largest value of the Dataset's own spectrum in the searched band
+    psd = power_spectrum(small_run, segment_ms=100.0)
+    band = psd.sel(frequency=slice(10.0, 200.0))
+    assert float(res.peak_frequency) == float(band.frequency[int(np.argmax(band.values))])
+    assert float(res.peak_power) == pytest.approx(float(band.max()), rel=1e-12)
+    # p = (1 + #surrogates at least as large) / (1 + 19): a multiple of 1/20, and the
+    # significance flag follows it
+    k = float(res.p_value) * 20
+    assert k == pytest.approx(round(k), abs=1e-9) and 1 <= round(k) <= 20
+    assert int(res.significant) == int(float(res.p_value) < res.attrs["alpha"])  # documented
+    # the Dataset is only a way to pass its spike trains: the array path gives the same
+    trains = [small_run.spike_time.values[small_run.spike_neuron.values == i]
+              for i in range(small_run.sizes["neuron"])]
+    same = detect_oscillations(trains, t_stop=200.0, n_surrogates=19, seed=0,
+                               segment_ms=100.0, f_min=10.0, f_max=200.0)
+    xr.testing.assert_identical(same, res)
 
 
 def test_detect_oscillations_edge_cases(small_run):
