@@ -80,6 +80,16 @@ class KeyPathChecker:
             raise self.fail(path, f"{value!r} must be in [{lo:g}, {hi:g}]")
         return value
 
+    def kind(self, path: str, spec: dict, table: dict, what: str = "type"):
+        """The entry of ``table`` named by ``spec["type"]`` (required, a known name)."""
+        if "type" not in spec:
+            raise self.fail(f"{path}.type", f"required key is missing; one of {list(table)}")
+        name = self.string(f"{path}.type", spec["type"])
+        if name not in table:
+            raise self.fail(f"{path}.type", f"unknown {what} {name!r}; choose from "
+                                            f"{list(table)}.{self.hint(name, table)}")
+        return table[name]
+
     def list(self, path: str, value) -> list:
         """``value`` if it is a list (a JSON array)."""
         if not isinstance(value, list):

@@ -745,13 +745,7 @@ def _build_stimulus(path: str, spec, n: int):
     from neurosim_nb.core.networks.spec import STIMULUS_TYPES
 
     spec = _mapping(path, spec)
-    if "type" not in spec:
-        raise _fail(f"{path}.type", f"required key is missing; one of {list(STIMULUS_TYPES)}")
-    kind = _string(f"{path}.type", spec["type"])
-    if kind not in STIMULUS_TYPES:
-        raise _fail(f"{path}.type", f"unknown stimulus type {kind!r}; choose from "
-                                    f"{list(STIMULUS_TYPES)}.{_hint(kind, STIMULUS_TYPES)}")
-    cls = STIMULUS_TYPES[kind]
+    cls = _CHECK.kind(path, spec, STIMULUS_TYPES, "stimulus type")
     allowed = [f.name for f in dataclasses.fields(cls) if f.init]
     _keys(path, spec, ["type", *allowed])
     kwargs: dict[str, Any] = {}

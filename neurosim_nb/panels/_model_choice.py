@@ -25,6 +25,17 @@ class ModelChoicePanel:
     controls: dict[str, W.ValueWidget]
     _hold_depth: int = 0
 
+    def _make_model_widgets(self, families: list[str], family: str, *, preset_width: str,
+                            reset_tooltip: str) -> None:
+        """The family and preset dropdowns and the reset button (presets filled later)."""
+        style = {"description_width": "70px"}
+        self.family_dropdown = W.Dropdown(options=families, value=family, description="Model",
+                                          style=style, layout=W.Layout(width="240px"))
+        self.preset_dropdown = W.Dropdown(options=[], description="Preset", style=style,
+                                          layout=W.Layout(width=preset_width))
+        self.reset_button = W.Button(description="Reset parameters", tooltip=reset_tooltip,
+                                     layout=W.Layout(width="150px"))
+
     @property
     def family(self) -> str:
         """The selected model family."""

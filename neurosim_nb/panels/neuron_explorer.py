@@ -354,14 +354,8 @@ class NeuronExplorer(ModelChoicePanel):
 
         style = {"description_width": "70px"}
         wide = {"style": {"description_width": DESCRIPTION_WIDTH}}
-        self.family_dropdown = W.Dropdown(options=self.families, value=family,
-                                          description="Model", style=style,
-                                          layout=W.Layout(width="240px"))
-        self.preset_dropdown = W.Dropdown(options=[], description="Preset", style=style,
-                                          layout=W.Layout(width="260px"))
-        self.reset_button = W.Button(description="Reset parameters",
-                                     tooltip="back to the preset's parameter values",
-                                     layout=W.Layout(width="150px"))
+        self._make_model_widgets(self.families, family, preset_width="260px",
+                                 reset_tooltip="back to the preset's parameter values")
         self.protocol_dropdown = W.Dropdown(options=list(PROTOCOLS), value=protocol,
                                             description="Input", style=style,
                                             tooltip="the input protocol (middle 80 % of the run)",

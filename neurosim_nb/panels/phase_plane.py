@@ -148,16 +148,9 @@ class PhasePlane(ModelChoicePanel):
         self._hold_depth = 0
         self.controls: dict[str, W.ValueWidget] = {}
 
-        style = {"description_width": "70px"}
         wide = {"style": {"description_width": DESCRIPTION_WIDTH}}
-        self.family_dropdown = W.Dropdown(options=self.families, value=family,
-                                          description="Model", style=style,
-                                          layout=W.Layout(width="240px"))
-        self.preset_dropdown = W.Dropdown(options=[], description="Preset", style=style,
-                                          layout=W.Layout(width="280px"))
-        self.reset_button = W.Button(description="Reset parameters",
-                                     tooltip="back to the preset's parameters and start",
-                                     layout=W.Layout(width="150px"))
+        self._make_model_widgets(self.families, family, preset_width="280px",
+                                 reset_tooltip="back to the preset's parameters and start")
 
         def slider(description: str, tooltip: str, value: float = 0.0) -> W.FloatSlider:
             return W.FloatSlider(description=description, tooltip=tooltip, value=value,

@@ -12,6 +12,7 @@ import statistics
 import time
 
 import pytest
+from _bokeh_page import READ_SOURCE
 
 pytestmark = pytest.mark.browser
 
@@ -20,18 +21,6 @@ SOURCE = "neurosim-trace"  # name of the trace ColumnDataSource (neuron_explorer
 FI_SOURCE = "neurosim-fi"  # the f-I curve (neuron_explorer.FI_SOURCE_NAME)
 STATE_SOURCE = "neurosim-state"  # gating / adaptation variables (STATE_SOURCE_NAME)
 
-#: JS: the columns of a named source as plain arrays, or null while it is not there
-READ_SOURCE = """(name) => {
-  if (!window.Bokeh || !Bokeh.documents) return null;
-  for (const doc of Bokeh.documents) {
-    const src = doc.get_model_by_name(name);
-    if (!src) continue;
-    const out = {};
-    for (const [k, v] of Object.entries(src.data)) out[k] = Array.from(v);
-    return out;
-  }
-  return null;
-}"""
 
 #: JS: summary of the plotted trace, or null while BokehJS / the document is not there
 READ_TRACE = """() => {

@@ -10,24 +10,13 @@ import io
 import math
 
 import pytest
+from _bokeh_page import READ_SOURCE as READ
 
 pytestmark = pytest.mark.browser
 
 APP = "/voila/render/synapses_plasticity.ipynb"
 PREFIX = "neurosim-syn-"  # synapses.SOURCE_PREFIX
 
-#: JS: {column: array} of the named ColumnDataSource, or null while it is not there
-READ = """(name) => {
-  if (!window.Bokeh || !Bokeh.documents) return null;
-  for (const doc of Bokeh.documents) {
-    const src = doc.get_model_by_name(name);
-    if (!src) continue;
-    const out = {};
-    for (const [k, v] of Object.entries(src.data)) out[k] = Array.from(v);
-    return out;
-  }
-  return null;
-}"""
 #: JS: true once the source exists, is not empty and its column differs from ``prev``
 CHANGED = """([name, col, prev]) => {
   const d = (READ)(name);

@@ -202,13 +202,7 @@ def _projection(path: str, spec, populations) -> dict:
 
 def _stimulus(path: str, spec, n: int) -> tuple[type, dict]:
     spec = _mapping(path, spec)
-    if "type" not in spec:
-        raise _fail(f"{path}.type", f"required key is missing; one of {list(STIMULUS_TYPES)}")
-    kind = _string(f"{path}.type", spec["type"])
-    if kind not in STIMULUS_TYPES:
-        raise _fail(f"{path}.type", f"unknown stimulus type {kind!r}; choose from "
-                                    f"{list(STIMULUS_TYPES)}.{_hint(kind, STIMULUS_TYPES)}")
-    cls = STIMULUS_TYPES[kind]
+    cls = _CHECK.kind(path, spec, STIMULUS_TYPES, "stimulus type")
     allowed = [f.name for f in dataclasses.fields(cls) if f.init]
     kwargs = {k: v for k, v in spec.items() if k != "type"}
     _keys(path, kwargs, ["type", *allowed])
