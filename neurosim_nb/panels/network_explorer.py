@@ -48,6 +48,7 @@ from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource
 from jupyter_bokeh.widgets import BokehModel
 
+from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.plotting import network as views
 
 __all__ = ["NetworkExplorer", "ONIExplorer", "NetworkSettings", "NETWORK_TYPES", "DEFAULTS",
@@ -643,11 +644,8 @@ class NetworkExplorer:
         except EXPECTED_ERRORS as exc:
             self.progress.layout.visibility = "hidden"
             self.error = str(exc)
-            self._set_status(
-                '<span style="color:#b00020"><b>Not simulated:</b> '
-                f"{html.escape(self.error)}</span>"
-                + ("" if self.result is None else
-                   ' <span style="color:#666">(the plots show the last valid run)</span>'))
+            self._set_status(rejected_html(self.error, kept=self.result is not None,
+                                           plots=True))
             return None
         self.last_run_s = time.perf_counter() - t0
         self.error = None

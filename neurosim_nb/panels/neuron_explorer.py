@@ -54,6 +54,7 @@ from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.engine.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, StepCurrent
 from neurosim_nb.panels._background import BackgroundJob
 from neurosim_nb.panels._model_choice import ModelChoicePanel
+from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
     WIDGET_WIDTH,
@@ -572,11 +573,7 @@ class NeuronExplorer(ModelChoicePanel):
             ds = self.simulate(params, current, duration)
         except EXPECTED_ERRORS as exc:
             self.error = str(exc)
-            self.status.value = (
-                '<span style="color:#b00020"><b>Not simulated:</b> '
-                f"{html.escape(self.error)}</span>"
-                + ("" if self.result is None else
-                   ' <span style="color:#666">(the plot shows the last valid run)</span>'))
+            self.status.value = rejected_html(self.error, kept=self.result is not None)
             return None
         self.last_run_s = time.perf_counter() - t0
         self.error = None

@@ -38,6 +38,7 @@ from jupyter_bokeh.widgets import BokehModel
 from neurosim_nb.analysis.attractors import fixed_points, nullclines
 from neurosim_nb.core.neurons import model_class
 from neurosim_nb.panels._model_choice import ModelChoicePanel
+from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
     WIDGET_WIDTH,
@@ -304,11 +305,7 @@ class PhasePlane(ModelChoicePanel):
             cols, ds, fp, nc = self._columns(params, current, v0, r0, duration)
         except EXPECTED_ERRORS as exc:
             self.error = str(exc)
-            self.status.value = (
-                '<span style="color:#b00020"><b>Not simulated:</b> '
-                f"{html.escape(self.error)}</span>"
-                + ("" if self.result is None else
-                   ' <span style="color:#666">(the plot shows the last valid run)</span>'))
+            self.status.value = rejected_html(self.error, kept=self.result is not None)
             return None
         self.last_run_s = time.perf_counter() - t0
         self.error = None

@@ -47,6 +47,7 @@ from bokeh.models import ColumnDataSource
 from jupyter_bokeh.widgets import BokehModel
 
 from neurosim_nb.panels._background import BackgroundJob, Superseded
+from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.panels.controls import params_from_widgets, widgets_from_params
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.plotting import synapses as splot
@@ -464,13 +465,6 @@ class _Runner(BackgroundJob):
         return not self.busy
 
 
-def _error_html(message: str, kept: bool) -> str:
-    return ('<span style="color:#b00020"><b>Not simulated:</b> '
-            f"{html.escape(message)}</span>"
-            + (' <span style="color:#666">(the plots show the last valid run)</span>'
-               if kept else ""))
-
-
 class _FailureReport:
     """Unexpected errors of a background run go to the status line (not a traceback)."""
 
@@ -627,7 +621,7 @@ class PSPPanel(_FailureReport):
 
     def _show_error(self, message: str) -> None:
         self.error = message
-        self.status.value = _error_html(message, self.result is not None)
+        self.status.value = rejected_html(message, self.result is not None, plots=True)
 
     def _run(self, stale: Callable[[], bool]) -> None:
         params = getattr(self, "_pending", self.params)
@@ -805,7 +799,7 @@ class STDPPanel(_FailureReport):
 
     def _show_error(self, message: str) -> None:
         self.error = message
-        self.status.value = _error_html(message, self.result is not None)
+        self.status.value = rejected_html(message, self.result is not None, plots=True)
 
     def _run(self, stale: Callable[[], bool]) -> None:
         stdp, learning = self._pending
