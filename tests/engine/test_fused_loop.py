@@ -12,7 +12,12 @@ import pytest
 
 import neurosim_nb.engine.network_sim as network_sim
 from neurosim_nb import LIFNeuron, LIFParameters, Network
-from neurosim_nb.engine._fused import FlatArrays, SynapseStore, _deliver
+from neurosim_nb.engine._fused import (
+    PREFETCH_MIN_TARGETS,
+    FlatArrays,
+    SynapseStore,
+    _deliver,
+)
 from neurosim_nb.engine.stimuli import _add_inverted_counts, _poisson_cdf
 
 QUIET = LIFParameters(tau_m=20.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-70.0,
@@ -26,31 +31,46 @@ def random_csr(rng, n_pre, n_post, n_syn):
     return pre, post, indptr.astype(np.int64)
 
 
+@pytest.mark.parametrize("n_post", [40, PREFETCH_MIN_TARGETS + 5])
 @pytest.mark.parametrize("uniform_delay, uniform_weight", [(True, True), (True, False),
                                                            (False, False)])
-def test_deliver_matches_np_add_at(uniform_delay, uniform_weight):
-    """Every path of _deliver (per-synapse or shared delay and weight) adds each spike's
-    weights to slot (step + 1 + delay) % depth of its targets, as np.add.at does;
-    duplicates (multapses) accumulate. Exact: the same additions in the same order per
-    buffer cell."""
+def test_deliver_matches_np_add_at(uniform_delay, uniform_weight, n_post):
+    """Every path of _deliver (per-synapse or shared delay and weight; rows small enough
+    to stay cached, and large rows that it prefetches into) adds each spike's weights to
+    slot (step + 1 + delay) % depth of its targets, as np.add.at does; duplicates
+    (multapses) accumulate. The projection sits at offsets inside larger flat arrays, as
+    in the network loop: the entries before and after it must stay untouched. Exact: the
+    same additions in the same order per buffer cell."""
     rng = np.random.default_rng(3)
-    n_pre, n_post, depth = 50, 40, 9
-    pre, post, indptr = random_csr(rng, n_pre, n_post, 600)
+    n_pre, depth, n_syn = 50, 9, 6000
+    pre, post, indptr = random_csr(rng, n_pre, n_post, n_syn)
     weight = np.full(post.size, 0.7) if uniform_weight else rng.normal(0.5, 0.2, post.size)
     delay = (np.full(post.size, 3) if uniform_delay else rng.integers(1, 7, post.size)
              ).astype(np.uint8)
     spikes = np.array([1, 4, 4, 17, 30, 49], dtype=np.int64)  # neuron 4 twice: two spikes
     step = 23
-    buf = np.zeros((depth, n_post))
-    _deliver(np.full(spikes.size, step), spikes, spikes.size, indptr, post, weight,
-             np.zeros(0, np.uint8) if uniform_delay else delay,
-             3 if uniform_delay else -1, 0.7 if uniform_weight else np.nan, buf)
+    # flat arrays with other projections' entries around this one's
+    i0, s0, b0, q0 = 7, 11, 5, 3
+    flat_indptr = np.concatenate([np.zeros(i0, np.int64), indptr, [99]])
+    # (padding that would show if read: a huge weight onto neuron 0 with delay 1)
+    flat = {name: np.concatenate([np.full(s0, fill, a.dtype), a, np.full(4, fill, a.dtype)])
+            for name, a, fill in (("post", post, 0), ("weight", weight, 1e6),
+                                  ("delay", delay, 1))}
+    buf = np.zeros(b0 + depth * n_post + 6)
+    spk_idx = np.concatenate([[8, 8, 8], spikes, [2]])
+    spk_step = np.concatenate([[step - 1] * 3, np.full(spikes.size, step), [step + 1]])
+    _deliver(spk_step, spk_idx, q0, spikes.size, flat_indptr, i0, n_pre, flat["post"],
+             flat["weight"], np.zeros(0, np.uint8) if uniform_delay else flat["delay"], s0,
+             3 if uniform_delay else -1, 0.7 if uniform_weight else np.nan, buf, b0, n_post,
+             depth)
     expected = np.zeros((depth, n_post))
     for j in spikes:
         syn = np.arange(indptr[j], indptr[j + 1])
         np.add.at(expected, ((step + 1 + delay[syn]) % depth, post[syn]), weight[syn])
     assert expected.any()
-    np.testing.assert_array_equal(buf, expected)
+    np.testing.assert_array_equal(buf[b0:b0 + depth * n_post].reshape(depth, n_post),
+                                  expected)
+    assert not buf[:b0].any() and not buf[b0 + depth * n_post:].any()
 
 
 def test_poisson_table_inversion_matches_searchsorted():
