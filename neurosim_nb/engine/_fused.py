@@ -175,7 +175,12 @@ def _deliver(spk_step, spk_idx, q0, n_spk, indptr, i0, n_pre, post, weight, dela
         a = np.uint64(s0 + indptr[j])
         b = np.uint64(s0 + indptr[j + 1])
         if far:
-            if q + 1 < q0 + n_spk:  # the first 4 cache lines of the next spike's targets
+            # a pipeline over spikes: the row pointers of the spike after next (a random
+            # entry of a large indptr) and the first 4 cache lines of the next spike's
+            # targets (whose row pointers were prefetched one spike ago)
+            if q + 2 < q0 + n_spk:
+                prefetch(indptr, i0 + spk_idx[q + 2])
+            if q + 1 < q0 + n_spk:
                 nxt = s0 + indptr[i0 + spk_idx[q + 1]]
                 for line in range(4):
                     prefetch(post, nxt + 16 * line)
