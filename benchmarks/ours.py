@@ -5,10 +5,11 @@
 Prints one JSON line (``benchmarks/peers/common.py``): ``build_s`` is network construction
 (populations, connectivity, initial state), ``compile_s`` loading the compiled network loop
 and Poisson sampler from Numba's on-disk cache (compiling them on a cold cache) with a
-2-neuron run, ``run_s`` the wall time of ``net.simulate(duration, dt=0.1, record=(), seed=..., precision=target)``
-(spikes only; ``--target float32`` for the float32 arithmetic), which includes the run's
-set-up (flat arrays, synapse store), the run loop and the Dataset assembly; ``import_s``
-the import of the package.
+2-neuron run, ``run_s`` the wall time of
+``net.simulate(duration, dt=0.1, record=(), seed=..., precision=target)`` (spikes only;
+``--target float32`` for the float32 arithmetic), which includes the run's set-up (flat
+arrays, synapse store), the run loop and the Dataset assembly; ``import_s`` the import of
+the package.
 
 Models: CUBA, COBA and Brunel from :mod:`neurosim_nb.core.networks.benchmarks_models`
 (Brian2-validated builders; COBA with its 50 ms Poisson kick-start in place of initial

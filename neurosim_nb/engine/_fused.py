@@ -20,8 +20,8 @@ compilation per network shape).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
 from neurosim_nb.core.neurons.adaptive_lif import _adaptive_lif_kernel, _adex_kernel
 from neurosim_nb.core.neurons.hodgkin_huxley import _hh_kernel

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numba import njit
+
+from neurosim_nb._jit import njit
 
 __all__ = [
     "Stimulus", "ConstantCurrent", "StepCurrent", "PulseTrain", "RampCurrent", "SineCurrent",

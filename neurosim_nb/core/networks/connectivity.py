@@ -55,8 +55,9 @@ import numbers
 from typing import Literal
 
 import numpy as np
-from numba import njit
 from numpy.typing import ArrayLike
+
+from neurosim_nb._jit import njit
 
 __all__ = [
     "RULES",

@@ -43,10 +43,10 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse
-from numba import njit
 from numpy.typing import ArrayLike
 from scipy.sparse.csgraph import connected_components
 
+from neurosim_nb._jit import njit
 from neurosim_nb.core.networks.connectivity import _count, _generator, _probability, _synapses
 
 __all__ = [

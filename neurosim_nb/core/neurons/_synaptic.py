@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from neurosim_nb._jit import njit
 
 KIND_CONDUCTANCE = 0
 KIND_CURRENT = 1

@@ -114,8 +114,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
 from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation

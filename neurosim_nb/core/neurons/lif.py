@@ -28,8 +28,8 @@ True
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
 from neurosim_nb.core.neurons._synaptic import (
     KIND_CONDUCTANCE,

@@ -11,7 +11,7 @@ and NEST).
 
 from __future__ import annotations
 
-from numba import njit
+from neurosim_nb._jit import njit
 
 
 @njit(cache=True)

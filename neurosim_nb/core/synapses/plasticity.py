@@ -54,8 +54,8 @@ True
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from neurosim_nb._jit import njit
 from neurosim_nb.core.synapses.delivery import SynapticDynamics, deliver
 from neurosim_nb.params import ParameterSet, param, parameters
 

@@ -49,8 +49,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from neurosim_nb._jit import njit
 from neurosim_nb.core.synapses.plasticity import EventDrivenDynamics
 from neurosim_nb.params import ParameterSet, param, parameters
 

@@ -68,8 +68,8 @@ from dataclasses import fields
 from typing import Any
 
 import numpy as np
-from numba import njit
 
+from neurosim_nb._jit import njit
 from neurosim_nb.core.synapses.chemical import ChemicalSynapse, check_rule_args
 from neurosim_nb.core.synapses.plasticity import (
     EventDrivenDynamics,
