@@ -166,30 +166,53 @@ def summarize(records: list[dict]) -> list[dict]:
         by_case.setdefault(s["case"], {})[s["tool"]] = s
     for tools in by_case.values():
         for s in tools.values():
-            ours = tools.get("ours-f32" if s["tool"] in F32_TOOLS else "ours")
+            ours_id = "ours-f32" if s["tool"] in F32_TOOLS else "ours"
+            ours = tools.get(ours_id)
             if s["tool"] in ("ours", "ours-f32") or not ours or "error" in ours \
                     or "error" in s:
                 continue
             s["ratio_run"] = ours["run_s"] / s["run_s"]
             s["ratio_e2e"] = ours["e2e_s"] / s["e2e_s"]
+            paired = paired_ratios(rows[(s["case"], ours_id)]["runs"],
+                                   rows[(s["case"], s["tool"])]["runs"])
+            if paired:
+                s["ratio_run_paired"] = statistics.median(paired)
+                s["ratio_run_paired_range"] = [min(paired), max(paired)]
             s["rate_warning"] = abs(ours["rate_hz"] - s["rate_hz"]) > 0.1 * max(s["rate_hz"],
                                                                                  1e-9)
     return out
 
 
+def paired_ratios(ours_runs: list[dict], peer_runs: list[dict]) -> list[float]:
+    """Run-time ratios ours / peer of the warm repetitions both completed, each pair taken
+    from the same repetition -- run one right after the other, so a slow phase of a noisy
+    machine (this VM's run times drift by 10-30 % over minutes) weighs on both sides.
+
+    >>> paired_ratios([{"repetition": r, "run_s": t} for r, t in enumerate([9, 1, 2])],
+    ...               [{"repetition": r, "run_s": t} for r, t in enumerate([9, 2, 2])])
+    [0.5, 1.0]
+    """
+    ours = {r["repetition"]: r["run_s"] for r in ours_runs if "error" not in r}
+    peer = {r["repetition"]: r["run_s"] for r in peer_runs if "error" not in r}
+    warm = sorted(set(ours) & set(peer) - {0}) or sorted(set(ours) & set(peer))
+    return [ours[k] / peer[k] for k in warm]
+
+
 HEADER = ("| model | tool / target | run s | e2e s | first e2e s | peak MB | spikes | rate Hz "
-          "| ours/peer run | ours/peer e2e | rate |")
+          "| ours/peer run | paired run ratio (range) | ours/peer e2e | rate |")
 
 
 def table(summary: list[dict]) -> str:
-    lines = [HEADER, "|" + "---|" * 11]
+    lines = [HEADER, "|" + "---|" * 12]
     for s in summary:
         if "error" in s:
             lines.append(f"| {s['case']} | {s['tool']} | failed: {s['error'][:70]} "
-                         "| | | | | | | | |")
+                         "| | | | | | | | | |")
             continue
-        ratio = (f"{s['ratio_run']:.2f} | {s['ratio_e2e']:.2f}" if "ratio_run" in s
-                 else "– | –")
+        paired = (f"{s['ratio_run_paired']:.2f} ({s['ratio_run_paired_range'][0]:.2f}-"
+                  f"{s['ratio_run_paired_range'][1]:.2f})" if "ratio_run_paired" in s else "–")
+        ratio = (f"{s['ratio_run']:.2f} | {paired} | {s['ratio_e2e']:.2f}" if "ratio_run" in s
+                 else "– | – | –")
         warn = "rate!" if s.get("rate_warning") else ("ok" if "ratio_run" in s else "")
         lines.append(f"| {s['case']} | {s['tool']} | {s['run_s']:.3f} | {s['e2e_s']:.2f} "
                      f"| {s['first_e2e_s']:.2f} | {s['peak_mb']:.0f} | {s['spikes']:.0f} "
@@ -273,7 +296,9 @@ def main() -> None:
     Path(args.md).write_text(
         f"Benchmarks {meta['date']}, {repeat} repetitions pinned to one core, dt 0.1 ms. "
         "run = simulation loop (warm median), e2e = whole process incl. imports, build and "
-        "compilation (warm median), first e2e = first process of this invocation.\n\n"
+        "compilation (warm median), first e2e = first process of this invocation; paired run "
+        "ratio = median (and range) over the warm repetitions of ours / peer within the same "
+        "repetition.\n\n"
         + md + "\n\n" + "\n".join(notes) + "\n")
     print(f"\nwrote {args.json} and {args.md}")
 
