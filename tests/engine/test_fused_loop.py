@@ -273,6 +273,43 @@ def test_inline_channel_loops_match_the_general_path(kind, drive, monkeypatch):
     np.testing.assert_array_equal(a.spike_neuron.values, ids_b - (ids_b > 400))
 
 
+@pytest.mark.parametrize("kind", sorted(RECEPTOR_SETS))
+@pytest.mark.parametrize("drive", ["current", "kicks", "current-then-none"])
+def test_recording_does_not_change_the_run(kind, drive, monkeypatch):
+    """Recording V (sampled state buffers written inside the kernels) or nothing must give
+    the same spikes and the same final state, bit for bit, for every channel kind and
+    drive, with blocks that run without input."""
+    monkeypatch.setattr(network_sim._single, "CHUNK_ELEMENTS", 50 * 501)
+    rec = _receptors(kind)
+    net_a, net_b = _recurrent(0, rec, drive, [0.1]), _recurrent(0, rec, drive, [0.1])
+    a = net_a.simulate(150.0, record=(), seed=2)
+    b = net_b.simulate(150.0, record=("V",), seed=2)
+    assert a.sizes["spike"] > 500
+    np.testing.assert_array_equal(a.spike_time.values, b.spike_time.values)
+    np.testing.assert_array_equal(a.spike_neuron.values, b.spike_neuron.values)
+    for name in ("exc", "inh"):  # V and refractory counters
+        np.testing.assert_array_equal(net_a.populations[name]._state,
+                                      net_b.populations[name]._state)
+
+
+def test_divergence_is_reported_at_its_neuron_and_step_whatever_is_recorded():
+    """A runaway neuron (neuron 7 of exc, from 20 ms) is reported at the same time and
+    neuron, with V recorded or not."""
+    from neurosim_nb.engine.simulator import SimulationDivergedError
+    from neurosim_nb.engine.stimuli import StepCurrent
+
+    messages = []
+    for record in ((), ("V",)):
+        net = _recurrent(0, _receptors("conductances"), "kicks", [0.1])
+        net.add_stimulus("exc", StepCurrent(1e308, onset_ms=20.0, duration_ms=1e9,
+                                            targets=np.array([7])))
+        with pytest.raises(SimulationDivergedError) as err:
+            net.simulate(50.0, record=record, seed=2)
+        messages.append(str(err.value))
+    assert "neuron 7)" in messages[0]
+    assert messages[0] == messages[1]
+
+
 @pytest.mark.parametrize("delays", [[0.1], [0.5], [0.3, 0.5, 1.2]],
                          ids=["1-step", "5-step", "mixed"])
 def test_spans_of_steps_match_step_by_step(delays):
