@@ -26,7 +26,7 @@ from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
 from neurosim_nb.core.neurons.adaptive_lif import _adaptive_lif_kernel, _adex_kernel
 from neurosim_nb.core.neurons.hodgkin_huxley import _hh_kernel
 from neurosim_nb.core.neurons.izhikevich import _izhikevich_kernel
-from neurosim_nb.core.neurons.lif import _lif_kernel
+from neurosim_nb.core.neurons.lif import _inline_channels, _lif_kernel, _lif_span_flat
 from neurosim_nb.core.synapses.delivery import deliver
 from neurosim_nb.engine._prefetch import prefetch
 
@@ -156,8 +156,8 @@ def _deliver(spk_step, spk_idx, q0, n_spk, indptr, i0, n_pre, post, weight, dela
     synaptic event; delivery is memory-bound in large networks). That loop indexes the
     flat arrays with unsigned offsets and makes no array views: a signed index costs three
     instructions of negative-index handling per synaptic event, and every view two atomic
-    reference-count updates (10 % of a COBA run when made per spike). Per-synapse delays
-    go through :func:`~neurosim_nb.core.synapses.delivery.deliver`.
+    reference-count updates (it made one per spike and projection). Per-synapse delays go
+    through :func:`~neurosim_nb.core.synapses.delivery.deliver`.
     """
     if n_spk == 0:
         return
@@ -229,6 +229,23 @@ def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, p
     no_kick = kick[0:0].reshape((0, 0))
     counts = np.zeros(n_pops, np.int64)
     cursor = np.zeros(n_pops, np.int64)
+    # LIF populations that take the one-pass update (shared parameters, one or two
+    # single-exponential channels) and record nothing run it on the flat arrays
+    # (_lif_span_flat): no per-span views; their channel kinds and constants
+    flat_kinds = np.full(n_pops, -1, np.int64)
+    flat_ch = np.zeros((n_pops, 8), syn_par.dtype)
+    one = state.dtype.type(1.0)
+    for p in range(n_pops):
+        if pops[p, P_FAMILY] == 0 and pops[p, P_PARW] == 1 and (pops[p, P_NREC] == 0
+                                                                 or pops[p, P_NRECVARS] == 0):
+            n_ch = pops[p, P_NCH]
+            o = pops[p, P_SYNPAR]
+            ok, kinds, ch = _inline_channels(
+                syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR)), 0, one)
+            if ok:
+                flat_kinds[p] = kinds
+                for c in range(8):
+                    flat_ch[p, c] = ch[c]
     n_out = 0
     k = k_begin
     while k < k_end:
@@ -239,6 +256,20 @@ def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, p
         for p in range(n_pops):
             n = pops[p, P_N]
             off = pops[p, P_OFF]
+            if flat_kinds[p] >= 0:
+                fc = (flat_ch[p, 0], flat_ch[p, 1], flat_ch[p, 2], flat_ch[p, 3],
+                      flat_ch[p, 4], flat_ch[p, 5], flat_ch[p, 6], flat_ch[p, 7])
+                n_spk, bad, bad_step = _lif_span_flat(
+                    state, pops[p, P_STATE], n, par, pops[p, P_PAR], i_ext,
+                    pops[p, P_IEXT] + k * n, pops[p, P_VARYING] != 0, kick,
+                    pops[p, P_KICKS] + k * n, pops[p, P_KICK] != 0, i_zero, syn_state,
+                    pops[p, P_SYNSTATE], syn_buf, pops[p, P_SYNBUF], depth, pops[p, P_NCH],
+                    flat_kinds[p], fc, step, kk, spk_step, spk_idx, span * off)
+                if bad >= 0:
+                    return k, n_out, p, bad, bad_step
+                counts[p] = n_spk
+                cursor[p] = 0
+                continue
             n_vars = pops[p, P_NVARS]
             n_par = pops[p, P_NPAR]
             n_rec = pops[p, P_NREC]

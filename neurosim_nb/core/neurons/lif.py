@@ -128,34 +128,37 @@ def _lif_reset(V, ref, v_th, v_reset, ref_steps, pw, b0, b1, step, spk_step, spk
 
 
 @njit(cache=True, inline="always")
-def _lif_spikes(V, ref, v_th, v_reset, ref_steps, step, spk_step, spk_idx, n_spk, n_cross):
-    """Spike, reset and start refractoriness for the ``n_cross`` neurons at threshold;
+def _lif_spikes(V, oV, ref, oR, n, v_th, v_reset, ref_steps, step, spk_step, spk_idx, n_spk,
+                n_cross):
+    """Spike, reset and start refractoriness for the ``n_cross`` of the ``n`` neurons
+    (V and refractory counters from the unsigned offsets ``oV``, ``oR`` on) at threshold;
     returns the spike count. Groups of 64 neurons without a crossing are skipped after one
     vectorised count (0.25 us per step for 4000 neurons; a maximum per group of 32 took
     1 us), and the search stops at the last crossing (the pass counted them): with k
     spikes in a step it reads on average a fraction k / (k + 1) of V."""
-    n = V.shape[0]
-    n64 = n - n % 64
+    g = np.uint64(64)
+    n64 = n - n % g
     end = n_spk + n_cross
-    for c in range(0, n64, 64):
+    for c in range(np.uint64(0), n64, g):
         cnt = 0
-        for i in range(64):
-            cnt += V[c + i] >= v_th
+        for i in range(g):
+            cnt += V[oV + c + i] >= v_th
         if cnt:
-            n_spk = _reset_range(V, ref, v_th, v_reset, ref_steps, step, spk_step, spk_idx,
-                                 n_spk, c, c + 64)
+            n_spk = _reset_range(V, oV, ref, oR, v_th, v_reset, ref_steps, step, spk_step,
+                                 spk_idx, n_spk, c, c + g)
             if n_spk == end:
                 return n_spk
-    return _reset_range(V, ref, v_th, v_reset, ref_steps, step, spk_step, spk_idx, n_spk,
-                        n64, n)
+    return _reset_range(V, oV, ref, oR, v_th, v_reset, ref_steps, step, spk_step, spk_idx,
+                        n_spk, n64, n)
 
 
 @njit(cache=True, inline="always")
-def _reset_range(V, ref, v_th, v_reset, ref_steps, step, spk_step, spk_idx, n_spk, lo, hi):
+def _reset_range(V, oV, ref, oR, v_th, v_reset, ref_steps, step, spk_step, spk_idx, n_spk,
+                 lo, hi):
     for i in range(lo, hi):
-        if V[i] >= v_th:
-            V[i] = v_reset
-            ref[i] = ref_steps
+        if V[oV + i] >= v_th:
+            V[oV + i] = v_reset
+            ref[oR + i] = ref_steps
             spk_step[n_spk] = step
             spk_idx[n_spk] = i
             n_spk += 1
@@ -197,8 +200,8 @@ def _channel_constants(syn_par, c, one):
 
 
 @njit(cache=True, inline="always")
-def _lif_pass_inline(Vb, rb, ib, kb, s0, f0, s1, f1, n_ch, kinds, ch, decay, v_rest, r_m,
-                     v_th, v_reset, one, limit, has_kick, has_input):
+def _lif_pass_inline(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, n_ch, kinds, ch, decay, v_rest,
+                     r_m, v_th, v_reset, one, limit, has_kick, has_input):
     """Receptor channels and membrane of the population in one branch-free pass (it
     vectorises); returns the number of threshold crossings and that of non-finite or
     out-of-range potentials. The channel current uses the start-of-step V (before kicks),
@@ -209,55 +212,63 @@ def _lif_pass_inline(Vb, rb, ib, kb, s0, f0, s1, f1, n_ch, kinds, ch, decay, v_r
     a conductance's ``g (E + (-1) V)`` is ``g (E - V)``, ``f * 1`` is ``f`` -- without
     kicks (``V + 0`` is ``V``) and without input current (``0 + I`` is ``I``). Bit for
     bit the same results as the general loop, with up to 10 fewer operations per neuron
-    (the loop is bound by arithmetic, not memory)."""
+    (the loop is bound by arithmetic, not memory).
+
+    The arrays are read from the unsigned offsets ``o = (V, refractory, input, kicks,
+    channel 0 state, channel 0 ring-buffer row, channel 1 state, channel 1 row)`` on, for
+    ``n`` neurons: 1-D views with zero offsets, or the network loop's flat arrays
+    (:func:`_lif_span_flat`, which so makes no array views)."""
     unit = ch[1] == one and ch[5] == one
     if n_ch == 2 and unit and kinds == INLINE_CURRENTS:
-        return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+        return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
                            v_reset, one, limit, INLINE_CURRENTS, has_kick, has_input)
     if n_ch == 2 and unit and kinds == INLINE_CONDUCTANCES:
-        return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+        return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
                            v_reset, one, limit, INLINE_CONDUCTANCES, has_kick, has_input)
     if n_ch == 2:
-        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
                           v_reset, one, limit, 2, INLINE_MIXED, False, True, True)
-    return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset,
+    return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th, v_reset,
                       one, limit, 1, INLINE_MIXED, False, True, True)
 
 
 @njit(cache=True, inline="always")
-def _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset, one,
+def _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th, v_reset, one,
                 limit, kinds, has_kick, has_input):
     """Two unit-normalised channels of one kind (``kinds``, a constant at each call): the
     loop for kicks, for an input current without kicks, or for neither."""
     if has_kick:
-        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
                           v_reset, one, limit, 2, kinds, True, True, True)
     if has_input:
-        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th,
+        return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
                           v_reset, one, limit, 2, kinds, True, False, True)
-    return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset,
+    return _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th, v_reset,
                       one, limit, 2, kinds, True, False, False)
 
 
 @njit(cache=True, inline="always")
-def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_reset, one,
+def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th, v_reset, one,
                limit, n_ch, kinds, unit, kicks, inputs):
     """The loop of :func:`_lif_pass_inline`; ``n_ch``, ``kinds``, ``unit`` (both
     normalisations 1), ``kicks`` and ``inputs`` (an input current) are constants at each
     call, so each call compiles to its own loop without the branches. ``not (|V| <
     limit)`` is one unordered compare: true for NaN and for V beyond either limit."""
     d0, n0, a0, c0, d1, n1, a1, c1 = ch
+    oV, oR, oI, oK, oS0, oF0, oS1, oF1 = o
     n_cross = 0
     n_bad = 0
-    for j in range(Vb.shape[0]):
-        v0 = Vb[j]
-        g0 = s0[j] * d0 + (f0[j] if unit else f0[j] * n0)
-        s0[j] = g0
-        f0[j] = 0.0
+    for j in range(n):  # unsigned: no negative-index handling in the vector loop
+        v0 = Vb[oV + j]
+        x0 = f0[oF0 + j]
+        g0 = s0[oS0 + j] * d0 + (x0 if unit else x0 * n0)
+        s0[oS0 + j] = g0
+        f0[oF0 + j] = 0.0
         if n_ch == 2:
-            g1 = s1[j] * d1 + (f1[j] if unit else f1[j] * n1)
-            s1[j] = g1
-            f1[j] = 0.0
+            x1 = f1[oF1 + j]
+            g1 = s1[oS1 + j] * d1 + (x1 if unit else x1 * n1)
+            s1[oS1 + j] = g1
+            f1[oF1 + j] = 0.0
             if kinds == INLINE_CURRENTS:
                 isyn = g0 + g1
             elif kinds == INLINE_CONDUCTANCES:
@@ -266,14 +277,58 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, ch, decay, v_rest, r_m, v_th, v_r
                 isyn = g0 * (a0 + c0 * v0) + g1 * (a1 + c1 * v0)
         else:
             isyn = g0 * (a0 + c0 * v0)
-        v, r = _lif_integrate(v0 + kb[j] if kicks else v0, rb[j],
-                              ib[j] + isyn if inputs else isyn, decay, v_rest, r_m, v_reset,
-                              one)
-        Vb[j] = v
-        rb[j] = r
+        v, r = _lif_integrate(v0 + kb[oK + j] if kicks else v0, rb[oR + j],
+                              ib[oI + j] + isyn if inputs else isyn, decay, v_rest, r_m,
+                              v_reset, one)
+        Vb[oV + j] = v
+        rb[oR + j] = r
         n_cross += v >= v_th
         n_bad += not (abs(v) < limit)
     return n_cross, n_bad
+
+
+@njit(cache=True, inline="always")
+def _lif_span_flat(state, o_st, n, par, o_par, i_ext, o_i, has_input, kick, o_k, has_kick,
+                   zeros, syn_state, o_ss, syn_buf, o_sb, depth, n_ch, kinds, ch, step0, kk,
+                   spk_step, spk_idx, o_spk):
+    """The one-pass update of :func:`_lif_kernel` (shared parameters, one or two
+    single-exponential channels, nothing recorded) over ``kk`` steps, on the network loop's
+    flat arrays at the population's offsets: the same loops and results as the kernel, bit
+    for bit, without the array views and the kernel call of every span (Numba takes and
+    drops an atomic reference for each: ~80 per span and population, counted in gdb).
+
+    ``o_st``, ``o_par``, ``o_ss``, ``o_sb``: the population's state (V, refractory),
+    parameters (one column), channel states and ring buffers; ``o_i``/``o_k``: the input and
+    kick rows of the span's first step (read only with ``has_input``/``has_kick``);
+    ``zeros``: at least ``n`` zeros; ``kinds``/``ch``: :func:`_inline_channels`' kinds and
+    constants; spikes go to ``spk_step``/``spk_idx`` from ``o_spk`` on. Returns
+    ``(n_spk, bad_neuron, bad_step)`` like the kernel.
+    """
+    one = state.dtype.type(1.0)
+    limit = state.dtype.type(DIVERGENCE_LIMIT)
+    d_, vr_, rm_ = par[o_par], par[o_par + 1], par[o_par + 2]
+    vt_, vre_, rs_ = par[o_par + 3], par[o_par + 4], par[o_par + 5]
+    u = np.uint64
+    un = u(n)
+    o_v, o_r = u(o_st), u(o_st + n)
+    o_s0, o_s1 = u(o_ss), u(o_ss + (n_ch - 1) * 2 * n)
+    o_f1 = o_sb + (n_ch - 1) * depth * n
+    n_spk = o_spk
+    for k in range(kk):
+        slot = (step0 + k) % depth
+        o = (o_v, o_r, u(o_i + k * n) if has_input else u(0),
+             u(o_k + k * n) if has_kick else u(0), o_s0, u(o_sb + slot * n), o_s1,
+             u(o_f1 + slot * n))
+        n_cross, n_bad = _lif_pass_inline(state, state, i_ext if has_input else zeros,
+                                          kick if has_kick else zeros, syn_state, syn_buf,
+                                          syn_state, syn_buf, o, un, n_ch, kinds, ch, d_, vr_,
+                                          rm_, vt_, vre_, one, limit, has_kick, has_input)
+        if n_bad:
+            return n_spk - o_spk, _first_bad(state, o_st, o_st + n) - o_st, step0 + k
+        if n_cross:
+            n_spk = _lif_spikes(state, o_v, state, o_r, un, vt_, vre_, rs_, step0 + k,
+                                spk_step, spk_idx, n_spk, n_cross)
+    return n_spk - o_spk, -1, -1
 
 
 @njit(cache=True)
@@ -304,18 +359,21 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
         # order); parameters as scalars (every array view made here costs two atomic
         # reference-count updates, ~1/3 of a call's fixed cost)
         d_, vr_, rm_, vt_, vre_, rs_ = p[0, 0], p[1, 0], p[2, 0], p[3, 0], p[4, 0], p[5, 0]
+        u0 = np.uint64(0)
+        un = np.uint64(n)
+        zeros8 = (u0, u0, u0, u0, u0, u0, u0, u0)
         for k in range(i_ext.shape[0]):
             slot = (step0 + k) % syn_buf.shape[1]
             n_cross, n_bad = _lif_pass_inline(
                 V, ref, i_ext[k] if has_input else dv_a, kick[k] if has_kick else dv_a,
                 syn_state[0, 0], syn_buf[0, slot], syn_state[n_ch - 1, 0],
-                syn_buf[n_ch - 1, slot], n_ch, kinds, ch, d_, vr_, rm_, vt_, vre_, one,
-                limit, has_kick, has_input)  # dv_a stays 0 in this path
+                syn_buf[n_ch - 1, slot], zeros8, un, n_ch, kinds, ch, d_, vr_, rm_, vt_,
+                vre_, one, limit, has_kick, has_input)  # dv_a stays 0 in this path
             if n_bad:
                 return n_spk, _first_bad(V, 0, n), step0 + k
             if n_cross:
-                n_spk = _lif_spikes(V, ref, vt_, vre_, rs_, step0 + k, spk_step, spk_idx,
-                                    n_spk, n_cross)
+                n_spk = _lif_spikes(V, u0, ref, u0, un, vt_, vre_, rs_, step0 + k, spk_step,
+                                    spk_idx, n_spk, n_cross)
             record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
         return n_spk, -1, -1
     decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
