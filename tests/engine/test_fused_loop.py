@@ -276,9 +276,10 @@ def test_inline_channel_loops_match_the_general_path(kind, drive, monkeypatch):
 @pytest.mark.parametrize("kind", sorted(RECEPTOR_SETS))
 @pytest.mark.parametrize("drive", ["current", "kicks", "current-then-none"])
 def test_recording_does_not_change_the_run(kind, drive, monkeypatch):
-    """Recording V (sampled state buffers written inside the kernels) or nothing must give
-    the same spikes and the same final state, bit for bit, for every channel kind and
-    drive, with blocks that run without input."""
+    """Unrecorded LIF populations on the one-pass loops are updated on the network loop's
+    flat arrays (_lif_span_flat); recorded ones by the kernel, on views. Both must give the
+    same spikes and the same final state, bit for bit, for every channel kind and drive,
+    with blocks that run without input."""
     monkeypatch.setattr(network_sim._single, "CHUNK_ELEMENTS", 50 * 501)
     rec = _receptors(kind)
     net_a, net_b = _recurrent(0, rec, drive, [0.1]), _recurrent(0, rec, drive, [0.1])
@@ -294,7 +295,7 @@ def test_recording_does_not_change_the_run(kind, drive, monkeypatch):
 
 def test_divergence_is_reported_at_its_neuron_and_step_whatever_is_recorded():
     """A runaway neuron (neuron 7 of exc, from 20 ms) is reported at the same time and
-    neuron, with V recorded or not."""
+    neuron by the flat update (nothing recorded) and by the kernel (V recorded)."""
     from neurosim_nb.engine.simulator import SimulationDivergedError
     from neurosim_nb.engine.stimuli import StepCurrent
 
