@@ -215,9 +215,12 @@ def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, p
     ``spk_step``/``spk_idx`` ``span`` entries per neuron. ``projs`` is the projection
     table (``J_*``) into the flat CSR arrays (``delay`` per synapse, empty when every delay
     is uniform; ``proj_weight`` each projection's uniform weight, NaN when weights
-    differ). Spikes are written to ``out_step``/``out_id`` (global ids, by step, then
-    population, then neuron); the loop stops early when fewer free entries remain than a
-    span can produce.
+    differ). LIF populations on the kernel's one-pass loops that record no state variable
+    are advanced by :func:`~neurosim_nb.core.neurons.lif._lif_span_flat` on the flat
+    arrays instead of a kernel call on views (the same results, without the views).
+    Spikes are written to ``out_step``/``out_id`` (global ids, by step, then population,
+    then neuron); the loop stops early when fewer free entries remain than a span can
+    produce.
 
     Returns ``(k, n_out, bad_pop, bad_neuron, bad_step)``: the block index reached, the
     number of spikes written and, after a divergence, where it happened (else -1).

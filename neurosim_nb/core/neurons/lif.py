@@ -217,7 +217,7 @@ def _lif_pass_inline(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, n_ch, kinds, ch, deca
     The arrays are read from the unsigned offsets ``o = (V, refractory, input, kicks,
     channel 0 state, channel 0 ring-buffer row, channel 1 state, channel 1 row)`` on, for
     ``n`` neurons: 1-D views with zero offsets, or the network loop's flat arrays
-    (:func:`_lif_span_flat`, which so makes no array views)."""
+    (:func:`_lif_span_flat`, which thus makes no array views)."""
     unit = ch[1] == one and ch[5] == one
     if n_ch == 2 and unit and kinds == INLINE_CURRENTS:
         return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
