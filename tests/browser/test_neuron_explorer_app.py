@@ -84,6 +84,14 @@ def status_text(page) -> str:
     return page.locator(".neurosim-status").inner_text()
 
 
+def wait_for_status(page, text: str, timeout_ms: float = 10_000) -> str:
+    """The status line once it shows ``text``: the panel sends the plot's data and the
+    status as separate widget messages, so the page can draw a new run a moment before
+    its status arrives (seen in a fresh-clone CI run under load)."""
+    page.locator(".neurosim-status", has_text=text).wait_for(timeout=timeout_ms)
+    return status_text(page)
+
+
 def type_into_readout(page, selector: str, text: str) -> None:
     """Edit a slider's number like a user: click it, replace the text, press Enter."""
     readout = page.locator(f"{selector} .widget-readout")
@@ -142,7 +150,7 @@ def test_app_loads_moves_and_reports(voila_server, browser_page, artifacts_dir):
     high, _ = wait_for_change(page, start)
     assert high["i_max"] == pytest.approx(0.9)                          # 3 x demo current
     assert high["spikes"] > start["spikes"], (start, high)
-    assert f"{high['spikes']} spikes" in status_text(page)
+    assert f"{high['spikes']} spikes" in wait_for_status(page, f"{high['spikes']} spikes")
 
     # -- latency of single slider steps (key press -> new data in BokehJS) ----------------
     latencies = []
@@ -168,7 +176,7 @@ def test_app_loads_moves_and_reports(voila_server, browser_page, artifacts_dir):
     # -- a valid value recovers -------------------------------------------------------------
     type_into_readout(page, ".neurosim-param-V_reset", "-55")
     recovered, _ = wait_for_change(page, before_bad)
-    assert "Not simulated" not in status_text(page)
+    assert "Not simulated" not in wait_for_status(page, f"{recovered['spikes']} spikes")
     assert recovered["spikes"] > before_bad["spikes"]       # reset closer to threshold
 
     # -- another input protocol: a pulse train of the same amplitude -----------------------
