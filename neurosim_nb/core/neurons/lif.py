@@ -216,8 +216,8 @@ def _lif_pass_inline(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, n_ch, kinds, ch, deca
 
     The arrays are read from the unsigned offsets ``o = (V, refractory, input, kicks,
     channel 0 state, channel 0 ring-buffer row, channel 1 state, channel 1 row)`` on, for
-    ``n`` neurons: 1-D views with zero offsets, or the network loop's flat arrays
-    (:func:`_lif_span_flat`, which thus makes no array views)."""
+    ``n`` neurons, in flat arrays (:func:`_lif_span_flat`, which thus makes no array
+    views)."""
     unit = ch[1] == one and ch[5] == one
     if n_ch == 2 and unit and kinds == INLINE_CURRENTS:
         return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
@@ -354,26 +354,20 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     n_ch = syn_par.shape[0]
     n_spk = 0
     if inline:
-        # one pass over the whole population (no per-block views: their set-up cost 0.4 ns
-        # per neuron and step), then the spikes, found 64 neurons at a time (in neuron
-        # order); parameters as scalars (every array view made here costs two atomic
-        # reference-count updates, ~1/3 of a call's fixed cost)
-        d_, vr_, rm_, vt_, vre_, rs_ = p[0, 0], p[1, 0], p[2, 0], p[3, 0], p[4, 0], p[5, 0]
-        u0 = np.uint64(0)
-        un = np.uint64(n)
-        zeros8 = (u0, u0, u0, u0, u0, u0, u0, u0)
+        # one pass over the whole population per step, then the spikes: the network loop's
+        # flat update (_lif_span_flat) one step at a time on this call's arrays (all
+        # contiguous: reshape(-1) makes views, and refuses to copy), recording in between
+        st, pr, ss, sb = state.reshape(-1), p.reshape(-1), syn_state.reshape(-1), \
+            syn_buf.reshape(-1)
+        ie, kc = i_ext.reshape(-1), kick.reshape(-1)
         for k in range(i_ext.shape[0]):
-            slot = (step0 + k) % syn_buf.shape[1]
-            n_cross, n_bad = _lif_pass_inline(
-                V, ref, i_ext[k] if has_input else dv_a, kick[k] if has_kick else dv_a,
-                syn_state[0, 0], syn_buf[0, slot], syn_state[n_ch - 1, 0],
-                syn_buf[n_ch - 1, slot], zeros8, un, n_ch, kinds, ch, d_, vr_, rm_, vt_,
-                vre_, one, limit, has_kick, has_input)  # dv_a stays 0 in this path
-            if n_bad:
-                return n_spk, _first_bad(V, 0, n), step0 + k
-            if n_cross:
-                n_spk = _lif_spikes(V, u0, ref, u0, un, vt_, vre_, rs_, step0 + k, spk_step,
-                                    spk_idx, n_spk, n_cross)
+            c, bad, bad_step = _lif_span_flat(
+                st, 0, n, pr, 0, ie, k * n, has_input, kc, k * n, has_kick, dv_a, ss, 0, sb,
+                0, syn_buf.shape[1], n_ch, kinds, ch, step0 + k, 1, spk_step, spk_idx,
+                n_spk)  # dv_a stays 0 in this path: the zeros of absent input and kicks
+            if bad >= 0:
+                return n_spk, bad, bad_step
+            n_spk += c
             record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
         return n_spk, -1, -1
     decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
