@@ -1,4 +1,5 @@
-"""Reading a Bokeh plot's data back from the page, shared by the browser tests."""
+"""Shared by the browser tests: reading a Bokeh plot's data back from the page, the panels'
+status line, and typing into a slider's number like a user."""
 
 #: JS: the columns of a named ColumnDataSource as plain arrays, or null while it is not there
 READ_SOURCE = """(name) => {
@@ -12,3 +13,17 @@ READ_SOURCE = """(name) => {
   }
   return null;
 }"""
+
+
+def status_text(page) -> str:
+    """The text of the panel's status line (``.neurosim-status``)."""
+    return page.locator(".neurosim-status").inner_text()
+
+
+def type_into_readout(page, selector: str, text: str) -> None:
+    """Edit a slider's number like a user: click it, replace the text, press Enter."""
+    readout = page.locator(f"{selector} .widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")

@@ -14,6 +14,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from _bokeh_page import status_text
 
 from neurosim_nb.export import load_json, load_oni, load_simulation
 from neurosim_nb.panels.export_control import FORMAT_LABELS
@@ -66,10 +67,6 @@ def open_app(page, server, name: str) -> float:
                            timeout=60_000)
     page.locator(".neurosim-download").wait_for(timeout=30_000)
     return time.perf_counter() - t0
-
-
-def status_text(page) -> str:
-    return page.locator(".neurosim-status").inner_text()
 
 
 def set_slider(page, css: str, key: str, presses: int = 1) -> None:

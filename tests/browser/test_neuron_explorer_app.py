@@ -12,7 +12,7 @@ import statistics
 import time
 
 import pytest
-from _bokeh_page import READ_SOURCE
+from _bokeh_page import READ_SOURCE, status_text, type_into_readout
 
 pytestmark = pytest.mark.browser
 
@@ -80,25 +80,12 @@ def _wait_fi(page, rates: list, timeout_ms: float) -> None:
         arg=[FI_SOURCE, rates], polling=50, timeout=timeout_ms)
 
 
-def status_text(page) -> str:
-    return page.locator(".neurosim-status").inner_text()
-
-
 def wait_for_status(page, text: str, timeout_ms: float = 10_000) -> str:
     """The status line once it shows ``text``: the panel sends the plot's data and the
     status as separate widget messages, so the page can draw a new run a moment before
     its status arrives (seen in a fresh-clone CI run under load)."""
     page.locator(".neurosim-status", has_text=text).wait_for(timeout=timeout_ms)
     return status_text(page)
-
-
-def type_into_readout(page, selector: str, text: str) -> None:
-    """Edit a slider's number like a user: click it, replace the text, press Enter."""
-    readout = page.locator(f"{selector} .widget-readout")
-    readout.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
 
 
 def plot_is_drawn(page) -> int:

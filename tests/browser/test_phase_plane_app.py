@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from _bokeh_page import status_text, type_into_readout
 
 pytestmark = pytest.mark.browser
 
@@ -39,18 +40,6 @@ def source(page, role: str) -> dict:
     assert out is not None, f"no source {PREFIX}-{role} in the page"
     return {k: (np.array([np.nan if x is None else x for x in v], float)
                 if v and not isinstance(v[0], str) else v) for k, v in out.items()}
-
-
-def status_text(page) -> str:
-    return page.locator(".neurosim-status").inner_text()
-
-
-def type_into_readout(page, selector: str, text: str) -> None:
-    readout = page.locator(f"{selector} .widget-readout")
-    readout.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
 
 
 def test_phase_plane_app(voila_server, browser_page, artifacts_dir):

@@ -11,6 +11,7 @@ import math
 
 import pytest
 from _bokeh_page import READ_SOURCE as READ
+from _bokeh_page import type_into_readout
 
 pytestmark = pytest.mark.browser
 
@@ -48,12 +49,8 @@ def wait_until(page, source: str, condition: str, timeout=30_000) -> dict:
 
 
 def type_into(page, scope: str, field: str, text: str) -> None:
-    """Edit a slider's number like a user: click it, replace the text, press Enter."""
-    readout = page.locator(f"{scope} .neurosim-param-{field} .widget-readout")
-    readout.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
+    """Type into parameter ``field``'s slider number of the panel ``scope``."""
+    type_into_readout(page, f"{scope} .neurosim-param-{field}", text)
 
 
 def colours(locator) -> int:
