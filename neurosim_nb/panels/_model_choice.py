@@ -7,23 +7,21 @@ the preset's metadata) whose ``_on_value`` re-simulates unless inside :meth:`_ho
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import ipywidgets as W
 
 from neurosim_nb.core.neurons import model_class
+from neurosim_nb.panels._hold import HoldsUpdates
 from neurosim_nb.panels.controls import widgets_from_params
 from neurosim_nb.params import ParameterSet
 
 
-class ModelChoicePanel:
+class ModelChoicePanel(HoldsUpdates):
     """Family / preset selection and generated parameter controls (a mix-in)."""
 
     family_dropdown: W.Dropdown
     preset_dropdown: W.Dropdown
     params_box: W.Box
     controls: dict[str, W.ValueWidget]
-    _hold_depth: int = 0
 
     def _make_model_widgets(self, families: list[str], family: str, *, preset_width: str,
                             reset_tooltip: str) -> None:
@@ -50,15 +48,6 @@ class ModelChoicePanel:
     def model_class(self) -> type:
         """The population class of the selected family."""
         return model_class(self.family)
-
-    @contextmanager
-    def _hold(self):
-        """Programmatic widget changes inside this block do not re-simulate."""
-        self._hold_depth += 1
-        try:
-            yield
-        finally:
-            self._hold_depth -= 1
 
     def _select(self, family: str, preset: str | None) -> str:
         """Set the dropdowns to ``family`` / ``preset`` (default its first); return the preset.

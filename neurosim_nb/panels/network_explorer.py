@@ -37,7 +37,6 @@ import html
 import threading
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -48,6 +47,7 @@ from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource
 from jupyter_bokeh.widgets import BokehModel
 
+from neurosim_nb.panels._hold import HoldsUpdates
 from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.plotting import network as views
 
@@ -340,7 +340,7 @@ _G_TIPS = {"Balanced E/I": "inhibitory weight / excitatory weight (Brunel's g; 4
            "Small-world": "GABA-A / AMPA peak conductance"}
 
 
-class NetworkExplorer:
+class NetworkExplorer(HoldsUpdates):
     """Interactive network panel: type, size, connectivity, g, input, duration, seed.
 
     Parameters
@@ -520,14 +520,6 @@ class NetworkExplorer:
         rate = c["input_kind"].value == "rate"
         c["rate_hz"].layout.display = None if rate else "none"
         c["current_nA"].layout.display = "none" if rate else None
-
-    @contextmanager
-    def _hold(self):
-        self._hold_depth += 1
-        try:
-            yield
-        finally:
-            self._hold_depth -= 1
 
     # -- settings <-> widgets --------------------------------------------------------------
     def settings_from_widgets(self) -> NetworkSettings:
