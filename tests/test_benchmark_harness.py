@@ -44,5 +44,20 @@ def test_summary_and_table_show_medians_ratios_and_paired_range(run):
     assert p["ratio_run_paired"] == pytest.approx(0.6)  # median of 0.5, 0.6, 0.9
     assert p["ratio_run_paired_range"] == pytest.approx([0.5, 0.9])
     lines = run.table(list(rows.values())).splitlines()
-    assert all(line.count("|") == 13 for line in lines)
+    assert all(line.count("|") == 14 for line in lines)
     assert "0.60 (0.50-0.90)" in lines[-1]
+
+
+def test_whole_call_ratio_compares_our_simulate_call_with_the_peer_loop(run):
+    """Our run_s is the step loop; call_s (set-up and Dataset included) gets its own
+    median and a ratio to the peer's loop, shown next to the loop ratio."""
+    ours = _records("ours", [5.0, 1.0, 1.2, 0.9])
+    for r, call in zip(ours, [6.0, 1.5, 1.4, 1.2], strict=True):
+        r["call_s"] = call
+    peer = _records("brian2-cpp_standalone", [9.0, 2.0, 2.0, 1.0])
+    rows = {s["tool"]: s for s in run.summarize(ours + peer)}
+    assert rows["ours"]["call_s"] == 1.4  # median of the warm 1.5, 1.4, 1.2
+    assert rows["brian2-cpp_standalone"]["ratio_call"] == pytest.approx(0.7)  # 1.4 / 2.0
+    lines = run.table(list(rows.values())).splitlines()
+    assert "| 1.000 (1.400) |" in lines[2] and "| 0.70 |" in lines[3]
+    assert "ratio_call" not in run.summarize(_records("ours", [1.0, 1.0]) + peer)[1]

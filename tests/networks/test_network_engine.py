@@ -5,6 +5,8 @@ Exact comparisons (``==``, ``assert_identical``) are used wherever the engine pe
 same floating-point operations in the same order; a tolerance is stated where it does not.
 """
 
+import time
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -172,6 +174,39 @@ def test_mixed_delays_chunked_equal_single_steps_feedforward(monkeypatch):
     np.testing.assert_allclose(chunked.V.values, stepwise.V.values, rtol=0, atol=1e-9)
 
 
+def test_kicks_to_target_subsets_equal_for_any_chunking(monkeypatch):
+    """Kick buffers are cleared only where the last block wrote (its rows, its stimuli's
+    target columns). Two Poisson inputs to overlapping subsets with different windows and one
+    to every neuron, in blocks of 7 steps (membership changes between blocks, a short last
+    block) and in one block: the same Dataset bit for bit -- a kick left behind in the
+    buffer would repeat in the next block and change V (the kicks are drawn in the same
+    order however the run is cut)."""
+
+    def build():
+        net = Network("kicks", seed=3)
+        net.add_population("a", LIFNeuron(QUIET, n=30))
+        net.add_population("b", LIFNeuron(QUIET, n=20))
+        net.connect("a", "b", "fixed_probability", p=0.3, weight=0.05, receptor="current")
+        net.add_stimulus("a", PoissonInput(rate_hz=3000.0, weight_mV=1.0, duration_ms=3.0,
+                                           targets=np.arange(10)))
+        net.add_stimulus("a", PoissonInput(rate_hz=2000.0, weight_mV=1.5, onset_ms=2.0,
+                                           duration_ms=4.0, targets=[5, 7, 12, 20, 29]))
+        net.add_stimulus("b", PoissonInput(rate_hz=1000.0, weight_mV=0.5, onset_ms=4.5,
+                                           duration_ms=1.0))
+        return net
+
+    args = {"record": ("V",), "seed": 8}
+    whole = build().simulate(10.05, **args)  # 100 steps (not a multiple of 7)
+    monkeypatch.setattr(single_sim, "CHUNK_ELEMENTS", 50 * 7)  # 7 steps per block
+    blocks = build().simulate(10.05, **args)
+    v = whole.V.values  # (time, neuron); neurons 0-29 are "a", 30-49 "b"
+    assert np.all(v[:, [10, 11, 13]] == QUIET.V_rest)  # never kicked, no input: at rest
+    assert np.ptp(v[:, 12]) > 0 and np.ptp(v[:, 30:]) > 0  # the second and third inputs
+    # after their window (3 ms) neurons 0-4 only relax towards rest: no kick repeats
+    assert np.all(np.diff(v[31:, :5], axis=0) <= 0) and np.all(v[31:, :5] > QUIET.V_rest)
+    xr.testing.assert_identical(whole, blocks)
+
+
 # -- determinism, NetCDF, schema ------------------------------------------------------------
 def layered_net(seed=0):
     net = Network("layered", seed=seed)
@@ -192,6 +227,27 @@ def test_same_seed_identical_dataset_different_seed_differs():
     c = layered_net().simulate(150.0, record=("V",), seed=10)
     xr.testing.assert_identical(a, b)
     assert a.sizes["spike"] > 0 and not a.V.equals(c.V)
+
+
+def test_last_run_timing_splits_the_call_into_setup_loop_and_output():
+    """``net.last_run_timing``: the progress callback runs once per block inside the step
+    loop, so 20 ms naps in it land in ``loop_s`` and not in the other phases; the phases
+    add up to no more than the call's wall time measured outside."""
+    net = layered_net()
+    assert net.last_run_timing is None
+    naps = []
+
+    def progress(done, total):
+        time.sleep(0.02)
+        naps.append(done)
+
+    t0 = time.perf_counter()
+    net.simulate(50.0, progress=progress, verbose=False, seed=1)
+    wall = time.perf_counter() - t0
+    timing = net.last_run_timing
+    assert len(naps) >= 1 and min(timing) >= 0.0
+    assert timing.loop_s >= 0.02 * len(naps)
+    assert timing.total_s <= wall and timing.setup_s + timing.output_s <= wall - timing.loop_s
 
 
 def test_network_dataset_schema_and_netcdf_round_trip(tmp_path):

@@ -318,6 +318,9 @@ class Network:
         self.stimuli: dict[str, list] = {}
         #: receptor-channel state and spikes in flight carried from one run to the next
         self._carry: dict[str, tuple] = {}
+        #: wall time of the last :meth:`simulate` by phase
+        #: (:class:`~neurosim_nb.engine.network_sim.RunTiming`; None before the first run)
+        self.last_run_timing = None
 
     # -- building -----------------------------------------------------------------------
     def add_population(self, name: str, population: NeuronPopulation,
