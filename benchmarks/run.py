@@ -313,10 +313,10 @@ def main() -> None:
     Path(args.md).write_text(
         f"Benchmarks {meta['date']}, {repeat} repetitions pinned to one core, dt 0.1 ms. "
         "run = simulation loop (warm median; for ours, the whole `simulate` call in "
-        "parentheses: set-up and Dataset assembly included), e2e = whole process incl. imports, build and "
-        "compilation (warm median), first e2e = first process of this invocation; paired run "
-        "ratio = median (and range) over the warm repetitions of ours / peer within the same "
-        "repetition.\n\n"
+        "parentheses: set-up and Dataset assembly included), e2e = whole process incl. "
+        "imports, build and compilation (warm median), first e2e = first process of this "
+        "invocation; paired run ratio = median (and range) over the warm repetitions of "
+        "ours / peer within the same repetition.\n\n"
         + md + "\n\n" + "\n".join(notes) + "\n")
     print(f"\nwrote {args.json} and {args.md}")
 
