@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import xarray as xr
 
+from neurosim_nb._gc import freeze_long_lived
 from neurosim_nb._version import __version__
 from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
@@ -526,6 +527,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     ds.attrs["interrupted"] = int(interrupted)
     net.last_run_timing = RunTiming(t_loop - t_call, t_output - t_loop,
                                     time.perf_counter() - t_output)
+    freeze_long_lived()  # once per process: see neurosim_nb._gc
     if interrupted:
         warn_interrupted(step0 * dt, n_steps * dt)
     return ds

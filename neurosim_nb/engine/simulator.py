@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim_nb._gc import freeze_long_lived
 from neurosim_nb.core.neurons._synaptic import no_synapses
 from neurosim_nb.engine.recorder import Recorder, build_dataset
 from neurosim_nb.engine.stimuli import StepCurrent, Stimulus, as_stimuli
@@ -336,6 +337,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
         n_steps=step0, spike_steps=spike_steps, spike_neurons=spike_neurons, seed=seed,
         stimuli=stims, t_start_ms=t_start, requested_duration=n_steps * dt)
     ds.attrs["interrupted"] = int(interrupted)
+    freeze_long_lived()  # once per process: see neurosim_nb._gc
     if interrupted:
         warn_interrupted(step0 * dt, n_steps * dt)
     return ds
