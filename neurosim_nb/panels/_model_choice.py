@@ -7,12 +7,20 @@ the preset's metadata) whose ``_on_value`` re-simulates unless inside :meth:`_ho
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import ipywidgets as W
 
 from neurosim_nb.core.neurons import model_class
 from neurosim_nb.panels._hold import HoldsUpdates
-from neurosim_nb.panels.controls import widgets_from_params
+from neurosim_nb.panels._status import rejected_html
+from neurosim_nb.panels.controls import params_from_widgets, widgets_from_params
 from neurosim_nb.params import ParameterSet
+
+#: errors shown in the status line instead of a traceback (bad values, diverged runs)
+EXPECTED_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError)
 
 
 class ModelChoicePanel(HoldsUpdates):
@@ -73,6 +81,27 @@ class ModelChoicePanel(HoldsUpdates):
         for w in self.controls.values():
             w.observe(self._on_value, names="value")
         self.params_box.children = list(self.controls.values())
+
+    def _attempt(self, compute: Callable[[ParameterSet], Any]) -> tuple[ParameterSet, Any] | None:
+        """Read the parameter widgets and run ``compute(params)``.
+
+        On one of :data:`EXPECTED_ERRORS` the message goes to :attr:`error` and the status
+        line, and ``None`` is returned (the last valid result stays on screen); otherwise
+        :attr:`error` is cleared, :attr:`n_runs` counted, :attr:`last_run_s` timed and
+        ``(params, compute's value)`` returned.
+        """
+        t0 = time.perf_counter()
+        try:
+            params = params_from_widgets(self._base, self.controls)
+            value = compute(params)
+        except EXPECTED_ERRORS as exc:
+            self.error = str(exc)
+            self.status.value = rejected_html(self.error, kept=self.result is not None)
+            return None
+        self.last_run_s = time.perf_counter() - t0
+        self.error = None
+        self.n_runs += 1
+        return params, value
 
     def _on_value(self, change: dict) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -53,8 +53,7 @@ from neurosim_nb.analysis.transfer import transfer_function
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.engine.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, StepCurrent
 from neurosim_nb.panels._background import BackgroundJob
-from neurosim_nb.panels._model_choice import ModelChoicePanel
-from neurosim_nb.panels._status import rejected_html
+from neurosim_nb.panels._model_choice import EXPECTED_ERRORS, ModelChoicePanel
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
     WIDGET_WIDTH,
@@ -69,8 +68,6 @@ __all__ = ["NeuronExplorer", "available_families", "current_range", "EXPECTED_ER
            "PROTOCOLS", "make_stimulus", "fi_currents", "BackgroundJob", "PulseSettings",
            "RampSettings", "NoiseSettings", "PoissonSettings"]
 
-#: errors shown in the status line instead of a traceback (bad values, diverged runs)
-EXPECTED_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError)
 #: the current step starts at this fraction of the run and lasts STEP_FRACTION of it
 ONSET_FRACTION = 0.1
 STEP_FRACTION = 0.8
@@ -567,18 +564,10 @@ class NeuronExplorer(ModelChoicePanel):
         """
         current = self.current_slider.value
         duration = self.duration_slider.value
-        t0 = time.perf_counter()
-        try:
-            params = params_from_widgets(self._base, self.controls)
-            ds = self.simulate(params, current, duration)
-        except EXPECTED_ERRORS as exc:
-            self.error = str(exc)
-            self.status.value = rejected_html(self.error, kept=self.result is not None)
+        done = self._attempt(lambda params: self.simulate(params, current, duration))
+        if done is None:
             return None
-        self.last_run_s = time.perf_counter() - t0
-        self.error = None
-        self.params, self.result = params, ds
-        self.n_runs += 1
+        self.params, self.result = params, ds = done
         columns = plotting.trace_columns(ds)
         self.source.data = columns
         self.state_source.data = trace_plots.state_columns(ds)

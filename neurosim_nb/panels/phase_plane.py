@@ -26,7 +26,6 @@ Gerstner et al., *Neuronal Dynamics*, chapters 4 and 6; Touboul & Brette (2008).
 from __future__ import annotations
 
 import html
-import time
 from typing import Any
 
 import ipywidgets as W
@@ -38,12 +37,10 @@ from jupyter_bokeh.widgets import BokehModel
 from neurosim_nb.analysis.attractors import fixed_points, nullclines
 from neurosim_nb.core.neurons import model_class
 from neurosim_nb.panels._model_choice import ModelChoicePanel
-from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
     WIDGET_WIDTH,
     nice_step,
-    params_from_widgets,
 )
 from neurosim_nb.panels.neuron_explorer import (
     EXPECTED_ERRORS,
@@ -299,18 +296,11 @@ class PhasePlane(ModelChoicePanel):
         current = self.current_slider.value
         v0, r0 = self.v0_slider.value, self.r0_slider.value
         duration = self.duration_slider.value
-        t0 = time.perf_counter()
-        try:
-            params = params_from_widgets(self._base, self.controls)
-            cols, ds, fp, nc = self._columns(params, current, v0, r0, duration)
-        except EXPECTED_ERRORS as exc:
-            self.error = str(exc)
-            self.status.value = rejected_html(self.error, kept=self.result is not None)
+        done = self._attempt(lambda params: self._columns(params, current, v0, r0, duration))
+        if done is None:
             return None
-        self.last_run_s = time.perf_counter() - t0
-        self.error = None
+        params, (cols, ds, fp, nc) = done
         self.params, self.result, self.fixed, self.nullclines = params, ds, fp, nc
-        self.n_runs += 1
         for role, data in cols.items():
             self.sources[role].data = data
         x, y = phase_plots.phase_ranges(cols)
