@@ -596,12 +596,13 @@ def _build_dataset(net, runs, loop, rec_names, dt, sample_every, n_steps, seed, 
     neurons = np.concatenate(loop.spike_ids) if loop.spike_ids else np.zeros(0, np.int64)
     # the compiled loop emits spikes by step, then population, then neuron, i.e. already
     # in (step, id) order: check it (a few ms) instead of sorting (0.15 s per million)
-    key = steps * max(net.n_neurons, 1) + neurons
-    if key.size > 1 and not np.all(key[1:] > key[:-1]):
+    if not _in_spike_order(steps, neurons, max(net.n_neurons, 1)):
         order = np.lexsort((neurons, steps))
         steps, neurons = steps[order], neurons[order]
-    data_vars["spike_time"] = ("spike", (steps + 1) * dt,
-                               {"units": "ms", "long_name": "spike time"})
+    spike_time = steps.astype(np.float64)  # (step + 1) dt, the same numbers, one new array
+    spike_time += 1.0
+    spike_time *= dt
+    data_vars["spike_time"] = ("spike", spike_time, {"units": "ms", "long_name": "spike time"})
     data_vars["spike_neuron"] = ("spike", neurons.astype(np.int64, copy=False),
                                  {"units": "1", "long_name": "neuron id of spike"})
     coords = {
@@ -644,6 +645,25 @@ def _build_dataset(net, runs, loop, rec_names, dt, sample_every, n_steps, seed, 
     if net.layer_of:
         attrs["layer_names_json"] = json.dumps(getattr(net, "layer_names", {}))
     return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+
+
+def _in_spike_order(steps: np.ndarray, ids: np.ndarray, n: int,
+                    piece: int = 1 << 18) -> bool:
+    """Whether the spikes are in strictly increasing (step, id) order (ids below ``n``),
+    checked ``piece`` spikes at a time: the temporaries stay a few MB, reused, instead of
+    arrays the size of the output (fresh memory costs up to ~7 us per 4 KiB page here).
+
+    >>> s, i = np.array([0, 0, 1, 3]), np.array([2, 5, 0, 1])
+    >>> _in_spike_order(s, i, 6), _in_spike_order(s, i[::-1], 6), _in_spike_order(s, i, 6, 2)
+    (True, False, True)
+    """
+    for a in range(0, max(steps.size - 1, 0), piece):
+        b = min(a + piece + 1, steps.size)
+        key = steps[a:b] * n
+        key += ids[a:b]
+        if not np.all(key[1:] > key[:-1]):
+            return False
+    return True
 
 
 def _weights_dataset(net, plastic, w_times, w_values) -> xr.Dataset:

@@ -229,6 +229,26 @@ def test_same_seed_identical_dataset_different_seed_differs():
     assert a.sizes["spike"] > 0 and not a.V.equals(c.V)
 
 
+@pytest.mark.parametrize("swap_at", [None, 0, 6, 7, 8, 15, 29])
+def test_spike_order_check_in_pieces_equals_the_whole_array_check(swap_at):
+    """The Dataset assembly checks (step, id) order 8 spikes at a time here (pieces overlap
+    by one spike, so a disorder between two pieces is seen): the same verdict as the
+    whole-array comparison, for sorted spikes and for one swapped pair anywhere, piece
+    boundaries included."""
+    from neurosim_nb.engine.network_sim import _in_spike_order
+
+    rng = np.random.default_rng(5)
+    n = 50
+    key = np.sort(rng.choice(40 * n, size=31, replace=False))
+    if swap_at is not None:
+        key[[swap_at, swap_at + 1]] = key[[swap_at + 1, swap_at]]
+    steps, ids = key // n, key % n
+    expected = bool(np.all(key[1:] > key[:-1]))
+    assert expected == (swap_at is None)
+    assert _in_spike_order(steps, ids, n, piece=8) == expected
+    assert _in_spike_order(steps, ids, n) == expected
+
+
 def test_last_run_timing_splits_the_call_into_setup_loop_and_output():
     """``net.last_run_timing``: the progress callback runs once per block inside the step
     loop, so 20 ms naps in it land in ``loop_s`` and not in the other phases; the phases
