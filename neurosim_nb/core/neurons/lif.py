@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim_nb._jit import njit
+from neurosim_nb.core.neurons._bits import ge_mask64, lowest_bit64
 from neurosim_nb.core.neurons._kernel_util import record_step
 from neurosim_nb.core.neurons._synaptic import (
     KIND_CONDUCTANCE,
@@ -132,22 +133,27 @@ def _lif_spikes(V, oV, ref, oR, n, v_th, v_reset, ref_steps, step, spk_step, spk
                 n_cross):
     """Spike, reset and start refractoriness for the ``n_cross`` of the ``n`` neurons
     (V and refractory counters from the unsigned offsets ``oV``, ``oR`` on) at threshold;
-    returns the spike count. Groups of 64 neurons without a crossing are skipped after one
-    vectorised count (0.25 us per step for 4000 neurons; a maximum per group of 32 took
-    1 us), and the search stops at the last crossing (the pass counted them): with k
-    spikes in a step it reads on average a fraction k / (k + 1) of V."""
+    returns the spike count. Each group of 64 neurons is one vector compare whose results
+    are the bits of an integer (:func:`~neurosim_nb.core.neurons._bits.ge_mask64`); the
+    loop visits only its set bits, in neuron order, and stops at the last crossing (the
+    pass counted them): with k spikes in a step it reads on average a fraction k / (k + 1)
+    of V. (The scalar compare of every neuron of a group with a crossing, and its
+    mispredicted branches, took 14 % of a COBA 4000 run.)"""
     g = np.uint64(64)
     n64 = n - n % g
     end = n_spk + n_cross
     for c in range(np.uint64(0), n64, g):
-        cnt = 0
-        for i in range(g):
-            cnt += V[oV + c + i] >= v_th
-        if cnt:
-            n_spk = _reset_range(V, oV, ref, oR, v_th, v_reset, ref_steps, step, spk_step,
-                                 spk_idx, n_spk, c, c + g)
-            if n_spk == end:
-                return n_spk
+        m = ge_mask64(V, oV + c, v_th)
+        while m:
+            i = c + lowest_bit64(m)
+            m &= m - np.uint64(1)
+            V[oV + i] = v_reset
+            ref[oR + i] = ref_steps
+            spk_step[n_spk] = step
+            spk_idx[n_spk] = i
+            n_spk += 1
+        if n_spk == end:
+            return n_spk
     return _reset_range(V, oV, ref, oR, v_th, v_reset, ref_steps, step, spk_step, spk_idx,
                         n_spk, n64, n)
 
