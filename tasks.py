@@ -62,6 +62,8 @@ def ensure_chromium() -> None:
 
 def app(port: str = "8866") -> None:
     install()
+    # load (on a fresh install: compile) the kernels now, not at the first slider move
+    sh(str(PY), "-m", "neurosim_nb.warmup")
     print(f"\nneurosim_nb apps: http://127.0.0.1:{port}/  (Ctrl-C stops)\n", flush=True)
     sh(str(BIN / "voila"), "widgets/", "--no-browser", f"--port={port}",
        "--Voila.ip=127.0.0.1", "--Voila.port_retries=0")

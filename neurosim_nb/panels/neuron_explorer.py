@@ -620,8 +620,11 @@ class NeuronExplorer(ModelChoicePanel):
             # also re-send the (small) figure's whole state: a curve finished while the page
             # is still loading would otherwise be a patch sent before the browser has the
             # plot's document, and lost (seen with a cold Numba cache: the first curve
-            # never appeared)
-            self.fi_plot.update_from_model(self.fi_figure)
+            # never appeared). Without a background thread the first curve arrives during
+            # __init__, before the plot exists: it then serialises the figure when created
+            fi_plot = getattr(self, "fi_plot", None)
+            if fi_plot is not None:
+                fi_plot.update_from_model(self.fi_figure)
             firing = curve["current"].values[curve.values > 0]
             onset = (f"fires from about {firing.min():.4g} {html.escape(units)}"
                      if firing.size else "silent over this range")

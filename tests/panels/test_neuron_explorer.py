@@ -434,3 +434,14 @@ def test_background_job_supersedes_and_reports_errors():
     job.submit(lambda cb: 1 / 0, lambda r, e: seen.append(type(e).__name__))
     assert job.wait(10.0)
     assert seen == ["ZeroDivisionError"] and 0 < len(progress) < 50
+
+
+def test_without_background_thread_the_first_fi_curve_is_shown():
+    """background=False (the warm-up, scripts): the first f-I curve is computed inside the
+    constructor, before the f-I plot widget exists; it must still reach the figure's data
+    and the status line (it failed on the missing widget before, leaving both empty)."""
+    p = NeuronExplorer("LIF", duration=50.0, fi_duration=100.0, background=False)
+    assert p.fi is not None and p.fi_error is None
+    np.testing.assert_array_equal(np.asarray(p.fi_source.data["I"], float),
+                                  p.fi["current"].values)
+    assert "Hz" in p.fi_status.value
