@@ -1,6 +1,7 @@
 """The permanent-generation move after a process's first simulation (neurosim_nb._gc):
 checked in fresh interpreters, since the test process has run simulations already."""
 
+import json
 import os
 import subprocess
 import sys
@@ -32,7 +33,6 @@ def _run(kind: str, env_value: str | None) -> list[int]:
         env["NEUROSIM_NB_GC_FREEZE"] = env_value
     out = subprocess.run([sys.executable, "-c", SCRIPT, kind], env=env, capture_output=True,
                          text=True, timeout=300, check=True)
-    import json
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

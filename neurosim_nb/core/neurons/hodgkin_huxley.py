@@ -223,54 +223,32 @@ class HodgkinHuxleyParameters(ParameterSet):
 # vectoriser (the unselected side of a select may divide by zero; its value is dropped).
 
 @intrinsic
-def _f64_bits(typingctx, x):
-    """The bit pattern of a float64 as an int64 (a no-op bitcast)."""
+def _float_bits(typingctx, x):
+    """The bit pattern of a float32 / float64 as an int32 / int64 (a no-op bitcast)."""
     if not isinstance(x, types.Float):
         return None
 
     def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], llvm_ir.IntType(64))
+        return builder.bitcast(args[0], llvm_ir.IntType(x.bitwidth))
 
-    return types.int64(types.float64), codegen
-
-
-@intrinsic
-def _bits_f64(typingctx, x):
-    """The float64 whose bit pattern is the int64 ``x`` (a no-op bitcast)."""
-    if not isinstance(x, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], llvm_ir.DoubleType())
-
-    return types.float64(types.int64), codegen
+    return (types.int32 if x.bitwidth == 32 else types.int64)(x), codegen
 
 
 @intrinsic
-def _f32_bits(typingctx, x):
-    """The bit pattern of a float32 as an int32 (a no-op bitcast)."""
-    if not (isinstance(x, types.Float) and x.bitwidth == 32):
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], llvm_ir.IntType(32))
-
-    return types.int32(types.float32), codegen
-
-
-@intrinsic
-def _bits_f32(typingctx, x):
-    """The float32 whose bit pattern is the low 32 bits of the integer ``x``."""
-    if not isinstance(x, types.Integer):
+def _bits_float(typingctx, i, like):
+    """The float of ``like``'s type (float32 or float64) whose bit pattern is the low bits
+    of the integer ``i`` (a no-op bitcast after dropping the higher bits)."""
+    if not (isinstance(i, types.Integer) and isinstance(like, types.Float)
+            and i.bitwidth >= like.bitwidth):
         return None
 
     def codegen(context, builder, sig, args):
         low = args[0]
-        if sig.args[0].bitwidth > 32:
-            low = builder.trunc(low, llvm_ir.IntType(32))
-        return builder.bitcast(low, llvm_ir.FloatType())
+        if i.bitwidth > like.bitwidth:
+            low = builder.trunc(low, llvm_ir.IntType(like.bitwidth))
+        return builder.bitcast(low, context.get_value_type(like))
 
-    return types.float32(x), codegen
+    return like(i, like), codegen
 
 
 def _lit(value, like):
@@ -336,7 +314,7 @@ def _exp(x):
     q = q * r + 1.0
     q = q * r + 1.0
     # 2^k: the low bits of t hold k; k + 1023 in [2, 2046] is the biased exponent
-    return q * _bits_f64((_f64_bits(t) + 1023) << 52)
+    return q * _bits_float((_float_bits(t) + 1023) << 52, t)
 
 
 _EXP_SHIFT32 = np.float32(12582912.0)  # 1.5 * 2**23: x + it rounds x to an integer
@@ -369,7 +347,7 @@ def _exp32(x):
     q = q * r + np.float32(1.0)
     q = q * r + np.float32(1.0)
     # the low bits of t hold k; k + 127 in [1, 254] is the biased exponent
-    return q * _bits_f32((_f32_bits(t) + 127) << 23)
+    return q * _bits_float((_float_bits(t) + 127) << 23, t)
 
 
 def _expg(x):
