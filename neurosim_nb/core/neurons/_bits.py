@@ -1,10 +1,10 @@
-"""Bit-mask helpers for compiled spike searches (LLVM vector compares and bit counts).
+"""Bit-mask helpers for compiled spike searches (LLVM vector compares and bit scans).
 
 A threshold search over a population reads 64 potentials at a time: :func:`ge_mask64`
 compares them with the threshold in one vector operation whose 64 results are the bits of
-one integer (on AVX-512, eight compares into mask registers), :func:`popcount64` counts
-the crossings and :func:`lowest_bit64` walks them in neuron order -- no scalar compare and
-no mispredicted branch per neuron. The compares are IEEE ordered ``>=``, exactly as ``x
+one integer (on AVX-512, eight compares into mask registers) and :func:`lowest_bit64`
+walks the crossings in neuron order -- no scalar compare and no mispredicted branch per
+neuron. The compares are IEEE ordered ``>=``, exactly as ``x
 >= threshold`` in Python and Numba: NaN never crosses.
 
 >>> import numpy as np
@@ -16,7 +16,7 @@ no mispredicted branch per neuron. The compares are IEEE ordered ``>=``, exactly
 ...     while m:
 ...         out.append(lowest_bit64(m))
 ...         m &= m - np.uint64(1)
-...     return popcount64(ge_mask64(v, 0, thr)), out
+...     return len(out), out
 >>> v = np.zeros(64); v[[3, 17, 63]] = 1.0; v[5] = np.nan
 >>> crossings(v, 0.5)
 (3, [3, 17, 63])
@@ -28,7 +28,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.core.extending import intrinsic
 
-__all__ = ["ge_mask64", "popcount64", "lowest_bit64"]
+__all__ = ["ge_mask64", "lowest_bit64"]
 
 
 @intrinsic
@@ -65,19 +65,6 @@ def _bit_call(builder, llvm_name: str, value, *extra):
     params = [i64] + [c.type for c in extra]
     fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(i64, params), llvm_name)
     return builder.call(fn, [value, *extra])
-
-
-@intrinsic
-def popcount64(typingctx, x):
-    """``popcount64(x)``: the number of set bits of the 64-bit integer ``x``."""
-    if not isinstance(x, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        value = context.cast(builder, args[0], signature.args[0], types.uint64)
-        return _bit_call(builder, "llvm.ctpop.i64", value)
-
-    return types.uint64(x), codegen
 
 
 @intrinsic
