@@ -33,6 +33,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
 from common import connection_p, default_n, emit, parser  # noqa: E402
 
+os.environ.setdefault("NEUROSIM_NB_GC_FREEZE", "1")  # our own process (neurosim_nb._gc)
 T0 = time.perf_counter()
 import numpy as np  # noqa: E402
 

@@ -1,6 +1,9 @@
-"""Keep Python's cyclic garbage collector off the engine's long-lived objects.
+"""Keep Python's cyclic garbage collector off the engine's long-lived objects (opt-in).
 
-After the first simulation of a process, the objects that exist then -- Numba's compiler
+Off by default: freezing acts on the whole process, so a library must not do it to a
+user's notebook unasked. Opt in with the environment variable ``NEUROSIM_NB_GC_FREEZE=1``
+(the ``neurosim`` command line and the benchmarks do, for their own processes). Then,
+after the first simulation of a process, the objects that exist then -- Numba's compiler
 and type registries (loaded with the first compiled kernel), xarray and pandas, the
 package's own modules: about 150 000 tracked objects, nearly all of which live until the
 interpreter exits -- are moved to the collector's permanent generation with
@@ -11,8 +14,7 @@ collections over those objects took ~0.3 s of every command-line run.
 
 The cost: a reference cycle among objects that existed at that moment and become garbage
 later is not reclaimed (cycles that are already garbage then: a handful of objects,
-measured). Set the environment variable ``NEUROSIM_NB_GC_FREEZE=0`` to keep the
-collector's default behaviour.
+measured).
 
 >>> import gc
 >>> from neurosim_nb._gc import freeze_long_lived
@@ -27,17 +29,17 @@ import os
 
 __all__ = ["freeze_long_lived", "ENV_VAR"]
 
-#: set to "0" to leave the garbage collector alone
+#: set to "1" to freeze the long-lived objects after the first simulation
 ENV_VAR = "NEUROSIM_NB_GC_FREEZE"
 
 _done = False
 
 
 def freeze_long_lived() -> bool:
-    """Freeze the tracked objects into the permanent generation, once per process (and not
-    when :data:`ENV_VAR` is ``"0"``); returns whether this call froze them."""
+    """Freeze the tracked objects into the permanent generation, once per process and only
+    when :data:`ENV_VAR` is ``"1"``; returns whether this call froze them."""
     global _done
-    if _done or os.environ.get(ENV_VAR, "1").strip() == "0":
+    if _done or os.environ.get(ENV_VAR, "0").strip() != "1":
         return False
     _done = True
     gc.freeze()

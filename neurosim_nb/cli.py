@@ -432,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
         argparse's own usage errors raise ``SystemExit(2)``.
     """
     args = build_parser().parse_args(argv)
+    # this process is ours: freeze the long-lived objects after the first run (~0.3 s
+    # less at exit, see neurosim_nb._gc) unless the caller said otherwise
+    os.environ.setdefault("NEUROSIM_NB_GC_FREEZE", "1")
     debug = os.environ.get("NEUROSIM_DEBUG", "") not in ("", "0")
     try:
         return args.func(args)

@@ -7,13 +7,17 @@ True
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import xarray as xr
 
 REQUIRED_ATTRS = {
     "Conventions": str, "model": str, "n_neurons": (int, np.integer), "dt": (float, np.floating),
     "duration": (float, np.floating), "seed": (int, np.integer), "neurosim_nb_version": str,
-    "params_json": str,
+    "params_json": str, "stimuli_json": str, "current_units": str, "population": str,
+    "n_steps": (int, np.integer), "sample_every": (int, np.integer),
+    "t_start_ms": (float, np.floating), "requested_duration": (float, np.floating),
 }
 NETCDF_ATTR_TYPES = (str, int, float, np.integer, np.floating, np.ndarray)
 
@@ -70,3 +74,18 @@ def validate_dataset(ds: xr.Dataset) -> None:
             problems.append(f"attr {key!r} of type {type(value).__name__} cannot go to NetCDF")
     if problems:
         raise SchemaError("invalid neurosim_nb Dataset: " + "; ".join(problems))
+
+
+def population_parameters(ds: xr.Dataset) -> list[dict]:
+    """The populations recorded in a result's ``params_json``: name, model, n, first_id,
+    layer, current_units and ``params`` (``{"class", "values", "units"}``).
+
+    >>> from neurosim_nb import LIFNeuron
+    >>> [p["model"] for p in population_parameters(LIFNeuron().simulate(5.0, seed=0))]
+    ['LIFNeuron']
+    """
+    try:
+        return list(json.loads(ds.attrs["params_json"])["populations"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("the Dataset has no readable params_json attribute (a neurosim_nb "
+                         "result has one)") from None

@@ -165,10 +165,11 @@ def test_binder_files_install_in_a_clean_environment(tmp_path):
     # -- a hit, no miss -- instead of compiling it
     stats = _run([py, "-c",
                   "from neurosim_nb import LIFNeuron, Network\n"
-                  "from neurosim_nb.engine._fused import run_steps\n"
+                  "from neurosim_nb.engine.loop import kernel_set, network_loop\n"
                   "net = Network('b', seed=0)\n"
                   "net.add_population('a', LIFNeuron(n=3))\n"
                   "net.simulate(1.0, record=(), verbose=False)\n"
+                  "run_steps = network_loop(*kernel_set(net.populations.values()))\n"
                   "print(sum(run_steps.stats.cache_hits.values()), "
                   "sum(run_steps.stats.cache_misses.values()))\n"], where, env)
     assert stats.split()[-2:] == ["1", "0"], stats

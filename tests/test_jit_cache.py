@@ -8,7 +8,7 @@ from numba.core.registry import CPUDispatcher
 
 import neurosim_nb._jit as jit
 import neurosim_nb.core.networks.network  # noqa: F401  (imports every compiled module)
-import neurosim_nb.engine._fused  # noqa: F401
+import neurosim_nb.engine.loop  # noqa: F401
 
 
 def test_every_cached_function_of_the_package_uses_the_tracked_cache():
@@ -25,19 +25,19 @@ def test_every_cached_function_of_the_package_uses_the_tracked_cache():
                 found += 1
                 assert isinstance(obj._cache, jit.TrackedCache), f"{name}.{obj.__name__}"
                 assert Path(module.__file__).resolve() in tracked, name
-    assert found >= 20  # the kernels, the network loop, delivery, stimuli, connectivity
+    assert found >= 20  # the kernels, delivery, stimuli, connectivity, numerics
 
 
 def test_the_cache_key_changes_with_any_tracked_source(monkeypatch):
     """The index key of a cached function is Numba's (signature, target, bytecode) plus
     the sources hash: another hash -- any edited tracked file -- is another key, so the
     old machine code is not loaded."""
-    from neurosim_nb.engine._fused import run_steps
+    from neurosim_nb import LIFNeuron, Network
+    from neurosim_nb.engine.loop import kernel_set, network_loop
 
+    run_steps = network_loop(*kernel_set([LIFNeuron()]))
     sig = run_steps.signatures[0] if run_steps.signatures else None
     if sig is None:
-        from neurosim_nb import LIFNeuron, Network
-
         net = Network("n", seed=0)
         net.add_population("a", LIFNeuron(n=2))
         net.simulate(0.2, record=(), seed=0, verbose=False)

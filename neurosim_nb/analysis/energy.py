@@ -257,9 +257,7 @@ def _hh_parameters(ds: xr.Dataset, neuron: np.ndarray) -> dict[str, np.ndarray]:
         raise ValueError("the Dataset has no readable 'params_json' attr") from None
     names = ("g_Na", "E_Na", "area_um2")
     out = {k: np.zeros(neuron.size) for k in names}
-    if model == "HodgkinHuxleyNeuron":
-        blocks = [(0, int(ds.attrs["n_neurons"]), params)]
-    elif "populations" in params:
+    if "populations" in params:
         blocks = [(p["first_id"], p["n"], p["params"]) for p in params["populations"]
                   if p["model"] == "HodgkinHuxleyNeuron"]
     else:

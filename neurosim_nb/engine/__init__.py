@@ -1,6 +1,7 @@
 """The simulation engine: stimuli, the time loop, recording into xarray Datasets."""
 
-from neurosim_nb.engine.recorder import Recorder, build_dataset
+from neurosim_nb.engine.dataset import build_dataset
+from neurosim_nb.engine.recorder import Recorder
 from neurosim_nb.engine.simulator import (
     RecordingConfig,
     RecordingMemoryError,

@@ -15,30 +15,29 @@ The step order of DESIGN.md holds per step: deliver due spikes (ring buffer) -> 
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
 
 from neurosim_nb._gc import freeze_long_lived
-from neurosim_nb._version import __version__
 from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.engine import simulator as _single
-from neurosim_nb.engine._fused import (
+from neurosim_nb.engine.dataset import build_dataset, weights_dataset
+from neurosim_nb.engine.loop import (
     N_POP_COLS,
     N_PROJ_COLS,
     P_KICK,
     P_VARYING,
     SPAN_MAX,
     FlatArrays,
+    LoopArrays,
     SynapseStore,
-    family_code,
-    run_steps,
+    kernel_set,
+    network_loop,
 )
-from neurosim_nb.engine.recorder import _stimulus_json
 from neurosim_nb.engine.simulator import (
     SimulationDivergedError,
     _check_time,
@@ -173,10 +172,10 @@ def _is_static(proj) -> bool:
 
 
 class _CompiledLoop:
-    """The arguments of :func:`~neurosim_nb.engine._fused.run_steps` for one run: every
-    population's arrays moved into flat arrays (the populations keep views of them), the
-    fixed-weight projections in the network's :class:`~neurosim_nb.engine._fused.SynapseStore`
-    -- and the spike buffer the loop fills."""
+    """The arguments of the compiled loop (:func:`~neurosim_nb.engine.loop.network_loop`)
+    for one run: every population's arrays moved into flat arrays (the populations keep
+    views of them), the fixed-weight projections in the network's
+    :class:`~neurosim_nb.engine.loop.SynapseStore` -- and the spike buffer the loop fills."""
 
     def __init__(self, net, runs: dict[str, _PopRun], dt: float, sample_every: int,
                  n_samples: int, depth: int, chunk: int, span: int, dtype=np.float64):
@@ -206,6 +205,9 @@ class _CompiledLoop:
         kick = FlatArrays.zeros([(k_rows, r.pop.n) for r in run_list], dtype)
         self.span = span
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
+        # the run's kernel set: one entry per distinct compiled kernel, in first-use order
+        kernels, flats = kernel_set([r.pop for r in run_list])
+        self.run_steps = network_loop(kernels, flats)
         for i, (name, r) in enumerate(runs.items()):
             n, o = r.pop.n, off[name]
             r.table_row = i
@@ -215,7 +217,8 @@ class _CompiledLoop:
             r.rec_out, r.syn_state, r.syn_buf = rec_out.views[i], syn_state.views[i], \
                 syn_buf.views[i]
             r.i_ext, r.kick = i_ext.views[i], kick.views[i]
-            table[i] = (family_code(r.pop), n, o, state.offsets[i], r.state.shape[0],
+            table[i] = (kernels.index(r.pop.compiled_kernel()), n, o, state.offsets[i],
+                        r.state.shape[0],
                         par.offsets[i], r.p.shape[0], r.p.shape[1], rec_idx.offsets[i],
                         r.rec_idx.size, rec_slots.offsets[i], rec_out.offsets[i],
                         r.rec_out.shape[0],
@@ -254,13 +257,16 @@ class _CompiledLoop:
         self.out_id = np.empty(cap, dtype=np.int64)
         self.table = table
         i_zero = np.zeros(span * max(r.pop.n for r in run_list), dtype)
-        self.args = (span, dt, sample_every, n_samples, depth, table, state.flat, par.flat,
-                     i_ext.flat, i_zero, kick.flat, rec_idx.flat, rec_slots.flat, rec_out.flat,
-                     np.empty(span * n_total, np.int64), np.empty(span * n_total, np.int64),
-                     syn_state.flat,
-                     syn_buf.flat, syn_par.flat, np.zeros(2 * n_total, dtype), projs,
-                     proj_weight, store.indptr.flat, store.post.flat, weight, delay,
-                     self.out_step, self.out_id)
+        self.arrays = LoopArrays(
+            span=span, dt=float(dt), sample_every=sample_every, n_samples=n_samples,
+            depth=depth, pops=table, state=state.flat, par=par.flat, i_ext=i_ext.flat,
+            i_zero=i_zero, kick=kick.flat, rec_idx=rec_idx.flat, rec_slots=rec_slots.flat,
+            rec_out=rec_out.flat, spk_step=np.empty(span * n_total, np.int64),
+            spk_idx=np.empty(span * n_total, np.int64), syn_state=syn_state.flat,
+            syn_buf=syn_buf.flat, syn_par=syn_par.flat, scratch=np.zeros(2 * n_total, dtype),
+            projs=projs, proj_weight=proj_weight, indptr=store.indptr.flat,
+            post=store.post.flat, weight=weight, delay=delay, out_step=self.out_step,
+            out_id=self.out_id)
         self.spike_steps: list[np.ndarray] = []
         self.spike_ids: list[np.ndarray] = []
 
@@ -282,7 +288,7 @@ class _CompiledLoop:
         (global step, global id), also appended to :attr:`spike_steps`/:attr:`spike_ids`."""
         done, steps, ids = 0, [], []
         while done < k:
-            done, n_out, bad_pop, bad, bad_step = run_steps(step0, done, k, *self.args)
+            done, n_out, bad_pop, bad, bad_step = self.run_steps(step0, done, k, self.arrays)
             if n_out:
                 steps.append(self.out_step[:n_out].copy())
                 ids.append(self.out_id[:n_out].copy())
@@ -348,19 +354,12 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
     return names, per_pop
 
 
-def _weight_sum(proj) -> float:
-    """Sum of a projection's weights (a uniform weight may be stored as a scalar)."""
-    w = proj.weight
-    if np.ndim(w) == 0:
-        return float(w) * int(proj.n_synapses)
-    return float(np.sum(w, dtype=np.float64))
-
-
 def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_neurons=None,
                      sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
                      max_record_bytes: int | None = None, stimuli: dict[str, list] | None = None,
                      record_weights: bool | list[str] = False, weight_sample_ms: float = 10.0,
-                     precision: str = "float64", progress=None) -> xr.Dataset:
+                     precision: str = "float64", progress=None, solo: bool = False
+                     ) -> xr.Dataset:
     """Simulate ``net`` for ``duration`` ms from its current state; return an xarray Dataset.
 
     Parameters
@@ -390,6 +389,10 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     progress : callable, optional
         Called as ``progress(steps_done, n_steps)`` after every block of steps, in the
         simulating thread (e.g. to drive a widget's progress bar).
+    solo : bool
+        The network is a single population run on its own
+        (:func:`neurosim_nb.engine.simulator.simulate`): the result describes the
+        population (``model`` is its class) rather than the network.
 
     Returns
     -------
@@ -464,6 +467,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     t_start = {k: p.t_ms for k, p in net.populations.items()}
     progress = _Progress(n_steps, verbose, f"simulating {net.name}", progress)
     step0 = 0
+    t_first = next(iter(t_start.values()))
     interrupted = False
     if plastic:
         w_times.append(0.0)
@@ -520,14 +524,15 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         # at 0): slot j of the next run holds what is due in step step0 + j of this one
         net._carry[name] = ((dt, tuple(r.channels), depth), r.syn_state.copy(),
                             np.roll(r.syn_buf, -(step0 % depth), axis=1))
-    ds = _build_dataset(net, runs, loop, rec_names, dt, sample_every, step0, seed,
-                        all_stims, n_steps * dt)
+    ds = build_dataset(net, runs, loop, rec_names, dt=dt, sample_every=sample_every,
+                       n_steps=step0, seed=seed, stimuli=all_stims, requested=n_steps * dt,
+                       t_start_ms=t_first, solo=solo)
     if plastic:
-        ds = ds.merge(_weights_dataset(net, plastic, w_times, w_values))
+        ds = ds.merge(weights_dataset(net, plastic, w_times, w_values))
     ds.attrs["interrupted"] = int(interrupted)
     net.last_run_timing = RunTiming(t_loop - t_call, t_output - t_loop,
                                     time.perf_counter() - t_output)
-    freeze_long_lived()  # once per process: see neurosim_nb._gc
+    freeze_long_lived()  # opt-in, once per process: see neurosim_nb._gc
     if interrupted:
         warn_interrupted(step0 * dt, n_steps * dt)
     return ds
@@ -558,126 +563,3 @@ def _gap_currents(net, runs) -> None:
             i_ab = np.minimum(i_ab, 0.0)
         np.add.at(runs[gj.b].i_ext[0], gj.b_idx, i_ab)
         np.add.at(runs[gj.a].i_ext[0], gj.a_idx, -i_ab)
-
-
-def _build_dataset(net, runs, loop, rec_names, dt, sample_every, n_steps, seed, stims,
-                   requested) -> xr.Dataset:
-    off = net.offsets()
-    n_samples = n_steps // sample_every
-    time_ = np.arange(1, n_samples + 1) * (sample_every * dt)
-    ids, pops, layers = [], [], []
-    for name, r in runs.items():
-        ids.append(r.rec_idx + off[name])
-        pops.extend([name] * r.rec_idx.size)
-        layers.extend([net.layer_of.get(name, -1)] * r.rec_idx.size)
-    ids = np.concatenate(ids).astype(np.int64)
-    data_vars: dict[str, Any] = {}
-    for var in rec_names:
-        cols, units, long_name = [], None, None
-        for r in runs.values():
-            if var == "I_ext":
-                block = r.i_ext_rec[:n_samples] if r.i_ext_rec is not None else None
-                u, ln = r.pop.current_units, "external input current"
-            elif var in r.pop.state_variables:
-                block = r.rec_out[r.rec_state.index(var), :n_samples]
-                u, ln = r.pop.state_variables[var]
-            else:
-                block, u, ln = None, None, None
-            if block is None:
-                block = np.full((n_samples, r.rec_idx.size), np.nan)
-            elif units is None:
-                units, long_name = u, ln
-            elif u != units:
-                units = "mixed (see current_units)" if var == "I_ext" else units
-            cols.append(block)
-        data_vars[var] = (("time", "neuron"), np.concatenate(cols, axis=1),
-                          {"units": units or "1", "long_name": long_name or var})
-    steps = np.concatenate(loop.spike_steps) if loop.spike_steps else np.zeros(0, np.int64)
-    neurons = np.concatenate(loop.spike_ids) if loop.spike_ids else np.zeros(0, np.int64)
-    # the compiled loop emits spikes by step, then population, then neuron, i.e. already
-    # in (step, id) order: check it (a few ms) instead of sorting (0.15 s per million)
-    if not _in_spike_order(steps, neurons, max(net.n_neurons, 1)):
-        order = np.lexsort((neurons, steps))
-        steps, neurons = steps[order], neurons[order]
-    spike_time = steps.astype(np.float64)  # (step + 1) dt, the same numbers, one new array
-    spike_time += 1.0
-    spike_time *= dt
-    data_vars["spike_time"] = ("spike", spike_time, {"units": "ms", "long_name": "spike time"})
-    data_vars["spike_neuron"] = ("spike", neurons.astype(np.int64, copy=False),
-                                 {"units": "1", "long_name": "neuron id of spike"})
-    coords = {
-        "time": ("time", time_, {"units": "ms", "long_name": "time", "axis": "T"}),
-        "neuron": ("neuron", ids, {"units": "1", "long_name": "neuron id"}),
-        "population": ("neuron", np.array(pops, dtype=object),
-                       {"long_name": "population label"}),
-    }
-    if net.layer_of:
-        coords["layer"] = ("neuron", np.array(layers, dtype=np.int64),
-                           {"units": "1", "long_name": "layer index (-1: none)"})
-    populations = [{"name": k, "model": type(p).__name__, "n": p.n, "first_id": off[k],
-                    "layer": net.layer_of.get(k), "current_units": p.current_units,
-                    "params": json.loads(p.params.to_json())}
-                   for k, p in net.populations.items()]
-    projections = [{"name": p.name, "pre": p.pre, "post": p.post, "receptor": p.receptor.name,
-                    "weight_units": p.receptor.weight_units, "n_synapses": p.n_synapses,
-                    # summed weight at the end of the run (weight_units): lets exports such as
-                    # ONI's inter-layer weight matrix be computed from the Dataset alone
-                    "weight_sum": _weight_sum(p),
-                    "dynamics": type(p.dynamics).__name__} for p in net.projections]
-    attrs = {
-        "Conventions": "CF-1.10",
-        "title": f"{type(net).__name__} {net.name!r}: {net.n_neurons} neurons",
-        "model": type(net).__name__,
-        "network": net.name,
-        "n_neurons": int(net.n_neurons),
-        "dt": float(dt),
-        "duration": float(n_steps * dt),
-        "n_steps": int(n_steps),
-        "sample_every": int(sample_every),
-        "seed": int(seed),
-        "build_seed": int(net.seed),
-        "neurosim_nb_version": __version__,
-        "params_json": json.dumps({"populations": populations, "projections": projections},
-                                  default=str),
-        "stimuli_json": json.dumps({k: json.loads(_stimulus_json(v)) for k, v in stims.items()}),
-        "requested_duration": float(requested),
-    }
-    if net.layer_of:
-        attrs["layer_names_json"] = json.dumps(getattr(net, "layer_names", {}))
-    return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
-
-
-def _in_spike_order(steps: np.ndarray, ids: np.ndarray, n: int,
-                    piece: int = 1 << 18) -> bool:
-    """Whether the spikes are in strictly increasing (step, id) order (ids below ``n``),
-    checked ``piece`` spikes at a time: the temporaries stay a few MB, reused, instead of
-    arrays the size of the output (fresh memory costs up to ~7 us per 4 KiB page here).
-
-    >>> s, i = np.array([0, 0, 1, 3]), np.array([2, 5, 0, 1])
-    >>> _in_spike_order(s, i, 6), _in_spike_order(s, i[::-1], 6), _in_spike_order(s, i, 6, 2)
-    (True, False, True)
-    """
-    for a in range(0, max(steps.size - 1, 0), piece):
-        b = min(a + piece + 1, steps.size)
-        key = steps[a:b] * n
-        key += ids[a:b]
-        if not np.all(key[1:] > key[:-1]):
-            return False
-    return True
-
-
-def _weights_dataset(net, plastic, w_times, w_values) -> xr.Dataset:
-    off = net.offsets()
-    pre = np.concatenate([p.pre_idx + off[p.pre] for p in plastic]).astype(np.int64)
-    post = np.concatenate([p.post_idx + off[p.post] for p in plastic]).astype(np.int64)
-    names = np.concatenate([[p.name] * p.n_synapses for p in plastic]).astype(object)
-    units = {p.receptor.weight_units for p in plastic}
-    return xr.Dataset(
-        {"weight": (("weight_time", "synapse"), np.asarray(w_values),
-                    {"units": units.pop() if len(units) == 1 else "mixed",
-                     "long_name": "synaptic weight"})},
-        coords={"weight_time": ("weight_time", np.asarray(w_times),
-                                {"units": "ms", "long_name": "time of weight sample"}),
-                "pre": ("synapse", pre, {"units": "1", "long_name": "presynaptic neuron id"}),
-                "post": ("synapse", post, {"units": "1", "long_name": "postsynaptic neuron id"}),
-                "projection": ("synapse", names, {"long_name": "projection name"})})

@@ -1,4 +1,8 @@
-"""The time loop: fixed dt, compiled per-model kernels, chunked stimulus generation.
+"""Running a single population, and the seed's engine facade.
+
+A population alone runs as a network of one population through the one time loop
+(:mod:`neurosim_nb.engine.network_sim`), so single and network runs share validation,
+progress, Ctrl-C handling and the Dataset schema.
 
 Order within a step (stated once, tested in ``tests/engine/test_step_order.py``):
 deliver due spikes (Poisson kicks, later synaptic events) -> integrate neurons ->
@@ -20,9 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from neurosim_nb._gc import freeze_long_lived
-from neurosim_nb.core.neurons._synaptic import no_synapses
-from neurosim_nb.engine.recorder import Recorder, build_dataset
+from neurosim_nb.engine.recorder import Recorder
 from neurosim_nb.engine.stimuli import StepCurrent, Stimulus, as_stimuli
 
 __all__ = ["simulate", "SimulationConfig", "SimulationEngine", "SimulationResult",
@@ -246,101 +248,24 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     >>> ds.V.dims, ds.V.attrs["units"]
     (('time', 'neuron'), 'mV')
     """
-    dt = _check_time("dt", dt)
-    duration = _check_time("duration", duration)
-    n_steps = int(round(duration / dt))
-    if n_steps < 1:
-        raise ValueError(f"duration ({duration} ms) is shorter than one step of dt ({dt} ms)")
-    sample_every = check_sample_every(sample_every)
+    from neurosim_nb.core.networks.network import Network
+    from neurosim_nb.engine.network_sim import simulate_network
+
+    if not hasattr(pop, "compiled_kernel"):
+        raise TypeError(f"simulate takes a neuron population, got {type(pop).__name__}")
+    _check_time("dt", dt)
+    _check_time("duration", duration)
     stims = as_stimuli(input_current) + list(stimuli or [])
     rec_names = _resolve_record(pop, record)
     rec_idx = _resolve_neurons(pop, record_neurons)
-    n_samples = n_steps // sample_every
-    check_record_memory(rec_names, rec_idx.size, n_samples, max_record_bytes)
-    seed = resolve_seed(seed)
-
-    n = pop.n
-    p = pop._kernel_params(dt)
-    if not np.all(np.isfinite(p)):
-        raise ValueError(f"{type(pop).__name__}: parameters give non-finite values at dt={dt} ms")
-    children = np.random.SeedSequence(seed).spawn(max(len(stims), 1))
-    rngs = [np.random.default_rng(c) for c in children]
-    runtimes = [s.bind(n, dt, rng) for s, rng in zip(stims, rngs[: len(stims)], strict=True)]
-    has_kick = any(s.kind == "kick" for s in stims)
-
-    state_rows = [name for name in pop.state_variables]
-    rec_state = [name for name in rec_names if name in pop.state_variables]
-    rec_slots = np.full(len(state_rows), -1, dtype=np.int64)
-    for j, name in enumerate(rec_state):
-        rec_slots[state_rows.index(name)] = j
-    rec_out = np.zeros((len(rec_state), n_samples, rec_idx.size))
-    i_ext_rec = np.zeros((n_samples, rec_idx.size)) if "I_ext" in rec_names else None
-
-    K = int(max(1, min(n_steps, CHUNK_ELEMENTS // n)))
-    i_ext = np.zeros((K, n))
-    kick = np.zeros((K, n)) if has_kick else np.zeros((0, n))
-    spk_step = np.empty(K * n, dtype=np.int64)
-    spk_idx = np.empty(K * n, dtype=np.int64)
-    syn = no_synapses(n)
-    scratch = np.zeros((2, n))
-    spikes_s: list[np.ndarray] = []
-    spikes_i: list[np.ndarray] = []
-
-    t_start = pop.t_ms
-    progress = _Progress(n_steps, verbose, f"simulating {pop.label}", progress)
-    step0 = 0
-    interrupted = False
-    try:
-        while step0 < n_steps:
-            k = min(K, n_steps - step0)
-            t_chunk = (step0 + np.arange(k)) * dt
-            ibuf = i_ext[:k]
-            ibuf[:] = 0.0
-            kbuf = kick[:k] if has_kick else kick
-            if has_kick:
-                kbuf[:] = 0.0
-            for rt in runtimes:
-                rt.add(kbuf if rt.stim.kind == "kick" else ibuf, t_chunk)
-            # stimuli are validated finite when built; a NaN reaching V is caught by the kernel
-            n_spk, bad, bad_step = pop._kernel(
-                pop._state, p, ibuf, kbuf, dt, step0, sample_every, rec_idx, rec_slots,
-                rec_out, spk_step, spk_idx, *syn, scratch)
-            if bad >= 0:
-                raise SimulationDivergedError(
-                    f"population {pop.label!r} ({type(pop).__name__}) diverged at "
-                    f"t = {(bad_step + 1) * dt:g} ms (neuron {bad}); try a smaller dt "
-                    f"(now {dt} ms) or check the input current and parameters")
-            if n_spk:
-                spikes_s.append(spk_step[:n_spk].copy())
-                spikes_i.append(spk_idx[:n_spk].copy())
-            if i_ext_rec is not None:
-                steps = step0 + np.arange(k)
-                take = (steps + 1) % sample_every == 0
-                rows = (steps[take] + 1) // sample_every - 1
-                i_ext_rec[rows] = ibuf[take][:, rec_idx]
-            step0 += k
-            progress.advance(step0, k)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        progress.close()
-    pop.t_ms = t_start + step0 * dt
-
-    done_samples = step0 // sample_every
-    records = {name: rec_out[j, :done_samples] for j, name in enumerate(rec_state)}
-    if i_ext_rec is not None:
-        records["I_ext"] = i_ext_rec[:done_samples]
-    spike_steps = np.concatenate(spikes_s) if spikes_s else np.zeros(0, np.int64)
-    spike_neurons = np.concatenate(spikes_i) if spikes_i else np.zeros(0, np.int64)
-    ds = build_dataset(
-        pop, records=records, rec_idx=rec_idx, dt=dt, sample_every=sample_every,
-        n_steps=step0, spike_steps=spike_steps, spike_neurons=spike_neurons, seed=seed,
-        stimuli=stims, t_start_ms=t_start, requested_duration=n_steps * dt)
-    ds.attrs["interrupted"] = int(interrupted)
-    freeze_long_lived()  # once per process: see neurosim_nb._gc
-    if interrupted:
-        warn_interrupted(step0 * dt, n_steps * dt)
-    return ds
+    # one loop for every run: a population alone is a network of one population
+    solo = Network(pop.label, seed=0)
+    solo.add_population(pop.label, pop)
+    return simulate_network(solo, duration, dt=dt, record=rec_names,
+                            record_neurons={pop.label: rec_idx}, sample_every=sample_every,
+                            seed=seed, verbose=verbose, max_record_bytes=max_record_bytes,
+                            stimuli={pop.label: stims} if stims else None,
+                            progress=progress, solo=True)
 
 
 # -- the seed's engine facade ---------------------------------------------------------------

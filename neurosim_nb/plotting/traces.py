@@ -32,7 +32,6 @@ True
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,8 @@ from bokeh.core.properties import value as bokeh_value
 from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 from bokeh.plotting import figure
+
+from neurosim_nb.schema import population_parameters
 
 __all__ = [
     "THRESHOLD_PARAMETERS", "axis_label", "threshold_of", "voltage_columns", "current_columns",
@@ -90,17 +91,22 @@ def threshold_of(ds: xr.Dataset, neuron: int = 0) -> float | None:
     present wins. Per-neuron values give the value of recorded neuron ``neuron``.
     """
     try:
-        values = json.loads(ds.attrs["params_json"])["values"]
-    except (KeyError, TypeError, ValueError):
+        populations = population_parameters(ds)
+    except ValueError:
         return None
-    for name in THRESHOLD_PARAMETERS:
-        value = values.get(name)
-        if value is None:
+    ids = ds["neuron"].values
+    nid = int(ids[neuron]) if len(ids) > neuron else 0
+    for pop in populations:
+        if not pop["first_id"] <= nid < pop["first_id"] + pop["n"]:
             continue
-        if isinstance(value, list):
-            ids = ds["neuron"].values
-            value = value[int(ids[neuron])] if len(ids) > neuron else value[0]
-        return float(value)
+        values = pop["params"]["values"]
+        for name in THRESHOLD_PARAMETERS:
+            value = values.get(name)
+            if value is None:
+                continue
+            if isinstance(value, list):
+                value = value[nid - pop["first_id"]]
+            return float(value)
     return None
 
 

@@ -458,7 +458,7 @@ def test_dataset_schema_and_attrs():
 
 def test_kernel_exponential_matches_libm_to_one_ulp():
     # the kernel's own e^x (no libm call, so its loop vectorises) against math.exp
-    from neurosim_nb.core.neurons.hodgkin_huxley import _exp
+    from neurosim_nb.numerics.fastmath import exp64 as _exp
 
     x = np.concatenate([np.linspace(-708.0, 708.0, 20001),
                         np.random.default_rng(0).uniform(-60.0, 60.0, 20000), [0.0]])
@@ -474,7 +474,8 @@ def test_float32_kernel_exponential_matches_libm_to_two_float32_ulp():
     float32 is 2.4e-7 relative (the Taylor truncation is < 6e-9, the rest is rounding)."""
     from numba import njit
 
-    from neurosim_nb.core.neurons.hodgkin_huxley import _exp32, _expg
+    from neurosim_nb.numerics.fastmath import exp32 as _exp32
+    from neurosim_nb.numerics.fastmath import expg as _expg
 
     @njit
     def both(x):

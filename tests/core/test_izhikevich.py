@@ -433,7 +433,7 @@ def test_kicks_add_to_v_and_a_kick_past_v_peak_fires_in_its_step():
     p = nrn._kernel_params(0.1)
     rec_out = np.zeros((1, k, 3))
     spk_step, spk_idx = np.empty(3 * k, np.int64), np.empty(3 * k, np.int64)
-    n_spk, bad, _ = nrn._kernel(nrn._state, p, np.zeros((k, 3)), kick, 0.1, 0, 1,
+    n_spk, bad, _ = nrn.compiled_kernel()(nrn._state, p, np.zeros((k, 3)), kick, 0.1, 0, 1,
                                 np.arange(3), np.array([0, -1]), rec_out, spk_step, spk_idx,
                                 *no_synapses(3), np.zeros((2, 3)))
     assert bad == -1

@@ -1,4 +1,4 @@
-"""The compiled network loop (neurosim_nb.engine._fused): spike delivery against numpy
+"""The compiled network loop (neurosim_nb.engine.loop): spike delivery against numpy
 references, the synapse store's sharing of projection arrays, the spike buffer draining,
 the Poisson table inversion, the single-column parameter fast path of the LIF kernel, its
 one-pass channel loops, and spans of steps per kernel call against step-by-step runs.
@@ -12,7 +12,7 @@ import pytest
 
 import neurosim_nb.engine.network_sim as network_sim
 from neurosim_nb import LIFNeuron, LIFParameters, Network
-from neurosim_nb.engine._fused import (
+from neurosim_nb.engine.loop import (
     PREFETCH_MIN_TARGETS,
     FlatArrays,
     SynapseStore,

@@ -235,7 +235,7 @@ def test_spike_order_check_in_pieces_equals_the_whole_array_check(swap_at):
     by one spike, so a disorder between two pieces is seen): the same verdict as the
     whole-array comparison, for sorted spikes and for one swapped pair anywhere, piece
     boundaries included."""
-    from neurosim_nb.engine.network_sim import _in_spike_order
+    from neurosim_nb.engine.dataset import _in_spike_order
 
     rng = np.random.default_rng(5)
     n = 50

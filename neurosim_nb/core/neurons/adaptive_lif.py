@@ -116,10 +116,9 @@ import math
 import numpy as np
 
 from neurosim_nb._jit import njit
-from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_step
-from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
 from neurosim_nb.core.neurons.lif import LIFParameters
+from neurosim_nb.core.neurons.point_model import PointModel
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["AdExParameters", "AdExNeuron", "AdaptiveLIFParameters", "AdaptiveLIFNeuron",
@@ -155,7 +154,7 @@ def _normalize(preset) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-class _NamedPresets(NeuronPopulation):
+class _NamedPresets(PointModel):
     """Preset names are also accepted as written in papers (``"Initial burst"``)."""
 
     @classmethod
@@ -226,65 +225,43 @@ class AdExParameters(ParameterSet):
 
 
 @njit(cache=True)
-def _adex_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
-                 spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
-    n = state.shape[1]
-    isyn_a = scratch[0]  # synaptic current and V jumps of a step (zero without channels)
-    dv_a = scratch[1]
-    V = state[0]
-    W = state[1]
-    ref = state[2]
-    c, g_l, e_l, v_t, d_t = p[0], p[1], p[2], p[3], p[4]
-    a, decay_w, b, v_r, v_peak, ref_steps = p[5], p[6], p[7], p[8], p[9], p[10]
-    has_kick = kick.shape[0] > 0
-    n_spk = 0
-    for k in range(i_ext.shape[0]):
-        slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
-        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
-        for i in range(n):
-            isyn = isyn_a[i]
-            dv = dv_a[i]
-            if ref[i] > 0.0:
-                ref[i] -= 1.0
-                V[i] = v_r[i]
-                w_inf = a[i] * (v_r[i] - e_l[i])
-                W[i] = w_inf + (W[i] - w_inf) * decay_w[i]
-                continue
-            v = V[i]
-            w = W[i]
-            if has_kick:
-                v += kick[k, i]
-            v += dv
-            arg = (v - v_t[i]) / d_t[i]
-            if arg > EXP_ARG_MAX:
-                arg = EXP_ARG_MAX
-            ex = math.exp(arg)
-            f = (g_l[i] * (e_l[i] - v + d_t[i] * ex) - w + (i_ext[k, i] + isyn)) / c[i]
-            jac = g_l[i] * (ex - 1.0) / c[i]
-            if f < 0.0 and jac > 0.0:
-                jac = 0.0
-            z = jac * dt
-            if z > EXP_ARG_MAX:
-                z = EXP_ARG_MAX
-            phi = 1.0 + 0.5 * z if abs(z) < 1e-8 else math.expm1(z) / z
-            w_inf = a[i] * (v - e_l[i])
-            v = v + dt * f * phi
-            w = w_inf + (w - w_inf) * decay_w[i]
-            if v >= v_peak[i]:
-                v = v_r[i]
-                w += b[i]
-                ref[i] = ref_steps[i]
-                spk_step[n_spk] = step0 + k
-                spk_idx[n_spk] = i
-                n_spk += 1
-            elif not (v > -DIVERGENCE_LIMIT):  # NaN or runaway hyperpolarisation
-                return n_spk, i, step0 + k
-            if not (w < DIVERGENCE_LIMIT and w > -DIVERGENCE_LIMIT):
-                return n_spk, i, step0 + k
-            V[i] = v
-            W[i] = w
-        record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
-    return n_spk, -1, -1
+def adex_update(v, w, r, i_in, dv, dt, c, g_l, e_l, v_t, d_t, a, decay_w, b, v_r, v_peak,
+                ref_steps):
+    """One neuron, one step (the point-model protocol,
+    :mod:`~neurosim_nb.core.neurons.point_model`): held at ``V_r`` while refractory (w
+    relaxes), else the exponential Rosenbrock-Euler step of V with w and I frozen, the exact
+    step of w, threshold and reset. Event -1 for NaN, a runaway hyperpolarisation or a
+    runaway w (an overshoot above ``V_peak`` is a spike, not a divergence)."""
+    if r > 0.0:
+        w_inf = a * (v_r - e_l)
+        return v_r, w_inf + (w - w_inf) * decay_w, r - 1.0, 0.0
+    v = v + dv
+    arg = (v - v_t) / d_t
+    if arg > EXP_ARG_MAX:
+        arg = EXP_ARG_MAX
+    ex = math.exp(arg)
+    f = (g_l * (e_l - v + d_t * ex) - w + i_in) / c
+    jac = g_l * (ex - 1.0) / c
+    if f < 0.0 and jac > 0.0:
+        jac = 0.0
+    z = jac * dt
+    if z > EXP_ARG_MAX:
+        z = EXP_ARG_MAX
+    phi = 1.0 + 0.5 * z if abs(z) < 1e-8 else math.expm1(z) / z
+    w_inf = a * (v - e_l)
+    v = v + dt * f * phi
+    w = w_inf + (w - w_inf) * decay_w
+    event = 0.0
+    if v >= v_peak:
+        v = v_r
+        w += b
+        r = ref_steps
+        event = 1.0
+    elif not (v > -DIVERGENCE_LIMIT):  # NaN or runaway hyperpolarisation
+        event = -1.0
+    if not (w < DIVERGENCE_LIMIT and w > -DIVERGENCE_LIMIT):
+        event = -1.0
+    return v, w, r, event
 
 
 class AdExNeuron(_NamedPresets):
@@ -370,23 +347,18 @@ class AdExNeuron(_NamedPresets):
         s[0] = self.params.per_neuron("E_L", self.n)
         return s
 
-    def _kernel_params(self, dt: float) -> np.ndarray:
-        pp = self.params
-        return np.ascontiguousarray(np.stack([
-            pp.per_neuron("C", self.n),
-            pp.per_neuron("g_L", self.n),
-            pp.per_neuron("E_L", self.n),
-            pp.per_neuron("V_T", self.n),
-            pp.per_neuron("Delta_T", self.n),
-            pp.per_neuron("a", self.n),
-            np.exp(-dt / pp.per_neuron("tau_w", self.n)),
-            pp.per_neuron("b", self.n),
-            pp.per_neuron("V_r", self.n),
-            pp.per_neuron("V_peak", self.n),
-            np.round(pp.per_neuron("t_refractory", self.n) / dt),
-        ]))
+    kernel_rows = ("C", "g_L", "E_L", "V_T", "Delta_T", "a", "decay_w", "b", "V_r", "V_peak",
+                   "ref_steps")
+    update = adex_update
+    ei_presets = ("adapting", "tonic")
 
-    _kernel = staticmethod(_adex_kernel)
+    def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
+        per = self.params.per_neuron
+        values = {k: per(k, self.n) for k in ("C", "g_L", "E_L", "V_T", "Delta_T", "a", "b",
+                                             "V_r", "V_peak")}
+        values["decay_w"] = np.exp(-dt / per("tau_w", self.n))
+        values["ref_steps"] = np.round(per("t_refractory", self.n) / dt)
+        return values
 
 
 # -- adaptive LIF --------------------------------------------------------------------------
@@ -434,53 +406,24 @@ class AdaptiveLIFParameters(ParameterSet):
 
 
 @njit(cache=True)
-def _adaptive_lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
-                         rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
-    n = state.shape[1]
-    isyn_a = scratch[0]  # synaptic current and V jumps of a step (zero without channels)
-    dv_a = scratch[1]
-    V = state[0]
-    W = state[1]
-    ref = state[2]
-    decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
-    a, decay_w, b = p[6], p[7], p[8]
-    has_kick = kick.shape[0] > 0
-    n_spk = 0
-    for k in range(i_ext.shape[0]):
-        slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
-        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
-        for i in range(n):
-            isyn = isyn_a[i]
-            dv = dv_a[i]
-            if ref[i] > 0.0:
-                ref[i] -= 1.0
-                V[i] = v_reset[i]
-                w_inf = a[i] * (v_reset[i] - v_rest[i])
-                W[i] = w_inf + (W[i] - w_inf) * decay_w[i]
-                continue
-            v = V[i]
-            w = W[i]
-            if has_kick:
-                v += kick[k, i]
-            v += dv
-            # same operations as the LIF kernel when w == 0 (bit-identical spike times)
-            v_inf = v_rest[i] + r_m[i] * ((i_ext[k, i] + isyn) - w)
-            w_inf = a[i] * (v - v_rest[i])
-            v = v_inf + (v - v_inf) * decay[i]
-            w = w_inf + (w - w_inf) * decay_w[i]
-            if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):
-                return n_spk, i, step0 + k
-            if v >= v_th[i]:
-                v = v_reset[i]
-                w += b[i]
-                ref[i] = ref_steps[i]
-                spk_step[n_spk] = step0 + k
-                spk_idx[n_spk] = i
-                n_spk += 1
-            V[i] = v
-            W[i] = w
-        record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
-    return n_spk, -1, -1
+def adaptive_lif_update(v, w, r, i_in, dv, dt, decay, v_rest, r_m, v_th, v_reset, ref_steps,
+                        a, decay_w, b):
+    """One neuron, one step (the point-model protocol): held at ``V_reset`` while
+    refractory (w relaxes), else the exact steps of V (w and I frozen) and w, threshold
+    and reset. The operations are the LIF kernel's when w == 0 (bit-identical spikes)."""
+    if r > 0.0:
+        w_inf = a * (v_reset - v_rest)
+        return v_reset, w_inf + (w - w_inf) * decay_w, r - 1.0, 0.0
+    v = v + dv
+    v_inf = v_rest + r_m * (i_in - w)
+    w_inf = a * (v - v_rest)
+    v = v_inf + (v - v_inf) * decay
+    w = w_inf + (w - w_inf) * decay_w
+    if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):
+        return v, w, r, -1.0
+    if v >= v_th:
+        return v_reset, w + b, ref_steps, 1.0
+    return v, w, r, 0.0
 
 
 class AdaptiveLIFNeuron(_NamedPresets):
@@ -534,18 +477,16 @@ class AdaptiveLIFNeuron(_NamedPresets):
         s[0] = self.params.per_neuron("V_rest", self.n)
         return s
 
-    def _kernel_params(self, dt: float) -> np.ndarray:
-        pp = self.params
-        return np.ascontiguousarray(np.stack([
-            np.exp(-dt / pp.per_neuron("tau_m", self.n)),
-            pp.per_neuron("V_rest", self.n),
-            pp.per_neuron("R_m", self.n),
-            pp.per_neuron("V_threshold", self.n),
-            pp.per_neuron("V_reset", self.n),
-            np.round(pp.per_neuron("t_refractory", self.n) / dt),
-            pp.per_neuron("a", self.n),
-            np.exp(-dt / pp.per_neuron("tau_w", self.n)),
-            pp.per_neuron("b", self.n),
-        ]))
+    kernel_rows = ("decay", "V_rest", "R_m", "V_threshold", "V_reset", "ref_steps", "a",
+                   "decay_w", "b")
+    update = adaptive_lif_update
+    ei_presets = ("adapting", "tonic")
 
-    _kernel = staticmethod(_adaptive_lif_kernel)
+    def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
+        per = self.params.per_neuron
+        values = {k: per(k, self.n) for k in ("V_rest", "R_m", "V_threshold", "V_reset", "a",
+                                             "b")}
+        values["decay"] = np.exp(-dt / per("tau_m", self.n))
+        values["ref_steps"] = np.round(per("t_refractory", self.n) / dt)
+        values["decay_w"] = np.exp(-dt / per("tau_w", self.n))
+        return values

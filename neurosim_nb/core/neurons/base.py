@@ -11,7 +11,9 @@ whose fields are scalars or per-neuron arrays. A model family subclasses
 * ``_kernel_params(dt)`` -> ``(n_params, n)`` array of what its compiled kernel needs
   (or ``(n_params, 1)`` when every neuron has the same values, for kernels that say so)
   (dt-dependent factors such as ``exp(-dt/tau)`` are computed here, once per run),
-* ``_kernel`` -- a Numba function advancing a chunk of steps (see :func:`kernel_signature`).
+* ``compiled_kernel()`` -- the Numba function advancing a chunk of steps (the contract
+  in :data:`KERNEL_DOC`). Point models get it generated from a one-neuron update
+  (:mod:`~neurosim_nb.core.neurons.point_model`); LIF keeps a hand-tuned one.
 
 The engine (:mod:`neurosim_nb.engine.simulator`) drives the kernel; nothing in the loop
 is a Python object per neuron. A single neuron is a population of one, and the seed API
@@ -91,6 +93,10 @@ class NeuronPopulation:
     current_units: ClassVar[str] = "nA"
     current_long_name: ClassVar[str] = "external input current"
     default_label: ClassVar[str] = "neurons"
+    #: (excitatory, inhibitory) presets used by the E/I network builders
+    ei_presets: ClassVar[tuple[str, str] | None] = None
+    #: the 2-D phase-plane description (:mod:`~neurosim_nb.core.neurons.planar`), if any
+    planar: ClassVar = None
 
     def __init__(self, params: ParameterSet | None = None, n: int = 1, label: str | None = None):
         if params is None:
@@ -123,9 +129,11 @@ class NeuronPopulation:
     def _kernel_params(self, dt: float) -> np.ndarray:
         raise NotImplementedError
 
-    @staticmethod
-    def _kernel(*args):  # pragma: no cover - replaced by each model
-        raise NotImplementedError
+    def compiled_kernel(self):
+        """The compiled kernel that advances this population (the kernel contract of
+        :data:`KERNEL_DOC`). :class:`~neurosim_nb.core.neurons.point_model.PointModel`
+        generates it from the model's update; a hand-written family returns its own."""
+        raise NotImplementedError(f"{type(self).__name__} has no compiled kernel")
 
     def _var_row(self, name: str) -> int:
         return list(self.state_variables).index(name)

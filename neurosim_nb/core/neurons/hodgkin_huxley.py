@@ -115,14 +115,11 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir as llvm_ir
-from numba import types
-from numba.extending import intrinsic, overload
 
 from neurosim_nb._jit import njit
-from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_step
-from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
+from neurosim_nb.core.neurons.point_model import PointModel
+from neurosim_nb.numerics.fastmath import expg, lit, phi1, x_over_expm1
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.units import current_to_density, density_to_current
 
@@ -214,173 +211,8 @@ class HodgkinHuxleyParameters(ParameterSet):
         return float(phi) if phi.ndim == 0 else phi
 
 
-# -- compiled numerics --------------------------------------------------------------------
-# The kernel's update of a neuron is branch-free (selects, no calls to libm), so LLVM
-# vectorises the loop over neurons: Numba has no vector exp (no SVML), and a loop calling
-# math.exp runs one libm call per neuron and exponential (measured 6.3 ns per exp against
-# 1.6 ns for _exp below). Every function here is compiled with error_model="numpy": the
-# default ("python") checks each division for a zero divisor, a branch that stops the
-# vectoriser (the unselected side of a select may divide by zero; its value is dropped).
-
-@intrinsic
-def _float_bits(typingctx, x):
-    """The bit pattern of a float32 / float64 as an int32 / int64 (a no-op bitcast)."""
-    if not isinstance(x, types.Float):
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], llvm_ir.IntType(x.bitwidth))
-
-    return (types.int32 if x.bitwidth == 32 else types.int64)(x), codegen
-
-
-@intrinsic
-def _bits_float(typingctx, i, like):
-    """The float of ``like``'s type (float32 or float64) whose bit pattern is the low bits
-    of the integer ``i`` (a no-op bitcast after dropping the higher bits)."""
-    if not (isinstance(i, types.Integer) and isinstance(like, types.Float)
-            and i.bitwidth >= like.bitwidth):
-        return None
-
-    def codegen(context, builder, sig, args):
-        low = args[0]
-        if i.bitwidth > like.bitwidth:
-            low = builder.trunc(low, llvm_ir.IntType(like.bitwidth))
-        return builder.bitcast(low, context.get_value_type(like))
-
-    return like(i, like), codegen
-
-
-def _lit(value, like):
-    """``value`` (a float literal) in the floating-point type of ``like``: float32 in a
-    float32 run, so that no float64 constant turns the run's arithmetic into float64
-    (Numba types a Python float as float64, and float32 x float64 gives float64). In a
-    float64 run it is ``value`` itself: the same numbers as before, bit for bit."""
-    return value
-
-
-@overload(_lit, inline="always")
-def _lit_typed(value, like):
-    if isinstance(like, types.Float) and like.bitwidth == 32:
-        return lambda value, like: np.float32(value)
-    return lambda value, like: value
-
-
-def _series_below(like):
-    """Where :func:`_x_over_expm1` and :func:`_phi1` switch to their series: 1e-3 in
-    float64; 1e-2 in float32, whose direct quotients lose eps / |x| (6e-6 there) while the
-    series' truncation stays below 1e-10."""
-    return 1e-3
-
-
-@overload(_series_below, inline="always")
-def _series_below_typed(like):
-    if isinstance(like, types.Float) and like.bitwidth == 32:
-        return lambda like: np.float32(1e-2)
-    return lambda like: 1e-3
-
-
-_EXP_SHIFT = 6755399441055744.0  # 1.5 * 2**52: x + it rounds x to an integer in the low bits
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _exp(x):
-    """e^x without a libm call, so that loops calling it vectorise.
-
-    Cody-Waite reduction ``x = k ln2 + r``, ``|r| <= ln2 / 2``, the Taylor polynomial of
-    e^r to degree 13 (truncation < 4e-18) and ``2^k`` built in the exponent bits. Relative
-    error <= 1 ulp against ``math.exp`` (measured on 4e6 points in [-708, 708];
-    ``tests/core/test_hodgkin_huxley.py``). ``x`` is clamped to [-708, 708], so the result
-    is never 0 or inf (3.3e-308 .. 3.0e307): the gates' rates stay finite and positive even
-    for the absurd potentials a diverging run passes through before it is stopped.
-    """
-    x = x if x > -708.0 else -708.0
-    x = x if x < 708.0 else 708.0
-    t = x * 1.4426950408889634 + _EXP_SHIFT  # x / ln2, rounded to nearest in the low bits
-    kf = t - _EXP_SHIFT
-    r = (x - kf * 6.93147180369123816490e-01) - kf * 1.90821492927058770002e-10
-    q = 1.0 / 6227020800.0
-    q = q * r + 1.0 / 479001600.0
-    q = q * r + 1.0 / 39916800.0
-    q = q * r + 1.0 / 3628800.0
-    q = q * r + 1.0 / 362880.0
-    q = q * r + 1.0 / 40320.0
-    q = q * r + 1.0 / 5040.0
-    q = q * r + 1.0 / 720.0
-    q = q * r + 1.0 / 120.0
-    q = q * r + 1.0 / 24.0
-    q = q * r + 1.0 / 6.0
-    q = q * r + 0.5
-    q = q * r + 1.0
-    q = q * r + 1.0
-    # 2^k: the low bits of t hold k; k + 1023 in [2, 2046] is the biased exponent
-    return q * _bits_float((_float_bits(t) + 1023) << 52, t)
-
-
-_EXP_SHIFT32 = np.float32(12582912.0)  # 1.5 * 2**23: x + it rounds x to an integer
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _exp32(x):
-    """e^x in float32 arithmetic, the float32 counterpart of :func:`_exp` (a float32 run
-    then vectorises 16 neurons per AVX-512 instruction instead of 8).
-
-    Cody-Waite reduction with ln 2 split into a 16-bit head (exact products) and a tail,
-    the Taylor polynomial of e^r to degree 7 (truncation < 6e-9 relative, |r| <= ln2 / 2)
-    and ``2^k`` built in the exponent bits. ``x`` is clamped to [-87, 88]: the result is
-    never 0, subnormal or inf (1.6e-38 .. 1.7e38). Relative error <= 2 float32 ulp against
-    ``math.exp`` (``tests/core/test_hodgkin_huxley.py``).
-    """
-    lo = np.float32(-87.0)
-    hi = np.float32(88.0)
-    x = x if x > lo else lo
-    x = x if x < hi else hi
-    t = x * np.float32(1.4426950408889634) + _EXP_SHIFT32
-    kf = t - _EXP_SHIFT32
-    r = (x - kf * np.float32(0.693145751953125)) - kf * np.float32(1.428606765330187e-06)
-    q = np.float32(1.0 / 5040.0)
-    q = q * r + np.float32(1.0 / 720.0)
-    q = q * r + np.float32(1.0 / 120.0)
-    q = q * r + np.float32(1.0 / 24.0)
-    q = q * r + np.float32(1.0 / 6.0)
-    q = q * r + np.float32(0.5)
-    q = q * r + np.float32(1.0)
-    q = q * r + np.float32(1.0)
-    # the low bits of t hold k; k + 127 in [1, 254] is the biased exponent
-    return q * _bits_float((_float_bits(t) + 127) << 23, t)
-
-
-def _expg(x):
-    """e^x in the precision of ``x``: :func:`_exp32` for float32, else :func:`_exp`."""
-    import math
-
-    return math.exp(x)
-
-
-@overload(_expg, jit_options={"error_model": "numpy"})
-def _expg_typed(x):
-    # not inlined at Numba's IR level (an IR-inlined overload calling IR-inlined functions
-    # trips Numba's IR assumptions); LLVM inlines the call, the loops still vectorise
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        def exp32(x):
-            return _exp32(x)
-        return exp32
-
-    def exp64(x):
-        return _exp(x)
-    return exp64
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _x_over_expm1(x, ex):
-    """x / (e^x - 1) given ``ex`` = e^x, continuous through its removable singularity at
-    x = 0: the series 1 - x/2 + x^2/12 - x^4/720 for |x| < 1e-3 (truncation < 1e-21),
-    else the quotient (relative error <= ~3 ulp / |x| <= 7e-13, from the rounding of ex)."""
-    one = _lit(1.0, x)
-    series = one - x * (_lit(0.5, x) - x * (_lit(1.0 / 12.0, x) - x * x * _lit(1.0 / 720.0, x)))
-    direct = x / (ex - one)
-    return series if abs(x) < _series_below(x) else direct
-
+# The update of a neuron is branch-free (selects, no calls to libm), so LLVM vectorises the
+# skeleton's loop over neurons: see neurosim_nb.numerics.fastmath for the exponentials.
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _rates(v, kin, v_t):
@@ -392,29 +224,29 @@ def _rates(v, kin, v_t):
     """
     c = v  # every constant below takes v's precision (see _lit)
     if kin == 0:  # hh1952, modern convention
-        x = -(v + _lit(40.0, c)) * _lit(0.1, c)
-        e10 = _expg(x)                                 # e^(-(v + 40)/10)
-        am = _x_over_expm1(x, e10)                     # 0.1 (v+40) / (1 - e^(-(v+40)/10))
-        an = _lit(0.1, c) * _x_over_expm1(x - _lit(1.5, c),
-                                          e10 * _lit(0.22313016014842982, c))   # e^-1.5
-        bh = _lit(1.0, c) / (_lit(1.0, c) + e10 * _lit(1.6487212707001282, c))  # e^0.5
-        w = v + _lit(65.0, c)
-        bm = _lit(4.0, c) * _expg(w * _lit(-1.0 / 18.0, c))
-        ah = _lit(0.07, c) * _expg(w * _lit(-0.05, c))
-        bn = _lit(0.125, c) * _expg(w * _lit(-0.0125, c))
+        x = -(v + lit(40.0, c)) * lit(0.1, c)
+        e10 = expg(x)                                 # e^(-(v + 40)/10)
+        am = x_over_expm1(x, e10)                     # 0.1 (v+40) / (1 - e^(-(v+40)/10))
+        an = lit(0.1, c) * x_over_expm1(x - lit(1.5, c),
+                                          e10 * lit(0.22313016014842982, c))   # e^-1.5
+        bh = lit(1.0, c) / (lit(1.0, c) + e10 * lit(1.6487212707001282, c))  # e^0.5
+        w = v + lit(65.0, c)
+        bm = lit(4.0, c) * expg(w * lit(-1.0 / 18.0, c))
+        ah = lit(0.07, c) * expg(w * lit(-0.05, c))
+        bn = lit(0.125, c) * expg(w * lit(-0.0125, c))
     else:  # traub_miles, u = v - V_T
         u = v - v_t
-        x = (_lit(13.0, c) - u) * _lit(0.25, c)
-        am = _lit(1.28, c) * _x_over_expm1(x, _expg(x))  # 0.32 (13-u) / (e^((13-u)/4) - 1)
-        y = (u - _lit(40.0, c)) * _lit(0.2, c)
-        e5 = _expg(y)                                  # e^((u - 40)/5)
-        bm = _lit(1.4, c) * _x_over_expm1(y, e5)       # 0.28 (u-40) / (e^((u-40)/5) - 1)
-        bh = _lit(4.0, c) * e5 / (e5 + _lit(1.0, c))   # 4 / (1 + e^((40-u)/5))
+        x = (lit(13.0, c) - u) * lit(0.25, c)
+        am = lit(1.28, c) * x_over_expm1(x, expg(x))  # 0.32 (13-u) / (e^((13-u)/4) - 1)
+        y = (u - lit(40.0, c)) * lit(0.2, c)
+        e5 = expg(y)                                  # e^((u - 40)/5)
+        bm = lit(1.4, c) * x_over_expm1(y, e5)       # 0.28 (u-40) / (e^((u-40)/5) - 1)
+        bh = lit(4.0, c) * e5 / (e5 + lit(1.0, c))   # 4 / (1 + e^((40-u)/5))
         # 0.032 (15-u) / (e^((15-u)/5) - 1), e^((15-u)/5) = e^-5 / e5
-        an = _lit(0.16, c) * _x_over_expm1(-y - _lit(5.0, c),
-                                           _lit(0.006737946999085467, c) / e5)
-        ah = _lit(0.128, c) * _expg((_lit(17.0, c) - u) * _lit(1.0 / 18.0, c))
-        bn = _lit(0.5, c) * _expg((_lit(10.0, c) - u) * _lit(0.025, c))
+        an = lit(0.16, c) * x_over_expm1(-y - lit(5.0, c),
+                                           lit(0.006737946999085467, c) / e5)
+        ah = lit(0.128, c) * expg((lit(17.0, c) - u) * lit(1.0 / 18.0, c))
+        bn = lit(0.5, c) * expg((lit(10.0, c) - u) * lit(0.025, c))
     return am, bm, ah, bh, an, bn
 
 
@@ -423,16 +255,7 @@ def _gate_step(x, a, b, dt_phi):
     """Exact update of dx/dt = phi (a (1 - x) - b x) over dt with a, b frozen."""
     s = a + b
     x_inf = a / s
-    return x_inf + (x - x_inf) * _expg(-dt_phi * s)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _phi1(a):
-    """(1 - e^-a) / a for a >= 0, with its limit 1 at a = 0 (series below 1e-3)."""
-    one = _lit(1.0, a)
-    series = one - a * (_lit(0.5, a) - a * (_lit(1.0 / 6.0, a) - a * _lit(1.0 / 24.0, a)))
-    direct = (one - _expg(-a)) / a
-    return series if a < _series_below(a) else direct
+    return x_inf + (x - x_inf) * expg(-dt_phi * s)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -451,115 +274,45 @@ def _hh_update(v, m, h, nn, i_in, kin, dt_phi, gna_h, gk_h, gl_h, gle_h, e_na, e
     gk = gk_h * (n2 * n2)
     g_tot = gna + gk + gl_h
     drive = gna * e_na + gk * e_k + gle_h + dens_h * i_in
-    v = v + (drive - g_tot * v) * _phi1(g_tot)
+    v = v + (drive - g_tot * v) * phi1(g_tot)
     return v, m, h, nn
 
 
-#: rows of the kernel's parameter matrix (see HodgkinHuxleyNeuron._kernel_params)
-(_K_DTPHI, _K_GNA, _K_GK, _K_GL, _K_GLE, _K_ENA, _K_EK, _K_DENS, _K_KIN, _K_VT, _K_VTH,
- _K_REF, _K_LEVEL) = range(13)
+@njit(cache=True, inline="always", error_model="numpy")
+def _hh_neuron(kin, v0, m, h, nn, r0, i_in, dv, dt_phi, gna, gk, gl, gle, ena, ek, dens, vt,
+               vth, ref, level):
+    """One neuron, one step, with kinetics ``kin`` (a literal at each call): the V jump,
+    :func:`_hh_update`, then the spike detector -- an upward crossing of ``vth`` (any
+    V >= vth with Brian2's detector, ``level``) outside its dead time ``r0`` (steps) --
+    and the divergence check. Branch-free, so the skeleton's loop over neurons vectorises."""
+    v, m, h, nn = _hh_update(v0 + dv, m, h, nn, i_in, kin, dt_phi, gna, gk, gl, gle, ena,
+                             ek, dens, vt)
+    free = r0 < lit(0.5, r0)
+    cross = (v >= vth) & free & ((v0 < vth) | (level > lit(0.5, r0)))
+    r = ref if cross else (lit(0.0, r0) if free else r0 - lit(1.0, r0))
+    bad = not ((v < lit(DIVERGENCE_LIMIT, v)) & (v > lit(-DIVERGENCE_LIMIT, v)))
+    event = lit(-1.0, r0) if bad else (lit(1.0, r0) if cross else lit(0.0, r0))
+    return v, m, h, nn, r, event
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _hh_pass(V, M, H, N, R, i_k, isyn_a, dv_a, p, pw, kin):
-    """Advance every neuron by one step in one branch-free (vectorised) loop.
-
-    On entry ``dv_a`` holds each neuron's V jump of the step; on exit a 1.0 where the
-    neuron spiked (else 0.0). ``R`` counts the steps left in which no spike is detected.
-    Returns (spikes, non-finite or diverged potentials). ``pw`` 0: one parameter column
-    shared by all (read once).
-    """
-    n = V.shape[0]
-    n_cross = 0
-    n_bad = 0
-    if pw:
-        dtphi, gna, gk, gl, gle = p[_K_DTPHI], p[_K_GNA], p[_K_GK], p[_K_GL], p[_K_GLE]
-        ena, ek, dens, vt, vth = p[_K_ENA], p[_K_EK], p[_K_DENS], p[_K_VT], p[_K_VTH]
-        ref, lvl = p[_K_REF], p[_K_LEVEL]
-        for i in range(n):
-            v0 = V[i]
-            v, m, h, nn = _hh_update(v0 + dv_a[i], M[i], H[i], N[i], i_k[i] + isyn_a[i], kin,
-                                     dtphi[i], gna[i], gk[i], gl[i], gle[i], ena[i], ek[i],
-                                     dens[i], vt[i])
-            V[i] = v
-            M[i] = m
-            H[i] = h
-            N[i] = nn
-            r0 = R[i]
-            free = r0 < _lit(0.5, r0)
-            cross = (v >= vth[i]) & free & ((v0 < vth[i]) | (lvl[i] > _lit(0.5, r0)))
-            R[i] = ref[i] if cross else (_lit(0.0, r0) if free else r0 - _lit(1.0, r0))
-            dv_a[i] = _lit(1.0, r0) if cross else _lit(0.0, r0)
-            n_cross += cross
-            n_bad += not ((v < _lit(DIVERGENCE_LIMIT, v)) & (v > _lit(-DIVERGENCE_LIMIT, v)))
-    else:
-        dtphi, gna, gk, gl, gle = (p[_K_DTPHI, 0], p[_K_GNA, 0], p[_K_GK, 0], p[_K_GL, 0],
-                                   p[_K_GLE, 0])
-        ena, ek, dens, vt, vth = (p[_K_ENA, 0], p[_K_EK, 0], p[_K_DENS, 0], p[_K_VT, 0],
-                                  p[_K_VTH, 0])
-        ref, level = p[_K_REF, 0], p[_K_LEVEL, 0] > 0.5
-        for i in range(n):
-            v0 = V[i]
-            v, m, h, nn = _hh_update(v0 + dv_a[i], M[i], H[i], N[i], i_k[i] + isyn_a[i], kin,
-                                     dtphi, gna, gk, gl, gle, ena, ek, dens, vt)
-            V[i] = v
-            M[i] = m
-            H[i] = h
-            N[i] = nn
-            r0 = R[i]
-            free = r0 < _lit(0.5, r0)
-            cross = (v >= vth) & free & ((v0 < vth) | level)
-            R[i] = ref if cross else (_lit(0.0, r0) if free else r0 - _lit(1.0, r0))
-            dv_a[i] = _lit(1.0, r0) if cross else _lit(0.0, r0)
-            n_cross += cross
-            n_bad += not ((v < _lit(DIVERGENCE_LIMIT, v)) & (v > _lit(-DIVERGENCE_LIMIT, v)))
-    return n_cross, n_bad
+def hh1952_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, ena, ek, dens, vt,
+                  vth, ref, level):
+    """The point-model update with the hh1952 rate functions (dt is folded into the rows)."""
+    return _hh_neuron(0, v, m, h, nn, r, i_in, dv, dt_phi, gna, gk, gl, gle, ena, ek, dens,
+                      vt, vth, ref, level)
 
 
-@njit(cache=True, error_model="numpy")
-def _hh_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
-               spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
-    # dt is folded into the parameters (_kernel_params); scratch[1] carries the V jumps
-    # into the pass and the crossing flags out of it, and is left zero (synaptic_step
-    # relies on that for a population without receptor channels)
-    isyn_a = scratch[0]  # synaptic current and V jumps of a step (zero without channels)
-    dv_a = scratch[1]
-    V = state[0]
-    M = state[1]
-    H = state[2]
-    N = state[3]
-    R = state[4]
-    n = V.shape[0]
-    pw = 1 if p.shape[1] > 1 else 0
-    traub = p[_K_KIN, 0] != 0.0  # the same for every neuron (one kinetics per population)
-    has_kick = kick.shape[0] > 0
-    n_spk = 0
-    for k in range(i_ext.shape[0]):
-        step = step0 + k
-        slot = step % syn_buf.shape[1]  # ring-buffer slot of this step
-        synaptic_step(syn_state, syn_buf, syn_par, slot, V, isyn_a, dv_a)
-        if has_kick:
-            kick_k = kick[k]
-            for i in range(n):
-                dv_a[i] += kick_k[i]
-        if traub:  # literal kinetics codes: each loop compiles with its rates inlined
-            n_cross, n_bad = _hh_pass(V, M, H, N, R, i_ext[k], isyn_a, dv_a, p, pw, 1)
-        else:
-            n_cross, n_bad = _hh_pass(V, M, H, N, R, i_ext[k], isyn_a, dv_a, p, pw, 0)
-        if n_bad:
-            dv_a[:] = 0.0
-            for i in range(n):
-                if not (V[i] < DIVERGENCE_LIMIT and V[i] > -DIVERGENCE_LIMIT):
-                    return n_spk, i, step
-        if n_cross:
-            for i in range(n):
-                if dv_a[i] != 0.0:
-                    dv_a[i] = 0.0
-                    spk_step[n_spk] = step
-                    spk_idx[n_spk] = i
-                    n_spk += 1
-        record_step(state, step, sample_every, rec_idx, rec_slots, rec_out)
-    return n_spk, -1, -1
+@njit(cache=True, inline="always", error_model="numpy")
+def traub_miles_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, ena, ek, dens,
+                       vt, vth, ref, level):
+    """The point-model update with the Traub-Miles rate functions."""
+    return _hh_neuron(1, v, m, h, nn, r, i_in, dv, dt_phi, gna, gk, gl, gle, ena, ek, dens,
+                      vt, vth, ref, level)
+
+
+#: the update of each kinetics (index of KINETICS)
+_UPDATES = (hh1952_update, traub_miles_update)
 
 
 @njit(cache=True, error_model="numpy")
@@ -631,7 +384,7 @@ def _steady_state(v0, p):
     return s
 
 
-class HodgkinHuxleyNeuron(NeuronPopulation):
+class HodgkinHuxleyNeuron(PointModel):
     r"""A population of ``n`` Hodgkin-Huxley neurons (struct-of-arrays).
 
     State variables: ``V`` (mV) and the gates ``m``, ``h``, ``n`` (dimensionless). The
@@ -831,23 +584,30 @@ class HodgkinHuxleyNeuron(NeuronPopulation):
             phi, kin, per("V_T", n), per("V_spike_threshold", n),
         ]), dtype=np.float64)
 
-    def _kernel_params(self, dt: float) -> np.ndarray:
-        """The kernel's rows (``_K_*``), with dt folded in once per run: dt * phi,
-        conductances times dt / C_m, g_L E_L dt / C_m and the nA -> mV-per-step factor.
-        One column when every neuron has the same values (the kernel then reads
-        constants instead of eleven arrays)."""
+    kernel_rows = ("dt_phi", "g_Na_h", "g_K_h", "g_L_h", "g_L_E_L_h", "E_Na", "E_K",
+                   "input_h", "V_T", "V_spike_threshold", "ref_steps", "level")
+    ei_presets = ("mammalian", "mammalian")
+
+    def update_function(self):
+        """The update of the population's kinetics (one per kinetics, each compiled with
+        its rate functions inlined)."""
+        return _UPDATES[KINETICS.index(self.params.kinetics)]
+
+    def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
+        """The update's rows with dt folded in once per run: dt * phi, conductances times
+        h = dt / C_m (``*_h``), g_L E_L h and the nA -> mV-per-step factor ``input_h``; the
+        dead time in whole steps and whether the detector is Brian2's level detector."""
         mm = self._model_matrix()
-        c_m, g_na, g_k, g_l, e_na, e_k, e_l, dens, phi, kin, v_t, v_th = mm
+        c_m, g_na, g_k, g_l, e_na, e_k, e_l, dens, phi, _kin, v_t, v_th = mm
         h = dt / c_m
         t_ref = self.params.per_neuron("t_refractory", self.n)
         # a spike in step s blocks steps s+1 .. s+ref: the next can come round(t_ref/dt)
         # steps later, as in Brian2 (timestep(t - lastspike) >= timestep(refractory))
         ref = np.maximum(np.round(t_ref / dt) - 1.0, 0.0)
-        p = np.stack([dt * phi, g_na * h, g_k * h, g_l * h, g_l * e_l * h, e_na, e_k,
-                      dens * h, kin, v_t, v_th, ref, (t_ref > 0.0).astype(float)])
-        return shared_columns(p)
-
-    _kernel = staticmethod(_hh_kernel)
+        return {"dt_phi": dt * phi, "g_Na_h": g_na * h, "g_K_h": g_k * h, "g_L_h": g_l * h,
+                "g_L_E_L_h": g_l * e_l * h, "E_Na": e_na, "E_K": e_k, "input_h": dens * h,
+                "V_T": v_t, "V_spike_threshold": v_th, "ref_steps": ref,
+                "level": (t_ref > 0.0).astype(float)}
 
     def resting_potential(self) -> np.ndarray:
         r"""The resting potential (mV) of each neuron without input.

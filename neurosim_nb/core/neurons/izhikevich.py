@@ -14,6 +14,14 @@ units of Izhikevich 2003 -- *not* nA. Published figures therefore reproduce with
 published current values (``I = 10`` for most panels of Fig. 2); ``current_units`` is
 ``"mV/ms"``.
 
+**Synaptic input** arrives from the receptors of a :class:`~neurosim_nb.Network` in nA.
+It is converted once, by the parameter ``C`` (nF): a synaptic current
+:math:`I_{syn}` adds :math:`I_{syn}/C` to :math:`dv/dt` (nA / nF = mV/ms). The default
+``C = 1`` nF makes 1 nA of synaptic current act like 1 mV/ms of injected drive, the
+convention of network models built on Izhikevich's code, where synaptic input is added to
+``I`` directly. The conversion is applied in the step skeleton (``input_scale``), nowhere
+else.
+
 Presets (Izhikevich 2003, Fig. 2; :class:`IzhikevichType`):
 
 ====  =======================  =====  =====  =====  =====
@@ -92,9 +100,8 @@ from enum import Enum
 import numpy as np
 
 from neurosim_nb._jit import njit
-from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_step
-from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
+from neurosim_nb.core.neurons.point_model import PointModel
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["IzhikevichParameters", "IzhikevichType", "IzhikevichNeuron", "resting_potential"]
@@ -125,6 +132,9 @@ class IzhikevichParameters(ParameterSet):
     v_peak: float = param(30.0, "mV", (0.0, 100.0), "spike cut-off (v is reset at it)")
     v_init: float = param(-65.0, "mV", (-120.0, 30.0),
                           "initial v (u starts at b * v_init), -65 mV as in Izhikevich's code")
+    C: float = param(1.0, "nF", (1e-4, 1e4),
+                     "capacitance that turns receptor current (nA) into drive (mV/ms): a "
+                     "synaptic current I_syn adds I_syn / C to dv/dt")
 
     def validate(self) -> None:
         peak = np.asarray(self.v_peak, float)
@@ -300,54 +310,23 @@ def _izhikevich_step(v, u, i_ext, a, b, c, d, v_peak, decay, dt):
 
 
 @njit(cache=True)
-def _izhikevich_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots,
-                       rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
-    n = state.shape[1]
-    isyn_a = scratch[0]  # synaptic current and V jumps of a step (zero without channels)
-    dv_a = scratch[1]
-    V = state[0]
-    U = state[1]
-    a, b, c, d, v_peak, decay = p[0], p[1], p[2], p[3], p[4], p[5]
-    has_kick = kick.shape[0] > 0
-    v_slot = rec_slots[0]
-    n_spk = 0
-    for k in range(i_ext.shape[0]):
-        slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
-        synaptic_step(syn_state, syn_buf, syn_par, slot, state[0], isyn_a, dv_a)
-        first = n_spk
-        for i in range(n):
-            isyn = isyn_a[i]
-            dv = dv_a[i]
-            v = V[i]
-            if has_kick:
-                v += kick[k, i]
-            v += dv
-            if v != v or U[i] != U[i]:  # NaN in: the closed-form step must not hide it
-                return n_spk, i, step0 + k
-            v, u, spiked = _izhikevich_step(v, U[i], (i_ext[k, i] + isyn), a[i], b[i], c[i], d[i],
-                                            v_peak[i], decay[i], dt)
-            if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT
-                    and u < DIVERGENCE_LIMIT and u > -DIVERGENCE_LIMIT):
-                return n_spk, i, step0 + k
-            V[i] = v
-            U[i] = u
-            if spiked:
-                spk_step[n_spk] = step0 + k
-                spk_idx[n_spk] = i
-                n_spk += 1
-        record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
-        # the sample of a spiking step shows the spike peak (the state holds the reset value)
-        if v_slot >= 0 and n_spk > first and (step0 + k + 1) % sample_every == 0:
-            s = (step0 + k + 1) // sample_every - 1
-            for q in range(first, n_spk):
-                j = np.searchsorted(rec_idx, spk_idx[q])  # rec_idx is sorted and unique
-                if j < rec_idx.shape[0] and rec_idx[j] == spk_idx[q]:
-                    rec_out[v_slot, s, j] = v_peak[spk_idx[q]]
-    return n_spk, -1, -1
+def izhikevich_update(v, u, i_in, dv, dt, a, b, c, d, v_peak, decay, syn_gain):
+    """The model's update of one neuron by one step (the point-model protocol,
+    :mod:`~neurosim_nb.core.neurons.point_model`): the V jump, then
+    :func:`_izhikevich_step`; event -1 for a non-finite or runaway state. ``syn_gain``
+    (1/C, mV/ms per nA) is applied to the synaptic current by the skeleton."""
+    v = v + dv
+    if v != v or u != u:  # NaN in: the closed-form step must not hide it
+        return v, u, -1.0
+    v, u, spiked = _izhikevich_step(v, u, i_in, a, b, c, d, v_peak, decay, dt)
+    if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT
+            and u < DIVERGENCE_LIMIT and u > -DIVERGENCE_LIMIT):
+        return v, u, -1.0
+    return v, u, (1.0 if spiked else 0.0)
 
 
 # -- the population -------------------------------------------------------------------------
-class IzhikevichNeuron(NeuronPopulation):
+class IzhikevichNeuron(PointModel):
     """A population of ``n`` Izhikevich (2003) simple-model neurons (struct-of-arrays).
 
     State variables: ``V`` (mV) and the recovery variable ``u`` (mV/ms). The input is in
@@ -442,16 +421,17 @@ class IzhikevichNeuron(NeuronPopulation):
         v0 = self.params.per_neuron("v_init", self.n)
         return np.stack([v0, self.params.per_neuron("b", self.n) * v0])
 
-    def _kernel_params(self, dt: float) -> np.ndarray:
-        pp = self.params
-        a = pp.per_neuron("a", self.n)
-        return np.ascontiguousarray(np.stack([
-            a,
-            pp.per_neuron("b", self.n),
-            pp.per_neuron("c", self.n),
-            pp.per_neuron("d", self.n),
-            pp.per_neuron("v_peak", self.n),
-            np.exp(-a * dt),
-        ]))
+    kernel_rows = ("a", "b", "c", "d", "v_peak", "decay", "syn_gain")
+    update = izhikevich_update
+    spike_sample = "v_peak"  # traces draw each spike up to v_peak
+    input_scale = "syn_gain"  # receptor current (nA) -> drive (mV/ms)
+    ei_presets = ("RS", "FS")
 
-    _kernel = staticmethod(_izhikevich_kernel)
+    def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
+        values = {}
+        per = self.params.per_neuron
+        for name in ("a", "b", "c", "d", "v_peak"):
+            values[name] = per(name, self.n)
+        values["decay"] = np.exp(-values["a"] * dt)
+        values["syn_gain"] = 1.0 / per("C", self.n)
+        return values

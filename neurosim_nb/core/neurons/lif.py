@@ -30,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim_nb._jit import njit
-from neurosim_nb.core.neurons._bits import ge_mask64, lowest_bit64
 from neurosim_nb.core.neurons._kernel_util import record_step
 from neurosim_nb.core.neurons._synaptic import (
     KIND_CONDUCTANCE,
@@ -38,6 +37,7 @@ from neurosim_nb.core.neurons._synaptic import (
     synaptic_block,
 )
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
+from neurosim_nb.numerics.bits import ge_mask64, lowest_bit64
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["LIFParameters", "LIFNeuron", "lif_rate_closed_form"]
@@ -134,7 +134,7 @@ def _lif_spikes(V, oV, ref, oR, n, v_th, v_reset, ref_steps, step, spk_step, spk
     """Spike, reset and start refractoriness for the ``n_cross`` of the ``n`` neurons
     (V and refractory counters from the unsigned offsets ``oV``, ``oR`` on) at threshold;
     returns the spike count. Each group of 64 neurons is one vector compare whose results
-    are the bits of an integer (:func:`~neurosim_nb.core.neurons._bits.ge_mask64`); the
+    are the bits of an integer (:func:`~neurosim_nb.numerics.bits.ge_mask64`); the
     loop visits only its set bits, in neuron order, and stops at the last crossing (the
     pass counted them): with k spikes in a step it reads on average a fraction k / (k + 1)
     of V. (The scalar compare of every neuron of a group with a crossing, and its
@@ -507,7 +507,18 @@ class LIFNeuron(NeuronPopulation):
         ])
         return shared_columns(p)
 
-    _kernel = staticmethod(_lif_kernel)
+    ei_presets = ("excitatory", "inhibitory")
+
+    def compiled_kernel(self):
+        """The hand-tuned LIF kernel (one vectorised pass per step; see the module)."""
+        return _lif_kernel
+
+    def flat_update(self):
+        """The network loop's fast path for this family: ``(check, span)``, where
+        ``check(syn_par, 0, one)`` -> ``(ok, kinds, constants)`` says whether a population
+        with shared parameters can take it (:func:`_inline_channels`) and ``span`` advances
+        it on the loop's flat arrays (:func:`_lif_span_flat`)."""
+        return _inline_channels, _lif_span_flat
 
     def rate_closed_form(self, current_nA) -> np.ndarray:
         """Closed-form stationary rate (Hz) at ``current_nA``; see :func:`lif_rate_closed_form`."""

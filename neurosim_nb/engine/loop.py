@@ -1,7 +1,13 @@
 """The compiled network step loop: every population's kernel and the spike delivery of
 fixed-weight projections inside one Numba function.
 
-:func:`run_steps` advances all populations over a block of steps in spans of the
+The loop is written once, as a template (:data:`_TEMPLATE`), and generated for the set of
+kernels a run uses (:func:`network_loop`): the engine never names a model family, a
+model a user defines runs in a network like the built-ins, and a run compiles only the
+kernels it needs (a first run on a fresh install compiles one family, not all). Each
+generated loop is cached on disk (:mod:`neurosim_nb._codegen`).
+
+``run_steps`` advances all populations over a block of steps in spans of the
 shortest delay + 1 steps: each population's kernel runs a whole span, then the span's
 spikes are queued, step by step, through the outgoing fixed-weight projections into the
 postsynaptic ring buffers (a spike of step ``s`` arrives in step ``s + delay + 1``, after
@@ -12,31 +18,28 @@ drains the spike buffer and runs the projections whose dynamics are Python objec
 
 Every per-population and per-projection array lives in one flat array with an offset
 table (:class:`PopulationTable`, :class:`SynapseStore`), so :func:`run_steps` has a single
-signature, compiled once and cached on disk, whatever the network's shape (typed lists of
-arrays would cost ~0.2 s of compilation per element type in every new process; tuples one
-compilation per network shape).
+signature per kernel set, compiled once and cached on disk, whatever the network's shape
+(typed lists of arrays would cost ~0.2 s of compilation per element type in every new
+process; tuples one compilation per network shape). Its arrays travel in one
+:class:`LoopArrays` named tuple.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from neurosim_nb._codegen import import_line, importable, load_module
 from neurosim_nb._jit import njit
-from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
-from neurosim_nb.core.neurons.adaptive_lif import _adaptive_lif_kernel, _adex_kernel
-from neurosim_nb.core.neurons.hodgkin_huxley import _hh_kernel
-from neurosim_nb.core.neurons.izhikevich import _izhikevich_kernel
-from neurosim_nb.core.neurons.lif import _inline_channels, _lif_kernel, _lif_span_flat
 from neurosim_nb.core.synapses.delivery import deliver
-from neurosim_nb.engine._prefetch import prefetch
+from neurosim_nb.numerics.prefetch import prefetch
 
-__all__ = ["KERNELS", "family_code", "run_steps", "FlatArrays", "SynapseStore"]
+__all__ = ["network_loop", "kernel_set", "LoopArrays", "FlatArrays", "SynapseStore"]
 
-#: the model kernels the compiled loop dispatches to, by family code (index)
-KERNELS = (_lif_kernel, _izhikevich_kernel, _hh_kernel, _adex_kernel, _adaptive_lif_kernel)
-
-# columns of the population table (int64, one row per population)
-(P_FAMILY, P_N, P_OFF, P_STATE, P_NVARS, P_PAR, P_NPAR, P_PARW, P_RECIDX, P_NREC,
+# columns of the population table (int64, one row per population); P_KERNEL is the index
+# of the population's kernel in the run's kernel set
+(P_KERNEL, P_N, P_OFF, P_STATE, P_NVARS, P_PAR, P_NPAR, P_PARW, P_RECIDX, P_NREC,
  P_RECSLOT, P_RECOUT, P_NRECVARS, P_NCH, P_SYNSTATE, P_SYNBUF, P_SYNPAR, P_KICK,
  P_VARYING, P_IEXT, P_KICKS) = range(21)
 N_POP_COLS = 21
@@ -52,14 +55,40 @@ PREFETCH_AHEAD = 16
 PREFETCH_MIN_TARGETS = 8192
 
 
-def family_code(pop) -> int:
-    """Index of ``pop``'s kernel in :data:`KERNELS`; a clear error for an unknown model."""
-    kernel = type(pop)._kernel
-    for code, k in enumerate(KERNELS):
-        if kernel is k:
-            return code
-    raise TypeError(f"{type(pop).__name__} has no kernel the network loop knows; network "
-                    f"populations must be one of the built-in model families")
+class LoopArrays(NamedTuple):
+    """Everything the compiled loop reads and writes besides the step range: the tables
+    (``pops``: ``P_*`` columns; ``projs``: ``J_*`` columns), the flat per-population
+    arrays (see :class:`FlatArrays`), the flat CSR arrays of the fixed-weight projections
+    (:class:`SynapseStore`), the spike buffers and the output."""
+
+    span: int
+    dt: float
+    sample_every: int
+    n_samples: int
+    depth: int
+    pops: np.ndarray
+    state: np.ndarray
+    par: np.ndarray
+    i_ext: np.ndarray
+    i_zero: np.ndarray
+    kick: np.ndarray
+    rec_idx: np.ndarray
+    rec_slots: np.ndarray
+    rec_out: np.ndarray
+    spk_step: np.ndarray
+    spk_idx: np.ndarray
+    syn_state: np.ndarray
+    syn_buf: np.ndarray
+    syn_par: np.ndarray
+    scratch: np.ndarray
+    projs: np.ndarray
+    proj_weight: np.ndarray
+    indptr: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+    out_step: np.ndarray
+    out_id: np.ndarray
 
 
 class FlatArrays:
@@ -196,59 +225,147 @@ def _deliver(spk_step, spk_idx, q0, n_spk, indptr, i0, n_pre, post, weight, dela
                 buf[np.uint64(row + post[t])] += weight[t]
 
 
-@njit(cache=True)
-def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, pops, state,
-              par, i_ext, i_zero, kick, rec_idx, rec_slots, rec_out, spk_step, spk_idx,
-              syn_state, syn_buf, syn_par, scratch, projs, proj_weight, indptr, post, weight,
-              delay, out_step, out_id):
+def _flat_update(pop):
+    """``(check, span)`` of a population whose family has a flat fast path (see
+    :meth:`~neurosim_nb.core.neurons.lif.LIFNeuron.flat_update`), else None."""
+    flat = getattr(pop, "flat_update", None)
+    return flat() if flat is not None else None
+
+
+_LOOPS: dict = {}
+
+
+def kernel_set(populations) -> tuple[tuple, tuple]:
+    """The distinct compiled kernels of ``populations`` (first-use order) and, for each,
+    its family's flat fast path or None: the arguments of :func:`network_loop`.
+
+    >>> from neurosim_nb import LIFNeuron, IzhikevichNeuron
+    >>> kernels, flats = kernel_set([LIFNeuron(n=2), IzhikevichNeuron(n=3), LIFNeuron()])
+    >>> len(kernels), [f is not None for f in flats]
+    (2, [True, False])
+    """
+    kernels: list = []
+    flats: list = []
+    for pop in populations:
+        kernel = pop.compiled_kernel()
+        if kernel not in kernels:
+            kernels.append(kernel)
+            flats.append(_flat_update(pop))
+    return tuple(kernels), tuple(flats)
+
+
+def network_loop(kernels: tuple, flats: tuple):
+    """The compiled ``run_steps`` for a run whose populations use ``kernels`` (each a
+    compiled kernel following the kernel contract; ``pops[p, P_KERNEL]`` indexes it) with
+    ``flats[i]`` the kernel's flat fast path ``(check, span)`` or None. Generated from
+    :data:`_TEMPLATE` on first use, cached on disk when every piece is importable."""
+    key = (kernels, flats)
+    loop = _LOOPS.get(key)
+    if loop is not None:
+        return loop
+    pieces = {f"kernel_{i}": k for i, k in enumerate(kernels)}
+    for i, f in enumerate(flats):
+        if f is not None:
+            pieces[f"flat_check_{i}"], pieces[f"flat_span_{i}"] = f
+    cacheable = all(importable(f) for f in pieces.values())
+    imports = "".join(import_line(f, name) for name, f in pieces.items()) if cacheable else ""
+    calls = []
+    for i in range(len(kernels)):
+        head = "if" if i == 0 else "elif"
+        calls.append(f"            {head} kp == {i}:\n"
+                     f"                r = kernel_{i}(st, pp, irow, krow, a.dt, step, "
+                     "a.sample_every, ri, rs, ro, sk, si, ss, sb, sp, sc)")
+    calls.append("            else:\n                r = (0, 0, -1)  # unreachable")
+    flat_checks, flat_calls = [], []
+    for i, f in enumerate(flats):
+        if f is None:
+            continue
+        flat_checks.append(
+            f"        if kp == {i}:\n"
+            f"            ok, kinds, ch = flat_check_{i}(sp, 0, one)\n"
+            "            if ok:\n"
+            "                flat_kinds[p] = kinds\n"
+            "                for c in range(8):\n"
+            "                    flat_ch[p, c] = ch[c]")
+        flat_calls.append(
+            f"                if kp == {i}:\n"
+            f"                    n_spk, bad, bad_step = flat_span_{i}(\n"
+            "                        a.state, pops[p, P_STATE], n, a.par, pops[p, P_PAR],\n"
+            "                        a.i_ext, pops[p, P_IEXT] + k * n, pops[p, P_VARYING] != 0,\n"
+            "                        a.kick, pops[p, P_KICKS] + k * n, pops[p, P_KICK] != 0,\n"
+            "                        a.i_zero, a.syn_state, pops[p, P_SYNSTATE], a.syn_buf,\n"
+            "                        pops[p, P_SYNBUF], a.depth, pops[p, P_NCH],\n"
+            "                        flat_kinds[p], fc, step, kk, a.spk_step, a.spk_idx,\n"
+            "                        a.span * off)")
+    src = _TEMPLATE.format(
+        n_kernels=len(kernels), imports=imports,
+        jit_args="cache=True" if cacheable else "",
+        flat_checks="\n".join(flat_checks) or "        pass",
+        flat_calls="\n".join(flat_calls) or "                pass",
+        kernel_calls="\n".join(calls))
+    module = load_module(f"loop_{len(kernels)}", src, pieces, cacheable=cacheable)
+    _LOOPS[key] = module.run_steps
+    return module.run_steps
+
+
+_TEMPLATE = '''\
+"""Generated by neurosim_nb.engine.loop from its template: the network loop for a set of
+{n_kernels} kernel(s). Do not edit: edit the template."""
+import numpy as np
+
+from neurosim_nb._jit import njit
+from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
+from neurosim_nb.engine.loop import (
+    P_IEXT, P_KERNEL, P_KICK, P_KICKS, P_N, P_NCH, P_NPAR, P_NREC, P_NRECVARS, P_NVARS,
+    P_OFF, P_PAR, P_PARW, P_RECIDX, P_RECOUT, P_RECSLOT, P_STATE, P_SYNBUF, P_SYNPAR,
+    P_SYNSTATE, P_VARYING, J_CHANNEL, J_DELAY, J_INDPTR, J_POST, J_PRE, J_SYN, _deliver)
+{imports}
+
+@njit({jit_args})
+def run_steps(step0, k_begin, k_end, a):
     """Advance every population over steps ``step0 + k_begin .. step0 + k_end - 1``.
 
-    The steps go in spans of up to ``span`` (the shortest delay + 1): every population's
-    kernel advances a whole span, then the span's spikes are delivered step by step (a
-    spike of the span arrives after it), in the order a step-by-step loop would use, so
-    the results are the same -- with the per-call set-up paid once per span.
+    The steps go in spans of up to ``a.span`` (the shortest delay + 1): every
+    population's kernel advances a whole span, then the span's spikes are delivered step
+    by step (a spike of the span arrives after it), in the order a step-by-step loop
+    would use, so the results are the same -- with the per-call set-up paid once per span.
 
-    ``pops`` is the population table (columns ``P_*``: family, size, offsets into the flat
-    arrays); ``i_ext`` and ``kick`` hold a (block step, neuron) array per population (a
-    population whose ``P_VARYING`` / ``P_KICK`` is off reads ``i_zero`` -- LIF a
-    (span, 0) array, which it takes as no input -- / no kicks);
-    ``spk_step``/``spk_idx`` ``span`` entries per neuron. ``projs`` is the projection
-    table (``J_*``) into the flat CSR arrays (``delay`` per synapse, empty when every delay
-    is uniform; ``proj_weight`` each projection's uniform weight, NaN when weights
-    differ). LIF populations on the kernel's one-pass loops that record no state variable
-    are advanced by :func:`~neurosim_nb.core.neurons.lif._lif_span_flat` on the flat
-    arrays instead of a kernel call on views (the same results, without the views).
-    Spikes are written to ``out_step``/``out_id`` (global ids, by step, then population,
-    then neuron); the loop stops early when fewer free entries remain than a span can
-    produce.
+    ``a`` is a :class:`~neurosim_nb.engine.loop.LoopArrays`: the population table
+    (columns ``P_*``: kernel index, size, offsets into the flat arrays); ``i_ext`` and
+    ``kick`` hold a (block step, neuron) array per population (a population whose
+    ``P_VARYING`` / ``P_KICK`` is off gets a (span, 0) input array, which kernels take as
+    no input, / no kicks); ``spk_step``/``spk_idx`` ``span`` entries per neuron.
+    ``projs`` is the projection table (``J_*``) into the flat CSR arrays. Populations
+    whose kernel has a flat fast path (shared parameters, nothing recorded, and the
+    path's own check) are advanced by it on the flat arrays instead of a kernel call on
+    views. Spikes are written to ``out_step``/``out_id`` (global ids, by step, then
+    population, then neuron); the loop stops early when fewer free entries remain than a
+    span can produce.
 
     Returns ``(k, n_out, bad_pop, bad_neuron, bad_step)``: the block index reached, the
     number of spikes written and, after a divergence, where it happened (else -1).
     """
+    pops = a.pops
+    span = a.span
+    depth = a.depth
     n_pops = pops.shape[0]
-    n_proj = projs.shape[0]
-    n_total = spk_idx.shape[0] // span
-    cap = out_step.shape[0]
-    no_kick = kick[0:0].reshape((0, 0))
+    n_proj = a.projs.shape[0]
+    n_total = a.spk_idx.shape[0] // span
+    cap = a.out_step.shape[0]
+    no_kick = a.kick[0:0].reshape((0, 0))
     counts = np.zeros(n_pops, np.int64)
     cursor = np.zeros(n_pops, np.int64)
-    # LIF populations that take the one-pass update (shared parameters, one or two
-    # single-exponential channels) and record nothing run it on the flat arrays
-    # (_lif_span_flat): no per-span views; their channel kinds and constants
     flat_kinds = np.full(n_pops, -1, np.int64)
-    flat_ch = np.zeros((n_pops, 8), syn_par.dtype)
-    one = state.dtype.type(1.0)
+    flat_ch = np.zeros((n_pops, 8), a.syn_par.dtype)
+    one = a.state.dtype.type(1.0)
     for p in range(n_pops):
-        if pops[p, P_FAMILY] == 0 and pops[p, P_PARW] == 1 and (pops[p, P_NREC] == 0
-                                                                 or pops[p, P_NRECVARS] == 0):
-            n_ch = pops[p, P_NCH]
-            o = pops[p, P_SYNPAR]
-            ok, kinds, ch = _inline_channels(
-                syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR)), 0, one)
-            if ok:
-                flat_kinds[p] = kinds
-                for c in range(8):
-                    flat_ch[p, c] = ch[c]
+        kp = pops[p, P_KERNEL]
+        if not (pops[p, P_PARW] == 1 and (pops[p, P_NREC] == 0 or pops[p, P_NRECVARS] == 0)):
+            continue
+        n_ch = pops[p, P_NCH]
+        o = pops[p, P_SYNPAR]
+        sp = a.syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
+{flat_checks}
     n_out = 0
     k = k_begin
     while k < k_end:
@@ -259,15 +376,12 @@ def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, p
         for p in range(n_pops):
             n = pops[p, P_N]
             off = pops[p, P_OFF]
+            kp = pops[p, P_KERNEL]
             if flat_kinds[p] >= 0:
                 fc = (flat_ch[p, 0], flat_ch[p, 1], flat_ch[p, 2], flat_ch[p, 3],
                       flat_ch[p, 4], flat_ch[p, 5], flat_ch[p, 6], flat_ch[p, 7])
-                n_spk, bad, bad_step = _lif_span_flat(
-                    state, pops[p, P_STATE], n, par, pops[p, P_PAR], i_ext,
-                    pops[p, P_IEXT] + k * n, pops[p, P_VARYING] != 0, kick,
-                    pops[p, P_KICKS] + k * n, pops[p, P_KICK] != 0, i_zero, syn_state,
-                    pops[p, P_SYNSTATE], syn_buf, pops[p, P_SYNBUF], depth, pops[p, P_NCH],
-                    flat_kinds[p], fc, step, kk, spk_step, spk_idx, span * off)
+                n_spk, bad, bad_step = 0, -1, -1
+{flat_calls}
                 if bad >= 0:
                     return k, n_out, p, bad, bad_step
                 counts[p] = n_spk
@@ -279,53 +393,36 @@ def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, p
             n_rv = pops[p, P_NRECVARS]
             n_ch = pops[p, P_NCH]
             o = pops[p, P_STATE]
-            st = state[o:o + n_vars * n].reshape((n_vars, n))
+            st = a.state[o:o + n_vars * n].reshape((n_vars, n))
             o = pops[p, P_PAR]
             pw = pops[p, P_PARW]  # n, or 1 for shared parameters
-            pp = par[o:o + n_par * pw].reshape((n_par, pw))
+            pp = a.par[o:o + n_par * pw].reshape((n_par, pw))
             if pops[p, P_VARYING]:
                 o = pops[p, P_IEXT] + k * n
-                irow = i_ext[o:o + kk * n].reshape((kk, n))
-            elif pops[p, P_FAMILY] == 0:  # LIF reads no columns as "no input current"
-                irow = i_zero[:0].reshape((kk, 0))
-            else:
-                irow = i_zero[:kk * n].reshape((kk, n))
+                irow = a.i_ext[o:o + kk * n].reshape((kk, n))
+            else:  # no columns: "no input current" (kernel contract)
+                irow = a.i_zero[:0].reshape((kk, 0))
             if pops[p, P_KICK]:
                 o = pops[p, P_KICKS] + k * n
-                krow = kick[o:o + kk * n].reshape((kk, n))
+                krow = a.kick[o:o + kk * n].reshape((kk, n))
             else:
                 krow = no_kick
             o = pops[p, P_RECIDX]
-            ri = rec_idx[o:o + n_rec]
+            ri = a.rec_idx[o:o + n_rec]
             o = pops[p, P_RECSLOT]
-            rs = rec_slots[o:o + n_vars]
+            rs = a.rec_slots[o:o + n_vars]
             o = pops[p, P_RECOUT]
-            ro = rec_out[o:o + n_rv * n_samples * n_rec].reshape((n_rv, n_samples, n_rec))
-            sk = spk_step[span * off:span * off + kk * n]
-            si = spk_idx[span * off:span * off + kk * n]
+            ro = a.rec_out[o:o + n_rv * a.n_samples * n_rec].reshape((n_rv, a.n_samples, n_rec))
+            sk = a.spk_step[span * off:span * off + kk * n]
+            si = a.spk_idx[span * off:span * off + kk * n]
             o = pops[p, P_SYNSTATE]
-            ss = syn_state[o:o + n_ch * 2 * n].reshape((n_ch, 2, n))
+            ss = a.syn_state[o:o + n_ch * 2 * n].reshape((n_ch, 2, n))
             o = pops[p, P_SYNBUF]
-            sb = syn_buf[o:o + n_ch * depth * n].reshape((n_ch, depth, n))
+            sb = a.syn_buf[o:o + n_ch * depth * n].reshape((n_ch, depth, n))
             o = pops[p, P_SYNPAR]
-            sp = syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
-            sc = scratch[2 * off:2 * off + 2 * n].reshape((2, n))
-            f = pops[p, P_FAMILY]
-            if f == 0:
-                r = _lif_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro, sk, si,
-                                ss, sb, sp, sc)
-            elif f == 1:
-                r = _izhikevich_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro,
-                                       sk, si, ss, sb, sp, sc)
-            elif f == 2:
-                r = _hh_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro, sk, si,
-                               ss, sb, sp, sc)
-            elif f == 3:
-                r = _adex_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro, sk,
-                                 si, ss, sb, sp, sc)
-            else:
-                r = _adaptive_lif_kernel(st, pp, irow, krow, dt, step, sample_every, ri, rs, ro,
-                                         sk, si, ss, sb, sp, sc)
+            sp = a.syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
+            sc = a.scratch[2 * off:2 * off + 2 * n].reshape((2, n))
+{kernel_calls}
             n_spk, bad, bad_step = r
             if bad >= 0:
                 return k, n_out, p, bad, bad_step
@@ -335,31 +432,32 @@ def run_steps(step0, k_begin, k_end, span, dt, sample_every, n_samples, depth, p
         # offsets, no views (see _deliver)
         for s in range(step, step + kk):
             for p in range(n_pops):
-                a = cursor[p]
+                c0 = cursor[p]
                 c = counts[p]
-                if a == c:
+                if c0 == c:
                     continue
                 off = pops[p, P_OFF]
-                q0 = span * off + a
+                q0 = span * off + c0
                 m = 0
-                while m < c - a and spk_step[q0 + m] == s:
+                while m < c - c0 and a.spk_step[q0 + m] == s:
                     m += 1
                 if m == 0:
                     continue
-                cursor[p] = a + m
+                cursor[p] = c0 + m
                 for q in range(q0, q0 + m):
-                    out_step[n_out] = s
-                    out_id[n_out] = spk_idx[q] + off
+                    a.out_step[n_out] = s
+                    a.out_id[n_out] = a.spk_idx[q] + off
                     n_out += 1
                 n = pops[p, P_N]
                 for j in range(n_proj):
-                    if projs[j, J_PRE] != p:
+                    if a.projs[j, J_PRE] != p:
                         continue
-                    q = projs[j, J_POST]
+                    q = a.projs[j, J_POST]
                     nq = pops[q, P_N]
-                    _deliver(spk_step, spk_idx, q0, m, indptr, projs[j, J_INDPTR], n, post,
-                             weight, delay, projs[j, J_SYN], projs[j, J_DELAY], proj_weight[j],
-                             syn_buf, pops[q, P_SYNBUF] + projs[j, J_CHANNEL] * depth * nq,
-                             nq, depth)
+                    _deliver(a.spk_step, a.spk_idx, q0, m, a.indptr, a.projs[j, J_INDPTR], n,
+                             a.post, a.weight, a.delay, a.projs[j, J_SYN], a.projs[j, J_DELAY],
+                             a.proj_weight[j], a.syn_buf,
+                             pops[q, P_SYNBUF] + a.projs[j, J_CHANNEL] * depth * nq, nq, depth)
         k += kk
     return k_end, n_out, -1, -1, -1
+'''

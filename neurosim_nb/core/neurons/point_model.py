@@ -1,0 +1,253 @@
+r"""The point-neuron model protocol and the one step skeleton every such model runs in.
+
+A model family is a :class:`PointModel` subclass that declares
+
+* ``parameters_class`` -- a :class:`~neurosim_nb.params.ParameterSet` (units, bounds, docs);
+* ``state_variables`` -- ``{name: (units, long_name)}``, membrane potential ``V`` first;
+* ``kernel_rows`` -- the names of the values its update reads, in order; by default each
+  is the parameter of that name, and :meth:`PointModel.kernel_values` may derive others
+  from the parameters and ``dt`` (e.g. ``exp(-dt / tau)``), once per run;
+* ``update`` -- a Numba ``@njit`` function advancing **one neuron by one step**::
+
+      update(*state, i_in, dv, dt, *rows) -> (*new_state, event)
+
+  ``state`` are the neuron's state variables in declaration order, ``i_in`` its input
+  current of the step (external + synaptic, in ``current_units``), ``dv`` the
+  instantaneous jump of V this step (kicks and delta synapses, mV; the model adds it to
+  V, usually first), ``dt`` in ms, ``rows`` the neuron's ``kernel_rows`` values. The
+  update also does threshold and reset; ``event`` is 1 for a spike, 0 for none and -1
+  when the state is no longer finite (the run stops with a clear error);
+* ``_initial_state()`` -- the ``(n_vars, n)`` starting state.
+
+Optional: ``spike_sample`` (a row name: the recorded V of a spiking step shows that value,
+e.g. a spike peak), ``input_scale`` (a row name: the synaptic current, nA from the
+receptors, is multiplied by it before it is added to the input -- for models whose input
+is not in nA), ``planar`` (a :class:`~neurosim_nb.core.neurons.planar.PlanarModel` for
+phase-plane analysis) and ``ei_presets``.
+
+The skeleton -- receptor channels, kicks, the update of every neuron, spike collection,
+the divergence check and recording -- is written once, as the template below; each model
+gets a compiled kernel generated from it with its update inlined (cached on disk, compiled
+on first use). The kernel follows the engine's kernel contract
+(:data:`~neurosim_nb.core.neurons.base.KERNEL_DOC`), so the model runs alone (``simulate``)
+and as a population of a :class:`~neurosim_nb.core.networks.network.Network`, with
+receptors, delays and recording, without the engine knowing it.
+
+Example: the quadratic integrate-and-fire neuron, :math:`\tau\,dV/dt = (V - V_r)(V - V_c)/
+\Delta + R I`, in a few lines (forward Euler; a spike when V reaches ``V_peak``):
+
+>>> from neurosim_nb._jit import njit
+>>> from neurosim_nb.params import ParameterSet, param, parameters
+>>> @parameters
+... class QIFParameters(ParameterSet):
+...     tau: float = param(10.0, "ms", (0.1, 100.0), "membrane time constant")
+...     V_r: float = param(-65.0, "mV", (-100.0, 0.0), "rest")
+...     V_c: float = param(-50.0, "mV", (-100.0, 0.0), "critical potential")
+...     Delta: float = param(15.0, "mV", (0.1, 100.0), "sharpness")
+...     R: float = param(10.0, "MOhm", (0.1, 1000.0), "input resistance")
+...     V_peak: float = param(20.0, "mV", (0.0, 100.0), "spike cut-off")
+...     V_reset: float = param(-70.0, "mV", (-100.0, 0.0), "reset")
+>>> @njit
+... def qif_update(v, i_in, dv, dt, tau, v_r, v_c, delta, r, v_peak, v_reset):
+...     v = v + dv
+...     v = v + dt / tau * ((v - v_r) * (v - v_c) / delta + r * i_in)
+...     if v >= v_peak:
+...         return v_reset, 1.0
+...     return v, (0.0 if v == v else -1.0)
+>>> class QIFNeuron(PointModel):
+...     parameters_class = QIFParameters
+...     state_variables = {"V": ("mV", "membrane potential")}
+...     kernel_rows = ("tau", "V_r", "V_c", "Delta", "R", "V_peak", "V_reset")
+...     update = qif_update
+...     def _initial_state(self):
+...         return self.params.per_neuron("V_r", self.n)[None, :].copy()
+>>> ds = QIFNeuron(n=2).simulate(200.0, [0.0, 1.0], seed=0, verbose=False)
+>>> sorted(set(ds.spike_neuron.values.tolist()))
+[1]
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from neurosim_nb._codegen import import_line, importable, load_module
+from neurosim_nb.core.neurons.base import NeuronPopulation, shared_columns
+
+__all__ = ["PointModel", "point_kernel"]
+
+
+class PointModel(NeuronPopulation):
+    """Base class of point-neuron families built on the shared step skeleton (see the
+    module docstring for the protocol)."""
+
+    #: names of the values the update reads (after the state, i_in, dv and dt), in order
+    kernel_rows: ClassVar[tuple[str, ...]] = ()
+    #: the per-neuron, per-step update (a Numba @njit function)
+    update: ClassVar = None
+    #: row whose value the recorded V of a spiking step shows (None: the state's value)
+    spike_sample: ClassVar[str | None] = None
+    #: row that multiplies the synaptic current (None: the synaptic current as it is)
+    input_scale: ClassVar[str | None] = None
+
+    def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
+        """The values of :attr:`kernel_rows` for each neuron (``{row: (n,) array}``).
+        The default reads each row as the parameter of the same name; override to derive
+        values from the parameters and ``dt``."""
+        return {name: self.params.per_neuron(name, self.n) for name in self.kernel_rows}
+
+    def update_function(self):
+        """The update this population's kernel inlines (default: the class's ``update``;
+        a family with variants, such as two kinetics, picks one here)."""
+        return type(self).update
+
+    def _kernel_params(self, dt: float) -> np.ndarray:
+        values = self.kernel_values(dt)
+        missing = [r for r in self.kernel_rows if r not in values]
+        if missing:
+            raise ValueError(f"{type(self).__name__}.kernel_values gave no value for "
+                             f"{missing}")
+        rows = [np.broadcast_to(np.asarray(values[r], dtype=np.float64), (self.n,))
+                for r in self.kernel_rows]
+        return shared_columns(np.stack(rows) if rows else np.zeros((0, self.n)))
+
+    def compiled_kernel(self):
+        """The compiled kernel of this population (generated on first use)."""
+        update = self.update_function()
+        if update is None:
+            raise TypeError(f"{type(self).__name__} declares no update function")
+        return point_kernel(update, tuple(self.state_variables), tuple(self.kernel_rows),
+                            self.spike_sample, self.input_scale)
+
+
+_KERNELS: dict = {}
+
+_TEMPLATE = '''\
+"""Generated by neurosim_nb.core.neurons.point_model from the step skeleton: the kernel of
+{title}. Do not edit: edit the template (or the update)."""
+import numpy as np
+
+from neurosim_nb._jit import njit
+from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons._synaptic import synaptic_step
+{imports}
+
+@njit({jit_args})
+def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, rec_out,
+           spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
+    n = state.shape[1]
+    isyn = scratch[0]  # the step's synaptic current
+    flag = scratch[1]  # in: the step's V jumps; out: the neurons' events; left zero
+{state_views}
+    has_kick = kick.shape[0] > 0
+    has_input = i_ext.shape[1] == n  # (K, 0): no external input this block
+    shared = p.shape[1] == 1  # one column for all neurons: read the values once
+    n_spk = 0
+    for k in range(i_ext.shape[0]):
+        step = step0 + k
+        synaptic_step(syn_state, syn_buf, syn_par, step % syn_buf.shape[1], S0, isyn, flag)
+        if has_kick:
+            kick_k = kick[k]
+            for i in range(n):
+                flag[i] += kick_k[i]
+        n_ev = 0
+        if shared:
+{shared_rows}
+            if has_input:
+                i_k = i_ext[k]
+                for i in range(n):
+{body_shared_input}
+            else:
+                for i in range(n):
+{body_shared_none}
+        else:
+            if has_input:
+                i_k = i_ext[k]
+                for i in range(n):
+{body_each_input}
+            else:
+                for i in range(n):
+{body_each_none}
+        if n_ev:
+            for i in range(n):
+                ev = flag[i]
+                if ev != 0:
+                    flag[i] = 0
+                    if ev < 0:
+                        flag[:] = 0
+                        return n_spk, i, step
+                    spk_step[n_spk] = step
+                    spk_idx[n_spk] = i
+                    n_spk += 1
+        record_step(state, step, sample_every, rec_idx, rec_slots, rec_out)
+{spike_sample}
+    return n_spk, -1, -1
+'''
+
+_SPIKE_SAMPLE = '''\
+        # the V sample of a spiking step shows the row {row!r} (the state keeps its value)
+        if rec_slots[0] >= 0 and n_spk > first and (step + 1) % sample_every == 0:
+            s = (step + 1) // sample_every - 1
+            for q in range(first, n_spk):
+                j = np.searchsorted(rec_idx, spk_idx[q])  # rec_idx is sorted and unique
+                if j < rec_idx.shape[0] and rec_idx[j] == spk_idx[q]:
+                    rec_out[rec_slots[0], s, j] = p[{index}, 0 if shared else spk_idx[q]]
+'''
+
+
+def _body(n_state: int, rows: list[str], i_in: str, indent: int) -> str:
+    new = ", ".join(f"s{j}" for j in range(n_state))
+    old = ", ".join(f"S{j}[i]" for j in range(n_state))
+    call = f"{new}, ev = update({old}, {i_in}, flag[i], dt, {', '.join(rows)})" if rows \
+        else f"{new}, ev = update({old}, {i_in}, flag[i], dt)"
+    lines = [call] + [f"S{j}[i] = s{j}" for j in range(n_state)] + \
+        ["flag[i] = ev", "n_ev += ev != 0"]
+    return "\n".join(" " * indent + line for line in lines)
+
+
+def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
+                 spike_sample: str | None = None, input_scale: str | None = None):
+    """The compiled kernel of the skeleton with ``update`` inlined (generated on first
+    use; cached on disk when ``update`` is importable from a file)."""
+    key = (update, state_names, rows, spike_sample, input_scale)
+    kernel = _KERNELS.get(key)
+    if kernel is not None:
+        return kernel
+    for name in (spike_sample, input_scale):
+        if name is not None and name not in rows:
+            raise ValueError(f"{name!r} is not one of the kernel rows {list(rows)}")
+    n_state = len(state_names)
+    if n_state < 1 or state_names[0] != "V":
+        raise ValueError(f"the first state variable must be 'V', got {list(state_names)}")
+    scale = "" if input_scale is None else f" * r{rows.index(input_scale)}"
+    each = [f"p[{j}, i]" for j in range(len(rows))]
+    shared = [f"r{j}" for j in range(len(rows))]
+    if input_scale is not None:
+        each_scale = f" * p[{rows.index(input_scale)}, i]"
+    else:
+        each_scale = ""
+    cacheable = importable(update)
+    imports = import_line(update, "update") if cacheable else ""
+    src = _TEMPLATE.format(
+        title=f"{getattr(update, '__qualname__', update)} (state {', '.join(state_names)})",
+        imports=imports,
+        jit_args='cache=True, error_model="numpy"' if cacheable else 'error_model="numpy"',
+        state_views="\n".join(f"    S{j} = state[{j}]  # {nm}"
+                              for j, nm in enumerate(state_names)),
+        shared_rows="\n".join(f"            r{j} = p[{j}, 0]  # {nm}"
+                              for j, nm in enumerate(rows)) or "            pass",
+        body_shared_input=_body(n_state, shared, f"i_k[i] + isyn[i]{scale}", 20),
+        body_shared_none=_body(n_state, shared, f"isyn[i]{scale}", 20),
+        body_each_input=_body(n_state, each, f"i_k[i] + isyn[i]{each_scale}", 20),
+        body_each_none=_body(n_state, each, f"isyn[i]{each_scale}", 20),
+        spike_sample="" if spike_sample is None else _SPIKE_SAMPLE.format(
+            row=spike_sample, index=rows.index(spike_sample)),
+    )
+    if spike_sample is not None:  # spikes of the step start at `first`
+        src = src.replace("        n_ev = 0\n", "        n_ev = 0\n        first = n_spk\n", 1)
+    stem = "kernel_" + "".join(c if c.isalnum() else "_" for c in
+                               getattr(getattr(update, "py_func", update), "__name__", "u"))
+    module = load_module(stem, src, {"update": update}, cacheable=cacheable)
+    _KERNELS[key] = module.kernel
+    return module.kernel

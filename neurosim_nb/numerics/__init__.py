@@ -1,0 +1,1 @@
+"""Numerics shared by compiled code: fast elementary functions, bit tricks, prefetching."""
