@@ -70,7 +70,8 @@ def _network_apps() -> None:
 
 
 def _synapse_app() -> None:
-    from neurosim_nb.panels.synapses import LearningParameters, SynapsesPanel
+    from neurosim_nb.experiments import LearningParameters
+    from neurosim_nb.panels.synapses import SynapsesPanel
 
     SynapsesPanel(learning=LearningParameters(duration=0.2), background=False)
 

@@ -14,13 +14,11 @@ from typing import Any
 import ipywidgets as W
 
 from neurosim_nb.core.neurons import model_class
+from neurosim_nb.panels._background import EXPECTED_ERRORS
 from neurosim_nb.panels._hold import HoldsUpdates
 from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.panels.controls import params_from_widgets, widgets_from_params
 from neurosim_nb.params import ParameterSet
-
-#: errors shown in the status line instead of a traceback (bad values, diverged runs)
-EXPECTED_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError)
 
 
 class ModelChoicePanel(HoldsUpdates):

@@ -34,7 +34,6 @@ neurons at every step would be 80 MB per second simulated), so it exports in ful
 from __future__ import annotations
 
 import html
-import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, replace
@@ -47,16 +46,15 @@ from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource
 from jupyter_bokeh.widgets import BokehModel
 
+from neurosim_nb.panels._background import EXPECTED_ERRORS, BackgroundJob
 from neurosim_nb.panels._hold import HoldsUpdates
 from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.plotting import network as views
 
 __all__ = ["NetworkExplorer", "ONIExplorer", "NetworkSettings", "NETWORK_TYPES", "DEFAULTS",
            "build_network", "run_network", "brunel_eta", "record_ids", "parse_neuron_ids",
-           "EXPECTED_ERRORS", "SOURCE_NAMES"]
+           "SOURCE_NAMES"]
 
-#: errors shown in the status line instead of a traceback
-EXPECTED_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError, OverflowError)
 NETWORK_TYPES = ("Balanced E/I", "Layered", "ONI 14-layer", "Small-world")
 #: per-type defaults applied when the network type changes
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -400,10 +398,9 @@ class NetworkExplorer(HoldsUpdates):
         self.last_run_s = 0.0
         self.last_update_s = 0.0
         self._hold_depth = 0
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._pending = False
-        self._running = False
+        # no debounce; a run in progress ends and shows its result, changes made meanwhile
+        # are queued (the latest values win)
+        self._job = BackgroundJob(0.0, background=self.background, supersede=False)
         self._heatmap_key: tuple | None = None
         self._groups_key: tuple | None = None
 
@@ -561,48 +558,28 @@ class NetworkExplorer(HoldsUpdates):
         """Re-simulate with the widgets' values: now (``background=False``), in a
         background thread, or -- if a run is going on -- once it ends (queued; only the
         latest values are run)."""
-        with self._lock:
-            self._pending = True
-            if self._running:
-                queued = True
-            else:
-                self._running, queued = True, False
-        if queued:
+        if self._job.busy:
             self._set_status(self.status.value.split("<br>")[0]
                              + '<br><span style="color:#666">change queued: runs when the '
                              "current simulation ends</span>")
-            return
-        if self.background:
-            threading.Thread(target=self._worker, name="neurosim-network-run",
-                             daemon=True).start()
-        else:
-            self._worker()
+        self._job.submit(lambda progress: self._run_once(), self._report_failure)
 
-    def _worker(self) -> None:
-        while True:
-            with self._lock:
-                if not self._pending:
-                    self._running = False
-                    self._idle.notify_all()
-                    return
-                self._pending = False
-            try:
-                self._run_once()
-            except Exception as exc:  # noqa: BLE001 - a thread must report, never die silently
-                self.error = f"unexpected {type(exc).__name__}: {exc}"
-                self._set_status(f'<span style="color:#b00020"><b>Internal error:</b> '
-                                 f"{html.escape(self.error)}</span>")
-                traceback.print_exc()
+    def _report_failure(self, result: xr.Dataset | None, error: BaseException | None) -> None:
+        if error is None:
+            return
+        self.error = f"unexpected {type(error).__name__}: {error}"
+        self._set_status(f'<span style="color:#b00020"><b>Internal error:</b> '
+                         f"{html.escape(self.error)}</span>")
+        traceback.print_exception(error)   # to the kernel's log (Voila's console)
 
     def wait(self, timeout: float = 120.0) -> bool:
         """Block until no run is going on or queued; True unless ``timeout`` (s) passed."""
-        with self._lock:
-            return self._idle.wait_for(lambda: not self._running, timeout=timeout)
+        return self._job.wait(timeout)
 
     @property
     def running(self) -> bool:
         """Whether a run is going on or queued."""
-        return self._running
+        return self._job.busy
 
     def update(self) -> xr.Dataset | None:
         """Simulate with the widgets' values in this thread and refresh the views.
@@ -610,17 +587,7 @@ class NetworkExplorer(HoldsUpdates):
         Returns the new result, or ``None`` if the values were rejected (then
         :attr:`error` holds the message and :attr:`result` the previous run).
         """
-        with self._lock:
-            self._running = True
-        try:
-            return self._run_once()
-        finally:
-            with self._lock:
-                self._running = False
-                again, self._pending = self._pending, False
-                self._idle.notify_all()
-            if again:  # a change arrived meanwhile (another thread)
-                self.request()
+        return self._job.run_now(lambda progress: self._run_once())
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.value = done / total if total else 1.0
@@ -648,7 +615,7 @@ class NetworkExplorer(HoldsUpdates):
         self.progress.layout.visibility = "hidden"
         self.last_update_s = time.perf_counter() - t0
         self._set_status(self._summary(ds, net, s))
-        if not self._pending:       # plots first; the download link only for the last run
+        if not self._job.pending:   # plots first; the download link only for the last run
             self.export.set_result(ds, network=net, basename=s.basename())
         return ds
 

@@ -53,7 +53,7 @@ from neurosim_nb.analysis.transfer import transfer_function
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.engine.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, StepCurrent
 from neurosim_nb.panels._background import BackgroundJob
-from neurosim_nb.panels._model_choice import EXPECTED_ERRORS, ModelChoicePanel
+from neurosim_nb.panels._model_choice import ModelChoicePanel
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
     WIDGET_WIDTH,
@@ -64,9 +64,9 @@ from neurosim_nb.panels.controls import (
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.plotting import traces as trace_plots
 
-__all__ = ["NeuronExplorer", "available_families", "current_range", "EXPECTED_ERRORS",
-           "PROTOCOLS", "make_stimulus", "fi_currents", "BackgroundJob", "PulseSettings",
-           "RampSettings", "NoiseSettings", "PoissonSettings"]
+__all__ = ["NeuronExplorer", "available_families", "current_range", "PROTOCOLS",
+           "make_stimulus", "fi_currents", "PulseSettings", "RampSettings", "NoiseSettings",
+           "PoissonSettings"]
 
 #: the current step starts at this fraction of the run and lasts STEP_FRACTION of it
 ONSET_FRACTION = 0.1
@@ -680,7 +680,7 @@ class NeuronExplorer(ModelChoicePanel):
         # re-serialise the Bokeh documents: changes made before this display (which the
         # front end never saw as patches) are then part of what is rendered
         self.plot.update_from_model(self._layout)
-        with self.fi_job._cond:
+        with self.fi_job.lock:
             self.fi_plot.update_from_model(self.fi_figure)
         return self.widget._repr_mimebundle_(**kwargs)
 

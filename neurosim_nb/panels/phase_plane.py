@@ -43,7 +43,6 @@ from neurosim_nb.panels.controls import (
     nice_step,
 )
 from neurosim_nb.panels.neuron_explorer import (
-    EXPECTED_ERRORS,
     _set_slider,
     available_families,
     current_range,
@@ -51,7 +50,7 @@ from neurosim_nb.panels.neuron_explorer import (
 from neurosim_nb.params import ParameterSet
 from neurosim_nb.plotting import phase as phase_plots
 
-__all__ = ["PhasePlane", "planar_families", "EXPECTED_ERRORS", "SOURCE_PREFIX"]
+__all__ = ["PhasePlane", "planar_families", "SOURCE_PREFIX"]
 
 #: sources are named "<SOURCE_PREFIX>-<role>" (nullclines, fixed_points, trajectory, ...)
 SOURCE_PREFIX = "neurosim-phase"

@@ -18,12 +18,15 @@ State, view and controls are kept apart as in
 :mod:`neurosim_nb.panels.neuron_explorer`: the state is a parameter set and the latest
 result Dataset (``panel.result``); the view is built by :mod:`neurosim_nb.plotting.synapses`
 and updated through ``source.data``; the controls are generated from the parameter
-metadata. The simulations are also plain functions (:func:`simulate_psp`,
-:func:`simulate_learning`) for use in code.
+metadata. The simulations are the plain functions of :mod:`neurosim_nb.experiments`
+(:func:`~neurosim_nb.experiments.simulate_psp`,
+:func:`~neurosim_nb.experiments.measure_pairs`,
+:func:`~neurosim_nb.experiments.simulate_learning`), usable without widgets.
 
-Runs start shortly after the last control change (debounced) in a background thread, so the
-page stays responsive; a long learning run is simulated in chunks (one per reward interval)
-with a progress bar, and a newer change cancels it between chunks.
+Runs start shortly after the last control change (debounced) in a background thread
+(:class:`~neurosim_nb.panels._background.BackgroundJob`), so the page stays responsive; a
+long learning run is simulated in chunks (one per reward interval) with a progress bar, and
+a newer change cancels it between chunks.
 
 Background: Gerstner et al., *Neuronal Dynamics*, ch. 3.1 (synapses) and 19 (synaptic
 plasticity and learning); Jahr & Stevens (1990); Tsodyks, Pawelzik & Markram (1998);
@@ -46,427 +49,45 @@ from bokeh.layouts import row
 from bokeh.models import ColumnDataSource
 from jupyter_bokeh.widgets import BokehModel
 
-from neurosim_nb.panels._background import BackgroundJob, Superseded
+from neurosim_nb.experiments import (
+    PAIR_DT,
+    LearningParameters,
+    PSPParameters,
+    default_stdp_params,
+    measure_pairs,
+    simulate_learning,
+    simulate_psp,
+)
+from neurosim_nb.panels._background import EXPECTED_ERRORS, BackgroundJob
 from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.panels.controls import params_from_widgets, widgets_from_params
-from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.plotting import synapses as splot
 
-__all__ = ["PSPParameters", "LearningParameters", "simulate_psp", "simulate_learning",
-           "measure_pairs", "default_stdp_params", "PSPPanel", "STDPPanel", "SynapsesPanel",
-           "EXPECTED_ERRORS", "RECEPTOR_CHOICES", "PANEL_WEIGHTS"]
+__all__ = ["PSPPanel", "STDPPanel", "SynapsesPanel", "PANEL_WEIGHTS"]
 
-#: errors shown in the status line instead of a traceback
-EXPECTED_ERRORS = (ValueError, TypeError, FloatingPointError, MemoryError)
-#: receptors of the PSP panel ("current": exponential current synapse, tau 5 ms)
-RECEPTOR_CHOICES = ("AMPA", "NMDA", "GABA_A", "GABA_B", "current")
 #: weight loaded when a receptor is chosen (nS; pA for "current"): five times the
 #: library's DEFAULT_WEIGHTS, so that a single PSP is clearly visible
 PANEL_WEIGHTS = {"AMPA": 5.0, "NMDA": 2.5, "GABA_A": 10.0, "GABA_B": 2.5, "current": 250.0}
-#: the first presynaptic spike is emitted at this time (ms)
-PSP_ONSET_MS = 20.0
-#: synaptic delay of every synapse here (ms)
-DELAY_MS = 1.0
-#: longest presynaptic train of the PSP panel (ms)
-MAX_TRAIN_MS = 1000.0
-#: membrane resistance of the passive postsynaptic neuron (MOhm)
-R_M = 100.0
-#: a LIF that fires in the step of a 10 nA one-step pulse (or at a 100 mV kick), whatever
-#: its synaptic input: the presynaptic "spike generators"
-DRIVER = dict(tau_m=1.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-70.0, R_m=100.0,
-              t_refractory=0.0)
-#: pair intervals of the measured STDP window (ms) and the time of the presynaptic spike
-PAIR_DT = np.arange(-80.0, 81.0, 10.0)
-PAIR_T_PRE = 100.0
-#: size of the learning network
-N_INPUTS = 40
-N_OUTPUTS = 4
-#: connection probability input -> output, and the background input of each output
-#: (independent Poisson kicks: the outputs fire at about 10-20 Hz with the default inputs)
-P_CONNECT = 0.5
-BACKGROUND_HZ = 500.0
-BACKGROUND_MV = 1.0
 #: name prefix of the ColumnDataSources (find them in a page via Bokeh.documents)
 SOURCE_PREFIX = "neurosim-syn-"
 
 
-# -- parameters ------------------------------------------------------------------------------
-@parameters
-class PSPParameters(ParameterSet):
-    """A presynaptic train onto one receptor of a passive postsynaptic membrane."""
-
-    receptor: str = param("AMPA", "", None, "receptor type (current: exponential current "
-                          "synapse)", choices=RECEPTOR_CHOICES)
-    weight: float = param(5.0, "nS", (0.0, 1000.0), "peak conductance of one event "
-                          "(nS; for the current synapse its peak current in pA)")
-    V_hold: float = param(-70.0, "mV", (-100.0, -10.0), "holding potential: the membrane "
-                          "rests here")
-    n_spikes: float = param(1.0, "1", (1.0, 20.0), "presynaptic spikes in the train")
-    rate: float = param(20.0, "Hz", (1.0, 200.0), "rate of the presynaptic train")
-    short_term: str = param("none", "", None, "Tsodyks-Markram short-term plasticity",
-                            choices=("none", "depressing", "facilitating"))
-    tau_m: float = param(20.0, "ms", (2.0, 100.0), "membrane time constant")
-
-    def validate(self) -> None:
-        n = float(self.n_spikes)
-        if n != round(n):
-            raise ValueError(f"n_spikes must be a whole number, got {n:g}")
-        train = (n - 1.0) * 1000.0 / float(self.rate)
-        if train > MAX_TRAIN_MS:
-            raise ValueError(f"{n:g} spikes at {float(self.rate):g} Hz last {train:g} ms; "
-                             f"keep the train under {MAX_TRAIN_MS:g} ms (raise the rate or "
-                             f"use fewer spikes)")
-
-
-@parameters
-class LearningParameters(ParameterSet):
-    """The learning demo: rule, reward schedule, input and duration."""
-
-    rule: str = param("reward-modulated", "", None, "learning rule",
-                      choices=("reward-modulated", "Hebbian"))
-    reward: float = param(1.0, "1", (-2.0, 2.0), "reward at each reward time (negative: "
-                          "punishment; 0: none)")
-    reward_interval: float = param(200.0, "ms", (20.0, 2000.0), "time between rewards")
-    input_rate: float = param(5.0, "Hz", (1.0, 40.0), "rate of each Poisson input")
-    duration: float = param(5.0, "s", (0.2, 30.0), "simulated time")
-
-
-def default_stdp_params():
-    """The STDP rule of the panel: library defaults (Song et al.: tau 20 ms, A+ 1 % of
-    w_max, A- = 1.05 A+, w_max 0.01 µS) with an eligibility time constant of 500 ms and a
-    learning rate of 2."""
-    from neurosim_nb.core.synapses.stdp import RewardSTDPParameters
-
-    return RewardSTDPParameters(tau_eligibility=500.0, learning_rate=2.0)
-
-
-# -- simulations ------------------------------------------------------------------------------
-def _driver(n: int):
-    from neurosim_nb import LIFNeuron, LIFParameters
-
-    return LIFNeuron(LIFParameters(**DRIVER), n=n)
-
-
-def _tail_ms(receptor, tau_m: float) -> float:
-    return float(min(800.0, max(60.0, 4.0 * max(receptor.tau_decay_ms, tau_m))))
-
-
-def simulate_psp(params: PSPParameters | None = None, *, dt: float = 0.05, **kw) -> xr.Dataset:
-    """One presynaptic train onto a passive postsynaptic neuron; V, g and I of the synapse.
-
-    The presynaptic neuron fires ``n_spikes`` spikes at ``rate`` from 20 ms on; each
-    arrives ``DELAY_MS`` later. The postsynaptic LIF (``tau_m``, R_m 100 MOhm) rests at
-    ``V_hold`` with its threshold out of reach (a passive membrane).
-
-    Parameters
-    ----------
-    params : PSPParameters, optional
-    dt : float
-        Integration step (ms).
-    **kw
-        Overrides of ``params`` (``receptor="NMDA"``, ``V_hold=-40.0``, ...).
-
-    Returns
-    -------
-    xarray.Dataset
-        ``V`` (mV), ``g_syn`` (µS; nA for the current synapse), ``I_syn`` (nA) over
-        ``time``; ``arrival_time`` (ms) and ``release`` (delivered fraction of the weight,
-        Tsodyks-Markram ``u x``, 1 without short-term plasticity) over ``arrival``. The
-        conductance is the receptor's waveform at the arrival times (the kernels do not
-        record channel states); the current uses it with the recorded V at the start of
-        each step, as the kernels do.
-
-    Examples
-    --------
-    >>> ds = simulate_psp(receptor="AMPA", weight=5.0)
-    >>> round(float(ds.V.max() - ds.V[0]), 1), round(float(ds.g_syn.max()) * 1e3, 2)
-    (3.4, 5.0)
-    """
-    from neurosim_nb import LIFNeuron, Network
-    from neurosim_nb.core.synapses.chemical import ChemicalSynapse
-    from neurosim_nb.core.synapses.receptors import get_receptor
-    from neurosim_nb.core.synapses.release import (
-        STP_PRESETS,
-        TsodyksMarkram,
-        tsodyks_markram_amplitudes,
-    )
-    from neurosim_nb.engine.stimuli import StepCurrent
-
-    p = (params or PSPParameters()).replace(**kw)
-    rec = get_receptor(p.receptor)
-    n = int(round(p.n_spikes))
-    step = 1000.0 / p.rate
-    t_pulse = np.round((PSP_ONSET_MS - dt + np.arange(n) * step) / dt) * dt
-    duration = float(t_pulse[-1] + dt + DELAY_MS + _tail_ms(rec, p.tau_m))
-    weight = p.weight * 1e-3  # nS -> uS (pA -> nA)
-    dyn = None if p.short_term == "none" else TsodyksMarkram(**STP_PRESETS[p.short_term])
-
-    net = Network(seed=0, name="psp")
-    net.add_population("pre", _driver(1))
-    net.add_population("post", LIFNeuron.create_excitatory(
-        tau_m=p.tau_m, V_rest=p.V_hold, V_reset=p.V_hold, V_threshold=50.0, t_refractory=0.0))
-    net.populations["post"].V = p.V_hold
-    net.add(ChemicalSynapse.create("pre", "post", rec, weight=weight, delay_ms=DELAY_MS,
-                                   dynamics=dyn))
-    stims = {"pre": [StepCurrent(10.0, onset_ms=float(t), duration_ms=dt) for t in t_pulse]}
-    ds = net.simulate(duration, dt=dt, seed=0, record=["V"], record_neurons={"post": [0]},
-                      stimuli=stims)
-
-    t = ds["time"].values
-    v = ds["V"].values[:, 0]
-    spikes = ds["spike_time"].values[ds["spike_neuron"].values == 0]
-    if spikes.size != n:  # pragma: no cover - the driver fires at every pulse
-        raise FloatingPointError(f"the presynaptic driver fired {spikes.size} times, not {n}")
-    arrival = spikes + round(DELAY_MS / dt) * dt
-    release = (np.ones(n) if p.short_term == "none" else
-               tsodyks_markram_amplitudes(spikes, **STP_PRESETS[p.short_term]))
-    # the kernels hold the channel state of step j (from t_j - dt to t_j) over that step
-    s = t[:, None] - dt - arrival[None, :]
-    after = s >= 0.0
-    g = weight * (rec.waveform(np.where(after, s, 0.0)) * after
-                  * release[None, :]).sum(axis=1)
-    v_start = np.concatenate([[p.V_hold], v[:-1]])
-    if rec.kind == "conductance":
-        i_syn = g * rec.mg_block(v_start) * (rec.E_rev_mV - v_start)
-    else:
-        i_syn = g
-    units = rec.weight_units
-    out = xr.Dataset(
-        {"V": ("time", v, {"units": "mV", "long_name": "postsynaptic membrane potential"}),
-         "g_syn": ("time", g, {"units": units, "long_name": "synaptic conductance"
-                                if rec.kind == "conductance" else "synaptic current"}),
-         "I_syn": ("time", i_syn, {"units": "nA", "long_name": "synaptic current"}),
-         "arrival_time": ("arrival", arrival, {"units": "ms",
-                                               "long_name": "spike arrival time"}),
-         "release": ("arrival", release, {"units": "1",
-                                          "long_name": "delivered fraction of the weight"})},
-        coords={"time": ("time", t, {"units": "ms", "long_name": "time"})},
-        attrs={"receptor": rec.name, "receptor_kind": rec.kind, "weight": weight,
-               "weight_units": units, "V_hold": p.V_hold, "E_rev": rec.E_rev_mV,
-               "tau_rise": rec.tau_rise_ms, "tau_decay": rec.tau_decay_ms,
-               "mg_mM": rec.mg_mM, "dt": dt, "delay_ms": DELAY_MS,
-               "params_json": p.to_json()})
-    return out
-
-
-def measure_pairs(stdp, dt_pairs=PAIR_DT, *, dt: float = 0.1) -> np.ndarray:
-    """Weight change of single spike pairs measured in a network with the rule ``stdp``.
-
-    Pair ``i`` is a presynaptic driver firing at 100 ms and a postsynaptic one at
-    ``100 + dt_pairs[i]`` ms, joined one-to-one by a Hebbian STDP synapse with the rule's
-    parameters (a current synapse with weights in nA, too weak to make the drivers fire),
-    starting in the middle of ``[w_min, w_max]``. For additive STDP the result is the
-    window; multiplicative STDP scales it by the distance to the bound.
-    """
-    from neurosim_nb import Network
-    from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse
-    from neurosim_nb.engine.stimuli import StepCurrent
-
-    dts = np.asarray(dt_pairs, dtype=float)
-    keep = {f: getattr(stdp, f) for f in STDPParameters.field_info()}
-    p = STDPParameters(**keep)
-    net = Network(seed=0, name="pairs")
-    net.add_population("pre", _driver(dts.size))
-    net.add_population("post", _driver(dts.size))
-    w0 = 0.5 * (p.w_min + p.w_max)
-    spec = STDPSynapse.create_hebbian("pre", "post", weight=w0, receptor="current",
-                                      rule="one_to_one", params=p)
-    proj = net.add(spec)
-    t_pre = np.round((PAIR_T_PRE - dt) / dt) * dt
-    stims = {"pre": [StepCurrent(10.0, onset_ms=float(t_pre), duration_ms=dt, targets=[i])
-                     for i in range(dts.size)],
-             "post": [StepCurrent(10.0, onset_ms=float(np.round((t_pre + d) / dt) * dt),
-                                  duration_ms=dt, targets=[i]) for i, d in enumerate(dts)]}
-    net.simulate(PAIR_T_PRE + float(np.abs(dts).max()) + 20.0, dt=dt, seed=0, record=(),
-                 stimuli=stims)
-    return proj.weight - w0
-
-
-def simulate_learning(stdp=None, learning: LearningParameters | None = None, *,
-                      dt: float = 0.1, seed: int = 0,
-                      progress: Callable[[float, xr.Dataset | None], bool | None] | None = None,
-                      **kw) -> xr.Dataset | None:
-    """Poisson inputs -> a few LIF neurons through plastic AMPA synapses, with rewards.
-
-    ``N_INPUTS`` inputs fire as Poisson processes at ``input_rate``; each projects onto
-    each of ``N_OUTPUTS`` excitatory LIF neurons with probability ``P_CONNECT`` (1 ms
-    delay; the outputs also get independent background kicks) through a reward-modulated
-    STDP synapse (or a Hebbian one, ``rule="Hebbian"``) starting in the middle of
-    ``[w_min, w_max]``. The run is simulated in chunks of ``reward_interval``;
-    after each chunk a reward-modulated synapse receives ``reward`` (weights change by
-    ``learning_rate * reward * eligibility``). A Hebbian synapse ignores the reward.
-
-    Parameters
-    ----------
-    stdp : RewardSTDPParameters, optional
-        The rule (default :func:`default_stdp_params`).
-    learning : LearningParameters, optional
-    dt : float
-        Integration step (ms).
-    seed : int
-        Seed of the Poisson inputs (chunk ``k`` uses ``seed + k``).
-    progress : callable, optional
-        Called after each chunk with the fraction done and the Dataset so far (every
-        ~0.3 s) or ``None``; returning ``True`` cancels the run (then ``None`` is
-        returned).
-    **kw
-        Overrides of ``learning``.
-
-    Returns
-    -------
-    xarray.Dataset or None
-        ``weight (weight_time, synapse)`` (µS; the value after the reward at a reward
-        time), ``reward (reward_time)``, ``spike_time``/``spike_neuron`` (ids: inputs
-        0 .. N_INPUTS - 1, then the outputs), ``output_rate`` (Hz, per output neuron),
-        coords ``pre``/``post`` of each synapse; attrs with the rule's parameters.
-
-    Examples
-    --------
-    >>> ds = simulate_learning(duration=0.4)
-    >>> ds.weight.dims, ds.sizes["synapse"], ds.reward.size
-    (('weight_time', 'synapse'), 80, 2)
-    >>> bool(ds.weight[-1].mean() > ds.weight[0].mean())   # reward after causal pairings
-    True
-    """
-    from neurosim_nb import LIFNeuron, Network
-    from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse
-    from neurosim_nb.engine.stimuli import PoissonInput
-
-    p = stdp if stdp is not None else default_stdp_params()
-    lp = (learning or LearningParameters()).replace(**kw)
-    total_ms = lp.duration * 1000.0
-    interval = float(min(lp.reward_interval, total_ms))
-    n_chunks = max(1, int(math.ceil(total_ms / interval - 1e-9)))
-    reward_on = lp.rule == "reward-modulated"
-
-    net = Network(seed=seed, name="learning")
-    net.add_population("inputs", _driver(N_INPUTS))
-    net.add_population("outputs", LIFNeuron.create_excitatory(n=N_OUTPUTS))
-    w0 = 0.5 * (p.w_min + p.w_max)
-    if reward_on:
-        spec = STDPSynapse.create_reward_modulated("inputs", "outputs", weight=w0, params=p,
-                                                   rule="fixed_probability", p=P_CONNECT)
-    else:
-        hebb = {f: getattr(p, f) for f in STDPParameters.field_info()}
-        spec = STDPSynapse.create_hebbian("inputs", "outputs", weight=w0,
-                                          params=STDPParameters(**hebb),
-                                          rule="fixed_probability", p=P_CONNECT)
-    proj = net.add(spec)
-    stims = {"inputs": PoissonInput(rate_hz=lp.input_rate, weight_mV=100.0),
-             "outputs": PoissonInput(rate_hz=BACKGROUND_HZ, weight_mV=BACKGROUND_MV)}
-
-    w_t: list[np.ndarray] = [np.zeros(1)]
-    w_v: list[np.ndarray] = [proj.weight.copy()[None, :]]
-    r_t: list[float] = []
-    r_v: list[float] = []
-    sp_t: list[np.ndarray] = []
-    sp_n: list[np.ndarray] = []
-    t0 = 0.0
-    last_report = time.perf_counter()
-    for k in range(n_chunks):
-        length = min(interval, total_ms - t0)
-        n_steps = max(1, int(round(length / dt)))
-        n_sub = max(1, int(math.ceil(length / 50.0 - 1e-9)))
-        while n_steps % n_sub:  # weight samples every 50 ms or a bit more often
-            n_sub += 1
-        sample = n_steps // n_sub * dt
-        ds = net.simulate(length, dt=dt, seed=seed + k, record=(), stimuli=stims,
-                          record_weights=True, weight_sample_ms=sample)
-        sp_t.append(ds["spike_time"].values + t0)
-        sp_n.append(ds["spike_neuron"].values)
-        t_end = t0 + length
-        if reward_on and lp.reward != 0.0 and math.isclose(length, interval):
-            spec.apply_reward(lp.reward)
-            r_t.append(t_end)
-            r_v.append(lp.reward)
-        wt = ds["weight_time"].values[1:] + t0
-        wv = ds["weight"].values[1:].copy()
-        wv[-1] = proj.weight
-        w_t.append(wt)
-        w_v.append(wv)
-        t0 = t_end
-        if progress is not None:
-            partial = None
-            now = time.perf_counter()
-            if now - last_report > 0.3 or k == n_chunks - 1:
-                last_report = now
-                partial = _learning_dataset(net, proj, p, lp, w_t, w_v, r_t, r_v, sp_t, sp_n,
-                                            t0, dt, seed)
-            if progress((k + 1) / n_chunks, partial):
-                return None
-    return _learning_dataset(net, proj, p, lp, w_t, w_v, r_t, r_v, sp_t, sp_n, t0, dt, seed)
-
-
-def _learning_dataset(net, proj, p, lp, w_t, w_v, r_t, r_v, sp_t, sp_n, t_now, dt, seed
-                      ) -> xr.Dataset:
-    spike_t = np.concatenate(sp_t) if sp_t else np.zeros(0)
-    spike_n = np.concatenate(sp_n).astype(np.int64) if sp_n else np.zeros(0, np.int64)
-    off = net.offsets()["outputs"]
-    counts = np.bincount(spike_n[spike_n >= off] - off, minlength=N_OUTPUTS)
-    rate = counts / max(t_now, dt) * 1000.0
-    units = proj.receptor.weight_units
-    return xr.Dataset(
-        {"weight": (("weight_time", "synapse"), np.concatenate(w_v),
-                    {"units": units, "long_name": "synaptic weight"}),
-         "reward": ("reward_time", np.asarray(r_v, float), {"units": "1",
-                                                            "long_name": "reward"}),
-         "spike_time": ("spike", spike_t, {"units": "ms", "long_name": "spike time"}),
-         "spike_neuron": ("spike", spike_n, {"units": "1", "long_name": "neuron id"}),
-         "output_rate": ("output", rate, {"units": "Hz",
-                                          "long_name": "firing rate of the output neurons"})},
-        coords={"weight_time": ("weight_time", np.concatenate(w_t),
-                                {"units": "ms", "long_name": "time"}),
-                "reward_time": ("reward_time", np.asarray(r_t, float),
-                                {"units": "ms", "long_name": "reward time"}),
-                "pre": ("synapse", proj.pre_idx.astype(np.int64),
-                        {"long_name": "input neuron"}),
-                "post": ("synapse", proj.post_idx.astype(np.int64) + off,
-                         {"long_name": "output neuron id"})},
-        attrs={"rule": lp.rule, "reward_per_event": lp.reward,
-               "reward_interval": lp.reward_interval, "input_rate": lp.input_rate,
-               "n_inputs": N_INPUTS, "n_outputs": N_OUTPUTS, "dt": dt, "seed": seed,
-               "duration": t_now, "w_min": p.w_min, "w_max": p.w_max, "weight_units": units,
-               "stdp_params_json": p.to_json(), "learning_params_json": lp.to_json()})
-
-
 # -- running in the background ---------------------------------------------------------------
-class _Runner(BackgroundJob):
-    """A :class:`BackgroundJob` for jobs written as ``job(stale)``: ``stale()`` turns true
-    as soon as a newer job is submitted (the job should then stop); an exception of the
-    latest job goes to ``on_error``. With ``background=False`` jobs run at once, in the
-    caller."""
+class _BackgroundRuns:
+    """Runs go through a :class:`BackgroundJob` as ``_run(stale)`` (``stale()`` turns true
+    once a newer run was requested: the run then stops); an unexpected error of the latest
+    run goes to the status line (not a traceback) and the log."""
 
-    def __init__(self, background: bool, debounce_s: float,
-                 on_error: Callable[[BaseException], None] | None = None):
-        super().__init__(debounce_s, background=background)
-        self.on_error = on_error
+    _job: BackgroundJob
 
-    def submit(self, job: Callable[[Callable[[], bool]], None]) -> int:  # type: ignore[override]
-        def compute(progress):
-            def stale() -> bool:
-                try:
-                    progress(0.0)  # raises Superseded once a newer job was submitted
-                except Superseded:
-                    return True
-                return False
+    def _submit_run(self) -> None:
+        self._job.submit(lambda progress: self._run(progress.stale), self._report_failure)
 
-            job(stale)
-
-        def apply(result, error):
-            if error is not None:
-                logging.getLogger(__name__).error("panel run failed: %r", error)
-                if self.on_error is not None:
-                    self.on_error(error)
-
-        return super().submit(compute, apply)
-
-    @property
-    def idle(self) -> bool:
-        return not self.busy
-
-
-class _FailureReport:
-    """Unexpected errors of a background run go to the status line (not a traceback)."""
+    def _report_failure(self, result: None, error: BaseException | None) -> None:
+        if error is None:
+            return
+        logging.getLogger(__name__).error("panel run failed: %r", error)
+        self._on_failure(error)
 
     def _on_failure(self, exc: BaseException) -> None:
         if hasattr(self, "progress"):
@@ -499,7 +120,7 @@ WEIGHT_RANGES = {"conductance": (0.0, 50.0, 0.05), "current": (0.0, 1000.0, 5.0)
 
 
 # -- PSP panel -------------------------------------------------------------------------------
-class PSPPanel(_FailureReport):
+class PSPPanel(_BackgroundRuns):
     """Postsynaptic potentials of one synapse onto a passive membrane.
 
     Parameters
@@ -548,7 +169,7 @@ class PSPPanel(_FailureReport):
         self.error: str | None = None
         self.n_runs = 0
         self._hold = False
-        self._runner = _Runner(background, debounce_s=0.15, on_error=self._on_failure)
+        self._job = BackgroundJob(0.15, background=background)
         self.controls = widgets_from_params(self.params)
         _tidy_controls(self.controls)
         for name in ("n_spikes",):
@@ -613,11 +234,11 @@ class PSPPanel(_FailureReport):
             self._show_error(str(exc))
             return
         self._pending = params
-        self._runner.submit(self._run)
+        self._submit_run()
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Block until no run is pending (for code and tests); ``False`` on timeout."""
-        return self._runner.wait(timeout)
+        return self._job.wait(timeout)
 
     def _show_error(self, message: str) -> None:
         self.error = message
@@ -668,7 +289,7 @@ class PSPPanel(_FailureReport):
 
 
 # -- STDP panel ------------------------------------------------------------------------------
-class STDPPanel(_FailureReport):
+class STDPPanel(_BackgroundRuns):
     """The STDP window of a rule and weights learning with (or without) reward.
 
     Parameters
@@ -714,7 +335,7 @@ class STDPPanel(_FailureReport):
         self.result: xr.Dataset | None = None
         self.error: str | None = None
         self.n_runs = 0
-        self._runner = _Runner(background, debounce_s=0.3, on_error=self._on_failure)
+        self._job = BackgroundJob(0.3, background=background)
         self.stdp_controls = widgets_from_params(self.stdp)
         self.learning_controls = widgets_from_params(self.learning)
         _tidy_controls({**self.stdp_controls, **self.learning_controls})
@@ -774,7 +395,7 @@ class STDPPanel(_FailureReport):
     @property
     def busy(self) -> bool:
         """Whether a run is pending or running."""
-        return not self._runner.idle
+        return self._job.busy
 
     def _on_value(self, change: dict) -> None:
         self.update()
@@ -789,13 +410,13 @@ class STDPPanel(_FailureReport):
             self._show_error(str(exc))
             return
         self._pending = (stdp, learning)
-        if self._runner.background:
+        if self._job.background:
             self.status.value = "<i>Simulating&hellip;</i>"
-        self._runner.submit(self._run)
+        self._submit_run()
 
     def wait(self, timeout: float = 120.0) -> bool:
         """Block until no run is pending (for code and tests); ``False`` on timeout."""
-        return self._runner.wait(timeout)
+        return self._job.wait(timeout)
 
     def _show_error(self, message: str) -> None:
         self.error = message

@@ -7,7 +7,7 @@ columns, so data and figures are tested apart from any widget.
 
 * :func:`psp_columns` / :func:`arrival_columns` / :func:`psp_layout` -- membrane potential,
   synaptic conductance and synaptic current of one postsynaptic neuron (a result of
-  :func:`neurosim_nb.panels.synapses.simulate_psp`);
+  :func:`neurosim_nb.experiments.simulate_psp`);
 * :func:`window_columns` / :func:`pair_columns` / :func:`stdp_window_figure` -- the STDP
   window :math:`\\Delta w(\\Delta t)` of the rule and weight changes measured in a network;
 * :func:`weight_columns` / :func:`reward_columns` / :func:`histogram_columns` /

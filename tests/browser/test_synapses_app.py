@@ -124,7 +124,8 @@ def test_synapses_app(voila_server, browser_page, artifacts_dir):
     type_into(page, ".neurosim-stdp", "A_plus", "0.0003")
     win2 = wait_until(page, "window", "Math.max(...d.dw) > 2e-4", timeout=30_000)
     assert max(win2["dw"]) == pytest.approx(3e-4)
-    pairs = read(page, "pairs")
+    # the pairs' patch is sent right after the window's: wait for it too
+    pairs = wait_until(page, "pairs", "Math.max(...d.dw) > 1.5e-4")
     i10 = pairs["dt"].index(10.0)
     assert pairs["dw"][i10] == pytest.approx(3e-4 * math.exp(-0.5), rel=1e-6)
 

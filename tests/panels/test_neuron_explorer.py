@@ -16,6 +16,7 @@ from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.lif import lif_rate_closed_form
 from neurosim_nb.panels import NeuronExplorer, available_families
 from neurosim_nb.panels import neuron_explorer as ne
+from neurosim_nb.panels._background import BackgroundJob
 from neurosim_nb.panels.controls import (
     derived_fields,
     params_from_widgets,
@@ -418,7 +419,7 @@ def test_slow_fi_curve_keeps_the_panel_responsive(monkeypatch):
 
 
 def test_background_job_supersedes_and_reports_errors():
-    job = ne.BackgroundJob(delay_s=0.0)
+    job = BackgroundJob(delay_s=0.0)
     seen, progress = [], []
     started = threading.Event()
 

@@ -1,0 +1,31 @@
+"""Experiments of the teaching panels as plain functions: parameters in, Dataset out.
+
+Each experiment is a small network built, run and summarised into an ``xarray.Dataset``
+(units in the variables' attrs), with no widget or plotting library involved: the panels of
+:mod:`neurosim_nb.panels` show these results, and code, tests and scripts call the same
+functions.
+
+* :func:`simulate_psp` (:class:`PSPParameters`) -- the PSP of one receptor on a passive
+  membrane (:mod:`neurosim_nb.experiments.psp`);
+* :func:`measure_pairs` -- the STDP window measured with single spike pairs
+  (:mod:`neurosim_nb.experiments.stdp_window`);
+* :func:`simulate_learning` (:class:`LearningParameters`, :func:`default_stdp_params`) --
+  weights learning with (or without) reward (:mod:`neurosim_nb.experiments.learning`).
+
+>>> from neurosim_nb.experiments import simulate_psp
+>>> simulate_psp(receptor="GABA_A", V_hold=-50.0).V.attrs["units"]
+'mV'
+"""
+
+from __future__ import annotations
+
+from neurosim_nb.experiments.learning import (
+    LearningParameters,
+    default_stdp_params,
+    simulate_learning,
+)
+from neurosim_nb.experiments.psp import RECEPTOR_CHOICES, PSPParameters, simulate_psp
+from neurosim_nb.experiments.stdp_window import PAIR_DT, measure_pairs
+
+__all__ = ["PSPParameters", "simulate_psp", "RECEPTOR_CHOICES", "measure_pairs", "PAIR_DT",
+           "LearningParameters", "default_stdp_params", "simulate_learning"]
