@@ -22,11 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim_nb._jit import njit
-from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
 from neurosim_nb.core.neurons.adaptive_lif import _adaptive_lif_kernel, _adex_kernel
 from neurosim_nb.core.neurons.hodgkin_huxley import _hh_kernel
 from neurosim_nb.core.neurons.izhikevich import _izhikevich_kernel
 from neurosim_nb.core.neurons.lif import _inline_channels, _lif_kernel, _lif_span_flat
+from neurosim_nb.core.synapses.channels import N_SYN_PAR
 from neurosim_nb.core.synapses.delivery import deliver
 from neurosim_nb.engine._prefetch import prefetch
 

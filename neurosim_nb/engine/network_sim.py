@@ -24,7 +24,7 @@ import xarray as xr
 
 from neurosim_nb._gc import freeze_long_lived
 from neurosim_nb._version import __version__
-from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
+from neurosim_nb.core.synapses.channels import N_SYN_PAR
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.engine import simulator as _single
 from neurosim_nb.engine._fused import (
@@ -48,7 +48,7 @@ from neurosim_nb.engine.simulator import (
     resolve_seed,
     warn_interrupted,
 )
-from neurosim_nb.engine.stimuli import as_stimuli
+from neurosim_nb.stimuli import as_stimuli
 
 __all__ = ["simulate_network", "PRECISIONS", "RunTiming"]
 

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from neurosim_nb._gc import freeze_long_lived
-from neurosim_nb.core.neurons._synaptic import no_synapses
+from neurosim_nb.core.synapses.channels import no_synapses
 from neurosim_nb.engine.recorder import Recorder, build_dataset
-from neurosim_nb.engine.stimuli import StepCurrent, Stimulus, as_stimuli
+from neurosim_nb.stimuli import StepCurrent, Stimulus, as_stimuli
 
 __all__ = ["simulate", "SimulationConfig", "SimulationEngine", "SimulationResult",
            "RecordingConfig", "SimulationDivergedError", "RecordingMemoryError"]
@@ -442,7 +442,7 @@ class SimulationEngine:
     def add_poisson_drive(self, population: str, rate_hz: float, weight_mV: float,
                           n_sources: int = 1) -> None:
         """Independent Poisson background drive to every neuron of ``population``."""
-        from neurosim_nb.engine.stimuli import PoissonInput
+        from neurosim_nb.stimuli import PoissonInput
 
         self.add_stimulus(PoissonInput(rate_hz=rate_hz, weight_mV=weight_mV,
                                        n_sources=n_sources), population)

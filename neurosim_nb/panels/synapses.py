@@ -190,7 +190,7 @@ def simulate_psp(params: PSPParameters | None = None, *, dt: float = 0.05, **kw)
         TsodyksMarkram,
         tsodyks_markram_amplitudes,
     )
-    from neurosim_nb.engine.stimuli import StepCurrent
+    from neurosim_nb.stimuli import StepCurrent
 
     p = (params or PSPParameters()).replace(**kw)
     rec = get_receptor(p.receptor)
@@ -260,7 +260,7 @@ def measure_pairs(stdp, dt_pairs=PAIR_DT, *, dt: float = 0.1) -> np.ndarray:
     """
     from neurosim_nb import Network
     from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse
-    from neurosim_nb.engine.stimuli import StepCurrent
+    from neurosim_nb.stimuli import StepCurrent
 
     dts = np.asarray(dt_pairs, dtype=float)
     keep = {f: getattr(stdp, f) for f in STDPParameters.field_info()}
@@ -330,7 +330,7 @@ def simulate_learning(stdp=None, learning: LearningParameters | None = None, *,
     """
     from neurosim_nb import LIFNeuron, Network
     from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse
-    from neurosim_nb.engine.stimuli import PoissonInput
+    from neurosim_nb.stimuli import PoissonInput
 
     p = stdp if stdp is not None else default_stdp_params()
     lp = (learning or LearningParameters()).replace(**kw)

@@ -117,9 +117,9 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.core.neurons.lif import LIFParameters
+from neurosim_nb.core.synapses.channels import synaptic_step
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["AdExParameters", "AdExNeuron", "AdaptiveLIFParameters", "AdaptiveLIFNeuron",

@@ -121,8 +121,8 @@ from numba.extending import intrinsic, overload
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
+from neurosim_nb.core.synapses.channels import synaptic_step
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.units import current_to_density, density_to_current
 
@@ -795,7 +795,7 @@ class HodgkinHuxleyNeuron(NeuronPopulation):
         {1}
         """
         if current_density is not None:
-            from neurosim_nb.engine.stimuli import ConstantCurrent, Stimulus
+            from neurosim_nb.stimuli import ConstantCurrent, Stimulus
 
             items = current_density if isinstance(current_density, (list, tuple)) else [
                 current_density]

@@ -93,8 +93,8 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.core.synapses.channels import synaptic_step
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["IzhikevichParameters", "IzhikevichType", "IzhikevichNeuron", "resting_potential"]
@@ -367,7 +367,7 @@ class IzhikevichNeuron(NeuronPopulation):
 
     Examples
     --------
-    >>> from neurosim_nb.engine.stimuli import StepCurrent
+    >>> from neurosim_nb.stimuli import StepCurrent
     >>> ch = IzhikevichNeuron.from_preset("CH")
     >>> ds = ch.simulate(300.0, StepCurrent(10.0, onset_ms=50.0), seed=0)
     >>> isi = np.diff(ds.spike_time.values)

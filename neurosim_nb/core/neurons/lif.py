@@ -32,12 +32,12 @@ import numpy as np
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._bits import ge_mask64, lowest_bit64
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import (
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
+from neurosim_nb.core.synapses.channels import (
     KIND_CONDUCTANCE,
     KIND_CURRENT,
     synaptic_block,
 )
-from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["LIFParameters", "LIFNeuron", "lif_rate_closed_form"]
