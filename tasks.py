@@ -73,6 +73,7 @@ def test(*pytest_args: str) -> None:
     install()
     ensure_chromium()
     sh(str(BIN / "ruff"), "check", "neurosim_nb", "tests", "benchmarks", "tasks.py")
+    sh(str(BIN / "lint-imports"))  # the one-way layers ([tool.importlinter] in pyproject.toml)
     sh(str(PY), "-m", "pytest", "tests", "neurosim_nb", "--doctest-modules", *pytest_args)
 
 

@@ -52,7 +52,7 @@ def cobahh_network(n: int, seed: int):
     from neurosim_nb.core.networks.network import Network
     from neurosim_nb.core.neurons.hodgkin_huxley import HodgkinHuxleyNeuron
     from neurosim_nb.core.synapses.receptors import RECEPTORS
-    from neurosim_nb.engine.stimuli import PoissonInput
+    from neurosim_nb.stimuli import PoissonInput
 
     n_exc = int(round(0.8 * n))
     net = Network("cobahh", seed=seed)
@@ -98,7 +98,7 @@ def load_compiled_loop(precision: str) -> float:
     as ``compile_s``; it is part of the end-to-end time)."""
     from neurosim_nb.core.networks.network import Network
     from neurosim_nb.core.neurons.lif import LIFNeuron
-    from neurosim_nb.engine.stimuli import PoissonInput
+    from neurosim_nb.stimuli import PoissonInput
 
     t0 = time.perf_counter()
     tiny = Network("load", seed=0)

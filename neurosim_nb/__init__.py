@@ -8,11 +8,20 @@ Models simulate into self-describing ``xarray.Dataset`` objects (dims ``time``, 
 >>> sorted(ds.dims)
 ['neuron', 'spike', 'time']
 
-Public names are imported lazily, so ``import neurosim_nb`` stays fast.
+Public names are imported lazily, so ``import neurosim_nb`` stays fast: it loads xarray to
+register the ``ds.neuro`` accessor (:mod:`neurosim_nb.accessor`) -- here, because this module
+runs before any ``neurosim_nb.*`` module, so every Dataset has ``ds.neuro`` -- but no model,
+numba or scipy.
+
+The modules form one-way layers (``[tool.importlinter]`` in ``pyproject.toml``, checked by
+``lint-imports``), bottom to top: foundation (``units``, ``params``, ``schema``, ...),
+``stimuli``, ``core.synapses``, ``core.neurons``, ``core.networks``, ``engine``,
+``analysis`` | ``export``, ``accessor``, ``plotting``, ``panels``, ``cli`` | ``warmup``.
 """
 
 from __future__ import annotations
 
+import neurosim_nb.accessor  # noqa: F401  (registers ds.neuro on every Dataset)
 from neurosim_nb._lazy import lazy_getattr
 from neurosim_nb._version import __version__
 

@@ -2,10 +2,13 @@
 
 ``ds.neuro.cv()`` is ``neurosim_nb.analysis.cv(ds)``; every function of
 :mod:`neurosim_nb.analysis` whose first argument is the data is reachable this way, with
-the same keyword arguments and docstring. The accessor is registered when
-:mod:`neurosim_nb.analysis` is imported and whenever neurosim_nb builds a Dataset, so a
-simulated result has it without an extra import; after ``xarray.open_dataset`` run
-``import neurosim_nb.analysis`` (or use :func:`neurosim_nb.export.load_simulation`).
+the same keyword arguments and docstring. The accessor is registered when this module is
+imported, and ``import neurosim_nb`` (which runs before any ``neurosim_nb.*`` module) imports
+it, so every Dataset has ``ds.neuro`` -- a simulated result, a loaded file, or one opened
+with ``xarray.open_dataset`` -- without an extra import.
+
+Layering: this module sits above :mod:`neurosim_nb.analysis` and imports it; the analysis
+functions, the engine and the exporters do not know about the accessor.
 
 >>> from neurosim_nb import LIFNeuron
 >>> ds = LIFNeuron.create_excitatory().simulate(200.0, 2.0, seed=0, record=())
@@ -19,10 +22,11 @@ True
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 
 import xarray as xr
+
+import neurosim_nb.analysis as analysis
 
 __all__ = ["NeuroAccessor"]
 
@@ -40,14 +44,13 @@ class NeuroAccessor:
 
     @staticmethod
     def _functions() -> tuple[str, ...]:
-        analysis = importlib.import_module("neurosim_nb.analysis")
         return analysis.DATASET_FUNCTIONS
 
     def __getattr__(self, name: str):
         if name.startswith("_") or name not in self._functions():
             raise AttributeError(
                 f"ds.neuro has no {name!r}; it has: {', '.join(sorted(self._functions()))}")
-        fn = getattr(importlib.import_module("neurosim_nb.analysis"), name)
+        fn = getattr(analysis, name)
         ds = self._ds
 
         @functools.wraps(fn)

@@ -30,7 +30,7 @@ def _network(precision: str) -> None:
 
     from neurosim_nb.core.networks.network import Network
     from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
-    from neurosim_nb.engine.stimuli import PoissonInput, StepCurrent
+    from neurosim_nb.stimuli import PoissonInput, StepCurrent
 
     net = Network("warm-up", seed=0)
     for family in MODEL_FAMILIES:

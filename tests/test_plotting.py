@@ -11,7 +11,7 @@ from bokeh.models import ColumnDataSource
 from neurosim_nb import plotting
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.lif import LIFNeuron
-from neurosim_nb.engine.stimuli import StepCurrent
+from neurosim_nb.stimuli import StepCurrent
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
 """Analysis of result Datasets: functions of a Dataset (or spike times / a signal) that
 return named ``xarray`` objects with ``units`` and ``long_name``.
 
-Every function whose first argument is the data is also a method of the ``ds.neuro``
-accessor (:mod:`neurosim_nb.accessor`). ``docs/functions.md`` maps the Sourced Neuron
+Every function whose first argument is the data (:data:`DATASET_FUNCTIONS`) is also a
+method of the ``ds.neuro`` accessor (:mod:`neurosim_nb.accessor`, which imports this package;
+this package does not import it). ``docs/functions.md`` maps the Sourced Neuron
 names (``FireRate``, ``ISIComp`` ...) to these.
 
 >>> from neurosim_nb import analysis
@@ -12,7 +13,6 @@ True
 
 from __future__ import annotations
 
-import neurosim_nb.accessor  # noqa: F401  (registers ds.neuro)
 from neurosim_nb._lazy import lazy_getattr
 
 #: public name -> module that defines it

@@ -278,7 +278,6 @@ def spike_dataset(spike_times_ms, neuron_ids, n_neurons: int, duration_ms: float
     >>> ds.neuro.firing_rate(bin_ms=10.0).sum().item()   # 3 spikes in 10 ms
     300.0
     """
-    import neurosim_nb.accessor  # noqa: F401  (the result gets ds.neuro)
     from neurosim_nb._version import __version__
 
     t = np.asarray(spike_times_ms, dtype=float).ravel()

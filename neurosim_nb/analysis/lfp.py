@@ -161,7 +161,7 @@ def _check_network(ds, network) -> None:
 # -- currents ----------------------------------------------------------------------------
 def _arrivals(proj, ds, network, dt: float, n_steps: int):
     """(arrival step, postsynaptic local index, weight) of every delivered spike."""
-    from neurosim_nb.core.networks.connectivity import delay_steps
+    from neurosim_nb.core.synapses.connectivity import delay_steps
 
     off = network.offsets()[proj.pre]
     ids = np.asarray(ds["spike_neuron"].values, dtype=np.int64)
@@ -238,7 +238,7 @@ def synaptic_currents(ds: xr.Dataset, network, *, populations=None) -> xr.Datase
     Examples
     --------
     >>> from neurosim_nb import LIFNeuron, Network
-    >>> from neurosim_nb.engine.stimuli import ConstantCurrent
+    >>> from neurosim_nb.stimuli import ConstantCurrent
     >>> net = Network(seed=0)
     >>> _ = net.add_population("src", LIFNeuron.create_excitatory(n=1))
     >>> _ = net.add_population("exc", LIFNeuron.create_excitatory(n=1))

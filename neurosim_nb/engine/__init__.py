@@ -11,7 +11,7 @@ from neurosim_nb.engine.simulator import (
     SimulationResult,
     simulate,
 )
-from neurosim_nb.engine.stimuli import (
+from neurosim_nb.stimuli import (
     ConstantCurrent,
     OUNoise,
     PoissonInput,

@@ -314,7 +314,7 @@ _TEMPLATE = '''\
 import numpy as np
 
 from neurosim_nb._jit import njit
-from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
+from neurosim_nb.core.synapses.channels import N_SYN_PAR
 from neurosim_nb.engine.loop import (
     P_IEXT, P_KERNEL, P_KICK, P_KICKS, P_N, P_NCH, P_NPAR, P_NREC, P_NRECVARS, P_NVARS,
     P_OFF, P_PAR, P_PARW, P_RECIDX, P_RECOUT, P_RECSLOT, P_STATE, P_SYNBUF, P_SYNPAR,

@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb._gc import freeze_long_lived
-from neurosim_nb.core.neurons._synaptic import N_SYN_PAR
+from neurosim_nb.core.synapses.channels import N_SYN_PAR
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.engine import simulator as _single
 from neurosim_nb.engine.dataset import build_dataset, weights_dataset
@@ -47,7 +47,7 @@ from neurosim_nb.engine.simulator import (
     resolve_seed,
     warn_interrupted,
 )
-from neurosim_nb.engine.stimuli import as_stimuli
+from neurosim_nb.stimuli import as_stimuli
 
 __all__ = ["simulate_network", "PRECISIONS", "RunTiming"]
 

@@ -10,6 +10,10 @@ import xarray as xr
 class Recorder:
     """The seed's recorder API over a result Dataset.
 
+    The rates are the Dataset's own ``ds.neuro`` methods (:mod:`neurosim_nb.accessor`,
+    registered by ``import neurosim_nb``): the engine sits below the analysis layer and does
+    not import it.
+
     Examples
     --------
     >>> from neurosim_nb import LIFNeuron
@@ -27,14 +31,12 @@ class Recorder:
         return self.dataset.spike_time.values.copy(), self.dataset.spike_neuron.values.copy()
 
     def compute_firing_rates(self, window: float = 100.0) -> xr.DataArray:
-        """Per-neuron firing rate (Hz) in consecutive windows of ``window`` ms."""
-        from neurosim_nb.analysis.rates import firing_rate
-
-        return firing_rate(self.dataset, bin_ms=window)
+        """Per-neuron firing rate (Hz) in consecutive windows of ``window`` ms
+        (``ds.neuro.firing_rate(bin_ms=window)``)."""
+        return self.dataset.neuro.firing_rate(bin_ms=window)
 
     def compute_population_rate(self, window: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
-        """Population rate (Hz per neuron) in windows of ``window`` ms: ``(t_ms, rate_hz)``."""
-        from neurosim_nb.analysis.rates import population_rate
-
-        r = population_rate(self.dataset, bin_ms=window)
+        """Population rate (Hz per neuron) in windows of ``window`` ms: ``(t_ms, rate_hz)``
+        (``ds.neuro.population_rate(bin_ms=window)``)."""
+        r = self.dataset.neuro.population_rate(bin_ms=window)
         return r["time"].values, r.values

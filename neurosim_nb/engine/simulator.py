@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from neurosim_nb.engine.recorder import Recorder
-from neurosim_nb.engine.stimuli import StepCurrent, Stimulus, as_stimuli
+from neurosim_nb.stimuli import StepCurrent, Stimulus, as_stimuli
 
 __all__ = ["simulate", "SimulationConfig", "SimulationEngine", "SimulationResult",
            "RecordingConfig", "SimulationDivergedError", "RecordingMemoryError"]
@@ -354,7 +354,7 @@ class SimulationEngine:
                                               if duration is None else duration), None))
 
     def add_stimulus(self, stimulus: Stimulus, population: str | None = None) -> None:
-        """Add any :class:`~neurosim_nb.engine.stimuli.Stimulus` (its ``targets`` are local
+        """Add any :class:`~neurosim_nb.stimuli.Stimulus` (its ``targets`` are local
         indices of ``population``; for a single population leave ``population`` out)."""
         if not isinstance(stimulus, Stimulus):
             raise TypeError(f"expected a Stimulus, got {type(stimulus).__name__}")
@@ -367,7 +367,7 @@ class SimulationEngine:
     def add_poisson_drive(self, population: str, rate_hz: float, weight_mV: float,
                           n_sources: int = 1) -> None:
         """Independent Poisson background drive to every neuron of ``population``."""
-        from neurosim_nb.engine.stimuli import PoissonInput
+        from neurosim_nb.stimuli import PoissonInput
 
         self.add_stimulus(PoissonInput(rate_hz=rate_hz, weight_mV=weight_mV,
                                        n_sources=n_sources), population)

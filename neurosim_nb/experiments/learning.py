@@ -113,7 +113,7 @@ def simulate_learning(stdp=None, learning: LearningParameters | None = None, *,
     """
     from neurosim_nb import LIFNeuron, Network
     from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse
-    from neurosim_nb.engine.stimuli import PoissonInput
+    from neurosim_nb.stimuli import PoissonInput
 
     p = stdp if stdp is not None else default_stdp_params()
     lp = (learning or LearningParameters()).replace(**kw)

@@ -114,7 +114,7 @@ def simulate_psp(params: PSPParameters | None = None, *, dt: float = 0.05, **kw)
         TsodyksMarkram,
         tsodyks_markram_amplitudes,
     )
-    from neurosim_nb.engine.stimuli import StepCurrent
+    from neurosim_nb.stimuli import StepCurrent
 
     p = (params or PSPParameters()).replace(**kw)
     rec = get_receptor(p.receptor)

@@ -58,7 +58,7 @@ def measure_pairs(stdp, dt_pairs=PAIR_DT, *, dt: float = 0.1) -> np.ndarray:
     """
     from neurosim_nb import Network
     from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse
-    from neurosim_nb.engine.stimuli import StepCurrent
+    from neurosim_nb.stimuli import StepCurrent
 
     dts = np.asarray(dt_pairs, dtype=float)
     keep = {f: getattr(stdp, f) for f in STDPParameters.field_info()}

@@ -10,7 +10,6 @@ missing, truncated or foreign file.
 
 from __future__ import annotations
 
-import neurosim_nb.accessor  # noqa: F401  (loaded results get ds.neuro)
 from neurosim_nb._lazy import lazy_getattr
 
 #: public name -> module that defines it

@@ -631,7 +631,7 @@ def build_model(cfg: RunConfig):
 
 
 def _stimulus(i: InputConfig):
-    from neurosim_nb.engine.stimuli import ConstantCurrent, PoissonInput, PulseTrain
+    from neurosim_nb.stimuli import ConstantCurrent, PoissonInput, PulseTrain
 
     window = {"onset_ms": i.onset, "duration_ms": math.inf if i.duration is None else i.duration}
     if i.type == "constant":

@@ -143,7 +143,7 @@ def build_network(s: NetworkSettings):
     """
     from neurosim_nb import LayeredNetwork, RecurrentNetwork, SmallWorldNetwork
     from neurosim_nb.core.networks.small_world import W_EXC
-    from neurosim_nb.engine.stimuli import ConstantCurrent, PoissonInput
+    from neurosim_nb.stimuli import ConstantCurrent, PoissonInput
 
     _check(s)
     rate = s.input_kind == "rate"

@@ -51,7 +51,6 @@ from jupyter_bokeh.widgets import BokehModel
 from neurosim_nb import plotting
 from neurosim_nb.analysis.transfer import transfer_function
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
-from neurosim_nb.engine.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, StepCurrent
 from neurosim_nb.panels._background import BackgroundJob
 from neurosim_nb.panels._model_choice import ModelChoicePanel
 from neurosim_nb.panels.controls import (
@@ -63,6 +62,7 @@ from neurosim_nb.panels.controls import (
 )
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.plotting import traces as trace_plots
+from neurosim_nb.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, StepCurrent
 
 __all__ = ["NeuronExplorer", "available_families", "current_range", "PROTOCOLS",
            "make_stimulus", "fi_currents", "PulseSettings", "RampSettings", "NoiseSettings",

@@ -25,7 +25,7 @@ from neurosim_nb.analysis.energy import (
     atp_consumption,
     hh_sodium_atp,
 )
-from neurosim_nb.engine.stimuli import StepCurrent
+from neurosim_nb.stimuli import StepCurrent
 
 AP, VESICLE, P_REL, SYN, REST, GLIA = 3.84e8, 1.64e5, 0.25, 8000.0, 3.42e8, 1.02e8
 

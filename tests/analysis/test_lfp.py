@@ -20,7 +20,7 @@ import xarray as xr
 from neurosim_nb import LIFNeuron, Network
 from neurosim_nb.analysis.lfp import lfp_proxy, synaptic_currents
 from neurosim_nb.core.synapses.receptors import Receptor
-from neurosim_nb.engine.stimuli import ConstantCurrent
+from neurosim_nb.stimuli import ConstantCurrent
 
 DT = 0.1
 
@@ -152,7 +152,7 @@ def test_fallback_without_network_is_mean_v(coba):
 
 
 def test_no_spikes_gives_zero_and_a_single_spike_one_kernel():
-    from neurosim_nb.engine.stimuli import StepCurrent
+    from neurosim_nb.stimuli import StepCurrent
 
     net = tiny_network("current", "current", 0.02, -0.03)
     net.stimuli.clear()

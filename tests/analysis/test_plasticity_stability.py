@@ -13,7 +13,7 @@ import xarray as xr
 
 from neurosim_nb import LIFNeuron, LIFParameters, Network, STDPSynapse
 from neurosim_nb.analysis.plasticity import bimodality_coefficient, plasticity_stability
-from neurosim_nb.engine.stimuli import PoissonInput
+from neurosim_nb.stimuli import PoissonInput
 
 T = np.arange(0.0, 2000.0 + 1e-9, 10.0)  # ms, one sample every 10 ms
 

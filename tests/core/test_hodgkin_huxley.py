@@ -24,7 +24,7 @@ from scipy.integrate import solve_ivp
 
 from neurosim_nb import HodgkinHuxleyNeuron, HodgkinHuxleyParameters, validate_dataset
 from neurosim_nb.engine.simulator import SimulationDivergedError
-from neurosim_nb.engine.stimuli import PoissonInput, StepCurrent
+from neurosim_nb.stimuli import PoissonInput, StepCurrent
 
 # ------------------------------------------------------------------------------------------
 # independent reference
@@ -504,7 +504,7 @@ def test_float32_hh_run_computes_in_float32_and_matches_float64_spikes():
     under a 200 ms step current fire the same number of spikes (+-1 per neuron, where a
     spike near the end of the run may fall either side of it) at times within 0.2 ms."""
     from neurosim_nb import HodgkinHuxleyNeuron, Network
-    from neurosim_nb.engine.stimuli import StepCurrent
+    from neurosim_nb.stimuli import StepCurrent
 
     def run(precision):
         net = Network("hh32", seed=1)

@@ -21,10 +21,10 @@ import xarray as xr
 from scipy.integrate import solve_ivp
 
 from neurosim_nb import IzhikevichNeuron, IzhikevichParameters, validate_dataset
-from neurosim_nb.core.neurons._synaptic import no_synapses
 from neurosim_nb.core.neurons.izhikevich import IzhikevichType, resting_potential
+from neurosim_nb.core.synapses.channels import no_synapses
 from neurosim_nb.engine.simulator import SimulationDivergedError
-from neurosim_nb.engine.stimuli import StepCurrent
+from neurosim_nb.stimuli import StepCurrent
 
 ONSET = 100.0   # ms at rest before a step
 STEP = 500.0    # ms of step

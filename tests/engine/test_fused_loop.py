@@ -18,7 +18,7 @@ from neurosim_nb.engine.loop import (
     SynapseStore,
     _deliver,
 )
-from neurosim_nb.engine.stimuli import _add_inverted_counts, _poisson_cdf
+from neurosim_nb.stimuli import _add_inverted_counts, _poisson_cdf
 
 QUIET = LIFParameters(tau_m=20.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-70.0,
                       t_refractory=2.0, R_m=100.0)
@@ -174,7 +174,7 @@ def test_blocks_with_every_stimulus_off_skip_their_buffers(monkeypatch):
     block must use its zeroed first row and no kicks. References: the step current's own
     definition for the recorded input, and the exact passive decay of V once both are off
     (a stale row or kick would break either)."""
-    from neurosim_nb.engine.stimuli import PoissonInput, StepCurrent
+    from neurosim_nb.stimuli import PoissonInput, StepCurrent
 
     monkeypatch.setattr(network_sim._single, "CHUNK_ELEMENTS", 8 * 50)
     stims = [StepCurrent(0.3, onset_ms=2.0, duration_ms=3.0),
@@ -202,7 +202,7 @@ def _recurrent(n_extra: int, receptors, drive: str, delays, gap: bool = False) -
     """Two LIF populations (400 + 100) with explicit random synapses (the same lists for
     every variant), Poisson drive; ``n_extra`` isolated neurons with a different tau_m
     appended to ``exc`` force the per-neuron-parameter kernel path."""
-    from neurosim_nb.engine.stimuli import PoissonInput, StepCurrent
+    from neurosim_nb.stimuli import PoissonInput, StepCurrent
 
     rng = np.random.default_rng(11)
     sizes = {"exc": 400, "inh": 100}
@@ -297,7 +297,7 @@ def test_divergence_is_reported_at_its_neuron_and_step_whatever_is_recorded():
     """A runaway neuron (neuron 7 of exc, from 20 ms) is reported at the same time and
     neuron by the flat update (nothing recorded) and by the kernel (V recorded)."""
     from neurosim_nb.engine.simulator import SimulationDivergedError
-    from neurosim_nb.engine.stimuli import StepCurrent
+    from neurosim_nb.stimuli import StepCurrent
 
     messages = []
     for record in ((), ("V",)):

@@ -16,7 +16,7 @@ from neurosim_nb.engine import (
     StepCurrent,
     Stimulus,
 )
-from neurosim_nb.engine.stimuli import ConstantCurrent
+from neurosim_nb.stimuli import ConstantCurrent
 
 NOISY = [OUNoise(mean=2.0, sigma=0.5, tau_ms=5.0), PoissonInput(rate_hz=200.0, weight_mV=1.0)]
 
@@ -84,7 +84,7 @@ def test_step_order_kick_then_integrate_then_record():
     # one kick of 5 mV in the first step (t in [0, 0.1)): the sample at t = 0.1 ms shows
     # it already decayed over one step: V = V_rest + 5 exp(-dt/tau)
     p = LIFParameters()
-    from neurosim_nb.engine.stimuli import Waveform  # noqa: F401  (doc: currents use Waveform)
+    from neurosim_nb.stimuli import Waveform  # noqa: F401  (doc: currents use Waveform)
 
     class OneKick(Stimulus):
         kind = "kick"

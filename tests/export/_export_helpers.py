@@ -10,7 +10,7 @@ import xarray as xr
 
 from neurosim_nb import LayeredNetwork, LIFNeuron, LIFParameters, Network, STDPSynapse
 from neurosim_nb.analysis import detect_bursts, transfer_function
-from neurosim_nb.engine.stimuli import PoissonInput
+from neurosim_nb.stimuli import PoissonInput
 
 
 def plastic_result():

@@ -25,7 +25,9 @@ from neurosim_nb.core.synapses.receptors import Receptor
 from neurosim_nb.core.synapses.release import TsodyksMarkram
 from neurosim_nb.core.synapses.stdp import STDPSynapse
 from neurosim_nb.engine.simulator import RecordingConfig, SimulationConfig, SimulationEngine
-from neurosim_nb.engine.stimuli import (
+from neurosim_nb.export._atomic import ExportError
+from neurosim_nb.export.config import ModelConfigError, export_model_json, load_model_json
+from neurosim_nb.stimuli import (
     ConstantCurrent,
     OUNoise,
     PoissonInput,
@@ -35,8 +37,6 @@ from neurosim_nb.engine.stimuli import (
     StepCurrent,
     Waveform,
 )
-from neurosim_nb.export._atomic import ExportError
-from neurosim_nb.export.config import ModelConfigError, export_model_json, load_model_json
 
 
 def _strict_loads(text: str):

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from neurosim_nb.core.networks import connectivity as cx
 from neurosim_nb.core.networks.benchmarks_models import brunel_network, coba_network
 from neurosim_nb.core.networks.network import Network, Projection
 from neurosim_nb.core.neurons.lif import LIFNeuron
+from neurosim_nb.core.synapses import connectivity as cx
 from neurosim_nb.core.synapses.receptors import get_receptor
 
 #: state bytes per synapse with float64 weights: int32 target + float64 weight + delay steps

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from neurosim_nb.core.networks.connectivity import (
+from neurosim_nb.core.synapses.connectivity import (
     RULES,
     connect,
     connectivity_matrix,

@@ -21,7 +21,7 @@ from neurosim_nb import (
     validate_dataset,
 )
 from neurosim_nb.core.networks.benchmarks_models import brunel_network
-from neurosim_nb.engine.stimuli import PoissonInput
+from neurosim_nb.stimuli import PoissonInput
 
 DT = 0.1
 #: a quiet LIF: rest far below threshold, so a neuron spikes only when pushed there

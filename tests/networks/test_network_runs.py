@@ -5,7 +5,7 @@ import pytest
 
 from neurosim_nb import LIFNeuron, LIFParameters
 from neurosim_nb.core.networks.network import Network
-from neurosim_nb.engine.stimuli import StepCurrent
+from neurosim_nb.stimuli import StepCurrent
 
 QUIET = LIFParameters(V_threshold=40.0, V_reset=-60.0)  # never fires: a passive membrane
 

@@ -57,7 +57,7 @@ from neurosim_nb.core.networks.benchmarks_models import (
     coba_network,
     cuba_network,
 )
-from neurosim_nb.engine.stimuli import PoissonInput
+from neurosim_nb.stimuli import PoissonInput
 
 T_VA, T0_VA = 1200.0, 200.0     # Vogels-Abbott: run 1.2 s, analyse after a 200 ms transient
 

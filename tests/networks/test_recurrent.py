@@ -18,7 +18,7 @@ from neurosim_nb import validate_dataset
 from neurosim_nb.core.networks.recurrent import RecurrentNetwork
 from neurosim_nb.core.synapses.stdp import STDP
 from neurosim_nb.engine import SimulationConfig, SimulationEngine
-from neurosim_nb.engine.stimuli import PoissonInput
+from neurosim_nb.stimuli import PoissonInput
 
 
 def isi_cv(ds, t_start_ms: float = 200.0, min_spikes: int = 10) -> float:

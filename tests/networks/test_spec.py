@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from neurosim_nb import build_network, validate_dataset
-from neurosim_nb.core.networks import connectivity
 from neurosim_nb.core.networks.spec import RULE_ARGS, SpecError, validate_spec
 from neurosim_nb.core.neurons import MODEL_FAMILIES
 from neurosim_nb.core.neurons.izhikevich import IzhikevichNeuron
-from neurosim_nb.engine.stimuli import PoissonInput, StepCurrent
+from neurosim_nb.core.synapses import connectivity
+from neurosim_nb.stimuli import PoissonInput, StepCurrent
 
 SPEC = {
     "name": "two-layer",

@@ -15,7 +15,7 @@ from neurosim_nb.core.networks.benchmarks_models import CUBA_EXC, CUBA_INH
 from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons.lif import LIFNeuron, LIFParameters
 from neurosim_nb.core.synapses.stdp import STDP
-from neurosim_nb.engine.stimuli import PoissonInput
+from neurosim_nb.stimuli import PoissonInput
 
 #: the issue's bound for static synapses with float32 weights
 MAX_BYTES_PER_SYNAPSE_F32 = 12

@@ -10,7 +10,7 @@ from neurosim_nb import ChemicalSynapse, LIFNeuron, Network
 from neurosim_nb.core.synapses.chemical import DEFAULT_WEIGHTS
 from neurosim_nb.core.synapses.receptors import Receptor
 from neurosim_nb.core.synapses.release import TsodyksMarkram
-from neurosim_nb.engine.stimuli import ConstantCurrent, PoissonInput
+from neurosim_nb.stimuli import ConstantCurrent, PoissonInput
 
 
 def two_pops(n_pre=4, n_post=3):

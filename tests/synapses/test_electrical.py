@@ -8,7 +8,7 @@ import pytest
 
 from neurosim_nb import ElectricalSynapse, LIFNeuron, LIFParameters, Network
 from neurosim_nb.core.synapses.electrical import coupled_steady_state
-from neurosim_nb.engine.stimuli import ConstantCurrent
+from neurosim_nb.stimuli import ConstantCurrent
 
 PASSIVE = LIFParameters(tau_m=20.0, V_rest=-70.0, V_threshold=40.0, V_reset=-60.0,
                         R_m=100.0, t_refractory=2.0)

@@ -14,7 +14,7 @@ import pytest
 
 from neurosim_nb import LIFNeuron, LIFParameters, Network
 from neurosim_nb.core.synapses.receptors import RECEPTORS, Receptor
-from neurosim_nb.engine.stimuli import ConstantCurrent, StepCurrent
+from neurosim_nb.stimuli import ConstantCurrent, StepCurrent
 
 DT = 0.01
 T_SPIKE = 2.0  # ms, onset of the presynaptic pulse

@@ -19,7 +19,7 @@ from neurosim_nb.core.synapses.release import (
     TsodyksMarkram,
     tsodyks_markram_amplitudes,
 )
-from neurosim_nb.engine.stimuli import PulseTrain, StepCurrent
+from neurosim_nb.stimuli import PulseTrain, StepCurrent
 
 DT = 0.1
 DRIVER = LIFParameters(tau_m=1.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-70.0, R_m=100.0,

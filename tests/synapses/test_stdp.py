@@ -21,7 +21,7 @@ from neurosim_nb.core.synapses.stdp import (
     STDPParameters,
     stdp_window,
 )
-from neurosim_nb.engine.stimuli import PoissonInput, StepCurrent
+from neurosim_nb.stimuli import PoissonInput, StepCurrent
 
 DT = 0.1
 DRIVER = LIFParameters(tau_m=1.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-70.0, R_m=100.0,

@@ -1,4 +1,5 @@
-"""Networks: populations, sparse projections, connection rules and network builders.
+"""Networks: populations, sparse projections and network builders (the connection rules are
+:mod:`neurosim_nb.core.synapses.connectivity`).
 
 The builders (``LayeredNetwork``, ``RecurrentNetwork``, ``SmallWorldNetwork``) are imported
 lazily from their modules.

@@ -65,7 +65,7 @@ import numpy as np
 from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons.lif import LIFNeuron, LIFParameters
 from neurosim_nb.core.synapses.receptors import RECEPTORS, Receptor
-from neurosim_nb.engine.stimuli import PoissonInput
+from neurosim_nb.stimuli import PoissonInput
 
 if TYPE_CHECKING:  # the results are xarray Datasets; the engine imports xarray when it runs
     import xarray as xr
@@ -220,7 +220,7 @@ def brunel_network(n_exc: int = 10000, n_inh: int = 2500, eps: float = 0.1, J: f
     :math:`C_I = \epsilon N_I` inhibitory ones of weight :math:`-gJ` (fixed in-degree,
     autapses excluded), all with delay ``D``, plus :math:`C_E` independent Poisson sources
     at :math:`\nu_{ext} = \eta\,\nu_{thr}`, :math:`\nu_{thr} = \theta / (J C_E \tau)`, each
-    spike a jump of ``J`` (:class:`~neurosim_nb.engine.stimuli.PoissonInput`). Defaults are
+    spike a jump of ``J`` (:class:`~neurosim_nb.stimuli.PoissonInput`). Defaults are
     Brian2's example: :math:`N_E` = 10000, :math:`N_I` = 2500, :math:`\epsilon` = 0.1,
     J = 0.1 mV, D = 1.5 ms. Regimes (Brunel 2000, Fig. 8): ``g=3, eta=2`` synchronous
     regular, ``g=5, eta=2`` asynchronous irregular, ``g=6, eta=4`` fast synchronous

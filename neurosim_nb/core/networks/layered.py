@@ -467,7 +467,7 @@ class LayeredNetwork(Network):
             net.layer_abbrevs = {i: ONI_LAYERS[i][1] for i in range(1, 15)}
             net.layer_kinds = {i: ONI_LAYERS[i][2] for i in range(1, 15)}
         if sensory_input_hz > 0:
-            from neurosim_nb.engine.stimuli import PoissonInput
+            from neurosim_nb.stimuli import PoissonInput
 
             for name in net.layer_populations(1):
                 net.add_stimulus(name, PoissonInput(rate_hz=float(sensory_input_hz),

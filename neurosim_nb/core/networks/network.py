@@ -49,7 +49,7 @@ class Projection:
     smallest unsigned integer type that holds the longest delay): 13 bytes per synapse
     with uniform delays up to 255 steps. ``pre_idx`` is rebuilt from ``indptr`` when read.
     :meth:`Network.connect` draws the synapses in this order
-    (:func:`~neurosim_nb.core.networks.connectivity.connect_csr`) and hands the arrays over
+    (:func:`~neurosim_nb.core.synapses.connectivity.connect_csr`) and hands the arrays over
     without a copy (:meth:`from_csr`); explicit synapse lists are sorted once.
 
     Attributes
@@ -152,7 +152,7 @@ class Projection:
     def prepare(self, dt: float) -> None:
         """Convert delays to whole steps (round half up, minimum one step), stored in the
         smallest unsigned integer type (uint8, uint16 or uint32) that holds them."""
-        from neurosim_nb.core.networks.connectivity import delay_steps
+        from neurosim_nb.core.synapses.connectivity import delay_steps
 
         if isinstance(self._delay_ms, float):
             steps = delay_steps(np.array([self._delay_ms]), dt)
@@ -366,7 +366,7 @@ class Network:
         rule : str
             ``all_to_all``, ``one_to_one``, ``fixed_probability`` (``p``), ``fixed_indegree``
             (``k``), ``fixed_outdegree`` (``k``), ``distance`` (positions, ``sigma_um``,
-            ``p_max``) -- see :func:`neurosim_nb.core.networks.connectivity.connect`.
+            ``p_max``) -- see :func:`neurosim_nb.core.synapses.connectivity.connect`.
         weight : float, array or distribution dict
             In the receptor's units (µS conductance, nA current, mV delta). A scalar is used
             exactly. Conductances must be >= 0 (the sign comes from the reversal potential).
@@ -380,7 +380,7 @@ class Network:
         autapses : bool
             Allow i -> i when ``pre`` and ``post`` are the same population.
         """
-        from neurosim_nb.core.networks import connectivity as cx
+        from neurosim_nb.core.synapses import connectivity as cx
 
         pre_name, post_name = self._name_of(pre), self._name_of(post)
         rec = get_receptor(receptor)
@@ -473,9 +473,9 @@ class Network:
 
     def add_stimulus(self, population, stimulus) -> None:
         """Drive population ``population`` with a stimulus (targets are local indices): a
-        :class:`~neurosim_nb.engine.stimuli.Stimulus`, a list of them, or a number / one
+        :class:`~neurosim_nb.stimuli.Stimulus`, a list of them, or a number / one
         value per neuron (a constant current in the population's current units)."""
-        from neurosim_nb.engine.stimuli import as_stimuli
+        from neurosim_nb.stimuli import as_stimuli
 
         self.stimuli.setdefault(self._name_of(population), []).extend(as_stimuli(stimulus))
 

@@ -69,7 +69,7 @@ import numpy as np
 
 from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons.lif import LIFNeuron, LIFParameters
-from neurosim_nb.engine.stimuli import PoissonInput
+from neurosim_nb.stimuli import PoissonInput
 
 __all__ = ["RecurrentNetwork"]
 

@@ -62,11 +62,11 @@ from typing import Any
 
 import numpy as np
 
+from neurosim_nb import stimuli as _stimuli
 from neurosim_nb._keypath import KeyPathChecker
 from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.synapses.receptors import RECEPTORS
-from neurosim_nb.engine import stimuli as _stimuli
 
 __all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES"]
 

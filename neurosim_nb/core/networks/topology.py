@@ -47,7 +47,7 @@ from numpy.typing import ArrayLike
 from scipy.sparse.csgraph import connected_components
 
 from neurosim_nb._jit import njit
-from neurosim_nb.core.networks.connectivity import _count, _generator, _probability, _synapses
+from neurosim_nb.core.synapses.connectivity import _count, _generator, _probability, _synapses
 
 __all__ = [
     "watts_strogatz",

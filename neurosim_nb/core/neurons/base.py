@@ -56,7 +56,7 @@ Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=Tru
         rec_out,      # (n_out, n_samples_total, n_rec) float64
         spk_step,     # (K*n,) int64 spike buffer: global step index
         spk_idx,      # (K*n,) int64 spike buffer: neuron index
-        syn_state, syn_buf, syn_par,  # receptor channels, see neurosim_nb.core.neurons._synaptic
+        syn_state, syn_buf, syn_par,  # receptor channels, see neurosim_nb.core.synapses.channels
         scratch,      # (2, n) float64 workspace, zero-filled by the caller (kernels are
                       # called once per step by the network loop: no allocation inside)
     )

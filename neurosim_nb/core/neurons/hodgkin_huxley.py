@@ -548,7 +548,7 @@ class HodgkinHuxleyNeuron(PointModel):
         {1}
         """
         if current_density is not None:
-            from neurosim_nb.engine.stimuli import ConstantCurrent, Stimulus
+            from neurosim_nb.stimuli import ConstantCurrent, Stimulus
 
             items = current_density if isinstance(current_density, (list, tuple)) else [
                 current_density]

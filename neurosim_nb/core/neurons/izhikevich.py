@@ -346,7 +346,7 @@ class IzhikevichNeuron(PointModel):
 
     Examples
     --------
-    >>> from neurosim_nb.engine.stimuli import StepCurrent
+    >>> from neurosim_nb.stimuli import StepCurrent
     >>> ch = IzhikevichNeuron.from_preset("CH")
     >>> ds = ch.simulate(300.0, StepCurrent(10.0, onset_ms=50.0), seed=0)
     >>> isi = np.diff(ds.spike_time.values)

@@ -31,12 +31,12 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import (
+from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
+from neurosim_nb.core.synapses.channels import (
     KIND_CONDUCTANCE,
     KIND_CURRENT,
     synaptic_block,
 )
-from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
 from neurosim_nb.numerics.bits import ge_mask64, lowest_bit64
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -178,7 +178,7 @@ def _inline_channels(syn_par, pw, one):
     rise, no Mg block, no delta). Returns the flag, the channels' kinds (``INLINE_*``) and
     their constants ``(decay, norm, a, c)`` x 2 with the current ``g (a + c V)``: ``a =
     E_rev, c = -1`` for a conductance, ``a = 1, c = 0`` for a current (the same
-    floating-point result as :func:`~neurosim_nb.core.neurons._synaptic.synaptic_block`)."""
+    floating-point result as :func:`~neurosim_nb.core.synapses.channels.synaptic_block`)."""
     zero = one - one
     n_ch = syn_par.shape[0]
     ok = pw == 0 and (n_ch == 1 or n_ch == 2)

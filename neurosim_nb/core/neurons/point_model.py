@@ -130,7 +130,7 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons._synaptic import synaptic_step
+from neurosim_nb.core.synapses.channels import synaptic_step
 {imports}
 
 @njit({jit_args})

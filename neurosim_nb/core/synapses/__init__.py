@@ -1,4 +1,6 @@
-"""Synapses: receptor kinetics, spike delivery, chemical/electrical synapses, plasticity.
+"""Synapses: receptor channel kinetics (``channels``), connection rules (``connectivity``),
+spike delivery, chemical/electrical synapses, plasticity. The neuron kernels and the
+networks build on this package; it imports neither.
 
 The seed's names (``ChemicalSynapse``, ``STDPSynapse``, ``ElectricalSynapse``) are imported
 lazily from their modules.

@@ -31,7 +31,7 @@ current   0.05 nA      +0.79 mV
 
 The default connection rule is ``all_to_all`` (the seed's ``create_ampa(pre, post)`` joins
 every pair); pass ``rule="one_to_one"``, ``rule="fixed_probability", p=0.1``, ... and the
-rule's arguments as keywords (see :func:`neurosim_nb.core.networks.connectivity.connect`).
+rule's arguments as keywords (see :func:`neurosim_nb.core.synapses.connectivity.connect`).
 
 Examples
 --------
@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim_nb.core.synapses import connectivity
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.receptors import Receptor, get_receptor
 
@@ -71,8 +72,6 @@ DEFAULT_WEIGHTS = {"AMPA": 0.001, "NMDA": 0.0005, "GABA_A": 0.002, "GABA_B": 0.0
 
 def rule_argument_names() -> list[str]:
     """Keyword arguments the connection rules accept (``p``, ``k``, ``autapses``, ...)."""
-    from neurosim_nb.core.networks import connectivity
-
     sig = inspect.signature(connectivity.connect)
     return [n for n, par in sig.parameters.items()
             if par.kind is inspect.Parameter.KEYWORD_ONLY and n != "same_population"]

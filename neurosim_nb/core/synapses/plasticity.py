@@ -38,7 +38,7 @@ Examples
 --------
 >>> from neurosim_nb import LIFNeuron, Network
 >>> from neurosim_nb.core.synapses.chemical import ChemicalSynapse
->>> from neurosim_nb.engine.stimuli import PoissonInput
+>>> from neurosim_nb.stimuli import PoissonInput
 >>> net = Network(seed=0)
 >>> _ = net.add_population("inp", LIFNeuron.create_excitatory(n=50, t_refractory=0.0))
 >>> _ = net.add_population("out", LIFNeuron.create_excitatory(n=1))

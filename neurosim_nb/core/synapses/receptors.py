@@ -50,11 +50,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim_nb.core.neurons._synaptic import (
+from neurosim_nb.core.synapses.channels import (
     KIND_CONDUCTANCE,
     KIND_CURRENT,
     KIND_DELTA,
     N_SYN_PAR,
+    SYN_DECAY,
+    SYN_E_REV,
+    SYN_HAS_RISE,
+    SYN_KIND,
+    SYN_MG,
+    SYN_NORM,
+    SYN_RISE,
 )
 
 KINDS = {"conductance": KIND_CONDUCTANCE, "current": KIND_CURRENT, "delta": KIND_DELTA}
@@ -133,16 +140,17 @@ class Receptor:
         return 1.0 / (1.0 + self.mg_mM / 3.57 * np.exp(-0.062 * v))
 
     def channel_parameters(self, dt: float) -> np.ndarray:
-        """The row of ``syn_par`` the kernels read (see ``_synaptic``)."""
+        """The row of ``syn_par`` the kernels read (columns ``SYN_*`` of
+        :mod:`neurosim_nb.core.synapses.channels`)."""
         out = np.zeros(N_SYN_PAR)
-        out[0] = KINDS[self.kind]
+        out[SYN_KIND] = KINDS[self.kind]
         if self.kind != "delta":
-            out[1] = math.exp(-dt / self.tau_decay_ms)
-            out[2] = math.exp(-dt / self.tau_rise_ms) if self.tau_rise_ms > 0 else 0.0
-            out[3] = self.E_rev_mV
-            out[4] = self.mg_mM
-            out[5] = self.norm()
-            out[6] = 1.0 if self.tau_rise_ms > 0 else 0.0
+            out[SYN_DECAY] = math.exp(-dt / self.tau_decay_ms)
+            out[SYN_RISE] = math.exp(-dt / self.tau_rise_ms) if self.tau_rise_ms > 0 else 0.0
+            out[SYN_E_REV] = self.E_rev_mV
+            out[SYN_MG] = self.mg_mM
+            out[SYN_NORM] = self.norm()
+            out[SYN_HAS_RISE] = 1.0 if self.tau_rise_ms > 0 else 0.0
         return out
 
 

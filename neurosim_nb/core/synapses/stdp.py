@@ -41,7 +41,7 @@ postsynaptic spike reaches its incoming synapses through a CSC index built in ``
 Examples
 --------
 >>> from neurosim_nb import LIFNeuron, Network
->>> from neurosim_nb.engine.stimuli import PoissonInput
+>>> from neurosim_nb.stimuli import PoissonInput
 >>> net = Network(seed=0)
 >>> _ = net.add_population("pre", LIFNeuron.create_excitatory(n=20))
 >>> _ = net.add_population("post", LIFNeuron.create_excitatory(n=2))

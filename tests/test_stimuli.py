@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from neurosim_nb import LIFNeuron, LIFParameters
-from neurosim_nb.engine.stimuli import (
+from neurosim_nb.stimuli import (
     OUNoise,
     PoissonInput,
     PulseTrain,

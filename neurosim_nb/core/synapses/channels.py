@@ -9,10 +9,18 @@ type used by its incoming projections). Channel ``c`` has
   current is ``s_decay - s_rise``, each decaying exactly by ``exp(-dt/tau)`` per step, and an
   arriving weight ``w`` adds ``w * norm`` to both so that a single event peaks at ``w``
   (dual exponential; with ``tau_rise = 0`` the rise part stays 0: single exponential);
-* parameters ``syn_par[c]`` = (kind, decay factor, rise factor, E_rev, Mg (mM), norm, has_rise):
-  kind 0 = conductance (uS; current ``g * B(V) * (E_rev - V)`` nA, with the Jahr-Stevens
-  Mg2+ block ``B(V) = 1 / (1 + [Mg]/3.57 exp(-0.062 V))`` when Mg > 0), kind 1 = current (nA),
-  kind 2 = delta (the weight is an instantaneous jump of V in mV).
+* parameters ``syn_par[c]``, one row of :data:`N_SYN_PAR` columns named by the ``SYN_*``
+  constants below: kind (``SYN_KIND``), decay factor ``exp(-dt/tau_decay)`` (``SYN_DECAY``),
+  rise factor ``exp(-dt/tau_rise)`` (``SYN_RISE``), E_rev in mV (``SYN_E_REV``), Mg in mM
+  (``SYN_MG``), peak normalisation (``SYN_NORM``) and 1.0 if the channel has a rise part
+  (``SYN_HAS_RISE``); :meth:`~neurosim_nb.core.synapses.receptors.Receptor.channel_parameters`
+  writes a row. Kind 0 = conductance (uS; current ``g * B(V) * (E_rev - V)`` nA, with the
+  Jahr-Stevens Mg2+ block ``B(V) = 1 / (1 + [Mg]/3.57 exp(-0.062 V))`` when Mg > 0),
+  kind 1 = current (nA), kind 2 = delta (the weight is an instantaneous jump of V in mV).
+
+Kernels (``neurosim_nb.core.neurons``) call :func:`synaptic_step` / :func:`synaptic_block`;
+the receptor models (:mod:`neurosim_nb.core.synapses.receptors`) fill ``syn_par``. Both import
+this module, so the models sit above the channel kinetics and never import each other.
 
 Order within a step: arrivals are added, the channel current is computed from the
 start-of-step V and held over the step (added to the external input current).
@@ -26,9 +34,14 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 
+#: ``syn_par[c, SYN_KIND]``: how the channel acts on the neuron
 KIND_CONDUCTANCE = 0
 KIND_CURRENT = 1
 KIND_DELTA = 2
+
+#: columns of ``syn_par[c]`` (see the module docstring)
+SYN_KIND, SYN_DECAY, SYN_RISE, SYN_E_REV, SYN_MG, SYN_NORM, SYN_HAS_RISE = range(7)
+#: number of columns of ``syn_par``
 N_SYN_PAR = 7
 
 
@@ -67,7 +80,7 @@ def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_blk, dv_blk, l
     dv_set = False
     for c in range(n_ch):
         buf = syn_buf[c, slot, lo:hi]
-        kind = syn_par[c, 0]
+        kind = syn_par[c, SYN_KIND]
         if kind == KIND_DELTA:
             if dv_set:
                 for i in range(n):
@@ -79,9 +92,10 @@ def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_blk, dv_blk, l
                     buf[i] = 0.0
                 dv_set = True
             continue
-        decay, rise, e_rev, mg, norm = (syn_par[c, 1], syn_par[c, 2], syn_par[c, 3],
-                                        syn_par[c, 4], syn_par[c, 5])
-        has_rise = syn_par[c, 6] > 0.0
+        decay, rise, e_rev, mg, norm = (syn_par[c, SYN_DECAY], syn_par[c, SYN_RISE],
+                                        syn_par[c, SYN_E_REV], syn_par[c, SYN_MG],
+                                        syn_par[c, SYN_NORM])
+        has_rise = syn_par[c, SYN_HAS_RISE] > 0.0
         s_decay = syn_state[c, 0, lo:hi]
         s_rise = syn_state[c, 1, lo:hi]
         if not has_rise and not mg > 0.0:
