@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-import neurosim_nb.accessor  # noqa: F401  (every result Dataset gets ds.neuro)
 from neurosim_nb._version import __version__
 
 __all__ = ["build_dataset", "weights_dataset", "stimulus_json"]

@@ -9,7 +9,7 @@ DRIVER = dict(tau_m=1.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-70.0, R_m=100
 
 
 def _driver(n: int):
-    from neurosim_nb import LIFNeuron, LIFParameters
+    from neurosim_nb.core.neurons.lif import LIFNeuron, LIFParameters
 
     return LIFNeuron(LIFParameters(**DRIVER), n=n)
 

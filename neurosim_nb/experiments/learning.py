@@ -111,7 +111,8 @@ def simulate_learning(stdp=None, learning: LearningParameters | None = None, *,
     >>> bool(ds.weight[-1].mean() > ds.weight[0].mean())   # reward after causal pairings
     True
     """
-    from neurosim_nb import LIFNeuron, Network
+    from neurosim_nb.core.networks.network import Network
+    from neurosim_nb.core.neurons.lif import LIFNeuron
     from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse
     from neurosim_nb.stimuli import PoissonInput
 

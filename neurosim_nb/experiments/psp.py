@@ -106,7 +106,8 @@ def simulate_psp(params: PSPParameters | None = None, *, dt: float = 0.05, **kw)
     >>> round(float(ds.V.max() - ds.V[0]), 1), round(float(ds.g_syn.max()) * 1e3, 2)
     (3.4, 5.0)
     """
-    from neurosim_nb import LIFNeuron, Network
+    from neurosim_nb.core.networks.network import Network
+    from neurosim_nb.core.neurons.lif import LIFNeuron
     from neurosim_nb.core.synapses.chemical import ChemicalSynapse
     from neurosim_nb.core.synapses.receptors import get_receptor
     from neurosim_nb.core.synapses.release import (

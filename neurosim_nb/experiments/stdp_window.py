@@ -56,7 +56,7 @@ def measure_pairs(stdp, dt_pairs=PAIR_DT, *, dt: float = 0.1) -> np.ndarray:
     >>> bool(np.allclose(dw, stdp_window(np.array([-20.0, 20.0]), rule), rtol=1e-9))
     True
     """
-    from neurosim_nb import Network
+    from neurosim_nb.core.networks.network import Network
     from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse
     from neurosim_nb.stimuli import StepCurrent
 
