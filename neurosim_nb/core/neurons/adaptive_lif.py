@@ -120,6 +120,7 @@ from neurosim_nb.core.neurons._kernel_util import record_step
 from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
 from neurosim_nb.core.neurons.lif import LIFParameters
+from neurosim_nb.core.neurons.planar import AdExPlanar
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["AdExParameters", "AdExNeuron", "AdaptiveLIFParameters", "AdaptiveLIFNeuron",
@@ -387,6 +388,8 @@ class AdExNeuron(_NamedPresets):
         ]))
 
     _kernel = staticmethod(_adex_kernel)
+    ei_presets = ("adapting", "tonic")
+    planar = AdExPlanar()
 
 
 # -- adaptive LIF --------------------------------------------------------------------------
@@ -549,3 +552,4 @@ class AdaptiveLIFNeuron(_NamedPresets):
         ]))
 
     _kernel = staticmethod(_adaptive_lif_kernel)
+    ei_presets = ("adapting", "tonic")

@@ -91,6 +91,10 @@ class NeuronPopulation:
     current_units: ClassVar[str] = "nA"
     current_long_name: ClassVar[str] = "external input current"
     default_label: ClassVar[str] = "neurons"
+    #: (excitatory, inhibitory) presets used by the E/I network builders
+    ei_presets: ClassVar[tuple[str, str] | None] = None
+    #: the 2-D phase-plane description (:mod:`~neurosim_nb.core.neurons.planar`), if any
+    planar: ClassVar = None
 
     def __init__(self, params: ParameterSet | None = None, n: int = 1, label: str | None = None):
         if params is None:

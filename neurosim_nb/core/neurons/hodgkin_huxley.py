@@ -848,6 +848,7 @@ class HodgkinHuxleyNeuron(NeuronPopulation):
         return shared_columns(p)
 
     _kernel = staticmethod(_hh_kernel)
+    ei_presets = ("mammalian", "mammalian")
 
     def resting_potential(self) -> np.ndarray:
         r"""The resting potential (mV) of each neuron without input.

@@ -95,6 +95,7 @@ from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
 from neurosim_nb.core.neurons._synaptic import synaptic_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation
+from neurosim_nb.core.neurons.planar import IzhikevichPlanar
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["IzhikevichParameters", "IzhikevichType", "IzhikevichNeuron", "resting_potential"]
@@ -455,3 +456,5 @@ class IzhikevichNeuron(NeuronPopulation):
         ]))
 
     _kernel = staticmethod(_izhikevich_kernel)
+    ei_presets = ("RS", "FS")
+    planar = IzhikevichPlanar()

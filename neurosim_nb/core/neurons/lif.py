@@ -508,6 +508,7 @@ class LIFNeuron(NeuronPopulation):
         return shared_columns(p)
 
     _kernel = staticmethod(_lif_kernel)
+    ei_presets = ("excitatory", "inhibitory")
 
     def rate_closed_form(self, current_nA) -> np.ndarray:
         """Closed-form stationary rate (Hz) at ``current_nA``; see :func:`lif_rate_closed_form`."""
