@@ -1,31 +1,16 @@
 r"""Attractors: phase planes of 2-D neuron models and activity states of networks.
 
 **Phase plane** (Izhikevich 2007, ch. 4-5; Gerstner et al., *Neuronal Dynamics*, ch. 4):
-the subthreshold dynamics of the Izhikevich and AdEx models (no reset) are planar,
-
-.. math::
-
-    \text{Izhikevich: } \dot v = 0.04 v^2 + 5 v + 140 - u + I, \quad \dot u = a(bv - u);
-    \qquad
-    \text{AdEx: } C\dot V = -g_L(V - E_L) + g_L\Delta_T e^{(V - V_T)/\Delta_T} - w + I,
-    \quad \tau_w \dot w = a(V - E_L) - w .
-
-The V-nullcline (:math:`\dot V = 0`) and the recovery nullcline cross at the fixed points.
-For the Izhikevich model they solve the quadratic :math:`0.04v^2 + (5 - b)v + 140 + I = 0`;
-two exist below the saddle-node current :math:`I_{SN} = (5 - b)^2/0.16 - 140`. For the AdEx,
-:math:`F(V) = -(g_L + a)(V - E_L) + g_L\Delta_T e^{(V-V_T)/\Delta_T} + I = 0` is convex with
-its minimum at :math:`V^* = V_T + \Delta_T\ln(1 + a/g_L)` (for :math:`a > -g_L`), so two
-fixed points exist below (one on each side of :math:`V^*`, found by ``brentq``) and none
-above
-
-.. math::
-
-    I_{SN} = (g_L + a)\Big(V_T - E_L - \Delta_T + \Delta_T \ln\big(1 + \tfrac{a}{g_L}\big)\Big)
-
-(Touboul & Brette 2008). The stability of each point follows from the eigenvalues of the
-Jacobian; with :math:`a/g_L > \tau_m/\tau_w` the resting state of the AdEx loses stability
-by an Andronov-Hopf bifurcation below :math:`I_{SN}` (Touboul & Brette 2008), which the
-``kind`` of the fixed points shows.
+the subthreshold dynamics (no reset) of some models are a planar flow in ``V`` and a
+recovery variable. The equations come from the model itself: a family that is planar
+carries a :class:`~neurosim_nb.core.neurons.planar.PlanarModel` as its ``planar`` attribute
+(found through the model registry, :mod:`~neurosim_nb.core.neurons.registry`), with its
+vector field, nullclines, fixed points (closed forms for the Izhikevich and AdEx models,
+a bracketing root search for any other) and saddle-node current. Here the V-nullcline
+(:math:`\dot V = 0`) and the recovery nullcline are sampled, and each fixed point is
+classified by the eigenvalues of the Jacobian; with :math:`a/g_L > \tau_m/\tau_w` the
+resting state of the AdEx loses stability by an Andronov-Hopf bifurcation below
+:math:`I_{SN}` (Touboul & Brette 2008), which the ``kind`` of the fixed points shows.
 
 **Activity states** of a network: population (or neuron) rate vectors in bins are
 clustered by k-means (:func:`scipy.cluster.vq.kmeans2`, k-means++ seeding, best of several
@@ -44,7 +29,6 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import optimize
 from scipy.cluster.vq import ClusterError, kmeans2
 from scipy.spatial.distance import cdist
 
@@ -56,29 +40,25 @@ _MAX_SILHOUETTE_POINTS = 2000
 
 
 # -- planar models -------------------------------------------------------------------------
-def _model(model_or_params) -> tuple[str, dict]:
-    """("izhikevich" | "adex", scalar parameters) of a neuron or parameter set."""
-    from neurosim_nb.core.neurons.adaptive_lif import AdExParameters
-    from neurosim_nb.core.neurons.izhikevich import IzhikevichParameters
+def _planar(model_or_params):
+    """(the model's PlanarModel, its scalar parameters) of a population or parameter set."""
+    from neurosim_nb.core.neurons.base import NeuronPopulation
+    from neurosim_nb.core.neurons.planar import planar_models
+    from neurosim_nb.core.neurons.registry import family_of, family_of_parameters
 
-    p = getattr(model_or_params, "params", model_or_params)
-    if isinstance(p, IzhikevichParameters):
-        kind, names = "izhikevich", ("a", "b", "v_peak")
-    elif isinstance(p, AdExParameters):
-        kind, names = "adex", ("C", "g_L", "E_L", "V_T", "Delta_T", "a", "tau_w", "V_peak")
+    planar = None
+    if isinstance(model_or_params, NeuronPopulation):
+        planar = family_of(model_or_params).planar
     else:
-        raise TypeError("model_or_params must be an IzhikevichNeuron, AdExNeuron or their "
-                        f"parameters (planar models), got {type(model_or_params).__name__}")
-    values = {}
-    for name in names:
-        v = np.unique(np.asarray(getattr(p, name), dtype=float))
-        if v.size != 1:
-            raise ValueError(f"{name} differs between neurons ({v.tolist()}): pass the "
-                             "parameters of one neuron")
-        values[name] = float(v[0])
-    if kind == "izhikevich" and values["a"] == 0:
-        raise ValueError("a = 0: u never changes, so there are no isolated fixed points")
-    return kind, values
+        try:
+            planar = family_of_parameters(model_or_params).planar
+        except TypeError:
+            pass
+    if planar is None:
+        raise TypeError("model_or_params must be a population or the parameters of a planar "
+                        f"model ({', '.join(planar_models())}), got "
+                        f"{type(model_or_params).__name__}")
+    return planar, planar.scalars(model_or_params)
 
 
 def _current(I_ext) -> float:
@@ -89,77 +69,6 @@ def _current(I_ext) -> float:
     if not np.isfinite(i):
         raise ValueError(f"I_ext must be finite, got {I_ext!r}")
     return i
-
-
-def _units(kind: str) -> tuple[str, str]:
-    """(name, units) of the recovery variable; the input has the same units."""
-    return ("u", "mV/ms") if kind == "izhikevich" else ("w", "nA")
-
-
-def _adex_F(p: dict, i_ext: float):
-    gl, el, vt, dt, a = p["g_L"], p["E_L"], p["V_T"], p["Delta_T"], p["a"]
-
-    def F(v):
-        with np.errstate(over="ignore"):
-            return -(gl + a) * (v - el) + gl * dt * np.exp((v - vt) / dt) + i_ext
-    return F
-
-
-def _saddle_node_current(kind: str, p: dict) -> float:
-    """Input above which no fixed point exists (inf if one always exists)."""
-    if kind == "izhikevich":
-        return (5.0 - p["b"]) ** 2 / (4 * 0.04) - 140.0
-    gl, a = p["g_L"], p["a"]
-    if gl + a <= 0:
-        return float("inf")
-    return (gl + a) * (p["V_T"] - p["E_L"] - p["Delta_T"] + p["Delta_T"] * np.log1p(a / gl))
-
-
-def _adex_roots(p: dict, i_ext: float) -> list[float]:
-    F = _adex_F(p, i_ext)
-    gl, a, dt = p["g_L"], p["a"], p["Delta_T"]
-
-    def outward(v0, step):  # march from v0 until F > 0 (both ends of a convex F)
-        v, s = v0 + step, step
-        for _ in range(200):
-            if F(v) > 0:
-                return v
-            s *= 2.0
-            v += s
-        return None
-
-    if gl + a > 0:
-        v_star = p["V_T"] + dt * np.log1p(a / gl)
-        f_star = F(v_star)
-        if f_star > 0:
-            return []
-        if f_star == 0:
-            return [float(v_star)]
-        lo, hi = outward(v_star, -dt), outward(v_star, dt)
-        return [optimize.brentq(F, lo, v_star, xtol=1e-12), optimize.brentq(F, v_star, hi,
-                                                                           xtol=1e-12)]
-    # a <= -g_L: F is increasing, one root if F changes sign
-    hi = outward(p["V_T"], dt)
-    lo, s = p["E_L"], -10.0
-    for _ in range(60):
-        if F(lo) < 0:
-            return [optimize.brentq(F, lo, hi, xtol=1e-12)]
-        lo += s
-        s *= 2.0
-    return []
-
-
-def _jacobian(kind: str, p: dict, v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, dtype=float)
-    J = np.empty(v.shape + (2, 2))
-    if kind == "izhikevich":
-        J[..., 0, 0], J[..., 0, 1] = 0.08 * v + 5.0, -1.0
-        J[..., 1, 0], J[..., 1, 1] = p["a"] * p["b"], -p["a"]
-    else:
-        ex = np.exp((v - p["V_T"]) / p["Delta_T"])
-        J[..., 0, 0], J[..., 0, 1] = p["g_L"] * (ex - 1.0) / p["C"], -1.0 / p["C"]
-        J[..., 1, 0], J[..., 1, 1] = p["a"] / p["tau_w"], -1.0 / p["tau_w"]
-    return J
 
 
 def _classify(lam: np.ndarray) -> str:
@@ -178,19 +87,23 @@ def _classify(lam: np.ndarray) -> str:
 
 
 def fixed_points(model_or_params, I_ext: float = 0.0) -> xr.Dataset:
-    """Fixed points of the planar Izhikevich or AdEx model and their stability.
+    """Fixed points of a planar model (Izhikevich, AdEx, ...) and their stability.
 
-    Izhikevich: the roots of the quadratic in closed form; AdEx: ``scipy.optimize.brentq``
-    on each side of the minimum of the convex :math:`F(V)` (see the module docstring).
-    The reset is ignored: these are the equilibria of the subthreshold flow (a point above
-    the spike cut-off is reported all the same).
+    The fixed points are the model's :meth:`~neurosim_nb.core.neurons.planar.PlanarModel.equilibria`
+    (Izhikevich: the roots of a quadratic in closed form; AdEx: ``scipy.optimize.brentq``
+    on each side of the minimum of a convex function; see
+    :mod:`~neurosim_nb.core.neurons.planar`). The reset is ignored: these are the
+    equilibria of the subthreshold flow (a point above the spike cut-off is reported all
+    the same).
 
     Parameters
     ----------
-    model_or_params : IzhikevichNeuron, AdExNeuron, IzhikevichParameters or AdExParameters
-        One neuron (or neurons with equal parameters).
+    model_or_params : NeuronPopulation or ParameterSet
+        One neuron (or neurons with equal parameters) of a family whose ``planar`` is set
+        (IzhikevichNeuron, AdExNeuron), or its parameters.
     I_ext : float
-        Constant input: mV/ms for the Izhikevich model (Izhikevich 2003 units), nA for AdEx.
+        Constant input, in the model's current units: mV/ms for the Izhikevich model
+        (Izhikevich 2003 units), nA for AdEx.
 
     Returns
     -------
@@ -220,27 +133,15 @@ def fixed_points(model_or_params, I_ext: float = 0.0) -> xr.Dataset:
     >>> fixed_points(IzhikevichNeuron.from_preset("RS"), I_ext=5.0).sizes["fixed_point"]
     0
     """
-    kind, p = _model(model_or_params)
+    planar, p = _planar(model_or_params)
     i_ext = _current(I_ext)
-    if kind == "izhikevich":
-        q = 5.0 - p["b"]
-        disc = q * q - 0.16 * (140.0 + i_ext)
-        if disc < -1e-12 * q * q:
-            v = np.zeros(0)
-        elif disc <= 1e-12 * q * q:
-            v = np.array([-q / 0.08])
-        else:
-            r = np.sqrt(disc)
-            v = np.array([(-q - r) / 0.08, (-q + r) / 0.08])
-        rec = p["b"] * v
-    else:
-        v = np.array(_adex_roots(p, i_ext))
-        rec = p["a"] * (v - p["E_L"])
-    J = _jacobian(kind, p, v)
+    v = np.asarray(planar.equilibria(p, i_ext), dtype=float)
+    rec = planar.w_nullcline(p, v)
+    J = planar.jacobian(p, v)
     lam = np.linalg.eigvals(J) if v.size else np.zeros((0, 2), complex)
     lam = np.take_along_axis(lam, np.argsort(-lam.real, axis=-1, kind="stable"), axis=-1)
     kinds = np.array([_classify(x) for x in lam], dtype=object).astype(str)
-    rname, runits = _units(kind)
+    rname, runits = planar.recovery, planar.recovery_units
     dims = ("fixed_point",)
     return xr.Dataset(
         {"V": (dims, v, {"units": "mV", "long_name": "membrane potential at the fixed point"}),
@@ -257,24 +158,26 @@ def fixed_points(model_or_params, I_ext: float = 0.0) -> xr.Dataset:
          "kind": (dims, kinds, {"units": "1", "long_name": "type of fixed point"})},
         coords={"fixed_point": ("fixed_point", np.arange(v.size)),
                 "eigenvalue": ("eigenvalue", np.arange(2))},
-        attrs={"model": kind, "I_ext": i_ext, "current_units": runits,
-               "I_saddle_node": float(_saddle_node_current(kind, p))},
+        attrs={"model": planar.name, "I_ext": i_ext, "current_units": planar.input_units,
+               "I_saddle_node": float(planar.saddle_node_current(p))},
     )
 
 
 def nullclines(model_or_params, I_ext: float = 0.0, V_range: tuple[float, float] | None = None,
                n_points: int = 400) -> xr.Dataset:
-    """V- and recovery nullclines of the planar Izhikevich or AdEx model over a V range.
+    """V- and recovery nullclines of a planar model (Izhikevich, AdEx, ...) over a V range.
 
     Parameters
     ----------
-    model_or_params : IzhikevichNeuron, AdExNeuron, IzhikevichParameters or AdExParameters
-        One neuron (or neurons with equal parameters).
+    model_or_params : NeuronPopulation or ParameterSet
+        As :func:`fixed_points`.
     I_ext : float
         Constant input (mV/ms for Izhikevich, nA for AdEx).
     V_range : (float, float), optional
-        Range of V (mV). Default: -90 to -20 mV (Izhikevich), :math:`E_L - 20` to
-        :math:`V_T + 5\\Delta_T` (AdEx), widened to include the fixed points.
+        Range of V (mV). Default: the model's
+        :meth:`~neurosim_nb.core.neurons.planar.PlanarModel.v_range` (-90 to -20 mV for
+        Izhikevich, :math:`E_L - 20` to :math:`V_T + 5\\Delta_T` for AdEx), widened to
+        include the fixed points with a margin (``v_margin``, 5 mV).
     n_points : int
         Number of V values (>= 2).
 
@@ -296,18 +199,16 @@ def nullclines(model_or_params, I_ext: float = 0.0, V_range: tuple[float, float]
     >>> list(nc.data_vars), nc.w_nullcline.attrs["units"]
     (['V_nullcline', 'w_nullcline'], 'nA')
     """
-    kind, p = _model(model_or_params)
+    planar, p = _planar(model_or_params)
     i_ext = _current(I_ext)
     if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
         raise ValueError(f"n_points must be an int >= 2, got {n_points!r}")
     if V_range is None:
-        if kind == "izhikevich":
-            lo, hi = -90.0, -20.0
-        else:
-            lo, hi = p["E_L"] - 20.0, p["V_T"] + 5.0 * p["Delta_T"]
-        v_fp = fixed_points(model_or_params, i_ext).V.values
+        lo, hi = planar.v_range(p)
+        v_fp = np.asarray(planar.equilibria(p, i_ext), dtype=float)
         if v_fp.size:
-            lo, hi = min(lo, v_fp.min() - 5.0), max(hi, v_fp.max() + 5.0)
+            margin = planar.v_margin
+            lo, hi = min(lo, v_fp.min() - margin), max(hi, v_fp.max() + margin)
     else:
         try:
             lo, hi = (float(x) for x in V_range)
@@ -316,19 +217,15 @@ def nullclines(model_or_params, I_ext: float = 0.0, V_range: tuple[float, float]
         if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
             raise ValueError(f"V_range must be finite and increasing, got {V_range!r}")
     v = np.linspace(lo, hi, int(n_points))
-    rname, runits = _units(kind)
-    if kind == "izhikevich":
-        v_nc, r_nc = 0.04 * v * v + 5.0 * v + 140.0 + i_ext, p["b"] * v
-    else:
-        v_nc = _adex_F({**p, "a": 0.0}, i_ext)(v)
-        r_nc = p["a"] * (v - p["E_L"])
+    rname, runits = planar.recovery, planar.recovery_units
+    v_nc, r_nc = planar.v_nullcline(p, v, i_ext), planar.w_nullcline(p, v)
     return xr.Dataset(
         {"V_nullcline": ("V", v_nc, {"units": runits,
                                      "long_name": f"{rname} on the V-nullcline (dV/dt = 0)"}),
          f"{rname}_nullcline": ("V", r_nc, {"units": runits,
                                             "long_name": f"{rname}-nullcline (d{rname}/dt = 0)"})},
         coords={"V": ("V", v, {"units": "mV", "long_name": "membrane potential"})},
-        attrs={"model": kind, "I_ext": i_ext, "current_units": runits},
+        attrs={"model": planar.name, "I_ext": i_ext, "current_units": planar.input_units},
     )
 
 

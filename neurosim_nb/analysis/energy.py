@@ -35,6 +35,8 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb.analysis._input import as_spike_trains, named
+from neurosim_nb.core.neurons.registry import model_class
+from neurosim_nb.units import density_to_current
 
 __all__ = ["atp_consumption", "hh_sodium_atp", "ATTWELL_LAUGHLIN_2001",
            "ELEMENTARY_CHARGE_C", "NA_PER_ATP"]
@@ -249,7 +251,10 @@ def atp_consumption(ds, *, network=None, n_synapses_per_spike=None,
 
 
 def _hh_parameters(ds: xr.Dataset, neuron: np.ndarray) -> dict[str, np.ndarray]:
-    """g_Na (mS/cm2), E_Na (mV) and area_um2 of each recorded neuron, from params_json."""
+    """g_Na (mS/cm2), E_Na (mV) and area_um2 of each recorded neuron: ``params_json`` read
+    back into the Hodgkin-Huxley family's own parameter class (the registry's), so
+    defaults, validation and per-neuron values are the model's."""
+    hh = model_class("Hodgkin-Huxley")
     model = ds.attrs.get("model")
     try:
         params = json.loads(ds.attrs["params_json"])
@@ -259,15 +264,19 @@ def _hh_parameters(ds: xr.Dataset, neuron: np.ndarray) -> dict[str, np.ndarray]:
     out = {k: np.zeros(neuron.size) for k in names}
     if "populations" in params:
         blocks = [(p["first_id"], p["n"], p["params"]) for p in params["populations"]
-                  if p["model"] == "HodgkinHuxleyNeuron"]
+                  if p["model"] == hh.__name__]
     else:
         raise ValueError(f"hh_sodium_atp needs a Hodgkin-Huxley result, got model {model!r}")
     covered = np.zeros(neuron.size, dtype=bool)
     for first, n, block in blocks:
+        try:
+            par = hh.parameters_class(**block["values"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"params_json holds no readable {hh.parameters_class.__name__}: "
+                             f"{err}") from None
         sel = (neuron >= first) & (neuron < first + n)
         for k in names:
-            v = np.asarray(block["values"][k], dtype=float)
-            out[k][sel] = v if v.ndim == 0 else v[neuron[sel] - first]
+            out[k][sel] = par.per_neuron(k, n)[neuron[sel] - first]
         covered |= sel
     if not covered.all():
         raise ValueError(f"neurons {neuron[~covered][:10].tolist()} are not Hodgkin-Huxley "
@@ -352,10 +361,9 @@ def hh_sodium_atp(ds: xr.Dataset, *, t_start: float | None = None,
             raise ValueError(f"{k} has NaN or infinite samples in the window")
     neuron = np.asarray(ds["neuron"].values, dtype=np.int64)
     par = _hh_parameters(ds, neuron)
-    # mS/cm2 * mV = uA/cm2; * area (cm2) = uA; * 1e3 = nA; nA * ms = pC
+    # mS/cm2 * mV = uA/cm2; uA/cm2 * ms on the membrane area = nA * ms = pC
     density = par["g_Na"] * arr["m"] ** 3 * arr["h"] * (par["E_Na"] - arr["V"])
-    area_cm2 = par["area_um2"] * 1e-8
-    charge_pC = density.sum(axis=0) * step * area_cm2 * 1e3
+    charge_pC = density_to_current(density.sum(axis=0) * step, area_um2=par["area_um2"])
     ions = charge_pC * 1e-12 / ELEMENTARY_CHARGE_C
     atp = ions / NA_PER_ATP
     seconds = keep.sum() * step / 1000.0

@@ -37,24 +37,10 @@ from neurosim_nb.analysis._input import as_spike_trains, named, positive
 __all__ = ["transfer_function", "siegert_rate"]
 
 
-def _model_classes() -> list[type]:
-    """Every neuron population class (the package's models and any user subclass)."""
-    from neurosim_nb.core.neurons import adaptive_lif, hodgkin_huxley, izhikevich, lif  # noqa: F401
-    from neurosim_nb.core.neurons.base import NeuronPopulation
-
-    out, todo = [], [NeuronPopulation]
-    while todo:
-        cls = todo.pop()
-        for sub in cls.__subclasses__():
-            todo.append(sub)
-            if getattr(sub, "parameters_class", None) is not None:
-                out.append(sub)
-    return out
-
-
 def _population(model, n: int):
     """A fresh population of ``n`` neurons of ``model`` (class, instance or parameters)."""
     from neurosim_nb.core.neurons.base import NeuronPopulation
+    from neurosim_nb.core.neurons.registry import family_of_parameters
     from neurosim_nb.params import ParameterSet
 
     if isinstance(model, type) and issubclass(model, NeuronPopulation):
@@ -68,10 +54,7 @@ def _population(model, n: int):
                              "current per neuron, or a population with scalar parameters")
         return type(model)(model.params, n=n, label=model.label)
     if isinstance(model, ParameterSet):
-        for cls in _model_classes():
-            if type(model) is cls.parameters_class:
-                return cls(model, n=n)
-        raise TypeError(f"no neuron model takes {type(model).__name__}")
+        return family_of_parameters(model).population(model, n=n)
     raise TypeError("model must be a neuron population class (e.g. LIFNeuron), a population "
                     f"or a parameter set (e.g. LIFParameters()), got {type(model).__name__}")
 
@@ -88,7 +71,8 @@ def transfer_function(model, currents, *, duration_ms: float = 1000.0, dt: float
     ----------
     model : NeuronPopulation class, NeuronPopulation or ParameterSet
         ``LIFNeuron`` (default parameters), a population (its parameters and label are used;
-        it is not modified) or a parameter set such as ``LIFParameters(tau_m=20.0)``.
+        it is not modified) or the parameter set of a registered model family
+        (:mod:`~neurosim_nb.core.neurons.registry`) such as ``LIFParameters(tau_m=20.0)``.
     currents : array_like
         Constant input currents, one per neuron, in the model's ``current_units`` (nA for
         every model except Izhikevich, whose dimensionless-by-convention current is mV/ms).
@@ -114,7 +98,8 @@ def transfer_function(model, currents, *, duration_ms: float = 1000.0, dt: float
     ValueError
         Empty, non-1-D or non-finite currents; ``transient_ms`` outside ``[0, duration_ms)``.
     TypeError
-        ``model`` is not a model class, population or parameter set.
+        ``model`` is not a model class, population or parameter set, or no registered
+        family takes the parameter set.
 
     Notes
     -----

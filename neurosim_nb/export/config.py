@@ -298,9 +298,8 @@ def export_model_json(model_or_network, path=None, *, indent: int | None = 1) ->
 def _family_of(pop) -> str:
     from neurosim_nb.core.neurons import MODEL_FAMILIES
 
-    target = f"{type(pop).__module__}:{type(pop).__name__}"
-    for family, where in MODEL_FAMILIES.items():
-        if where == target:
+    for family, cls in MODEL_FAMILIES.items():
+        if cls is type(pop):
             return family
     raise TypeError(f"cannot export a {type(pop).__name__} population: only the families "
                     f"{list(MODEL_FAMILIES)} are supported")

@@ -35,7 +35,7 @@ from bokeh.layouts import row
 from jupyter_bokeh.widgets import BokehModel
 
 from neurosim_nb.analysis.attractors import fixed_points, nullclines
-from neurosim_nb.core.neurons import model_class
+from neurosim_nb.core.neurons.registry import family_of, model_class
 from neurosim_nb.panels._model_choice import ModelChoicePanel
 from neurosim_nb.panels.controls import (
     DESCRIPTION_WIDTH,
@@ -59,26 +59,20 @@ NULLCLINE_POINTS = 600
 
 
 def planar_families() -> list[str]:
-    """Families whose models have a phase plane (accepted by
-    :func:`~neurosim_nb.analysis.fixed_points`).
+    """Families (of those whose module imports) that have a phase plane: their population
+    class carries a :class:`~neurosim_nb.core.neurons.planar.PlanarModel` (``planar``).
 
     >>> planar_families()
     ['Izhikevich', 'AdEx']
     """
-    out = []
-    for family in available_families():
-        cls = model_class(family)
-        try:
-            fixed_points(next(iter(cls.presets().values())))
-        except TypeError:
-            continue
-        out.append(family)
-    return out
+    return [family for family in available_families()
+            if family_of(model_class(family)).planar is not None]
 
 
 def _recovery_of(cls: type) -> str:
-    """The model's second state variable (Izhikevich ``u``, AdEx ``w``)."""
-    return [n for n in cls.state_variables if n != "V"][0]
+    """The recovery variable of the model's planar description (Izhikevich ``u``, AdEx
+    ``w``)."""
+    return family_of(cls).planar.recovery
 
 
 class PhasePlane(ModelChoicePanel):
@@ -327,9 +321,13 @@ class PhasePlane(ModelChoicePanel):
         points = ", ".join(
             f"<b>{html.escape(str(k))}</b> at V = {v:.2f} mV, {r} = {w:.4g}"
             for k, v, w in zip(fp["kind"].values, fp["V"].values, fp[r].values, strict=True))
-        sn = (f"they merge and vanish at I<sub>SN</sub> = {i_sn:.4g} {u}"
-              if np.isfinite(i_sn) else "a fixed point exists for every current")
-        return f"Fixed points: {points} ({sn}); {spikes}."
+        if np.isfinite(i_sn):
+            sn = f" (they merge and vanish at I<sub>SN</sub> = {i_sn:.4g} {u})"
+        elif np.isinf(i_sn):
+            sn = " (a fixed point exists for every current)"
+        else:  # a planar model that does not know its saddle-node current
+            sn = ""
+        return f"Fixed points: {points}{sn}; {spikes}."
 
     # -- display -------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any):

@@ -63,15 +63,32 @@ _R_NC_COLOR = "#2e7d32"
 
 def recovery_name(ds: xr.Dataset) -> str:
     """Name of the recovery variable in a nullcline, fixed-point or result Dataset
-    (``u`` for Izhikevich, ``w`` for AdEx).
+    (``u`` for Izhikevich, ``w`` for AdEx): the ``<name>_nullcline`` of a nullcline
+    Dataset, else the recovery variable of the planar model the Dataset's ``model`` attr
+    names (a :class:`~neurosim_nb.core.neurons.planar.PlanarModel` name or a population
+    class), else the first recovery variable of a registered planar model that the
+    Dataset holds.
 
     >>> recovery_name(xr.Dataset({"V": ("time", [0.0]), "w": ("time", [0.0])}))
     'w'
     """
-    for name in ("u", "w"):
-        if name in ds or f"{name}_nullcline" in ds:
+    from neurosim_nb.core.neurons.planar import planar_models
+    from neurosim_nb.core.neurons.registry import MODEL_FAMILIES
+
+    for var in ds.data_vars:
+        name = str(var)
+        if name.endswith("_nullcline") and name != "V_nullcline":
+            return name[:-len("_nullcline")]
+    models = planar_models()
+    model = ds.attrs.get("model")
+    for family, planar in models.items():
+        if model in (planar.name, MODEL_FAMILIES[family].__name__) and planar.recovery in ds:
+            return planar.recovery
+    names = list(dict.fromkeys(planar.recovery for planar in models.values()))
+    for name in names:
+        if name in ds:
             return name
-    raise KeyError("no recovery variable (u or w) in the Dataset")
+    raise KeyError(f"no recovery variable ({' or '.join(names)}) in the Dataset")
 
 
 def nullcline_columns(nc: xr.Dataset) -> dict[str, np.ndarray]:

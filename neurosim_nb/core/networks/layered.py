@@ -77,7 +77,7 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb.core.networks.network import Network
-from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
+from neurosim_nb.core.neurons.registry import MODEL_FAMILIES, family_of, model_class
 
 __all__ = ["ONI_LAYERS", "LayeredNetworkParameters", "LayeredNetwork", "layer_rates"]
 
@@ -99,16 +99,6 @@ ONI_LAYERS: dict[int, tuple[str, str, str, float, float]] = {
     13: ("Learning/Adaptation", "LRN", "plasticity", 1.0, 0.8),
     14: ("Meta-Cognition", "META", "executive", 0.5, 0.6),
 }
-
-#: (excitatory preset, inhibitory preset) of each neuron model family
-EI_PRESETS = {
-    "LIF": ("excitatory", "inhibitory"),
-    "Izhikevich": ("RS", "FS"),
-    "Adaptive LIF": ("adapting", "tonic"),
-    "AdEx": ("adapting", "tonic"),
-    "Hodgkin-Huxley": ("mammalian", "mammalian"),
-}
-
 
 #: Expected feedforward AMPA conductance per neuron (µS): 8 synapses x 20 nS in the ONI model.
 G_FF = 0.16
@@ -153,8 +143,9 @@ class LayeredNetworkParameters:
     delay_ms : float
         Delay of every synapse (ms, >= 0; at least one step at run time).
     neuron_model : str
-        A key of :data:`neurosim_nb.core.neurons.MODEL_FAMILIES`; excitatory and inhibitory
-        populations use the presets of :data:`EI_PRESETS`.
+        A model family of the registry (:data:`~neurosim_nb.core.neurons.registry.MODEL_FAMILIES`)
+        that declares ``ei_presets``: excitatory and inhibitory populations use those two
+        presets (``family_of(model_class(neuron_model)).ei_presets``).
     name : str
         Network name (stored in result attrs).
     seed : int, optional
@@ -220,6 +211,9 @@ class LayeredNetworkParameters:
         if self.neuron_model not in MODEL_FAMILIES:
             raise ValueError(f"{cls}.neuron_model = {self.neuron_model!r} is not one of "
                              f"{list(MODEL_FAMILIES)}")
+        if family_of(model_class(self.neuron_model)).ei_presets is None:
+            raise ValueError(f"{cls}.neuron_model = {self.neuron_model!r} declares no "
+                             "(excitatory, inhibitory) presets (ei_presets)")
         if self.seed is not None and (isinstance(self.seed, bool)
                                       or not isinstance(self.seed, numbers.Integral)
                                       or self.seed < 0):
@@ -360,7 +354,7 @@ class LayeredNetwork(Network):
     def _build_populations(self) -> None:
         p = self.params
         cls = model_class(p.neuron_model)
-        exc_preset, inh_preset = EI_PRESETS[p.neuron_model]
+        exc_preset, inh_preset = family_of(cls).ei_presets
         for layer, (n, n_e) in enumerate(zip(p.sizes(), p.excitatory_sizes(), strict=True), 1):
             if n_e:
                 self.add_population(f"L{layer}_E", cls.from_preset(exc_preset, n=n_e),

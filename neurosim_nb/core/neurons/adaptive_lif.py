@@ -118,6 +118,7 @@ import numpy as np
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
 from neurosim_nb.core.neurons.lif import LIFParameters
+from neurosim_nb.core.neurons.planar import AdExPlanar
 from neurosim_nb.core.neurons.point_model import PointModel
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -351,6 +352,8 @@ class AdExNeuron(_NamedPresets):
                    "ref_steps")
     update = adex_update
     ei_presets = ("adapting", "tonic")
+
+    planar = AdExPlanar()
 
     def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
         per = self.params.per_neuron

@@ -101,6 +101,7 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
+from neurosim_nb.core.neurons.planar import IzhikevichPlanar
 from neurosim_nb.core.neurons.point_model import PointModel
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -426,6 +427,8 @@ class IzhikevichNeuron(PointModel):
     spike_sample = "v_peak"  # traces draw each spike up to v_peak
     input_scale = "syn_gain"  # receptor current (nA) -> drive (mV/ms)
     ei_presets = ("RS", "FS")
+
+    planar = IzhikevichPlanar()
 
     def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
         values = {}
