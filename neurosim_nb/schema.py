@@ -15,9 +15,15 @@ import xarray as xr
 REQUIRED_ATTRS = {
     "Conventions": str, "model": str, "n_neurons": (int, np.integer), "dt": (float, np.floating),
     "duration": (float, np.floating), "seed": (int, np.integer), "neurosim_nb_version": str,
-    "params_json": str, "stimuli_json": str, "current_units": str, "population": str,
-    "n_steps": (int, np.integer), "sample_every": (int, np.integer),
-    "t_start_ms": (float, np.floating), "requested_duration": (float, np.floating),
+    "params_json": str,
+}
+#: attrs every simulation result carries besides :data:`REQUIRED_ATTRS` (one set for a
+#: population run alone and a network run: :mod:`neurosim_nb.engine.dataset`)
+RUN_ATTRS = {
+    "title": str, "network": str, "population": str, "n_steps": (int, np.integer),
+    "sample_every": (int, np.integer), "build_seed": (int, np.integer),
+    "stimuli_json": str, "current_units": str, "t_start_ms": (float, np.floating),
+    "requested_duration": (float, np.floating), "interrupted": (int, np.integer),
 }
 NETCDF_ATTR_TYPES = (str, int, float, np.integer, np.floating, np.ndarray)
 
@@ -26,8 +32,12 @@ class SchemaError(ValueError):
     """A Dataset does not follow the neurosim_nb result schema."""
 
 
-def validate_dataset(ds: xr.Dataset) -> None:
+def validate_dataset(ds: xr.Dataset, *, run: bool = False, spikes: bool = True) -> None:
     """Check dims, coords, units, attrs and spike list of a result Dataset.
+
+    ``run``: also require the attrs of a simulation result (:data:`RUN_ATTRS`; every
+    simulation checks its own result so). ``spikes=False`` skips the checks that read the
+    whole spike list (sorted, in range), for callers that built it in order.
 
     Raises
     ------
@@ -53,7 +63,7 @@ def validate_dataset(ds: xr.Dataset) -> None:
     for name in ("spike_time", "spike_neuron"):
         if name not in ds:
             problems.append(f"missing variable {name!r}")
-    if not problems:
+    if not problems and spikes:
         st, sn = ds.spike_time.values, ds.spike_neuron.values
         if ds.spike_time.attrs.get("units") != "ms":
             problems.append("spike_time must have units 'ms'")
@@ -64,7 +74,7 @@ def validate_dataset(ds: xr.Dataset) -> None:
             problems.append("spike_neuron ids outside 0..n_neurons-1")
         if st.size and (st.min() <= 0 or st.max() > ds.attrs["duration"] + 1e-9):
             problems.append("spike_time outside (0, duration]")
-    for key, typ in REQUIRED_ATTRS.items():
+    for key, typ in (REQUIRED_ATTRS | RUN_ATTRS if run else REQUIRED_ATTRS).items():
         if key not in ds.attrs:
             problems.append(f"missing attr {key!r}")
         elif not isinstance(ds.attrs[key], typ):

@@ -54,7 +54,7 @@ def test_current_columns_without_recorded_current_are_nan():
 
 def test_no_threshold_parameter_gives_nan_line(lif_ds):
     values = json.loads(lif_ds.attrs["params_json"])
-    values["values"].pop("V_threshold")
+    values["populations"][0]["params"]["values"].pop("V_threshold")
     ds = lif_ds.assign_attrs(params_json=json.dumps(values))
     assert plotting.threshold_of(ds) is None
     assert np.all(np.isnan(plotting.voltage_columns(ds)["threshold"]))

@@ -47,6 +47,7 @@ from neurosim_nb.engine.simulator import (
     resolve_seed,
     warn_interrupted,
 )
+from neurosim_nb.schema import validate_dataset
 from neurosim_nb.stimuli import as_stimuli
 
 __all__ = ["simulate_network", "PRECISIONS", "RunTiming"]
@@ -530,6 +531,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     if plastic:
         ds = ds.merge(weights_dataset(net, plastic, w_times, w_values))
     ds.attrs["interrupted"] = int(interrupted)
+    validate_dataset(ds, run=True, spikes=False)  # one schema on every path
     net.last_run_timing = RunTiming(t_loop - t_call, t_output - t_loop,
                                     time.perf_counter() - t_output)
     freeze_long_lived()  # opt-in, once per process: see neurosim_nb._gc
