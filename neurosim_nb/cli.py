@@ -109,9 +109,9 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def _checked(dest: str, value, schema_entry):
+def _checked(dest: str, value, field):
     try:
-        return check_value(_flag(dest), value, *schema_entry)
+        return check_value(_flag(dest), value, field)
     except ConfigError as err:
         raise UsageError(str(err)) from None
 

@@ -27,12 +27,13 @@ ValueError: Demo.tau = -1.0 ms is outside the allowed range [0.1, 100] ms (time 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
+
+from neurosim_nb._validation import did_you_mean
 
 
 def param(
@@ -136,9 +137,8 @@ class ParameterSet:
         names = [f.name for f in fields(self)]
         for key in changes:
             if key not in names:
-                hint = difflib.get_close_matches(key, names, n=1)
-                extra = f" Did you mean {hint[0]!r}?" if hint else ""
-                raise TypeError(f"{type(self).__name__} has no parameter {key!r}.{extra}")
+                raise TypeError(f"{type(self).__name__} has no parameter {key!r}."
+                                f"{did_you_mean(key, names)}")
         for name in self.__dict__.get("_derived", ()):
             changes.setdefault(name, None)  # re-derive from the new values
         return dataclasses.replace(self, **changes)

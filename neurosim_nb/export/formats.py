@@ -47,6 +47,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from neurosim_nb._validation import Checker, parse_json
 from neurosim_nb.export._atomic import ExportError, atomic_path, readable_path, writable_path
 
 __all__ = ["save_npz", "load_npz", "save_json", "load_json", "dataset_to_dict",
@@ -58,6 +59,9 @@ FORMAT_VERSION = 1
 META_KEY = "__neurosim_nb__"
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _DECODE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+_CHECK = Checker(ValueError)
+_DOC_KEYS = ("format", "version", "attrs", "attr_types", "dims", "coords", "data_vars")
+_VARIABLE_KEYS = ("dims", "dtype", "shape", "data", "attrs", "attr_types")
 
 
 def _with_suffix(path, suffix: str) -> Path:
@@ -196,15 +200,21 @@ def _build(d: dict, load_data) -> xr.Dataset:
     if d.get("version") != FORMAT_VERSION:
         raise ValueError(f"unsupported version {d.get('version')!r} (this reader knows "
                          f"{FORMAT_VERSION})")
+    _CHECK.keys("", d, _DOC_KEYS, required=("attrs", "coords", "data_vars"))
     parts: dict[str, dict] = {"coords": {}, "data_vars": {}}
-    for section in parts:
-        for name, entry in d[section].items():
+    for section, part in parts.items():
+        for where, name, entry in _CHECK.members(section, d[section]):
+            _CHECK.keys(where, entry, _VARIABLE_KEYS, required=("dims", "dtype", "shape", "data",
+                                                                "attrs"))
             values = load_data(entry)
             if list(values.shape) != list(entry["shape"]):
                 raise ValueError(f"variable {name!r} has shape {values.shape}, "
                                  f"expected {tuple(entry['shape'])}")
-            attrs = _attrs_from_json(entry["attrs"], entry.get("attr_types", {}))
-            parts[section][name] = xr.Variable(tuple(entry["dims"]), values, attrs)
+            attrs = _attrs_from_json(_CHECK.mapping(f"{where}.attrs", entry["attrs"]),
+                                     _CHECK.mapping(f"{where}.attr_types",
+                                                    entry.get("attr_types", {})))
+            part[name] = xr.Variable(tuple(_CHECK.strings(f"{where}.dims", entry["dims"])),
+                                     values, attrs)
     ds = xr.Dataset(parts["data_vars"], parts["coords"],
                     attrs=_attrs_from_json(d["attrs"], d.get("attr_types", {})))
     if dict(ds.sizes) != dict(d.get("dims", ds.sizes)):
@@ -340,7 +350,7 @@ def load_json(path) -> xr.Dataset:
     """
     p = readable_path(path)
     try:
-        d = json.loads(p.read_text(encoding="utf-8"), parse_constant=_reject_constant)
+        d = parse_json(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e:
         raise ExportError(f"cannot read {p}: not a UTF-8 text file") from e
     except ValueError as e:  # JSONDecodeError included
@@ -351,10 +361,6 @@ def load_json(path) -> xr.Dataset:
         return dataset_from_dict(d)
     except ValueError as e:
         raise ExportError(f"cannot read {p}: {_msg(e)}") from e
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"non-standard JSON constant {name}")
 
 
 # ----------------------------------------------------------------------------------- NPZ
@@ -461,7 +467,7 @@ def load_npz(path) -> xr.Dataset:
             if META_KEY not in npz.files:
                 raise ExportError(f"cannot read {p}: not a neurosim_nb NPZ file "
                                   f"(no {META_KEY!r} entry)")
-            meta = json.loads(str(npz[META_KEY][()]))
+            meta = parse_json(str(npz[META_KEY][()]))
             if meta.get("format") != NPZ_FORMAT_TAG:
                 raise ExportError(f"cannot read {p}: not a neurosim_nb NPZ file")
 

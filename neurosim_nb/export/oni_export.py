@@ -86,6 +86,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from neurosim_nb._validation import is_integer, is_number, parse_json
 from neurosim_nb._version import __version__
 from neurosim_nb.export._atomic import ExportError, atomic_path, readable_path
 
@@ -830,9 +831,8 @@ _TYPES = {
     "string": lambda v: isinstance(v, str),
     "null": lambda v: v is None,
     "boolean": lambda v: isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (
-        isinstance(v, float) and v.is_integer()),
+    "number": is_number,
+    "integer": is_integer,
 }
 _ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "format", "$comment"}
 
@@ -964,8 +964,7 @@ def load_oni(path) -> dict:
         doc = _load_npz(p)
     else:
         try:
-            doc = json.loads(p.read_text(encoding="utf-8"),
-                             parse_constant=_reject_constant)
+            doc = parse_json(p.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             raise ExportError(f"{p} is not a valid JSON file: {err}") from None
     try:
@@ -973,10 +972,6 @@ def load_oni(path) -> dict:
     except ValueError as err:
         raise ExportError(f"{p}: {err}") from None
     return doc
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"non-standard JSON constant {name}")
 
 
 def _load_npz(p: Path) -> dict:
@@ -990,7 +985,7 @@ def _load_npz(p: Path) -> dict:
     except Exception as err:  # zipfile/pickle/format errors of a corrupt file
         raise ExportError(f"{p} is not a readable .npz file: {err}") from None
     try:
-        doc = json.loads(str(arrays["native_json"]), parse_constant=_reject_constant)
+        doc = parse_json(str(arrays["native_json"]))
     except ValueError as err:
         raise ExportError(f"{p}: the embedded native document is not valid JSON: {err}"
                           ) from None

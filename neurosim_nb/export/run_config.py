@@ -106,14 +106,22 @@ sim.json: duration must be a number (ms), got 'long'
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import math
-import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from neurosim_nb._validation import (
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    Field,
+    SentenceChecker,
+    parse_json,
+)
 
 __all__ = ["RunConfig", "InputConfig", "OutputConfig", "RunOutcome", "ConfigError",
            "NETWORK_TYPES", "INPUT_TYPES", "OUTPUT_FORMATS",
@@ -141,65 +149,47 @@ class ConfigError(ValueError):
     """A run configuration (file or command line) is invalid; the message names the key."""
 
 
+_CHECK = SentenceChecker(ConfigError)
+
 # -- schema ----------------------------------------------------------------------------------
-# key -> (kind, unit, check); kind: "int", "number", "str", "strlist", "object"
-def _pos(v):
-    return v > 0
-
-
-def _nonneg(v):
-    return v >= 0
-
-
-def _prob(v):
-    return 0 <= v <= 1
-
-
-def _fraction(v):
-    return 0 < v <= 1
-
-
-_RULES = {
-    _pos: "> 0", _nonneg: ">= 0", _prob: "in [0, 1]", _fraction: "in (0, 1]", None: "",
+TOP_KEYS: dict[str, Field] = {
+    "network_type": Field("string", choices=NETWORK_TYPES),
+    "n_layers": Field("integer", POSITIVE),
+    "neurons_per_layer": Field("integer", POSITIVE),
+    "n_neurons": Field("integer", POSITIVE),
+    "model": Field("string"),
+    "preset": Field("string"),
+    "k": Field("integer", NON_NEGATIVE),
+    "p_rewire": Field("number", PROBABILITY),
+    "g": Field("number", NON_NEGATIVE),
+    "sensory_rate": Field("number", NON_NEGATIVE, "Hz"),
+    "duration": Field("number", POSITIVE, "ms"),
+    "dt": Field("number", POSITIVE, "ms"),
+    "seed": Field("integer", NON_NEGATIVE),
+    "record": Field("strings"),
+    "sample_every": Field("integer", POSITIVE),
+    "description": Field("string"),
+    "inputs": Field("mapping"),
+    "output": Field("mapping"),
 }
-
-TOP_KEYS: dict[str, tuple[str, str, Any]] = {
-    "network_type": ("str", "", NETWORK_TYPES),
-    "n_layers": ("int", "", _pos),
-    "neurons_per_layer": ("int", "", _pos),
-    "n_neurons": ("int", "", _pos),
-    "model": ("str", "", None),
-    "preset": ("str", "", None),
-    "k": ("int", "", _nonneg),
-    "p_rewire": ("number", "", _prob),
-    "g": ("number", "", _nonneg),
-    "sensory_rate": ("number", "Hz", _nonneg),
-    "duration": ("number", "ms", _pos),
-    "dt": ("number", "ms", _pos),
-    "seed": ("int", "", _nonneg),
-    "record": ("strlist", "", None),
-    "sample_every": ("int", "", _pos),
-    "description": ("str", "", None),
-    "inputs": ("object", "", None),
-    "output": ("object", "", None),
+INPUT_KEYS: dict[str, Field] = {
+    "type": Field("string", choices=INPUT_TYPES),
+    "amplitude": Field("number", unit="nA"),
+    "target_fraction": Field("number", FRACTION),
+    "target_layer": Field("integer", POSITIVE),
+    "rate": Field("number", POSITIVE, "Hz"),
+    "weight": Field("number", unit="mV"),
+    "pulse_width": Field("number", POSITIVE, "ms"),
+    "onset": Field("number", NON_NEGATIVE, "ms"),
+    "duration": Field("number", POSITIVE, "ms"),
 }
-INPUT_KEYS: dict[str, tuple[str, str, Any]] = {
-    "type": ("str", "", INPUT_TYPES),
-    "amplitude": ("number", "nA", None),
-    "target_fraction": ("number", "", _fraction),
-    "target_layer": ("int", "", _pos),
-    "rate": ("number", "Hz", _pos),
-    "weight": ("number", "mV", None),
-    "pulse_width": ("number", "ms", _pos),
-    "onset": ("number", "ms", _nonneg),
-    "duration": ("number", "ms", _pos),
+OUTPUT_KEYS: dict[str, Field] = {
+    "format": Field("string", choices=OUTPUT_FORMATS),
+    "filename": Field("string"),
 }
-OUTPUT_KEYS: dict[str, tuple[str, str, Any]] = {
-    "format": ("str", "", OUTPUT_FORMATS),
-    "filename": ("str", "", None),
-}
-_ALL_PATHS = ([k for k in TOP_KEYS] + [f"inputs.{k}" for k in INPUT_KEYS]
-              + [f"output.{k}" for k in OUTPUT_KEYS])
+#: every key path (the suggestions for an unknown key look at all of them)
+_ALL_PATHS = [*TOP_KEYS, *(f"inputs.{k}" for k in INPUT_KEYS),
+              *(f"output.{k}" for k in OUTPUT_KEYS)]
 
 #: which network types each network key applies to
 APPLIES_TO = {
@@ -310,9 +300,7 @@ class RunConfig:
         neurosim_nb.export.run_config.ConfigError: n_layers applies to layered, oni networks, \
 not to recurrent
         """
-        t = self.network_type
-        if t not in NETWORK_TYPES:
-            raise ConfigError(_choice_message("network_type", t, NETWORK_TYPES))
+        t = _CHECK.choice("network_type", self.network_type, NETWORK_TYPES)
         for key, types in APPLIES_TO.items():
             if getattr(self, key) is not None and t not in types:
                 raise ConfigError(f"{key} applies to {', '.join(types)} networks, not to {t}")
@@ -332,8 +320,7 @@ not to recurrent
 
     def _resolved_inputs(self) -> InputConfig:
         i, t = self.inputs, self.network_type
-        if i.type not in INPUT_TYPES:
-            raise ConfigError(_choice_message("inputs.type", i.type, INPUT_TYPES))
+        _CHECK.choice("inputs.type", i.type, INPUT_TYPES)
         for key, types in INPUT_APPLIES_TO.items():
             if getattr(i, key) is not None and i.type not in types:
                 raise ConfigError(f"inputs.{key} does not apply to {i.type!r} input (it is "
@@ -390,73 +377,23 @@ not to recurrent
 
 
 # -- reading -----------------------------------------------------------------------------
-def _choice_message(path: str, value, choices) -> str:
-    hint = difflib.get_close_matches(str(value), list(choices), n=1)
-    extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return f"{path} must be one of {', '.join(choices)}; got {value!r}{extra}"
+def check_value(path: str, value, field: Field) -> Any:
+    """``value`` of key ``path`` checked against its entry of :data:`TOP_KEYS` /
+    :data:`INPUT_KEYS` / :data:`OUTPUT_KEYS` and converted (int, float, tuple of str); else
+    :class:`ConfigError` naming ``path``.
 
-
-def _unknown_key(path: str, known: list[str]) -> str:
-    hint = difflib.get_close_matches(path, _ALL_PATHS, n=1, cutoff=0.6)
-    if not hint:  # a known key in the wrong object, e.g. "amplitude" at the top level
-        leaf = path.rsplit(".", 1)[-1]
-        hint = [p for p in _ALL_PATHS if p.rsplit(".", 1)[-1] == leaf][:1]
-    extra = f" (did you mean {hint[0]!r}?)" if hint else f"; known keys: {', '.join(known)}"
-    return f"unknown key {path!r}{extra}"
-
-
-def check_value(path: str, value, kind: str, unit: str, rule) -> Any:
-    """``value`` of key ``path`` checked against a schema entry ``(kind, unit, rule)`` of
-    :data:`TOP_KEYS` / :data:`INPUT_KEYS` / :data:`OUTPUT_KEYS`, converted (int, float,
-    tuple of str); else :class:`ConfigError` naming ``path``.
-
-    >>> check_value("--dt", -1.0, *TOP_KEYS["dt"])
+    >>> check_value("--dt", -1.0, TOP_KEYS["dt"])
     Traceback (most recent call last):
     ...
     neurosim_nb.export.run_config.ConfigError: --dt must be > 0 (ms), got -1.0
     """
-    unit_txt = f" ({unit})" if unit else ""
-    if kind == "int":
-        ok = (isinstance(value, numbers.Integral) and not isinstance(value, bool)) or (
-            isinstance(value, float) and value.is_integer())
-        if not ok:
-            raise ConfigError(f"{path} must be an integer{unit_txt}, got {value!r}")
-        value = int(value)
-    elif kind == "number":
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or not math.isfinite(value):
-            raise ConfigError(f"{path} must be a number{unit_txt}, got {value!r}")
-        value = float(value)
-    elif kind == "str":
-        if not isinstance(value, str):
-            raise ConfigError(f"{path} must be a string, got {value!r}")
-    elif kind == "strlist":
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{path} must be a list of strings, got {value!r}")
-        value = tuple(value)
-    elif kind == "object":
-        if not isinstance(value, dict):
-            raise ConfigError(f"{path} must be an object ({{...}}), got {value!r}")
-    if isinstance(rule, tuple):
-        if value not in rule:
-            raise ConfigError(_choice_message(path, value, rule))
-    elif rule is not None and not rule(value):
-        raise ConfigError(f"{path} must be {_RULES[rule]}{unit_txt}, got {value!r}")
-    return value
+    return _CHECK.field(path, value, field)
 
 
-def _section(data: dict, schema: dict, prefix: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if key not in schema:
-            raise ConfigError(_unknown_key(path, list(schema)))
-        if value is None:
-            continue
-        out[key] = check_value(path, value, *schema[key])
-    return out
+def _section(data: dict, schema: dict[str, Field], path: str) -> dict[str, Any]:
+    _CHECK.keys(path, data, schema, paths=_ALL_PATHS)
+    return {key: check_value(_CHECK.join(path, key), value, schema[key])
+            for key, value in data.items() if value is not None}
 
 
 def run_config_from_dict(data: dict, source: str = "config") -> RunConfig:
@@ -476,17 +413,15 @@ def run_config_from_dict(data: dict, source: str = "config") -> RunConfig:
         range; the message names the key path, e.g. ``inputs.amplitude``.
     """
     try:
-        if not isinstance(data, dict):
-            raise ConfigError(f"the configuration must be a JSON object ({{...}}), got "
-                              f"{type(data).__name__}")
+        data = _CHECK.mapping("the configuration", _CHECK.document(data))
         top = _section(data, TOP_KEYS, "")
-        inputs = InputConfig(**_section(top.pop("inputs", {}), INPUT_KEYS, "inputs."))
-        out = _section(top.pop("output", None) or {}, OUTPUT_KEYS, "output.")
-        output = None
-        if "output" in data and data["output"] is not None:
-            if "filename" not in out:
-                raise ConfigError("output.filename is required in an output object")
-            output = OutputConfig(**out)
+        inputs = InputConfig(**_section(top.pop("inputs", {}), INPUT_KEYS, "inputs"))
+        output = top.pop("output", None)
+        if output is not None:
+            output = _section(output, OUTPUT_KEYS, "output")
+            if "filename" not in output:
+                raise _CHECK.missing("output.filename")
+            output = OutputConfig(**output)
         return RunConfig(**top, inputs=inputs, output=output)
     except ConfigError as err:
         raise ConfigError(f"{source}: {err}") from None
@@ -520,8 +455,8 @@ def load_run_config(path: str | os.PathLike) -> RunConfig:
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read config file {p}: {err}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
+        data = parse_json(text)
+    except ValueError as err:
         raise ConfigError(f"{p}: not valid JSON: {err}") from None
     return run_config_from_dict(data, source=str(p))
 
@@ -551,8 +486,8 @@ def output_target(filename: str | os.PathLike, fmt: str | None = None) -> tuple[
     from neurosim_nb.export.io import SUFFIXES, format_from_path
 
     p = Path(os.fspath(filename)).expanduser()
-    if fmt is not None and fmt not in OUTPUT_FORMATS:
-        raise ConfigError(_choice_message("format", fmt, OUTPUT_FORMATS))
+    if fmt is not None:
+        _CHECK.choice("format", fmt, OUTPUT_FORMATS)
     implied = None
     if p.suffix:
         try:

@@ -20,13 +20,13 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from neurosim_nb._validation import did_you_mean
 from neurosim_nb.core.neurons.base import NeuronPopulation
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.receptors import Receptor, get_receptor
@@ -339,10 +339,8 @@ class Network:
     def population(self, name: str) -> NeuronPopulation:
         """The population called ``name`` (a clear error with a suggestion otherwise)."""
         if name not in self.populations:
-            hint = difflib.get_close_matches(str(name), list(self.populations), n=1)
-            extra = f" Did you mean {hint[0]!r}?" if hint else ""
             raise ValueError(f"unknown population {name!r}; the network has "
-                             f"{list(self.populations)}.{extra}")
+                             f"{list(self.populations)}.{did_you_mean(name, self.populations)}")
         return self.populations[name]
 
     def _name_of(self, pop) -> str:

@@ -57,13 +57,17 @@ neurosim_nb.core.networks.spec.SpecError: populations.E.n: 0 must be an integer 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
-import numpy as np
-
 from neurosim_nb import stimuli as _stimuli
-from neurosim_nb._keypath import KeyPathChecker
+from neurosim_nb._validation import (
+    AT_LEAST_ONE,
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    Checker,
+    did_you_mean,
+)
 from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.synapses.receptors import RECEPTORS
@@ -81,8 +85,9 @@ RULE_ARGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fixed_outdegree": (("k",), ()),
     "distance": (("positions_pre", "sigma_um"), ("positions_post", "p_max")),
 }
+_RULE_KEYS = ("p", "k", "positions_pre", "positions_post", "sigma_um", "p_max")
 PROJECTION_KEYS = ("pre", "post", "rule", "weight", "delay_ms", "receptor", "autapses", "name",
-                   "p", "k", "positions_pre", "positions_post", "sigma_um", "p_max")
+                   *_RULE_KEYS)
 #: stimulus type name -> class (constructed with the entry's other keys)
 STIMULUS_TYPES = {name: getattr(_stimuli, name) for name in (
     "ConstantCurrent", "StepCurrent", "PulseTrain", "RampCurrent", "SineCurrent", "Waveform",
@@ -93,177 +98,118 @@ class SpecError(ValueError):
     """A network specification is invalid; the message starts with the key path."""
 
 
-_CHECK = KeyPathChecker(SpecError)
-_fail, _hint, _mapping, _keys = _CHECK.fail, _CHECK.hint, _CHECK.mapping, _CHECK.keys
-_string, _integer = _CHECK.string, _CHECK.integer
-
-
-def _real(path: str, value, lo: float = -math.inf, hi: float = math.inf) -> float:
-    return float(_CHECK.real(path, value, lo, hi))
+_CHECK = Checker(SpecError)
 
 
 def _values(path: str, value):
-    """A number, a list of numbers or a distribution dict (checked when drawn)."""
+    """A number, a list of numbers (an array) or a distribution dict (checked when drawn)."""
     if isinstance(value, dict):
         return dict(value)
     if isinstance(value, list | tuple):
-        for i, v in enumerate(value):
-            _real(f"{path}[{i}]", v)
-        return list(value)
-    return _real(path, value)
+        return _CHECK.array(path, value, "f")
+    return float(_CHECK.number(path, value))
 
 
 # -- sections ---------------------------------------------------------------------------------
 def _population(path: str, spec) -> dict:
-    spec = _mapping(path, spec)
-    _keys(path, spec, POPULATION_KEYS, required=("model", "n"))
-    model = _string(f"{path}.model", spec["model"])
-    if model not in MODEL_FAMILIES:
-        raise _fail(f"{path}.model", f"unknown model {model!r}; choose from "
-                                     f"{list(MODEL_FAMILIES)}.{_hint(model, MODEL_FAMILIES)}")
-    out = {"model": model, "n": _integer(f"{path}.n", spec["n"], minimum=1)}
+    spec = _CHECK.keys(path, spec, POPULATION_KEYS, required=("model", "n"))
+    model = _CHECK.choice(f"{path}.model", spec["model"], MODEL_FAMILIES, "model")
+    out = {"model": model, "n": _CHECK.integer(f"{path}.n", spec["n"], AT_LEAST_ONE)}
     cls = model_class(model)
     if "preset" in spec:
-        preset = _string(f"{path}.preset", spec["preset"])
-        if preset not in cls.presets():
-            raise _fail(f"{path}.preset", f"unknown {model} preset {preset!r}; choose from "
-                                          f"{list(cls.presets())}.{_hint(preset, cls.presets())}")
-        out["preset"] = preset
-    params = _mapping(f"{path}.params", spec.get("params", {}))
+        out["preset"] = _CHECK.choice(f"{path}.preset", spec["preset"], cls.presets(),
+                                      f"{model} preset")
     fields = cls.parameters_class.field_info()
-    for key, value in params.items():
+    out["params"] = {}
+    for where, key, value in _CHECK.members(f"{path}.params", spec.get("params", {})):
         if key not in fields:
-            raise _fail(f"{path}.params.{key}", f"{cls.parameters_class.__name__} has no "
-                                                f"parameter {key!r}.{_hint(key, fields)}")
-        if isinstance(value, list | tuple):
-            if len(value) != out["n"]:
-                raise _fail(f"{path}.params.{key}", f"{len(value)} values for "
-                                                    f"{out['n']} neurons")
-    out["params"] = dict(params)
+            raise _CHECK.fail(where, f"{cls.parameters_class.__name__} has no parameter "
+                                     f"{key!r}.{did_you_mean(key, fields)}")
+        out["params"][key] = (_CHECK.array(where, value, "f", length=out["n"])
+                              if isinstance(value, list | tuple) else value)
     if "layer" in spec:
-        out["layer"] = _integer(f"{path}.layer", spec["layer"])
+        out["layer"] = _CHECK.integer(f"{path}.layer", spec["layer"])
     return out
 
 
-def _projection(path: str, spec, populations) -> dict:
-    spec = _mapping(path, spec)
-    _keys(path, spec, PROJECTION_KEYS, required=("pre", "post", "rule", "weight"))
-    out: dict[str, Any] = {}
-    for side in ("pre", "post"):
-        name = _string(f"{path}.{side}", spec[side])
-        if name not in populations:
-            raise _fail(f"{path}.{side}", f"unknown population {name!r}; the spec defines "
-                                          f"{list(populations)}.{_hint(name, populations)}")
-        out[side] = name
-    rule = _string(f"{path}.rule", spec["rule"])
-    if rule not in RULE_ARGS:
-        raise _fail(f"{path}.rule", f"unknown connection rule {rule!r}; valid rules: "
-                                    f"{', '.join(RULE_ARGS)}.{_hint(rule, RULE_ARGS)}")
-    out["rule"] = rule
+def _projection(path: str, spec: dict, populations) -> dict:
+    _CHECK.keys(path, spec, PROJECTION_KEYS, required=("pre", "post", "rule", "weight"))
+    out: dict[str, Any] = {side: _CHECK.choice(f"{path}.{side}", spec[side], populations,
+                                               "population") for side in ("pre", "post")}
+    rule = out["rule"] = _CHECK.choice(f"{path}.rule", spec["rule"], RULE_ARGS,
+                                       "connection rule")
     required, optional = RULE_ARGS[rule]
-    for key in ("p", "k", "positions_pre", "positions_post", "sigma_um", "p_max"):
+    for key in _RULE_KEYS:
         if key in spec and key not in required + optional:
             takes = ", ".join(required + optional) or "no arguments"
-            raise _fail(f"{path}.{key}", f"rule {rule!r} does not use {key!r} (it takes "
-                                         f"{takes})")
+            raise _CHECK.fail(f"{path}.{key}", f"rule {rule!r} does not use {key!r} (it takes "
+                                               f"{takes})")
     for key in required:
         if key not in spec:
-            raise _fail(f"{path}.{key}", f"rule {rule!r} needs {key!r}")
-    if "p" in spec:
-        out["p"] = _real(f"{path}.p", spec["p"], 0.0, 1.0)
-    if "p_max" in spec:
-        out["p_max"] = _real(f"{path}.p_max", spec["p_max"], 0.0, 1.0)
-    if "k" in spec:
-        out["k"] = _integer(f"{path}.k", spec["k"], minimum=0)
-    if "sigma_um" in spec:
-        out["sigma_um"] = _real(f"{path}.sigma_um", spec["sigma_um"], 1e-300)
-    for key in ("positions_pre", "positions_post"):
+            raise _CHECK.fail(f"{path}.{key}", f"rule {rule!r} needs {key!r}")
+    for key, bounds in (("p", PROBABILITY), ("p_max", PROBABILITY), ("sigma_um", POSITIVE)):
         if key in spec:
-            try:
-                out[key] = np.asarray(spec[key], dtype=float)
-            except (TypeError, ValueError):
-                raise _fail(f"{path}.{key}", "must be a list of [x, y] or [x, y, z] "
-                                             "coordinates (µm)") from None
+            out[key] = float(_CHECK.number(f"{path}.{key}", spec[key], bounds))
+    if "k" in spec:
+        out["k"] = _CHECK.integer(f"{path}.k", spec["k"], NON_NEGATIVE)
+    for key in ("positions_pre", "positions_post"):
+        if key in spec:  # [[x, y], ...] or [[x, y, z], ...] in µm
+            out[key] = _CHECK.array(f"{path}.{key}", spec[key], "f", ndim=2)
     out["weight"] = _values(f"{path}.weight", spec["weight"])
     out["delay_ms"] = _values(f"{path}.delay_ms", spec.get("delay_ms", 1.0))
-    receptor = _string(f"{path}.receptor", spec.get("receptor", "AMPA"))
-    if receptor not in RECEPTORS:
-        raise _fail(f"{path}.receptor", f"unknown receptor {receptor!r}; choose from "
-                                        f"{list(RECEPTORS)}.{_hint(receptor, RECEPTORS)}")
-    out["receptor"] = receptor
-    autapses = spec.get("autapses", False)
-    if not isinstance(autapses, bool):
-        raise _fail(f"{path}.autapses", f"{autapses!r} must be true or false")
-    out["autapses"] = autapses
+    out["receptor"] = _CHECK.choice(f"{path}.receptor", spec.get("receptor", "AMPA"), RECEPTORS,
+                                    "receptor")
+    out["autapses"] = _CHECK.boolean(f"{path}.autapses", spec.get("autapses", False))
     if "name" in spec:
-        out["name"] = _string(f"{path}.name", spec["name"])
+        out["name"] = _CHECK.string(f"{path}.name", spec["name"])
     return out
 
 
-def _stimulus(path: str, spec, n: int) -> tuple[type, dict]:
-    spec = _mapping(path, spec)
+def _stimulus(path: str, spec: dict, n: int) -> tuple[type, dict]:
     cls = _CHECK.kind(path, spec, STIMULUS_TYPES, "stimulus type")
-    allowed = [f.name for f in dataclasses.fields(cls) if f.init]
+    _CHECK.keys(path, spec, ["type", *(f.name for f in dataclasses.fields(cls) if f.init)])
     kwargs = {k: v for k, v in spec.items() if k != "type"}
-    _keys(path, kwargs, ["type", *allowed])
-    for key, value in kwargs.items():
+    for where, _, value in _CHECK.members(path, kwargs):
         if isinstance(value, bool | str):
-            raise _fail(f"{path}.{key}", f"{value!r} must be a number (or a list)")
+            raise _CHECK.wrong(where, value, "a number (or a list)")
     targets = kwargs.get("targets")
     if targets is not None:
         if not isinstance(targets, list | tuple):
-            raise _fail(f"{path}.targets", "must be a list of neuron indices")
+            raise _CHECK.fail(f"{path}.targets", "must be a list of neuron indices")
         for i, t in enumerate(targets):
-            _integer(f"{path}.targets[{i}]", t, minimum=0)
-            if t >= n:
-                raise _fail(f"{path}.targets[{i}]", f"{t} is out of range for a population "
-                                                    f"of {n} neurons")
+            if _CHECK.integer(f"{path}.targets[{i}]", t, NON_NEGATIVE) >= n:
+                raise _CHECK.fail(f"{path}.targets[{i}]", f"{t} is out of range for a "
+                                                          f"population of {n} neurons")
     return cls, kwargs
 
 
 def validate_spec(spec) -> dict:
-    """Check ``spec`` against the schema; return it normalised (defaults filled in).
+    """Check ``spec`` against the schema; return it normalised (defaults filled in, lists of
+    numbers as arrays).
 
     Raises
     ------
     SpecError
         Naming the key path of the first problem found.
     """
-    spec = _mapping("spec", spec)
-    _keys("", spec, TOP_KEYS, required=("populations",))
-    out: dict[str, Any] = {"name": _string("name", spec.get("name", "network"))}
+    spec = _CHECK.mapping("spec", _CHECK.document(spec))
+    _CHECK.keys("", spec, TOP_KEYS, required=("populations",))
+    out: dict[str, Any] = {"name": _CHECK.string("name", spec.get("name", "network"))}
     seed = spec.get("seed")
-    out["seed"] = None if seed is None else _integer("seed", seed, minimum=0)
-    pops = _mapping("populations", spec["populations"])
-    if not pops:
-        raise _fail("populations", "define at least one population")
-    out["populations"] = {}
-    for name, pspec in pops.items():
-        _string(f"populations.{name}", name)
-        out["populations"][name] = _population(f"populations.{name}", pspec)
-    projections = spec.get("projections", [])
-    if not isinstance(projections, list | tuple):
-        raise _fail("projections", f"expected a list, got {type(projections).__name__}")
-    out["projections"] = [_projection(f"projections[{i}]", p, out["populations"])
-                          for i, p in enumerate(projections)]
+    out["seed"] = None if seed is None else _CHECK.integer("seed", seed, NON_NEGATIVE)
+    if not _CHECK.mapping("populations", spec["populations"]):
+        raise _CHECK.fail("populations", "define at least one population")
+    pops = out["populations"] = {}
+    for where, name, pspec in _CHECK.members("populations", spec["populations"]):
+        pops[_CHECK.string(where, name)] = _population(where, pspec)
+    out["projections"] = [_projection(where, p, pops)
+                          for where, p in _CHECK.entries("projections",
+                                                         spec.get("projections", []))]
     out["stimuli"] = {}
-    for name, entries in _mapping("stimuli", spec.get("stimuli", {})).items():
-        if name not in out["populations"]:
-            raise _fail(f"stimuli.{name}", f"unknown population {name!r}; the spec defines "
-                                           f"{list(out['populations'])}")
-        if not isinstance(entries, list | tuple):
-            raise _fail(f"stimuli.{name}", "expected a list of stimuli")
-        n = out["populations"][name]["n"]
-        out["stimuli"][name] = [_stimulus(f"stimuli.{name}[{i}]", e, n)
-                                for i, e in enumerate(entries)]
-    layer_names = _mapping("layer_names", spec.get("layer_names", {}))
-    out["layer_names"] = {}
-    for key, value in layer_names.items():
-        try:
-            layer = int(key)
-        except (TypeError, ValueError):
-            raise _fail(f"layer_names.{key}", "keys must be layer numbers") from None
-        out["layer_names"][layer] = _string(f"layer_names.{key}", value)
+    for where, name, entries in _CHECK.members("stimuli", spec.get("stimuli", {})):
+        n = pops[_CHECK.choice(where, name, pops, "population")]["n"]
+        out["stimuli"][name] = [_stimulus(w, e, n) for w, e in _CHECK.entries(where, entries)]
+    out["layer_names"] = _CHECK.layer_map("layer_names", spec.get("layer_names", {}))
     return out
 
 
@@ -290,33 +236,22 @@ def build_network(spec: dict) -> Network:
     norm = validate_spec(spec)
     net = Network(norm["name"], norm["seed"])
     for name, p in norm["populations"].items():
-        path = f"populations.{name}"
-        cls = model_class(p["model"])
-        params = {k: np.asarray(v, float) if isinstance(v, list | tuple) else v
-                  for k, v in p["params"].items()}
-        try:
-            if "preset" in p:
-                pop = cls.from_preset(p["preset"], n=p["n"], **params)
-            else:
-                pop = cls(cls.parameters_class(**params), n=p["n"])
-        except (TypeError, ValueError) as err:
-            raise _fail(f"{path}.params", str(err)) from None
+        where, cls = f"populations.{name}.params", model_class(p["model"])
+        if "preset" in p:
+            pop = _CHECK.call(where, cls.from_preset, p["preset"], n=p["n"], **p["params"])
+        else:
+            pop = _CHECK.call(where, cls, _CHECK.call(where, cls.parameters_class,
+                                                      **p["params"]), n=p["n"])
         net.add_population(name, pop, layer=p.get("layer"))
     for i, p in enumerate(norm["projections"]):
-        rule_args = {k: p[k] for k in ("p", "k", "positions_pre", "positions_post", "sigma_um",
-                                       "p_max") if k in p}
-        try:
-            net.connect(p["pre"], p["post"], p["rule"], weight=p["weight"],
-                        delay_ms=p["delay_ms"], receptor=p["receptor"], name=p.get("name"),
-                        autapses=p["autapses"], **rule_args)
-        except (TypeError, ValueError) as err:
-            raise _fail(f"projections[{i}]", str(err)) from None
+        _CHECK.call(f"projections[{i}]", net.connect, p["pre"], p["post"], p["rule"],
+                    weight=p["weight"], delay_ms=p["delay_ms"], receptor=p["receptor"],
+                    name=p.get("name"), autapses=p["autapses"],
+                    **{k: p[k] for k in _RULE_KEYS if k in p})
     for name, entries in norm["stimuli"].items():
         for i, (cls, kwargs) in enumerate(entries):
-            try:
-                net.add_stimulus(name, cls(**kwargs))
-            except (TypeError, ValueError) as err:
-                raise _fail(f"stimuli.{name}[{i}]", str(err)) from None
+            where = f"stimuli.{name}[{i}]"
+            _CHECK.call(where, net.add_stimulus, name, _CHECK.call(where, cls, **kwargs))
     if norm["layer_names"]:
         net.layer_names = norm["layer_names"]
     net.spec = spec

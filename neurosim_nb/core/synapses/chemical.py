@@ -52,13 +52,13 @@ True
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from neurosim_nb._validation import did_you_mean
 from neurosim_nb.core.synapses import connectivity
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.receptors import Receptor, get_receptor
@@ -82,11 +82,9 @@ def check_rule_args(names, extra: tuple[str, ...] = ()) -> None:
     valid = rule_argument_names()
     for name in names:
         if name not in valid:
-            hint = difflib.get_close_matches(name, valid + list(extra), n=1)
-            more = f" Did you mean {hint[0]!r}?" if hint else ""
             raise TypeError(f"unknown keyword {name!r}: not a connection-rule argument "
                             f"{valid}{' or a parameter ' + str(list(extra)) if extra else ''}"
-                            f".{more}")
+                            f".{did_you_mean(name, valid + list(extra))}")
 
 
 def _check_values(what: str, value: Any, *, nonneg: bool) -> None:

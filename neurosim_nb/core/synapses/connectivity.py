@@ -49,7 +49,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from typing import Literal
@@ -58,6 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from neurosim_nb._jit import njit
+from neurosim_nb._validation import did_you_mean
 
 __all__ = [
     "RULES",
@@ -92,11 +92,6 @@ _DIST_ALIASES = {"gaussian": "normal", "gauss": "normal", "norm": "normal", "fla
 
 
 # -- argument checks ------------------------------------------------------------------------
-def _hint(name: str, choices) -> str:
-    close = difflib.get_close_matches(str(name), list(choices), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 def _count(name: str, value) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} = {value!r} must be a non-negative integer")
@@ -285,7 +280,7 @@ def connect_csr(
     """
     if rule not in RULES:
         raise ValueError(f"unknown connection rule {rule!r}; valid rules: "
-                         f"{', '.join(RULES)}.{_hint(rule, RULES)}")
+                         f"{', '.join(RULES)}.{did_you_mean(rule, RULES)}")
     n_pre, n_post = _count("n_pre", n_pre), _count("n_post", n_post)
     rng = _generator(rng)
     given = {"p": p, "k": k, "positions_pre": positions_pre, "positions_post": positions_post,
@@ -610,7 +605,7 @@ def _draw_distribution(spec: dict, n: int, rng, what: str) -> np.ndarray:
     dist = spec.pop("dist", None)
     if dist not in _DISTS:
         alias = _DIST_ALIASES.get(str(dist).lower())
-        hint = f" Did you mean {alias!r}?" if alias else _hint(dist, _DISTS)
+        hint = f" Did you mean {alias!r}?" if alias else did_you_mean(dist, _DISTS)
         raise ValueError(f"{what}: distribution {dist!r} is not one of {list(_DISTS)}; give "
                          f"it as {{'dist': ..., ...}}.{hint}")
     clip_min, clip_max = spec.pop("clip_min", None), spec.pop("clip_max", None)

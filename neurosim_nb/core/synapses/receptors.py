@@ -44,12 +44,12 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from neurosim_nb._validation import did_you_mean
 from neurosim_nb.core.synapses.channels import (
     KIND_CONDUCTANCE,
     KIND_CURRENT,
@@ -172,7 +172,5 @@ def get_receptor(receptor: str | Receptor) -> Receptor:
         return receptor
     if receptor in RECEPTORS:
         return RECEPTORS[receptor]
-    hint = difflib.get_close_matches(str(receptor), list(RECEPTORS), n=1)
-    extra = f" Did you mean {hint[0]!r}?" if hint else ""
     raise ValueError(f"unknown receptor {receptor!r}; choose from {list(RECEPTORS)} or pass a "
-                     f"Receptor(...).{extra}")
+                     f"Receptor(...).{did_you_mean(receptor, RECEPTORS)}")
