@@ -456,3 +456,56 @@ def test_strong_drive_stays_finite_and_fires_once_per_step_at_most():
     steps = np.round(ds.spike_time.values / 0.1).astype(int)
     assert len(steps) > 50 and np.all(np.diff(steps) >= 1)
     assert np.all(np.isfinite(ds.V.values))
+
+
+# -- units: receptor current (nA) -> drive (mV/ms), said once by C ---------------------------
+def _one_step(params, i_ext, i_syn):
+    """V after one step of the kernel with external drive ``i_ext`` (mV/ms) and a held
+    synaptic current ``i_syn`` (nA) from a non-decaying current channel."""
+    from neurosim_nb.core.synapses.channels import KIND_CURRENT, N_SYN_PAR, SYN_DECAY, SYN_KIND, \
+        SYN_NORM
+
+    nrn = IzhikevichNeuron(params, n=1)
+    syn_state = np.zeros((1, 2, 1))
+    syn_state[0, 0, 0] = i_syn
+    syn_par = np.zeros((1, N_SYN_PAR))
+    syn_par[0, SYN_KIND], syn_par[0, SYN_DECAY], syn_par[0, SYN_NORM] = KIND_CURRENT, 1.0, 1.0
+    spk = np.empty(1, np.int64)
+    nrn.compiled_kernel()(nrn._state, nrn._kernel_params(0.1), np.full((1, 1), i_ext),
+                          np.zeros((0, 1)), 0.1, 0, 1, np.zeros(0, np.int64),
+                          np.array([-1, -1]), np.zeros((0, 1, 0)), spk, spk.copy(),
+                          syn_state, np.zeros((1, 1, 1)), syn_par, np.zeros((2, 1)))
+    return nrn.V
+
+
+@pytest.mark.parametrize("C", [1.0, 2.0, 0.25])
+def test_synaptic_current_acts_as_the_drive_i_syn_over_C(C):
+    """A synaptic current of 3 nA on a neuron with capacitance C (nF) moves V exactly as an
+    injected drive of 3 / C mV/ms does (nA / nF = mV/ms), and C changes nothing else."""
+    p = IzhikevichParameters(C=C)
+    by_synapse = _one_step(p, 0.0, 3.0)
+    by_drive = _one_step(p, 3.0 / C, 0.0)
+    assert by_synapse == by_drive
+    assert _one_step(p, 5.0, 0.0) == _one_step(IzhikevichParameters(), 5.0, 0.0)
+
+
+def test_doubling_C_and_the_weight_gives_the_same_network_run():
+    """Through a network (receptors, delays): weight 2w onto C = 2 nF neurons is the run
+    of weight w onto C = 1 nF, spike for spike."""
+    from neurosim_nb import LIFNeuron, Network
+    from neurosim_nb.core.synapses.receptors import RECEPTORS
+    from neurosim_nb.stimuli import PoissonInput
+
+    def run(C, w):
+        net = Network("units", seed=4)
+        net.add_population("src", LIFNeuron.create_excitatory(n=40))
+        net.add_population("izh", IzhikevichNeuron(IzhikevichParameters(C=C), n=20))
+        net.connect("src", "izh", "fixed_probability", p=0.3, weight=w, delay_ms=1.0,
+                    receptor=RECEPTORS["current"])
+        net.add_stimulus("src", PoissonInput(rate_hz=3000.0, weight_mV=1.0))
+        return net.simulate(200.0, seed=3, record=("V",), verbose=False)
+
+    a, b = run(1.0, 1.5), run(2.0, 3.0)
+    assert a.sizes["spike"] > 40
+    np.testing.assert_array_equal(a.spike_neuron.values, b.spike_neuron.values)
+    np.testing.assert_array_equal(a.V.values, b.V.values)
