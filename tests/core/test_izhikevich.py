@@ -462,8 +462,13 @@ def test_strong_drive_stays_finite_and_fires_once_per_step_at_most():
 def _one_step(params, i_ext, i_syn):
     """V after one step of the kernel with external drive ``i_ext`` (mV/ms) and a held
     synaptic current ``i_syn`` (nA) from a non-decaying current channel."""
-    from neurosim_nb.core.synapses.channels import KIND_CURRENT, N_SYN_PAR, SYN_DECAY, SYN_KIND, \
-        SYN_NORM
+    from neurosim_nb.core.synapses.channels import (
+        KIND_CURRENT,
+        N_SYN_PAR,
+        SYN_DECAY,
+        SYN_KIND,
+        SYN_NORM,
+    )
 
     nrn = IzhikevichNeuron(params, n=1)
     syn_state = np.zeros((1, 2, 1))
