@@ -296,7 +296,10 @@ def network_loop(kernels: tuple, flats: tuple):
             "                        a.i_zero, a.syn_state, pops[p, P_SYNSTATE], a.syn_buf,\n"
             "                        pops[p, P_SYNBUF], a.depth, pops[p, P_NCH],\n"
             "                        flat_kinds[p], fc, step, kk, a.spk_step, a.spk_idx,\n"
-            "                        a.span * off)")
+            "                        a.span * off, a.rec_idx, pops[p, P_RECIDX],\n"
+            "                        pops[p, P_NREC] if pops[p, P_NRECVARS] else 0,\n"
+            "                        a.rec_slots, pops[p, P_RECSLOT], a.rec_out,\n"
+            "                        pops[p, P_RECOUT], a.n_samples, a.sample_every)")
     src = _TEMPLATE.format(
         n_kernels=len(kernels), imports=imports,
         jit_args="cache=True" if cacheable else "",
@@ -336,8 +339,8 @@ def run_steps(step0, k_begin, k_end, a):
     ``P_VARYING`` / ``P_KICK`` is off gets a (span, 0) input array, which kernels take as
     no input, / no kicks); ``spk_step``/``spk_idx`` ``span`` entries per neuron.
     ``projs`` is the projection table (``J_*``) into the flat CSR arrays. Populations
-    whose kernel has a flat fast path (shared parameters, nothing recorded, and the
-    path's own check) are advanced by it on the flat arrays instead of a kernel call on
+    whose kernel has a flat fast path (shared parameters and the path's own check)
+    are advanced by it on the flat arrays instead of a kernel call on
     views. Spikes are written to ``out_step``/``out_id`` (global ids, by step, then
     population, then neuron); the loop stops early when fewer free entries remain than a
     span can produce.
@@ -360,7 +363,7 @@ def run_steps(step0, k_begin, k_end, a):
     one = a.state.dtype.type(1.0)
     for p in range(n_pops):
         kp = pops[p, P_KERNEL]
-        if not (pops[p, P_PARW] == 1 and (pops[p, P_NREC] == 0 or pops[p, P_NRECVARS] == 0)):
+        if pops[p, P_PARW] != 1:  # a flat path takes shared parameters only
             continue
         n_ch = pops[p, P_NCH]
         o = pops[p, P_SYNPAR]

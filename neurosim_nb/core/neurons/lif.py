@@ -30,11 +30,17 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim_nb._jit import njit
-from neurosim_nb.core.neurons._kernel_util import record_step
+from neurosim_nb.core.neurons._kernel_util import record_flat, record_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
 from neurosim_nb.core.synapses.channels import (
     KIND_CONDUCTANCE,
     KIND_CURRENT,
+    SYN_DECAY,
+    SYN_E_REV,
+    SYN_HAS_RISE,
+    SYN_KIND,
+    SYN_MG,
+    SYN_NORM,
     synaptic_block,
 )
 from neurosim_nb.numerics.bits import ge_mask64, lowest_bit64
@@ -90,6 +96,9 @@ def lif_rate_closed_form(params: LIFParameters, current_nA) -> np.ndarray:
 
 #: neurons per block of the kernel's update pass
 BLOCK = 256
+#: rows of the kernel's parameter matrix (LIFNeuron._kernel_params), by name
+KERNEL_ROWS = ("decay", "V_rest", "R_m", "V_threshold", "V_reset", "ref_steps")
+R_DECAY, R_V_REST, R_R_M, R_V_TH, R_V_RESET, R_REF = range(len(KERNEL_ROWS))
 #: kinds of the channels of the inline update (:func:`_inline_channels`)
 INLINE_MIXED, INLINE_CURRENTS, INLINE_CONDUCTANCES = 0, 1, 2
 
@@ -184,10 +193,11 @@ def _inline_channels(syn_par, pw, one):
     ok = pw == 0 and (n_ch == 1 or n_ch == 2)
     n_cond = 0
     for c in range(n_ch):
-        if not (syn_par[c, 0] == KIND_CONDUCTANCE or syn_par[c, 0] == KIND_CURRENT) \
-                or syn_par[c, 6] > 0 or syn_par[c, 4] > 0:
+        if not (syn_par[c, SYN_KIND] == KIND_CONDUCTANCE
+                or syn_par[c, SYN_KIND] == KIND_CURRENT) \
+                or syn_par[c, SYN_HAS_RISE] > 0 or syn_par[c, SYN_MG] > 0:
             ok = False
-        n_cond += syn_par[c, 0] == KIND_CONDUCTANCE
+        n_cond += syn_par[c, SYN_KIND] == KIND_CONDUCTANCE
     if not ok:
         return False, INLINE_MIXED, (zero, zero, zero, zero, zero, zero, zero, zero)
     kinds = INLINE_CONDUCTANCES if n_cond == n_ch else \
@@ -200,9 +210,9 @@ def _inline_channels(syn_par, pw, one):
 
 @njit(cache=True, inline="always")
 def _channel_constants(syn_par, c, one):
-    if syn_par[c, 0] == KIND_CONDUCTANCE:
-        return syn_par[c, 1], syn_par[c, 5], syn_par[c, 3], -one
-    return syn_par[c, 1], syn_par[c, 5], one, one - one
+    if syn_par[c, SYN_KIND] == KIND_CONDUCTANCE:
+        return syn_par[c, SYN_DECAY], syn_par[c, SYN_NORM], syn_par[c, SYN_E_REV], -one
+    return syn_par[c, SYN_DECAY], syn_par[c, SYN_NORM], one, one - one
 
 
 @njit(cache=True, inline="always")
@@ -299,24 +309,29 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
 @njit(cache=True, inline="always")
 def _lif_span_flat(state, o_st, n, par, o_par, i_ext, o_i, has_input, kick, o_k, has_kick,
                    zeros, syn_state, o_ss, syn_buf, o_sb, depth, n_ch, kinds, ch, step0, kk,
-                   spk_step, spk_idx, o_spk):
-    """The one-pass update of :func:`_lif_kernel` (shared parameters, one or two
-    single-exponential channels, nothing recorded) over ``kk`` steps, on the network loop's
-    flat arrays at the population's offsets: the same loops and results as the kernel, bit
-    for bit, without the array views and the kernel call of every span (Numba takes and
-    drops an atomic reference for each: ~80 per span and population, counted in gdb).
+                   spk_step, spk_idx, o_spk, rec_idx, o_ri, n_rec, rec_slots, o_rs, rec_out,
+                   o_ro, n_samples, sample_every):
+    """The LIF family's fast path (:meth:`LIFNeuron.flat_update`): shared parameters, one
+    or two single-exponential channels, over ``kk`` steps, on the network loop's flat
+    arrays at the population's offsets -- one vectorised pass per step
+    (:func:`_lif_pass_inline`), then the spikes, then the recording: the same results as
+    :func:`_lif_kernel`'s general path, bit for bit, without its block passes, the array
+    views and the kernel call of every span (Numba takes and drops an atomic reference for
+    each: ~80 per span and population, counted in gdb).
 
     ``o_st``, ``o_par``, ``o_ss``, ``o_sb``: the population's state (V, refractory),
     parameters (one column), channel states and ring buffers; ``o_i``/``o_k``: the input and
     kick rows of the span's first step (read only with ``has_input``/``has_kick``);
     ``zeros``: at least ``n`` zeros; ``kinds``/``ch``: :func:`_inline_channels`' kinds and
-    constants; spikes go to ``spk_step``/``spk_idx`` from ``o_spk`` on. Returns
+    constants; spikes go to ``spk_step``/``spk_idx`` from ``o_spk`` on; ``n_rec`` recorded
+    neurons (``rec_idx`` from ``o_ri``, the slots of V and refractory from ``o_rs``, the
+    samples to ``rec_out`` from ``o_ro``; 0: nothing recorded). Returns
     ``(n_spk, bad_neuron, bad_step)`` like the kernel.
     """
     one = state.dtype.type(1.0)
     limit = state.dtype.type(DIVERGENCE_LIMIT)
-    d_, vr_, rm_ = par[o_par], par[o_par + 1], par[o_par + 2]
-    vt_, vre_, rs_ = par[o_par + 3], par[o_par + 4], par[o_par + 5]
+    d_, vr_, rm_ = par[o_par + R_DECAY], par[o_par + R_V_REST], par[o_par + R_R_M]
+    vt_, vre_, rs_ = par[o_par + R_V_TH], par[o_par + R_V_RESET], par[o_par + R_REF]
     u = np.uint64
     un = u(n)
     o_v, o_r = u(o_st), u(o_st + n)
@@ -337,6 +352,9 @@ def _lif_span_flat(state, o_st, n, par, o_par, i_ext, o_i, has_input, kick, o_k,
         if n_cross:
             n_spk = _lif_spikes(state, o_v, state, o_r, un, vt_, vre_, rs_, step0 + k,
                                 spk_step, spk_idx, n_spk, n_cross)
+        if n_rec:
+            record_flat(state, o_st, n, 2, step0 + k, sample_every, rec_idx, o_ri, n_rec,
+                        rec_slots, o_rs, rec_out, o_ro, n_samples)
     return n_spk - o_spk, -1, -1
 
 
@@ -357,29 +375,11 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     has_input = i_ext.shape[1] == n
     one = V.dtype.type(1.0)  # constants in the state's precision (float64 or float32)
     limit = V.dtype.type(DIVERGENCE_LIMIT)
-    # one or two single-exponential channels and shared parameters (the benchmark
-    # networks): the channels are updated inside the neuron loop (no workspace pass)
-    inline, kinds, ch = _inline_channels(syn_par, pw, one)
-    n_ch = syn_par.shape[0]
+    # (shared parameters with one or two single-exponential channels take the flat fast
+    # path of the network loop instead: _lif_span_flat)
     n_spk = 0
-    if inline:
-        # one pass over the whole population per step, then the spikes: the network loop's
-        # flat update (_lif_span_flat) one step at a time on this call's arrays (all
-        # contiguous: reshape(-1) makes views, and refuses to copy), recording in between
-        st, pr, ss, sb = state.reshape(-1), p.reshape(-1), syn_state.reshape(-1), \
-            syn_buf.reshape(-1)
-        ie, kc = i_ext.reshape(-1), kick.reshape(-1)
-        for k in range(i_ext.shape[0]):
-            c, bad, bad_step = _lif_span_flat(
-                st, 0, n, pr, 0, ie, k * n, has_input, kc, k * n, has_kick, dv_a, ss, 0, sb,
-                0, syn_buf.shape[1], n_ch, kinds, ch, step0 + k, 1, spk_step, spk_idx,
-                n_spk)  # dv_a stays 0 in this path: the zeros of absent input and kicks
-            if bad >= 0:
-                return n_spk, bad, bad_step
-            n_spk += c
-            record_step(state, step0 + k, sample_every, rec_idx, rec_slots, rec_out)
-        return n_spk, -1, -1
-    decay, v_rest, r_m, v_th, v_reset, ref_steps = p[0], p[1], p[2], p[3], p[4], p[5]
+    decay, v_rest, r_m = p[R_DECAY], p[R_V_REST], p[R_R_M]
+    v_th, v_reset, ref_steps = p[R_V_TH], p[R_V_RESET], p[R_REF]
     no_input = i_ext[0] if has_input else np.zeros(n, V.dtype)  # allocated only if used
     for k in range(i_ext.shape[0]):
         slot = (step0 + k) % syn_buf.shape[1]  # ring-buffer slot of this step
