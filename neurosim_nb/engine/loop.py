@@ -297,7 +297,7 @@ def network_loop(kernels: tuple, flats: tuple):
             "                        pops[p, P_SYNBUF], a.depth, pops[p, P_NCH],\n"
             "                        flat_kinds[p], fc, step, kk, a.spk_step, a.spk_idx,\n"
             "                        a.span * off, a.rec_idx, pops[p, P_RECIDX],\n"
-            "                        pops[p, P_NREC] if pops[p, P_NRECVARS] else 0,\n"
+            "                        n_rec_flat,\n"
             "                        a.rec_slots, pops[p, P_RECSLOT], a.rec_out,\n"
             "                        pops[p, P_RECOUT], a.n_samples, a.sample_every)")
     src = _TEMPLATE.format(
@@ -384,6 +384,8 @@ def run_steps(step0, k_begin, k_end, a):
                 fc = (flat_ch[p, 0], flat_ch[p, 1], flat_ch[p, 2], flat_ch[p, 3],
                       flat_ch[p, 4], flat_ch[p, 5], flat_ch[p, 6], flat_ch[p, 7])
                 n_spk, bad, bad_step = 0, -1, -1
+                # recorded neurons, 0 when no state variable is recorded
+                n_rec_flat = pops[p, P_NREC] if pops[p, P_NRECVARS] > 0 else 0
 {flat_calls}
                 if bad >= 0:
                     return k, n_out, p, bad, bad_step
