@@ -296,10 +296,7 @@ def network_loop(kernels: tuple, flats: tuple):
             "                        a.i_zero, a.syn_state, pops[p, P_SYNSTATE], a.syn_buf,\n"
             "                        pops[p, P_SYNBUF], a.depth, pops[p, P_NCH],\n"
             "                        flat_kinds[p], fc, step, kk, a.spk_step, a.spk_idx,\n"
-            "                        a.span * off, a.rec_idx, pops[p, P_RECIDX],\n"
-            "                        n_rec_flat,\n"
-            "                        a.rec_slots, pops[p, P_RECSLOT], a.rec_out,\n"
-            "                        pops[p, P_RECOUT], a.n_samples, a.sample_every)")
+            "                        a.span * off, a.rec_idx, a.rec_slots, a.rec_out, rec)")
     src = _TEMPLATE.format(
         n_kernels=len(kernels), imports=imports,
         jit_args="cache=True" if cacheable else "",
@@ -384,8 +381,10 @@ def run_steps(step0, k_begin, k_end, a):
                 fc = (flat_ch[p, 0], flat_ch[p, 1], flat_ch[p, 2], flat_ch[p, 3],
                       flat_ch[p, 4], flat_ch[p, 5], flat_ch[p, 6], flat_ch[p, 7])
                 n_spk, bad, bad_step = 0, -1, -1
-                # recorded neurons, 0 when no state variable is recorded
+                # recorded neurons (0 when no state variable is recorded) and offsets
                 n_rec_flat = pops[p, P_NREC] if pops[p, P_NRECVARS] > 0 else 0
+                rec = (pops[p, P_RECIDX], n_rec_flat, pops[p, P_RECSLOT], pops[p, P_RECOUT],
+                       a.n_samples, a.sample_every)
 {flat_calls}
                 if bad >= 0:
                     return k, n_out, p, bad, bad_step

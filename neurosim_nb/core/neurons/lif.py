@@ -309,8 +309,7 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
 @njit(cache=True, inline="always")
 def _lif_span_flat(state, o_st, n, par, o_par, i_ext, o_i, has_input, kick, o_k, has_kick,
                    zeros, syn_state, o_ss, syn_buf, o_sb, depth, n_ch, kinds, ch, step0, kk,
-                   spk_step, spk_idx, o_spk, rec_idx, o_ri, n_rec, rec_slots, o_rs, rec_out,
-                   o_ro, n_samples, sample_every):
+                   spk_step, spk_idx, o_spk, rec_idx, rec_slots, rec_out, rec):
     """The LIF family's fast path (:meth:`LIFNeuron.flat_update`): shared parameters, one
     or two single-exponential channels, over ``kk`` steps, on the network loop's flat
     arrays at the population's offsets -- one vectorised pass per step
@@ -323,11 +322,14 @@ def _lif_span_flat(state, o_st, n, par, o_par, i_ext, o_i, has_input, kick, o_k,
     parameters (one column), channel states and ring buffers; ``o_i``/``o_k``: the input and
     kick rows of the span's first step (read only with ``has_input``/``has_kick``);
     ``zeros``: at least ``n`` zeros; ``kinds``/``ch``: :func:`_inline_channels`' kinds and
-    constants; spikes go to ``spk_step``/``spk_idx`` from ``o_spk`` on; ``n_rec`` recorded
-    neurons (``rec_idx`` from ``o_ri``, the slots of V and refractory from ``o_rs``, the
-    samples to ``rec_out`` from ``o_ro``; 0: nothing recorded). Returns
+    constants; spikes go to ``spk_step``/``spk_idx`` from ``o_spk`` on; ``rec`` =
+    ``(o_ri, n_rec, o_rs, o_ro, n_samples, sample_every)``: ``n_rec`` recorded neurons
+    (``rec_idx`` from ``o_ri``, the slots of V and refractory from ``o_rs``, the samples to
+    ``rec_out`` from ``o_ro``; 0: nothing recorded). (At most 30 arguments: Python compiles
+    a call with more as ``f(*args)``, which Numba cannot inline.) Returns
     ``(n_spk, bad_neuron, bad_step)`` like the kernel.
     """
+    o_ri, n_rec, o_rs, o_ro, n_samples, sample_every = rec
     one = state.dtype.type(1.0)
     limit = state.dtype.type(DIVERGENCE_LIMIT)
     d_, vr_, rm_ = par[o_par + R_DECAY], par[o_par + R_V_REST], par[o_par + R_R_M]
