@@ -1,15 +1,15 @@
 """``numba.njit`` for the package's compiled code, with an on-disk cache that cannot go stale.
 
 Numba keys a cached function by its own source file only. The network loop
-(:func:`neurosim_nb.engine._fused.run_steps`) and the model kernels inline functions from
+(:mod:`neurosim_nb.engine.loop`) and the model kernels inline functions from
 other modules (the LIF update pass, the receptor channels, spike delivery); after an edit of
 one of those -- a ``git pull``, a local change -- Numba would still load the old machine code
 of every function that inlined it, silently. :func:`njit` is ``numba.njit`` whose cache
 entries also carry a hash of every source file that holds compiled code
 (:data:`SOURCES_HASH`): any change there recompiles, nothing stale is ever loaded.
 
->>> from neurosim_nb.engine._fused import run_steps  # defined with this njit
->>> type(run_steps._cache).__name__
+>>> from neurosim_nb.engine.loop import _deliver  # defined with this njit
+>>> type(_deliver._cache).__name__
 'TrackedCache'
 """
 
