@@ -3,12 +3,12 @@
 Numba compiles the network loop and the model kernels at their first use and keeps the
 machine code on disk (:mod:`neurosim_nb._jit`). A fresh installation -- a new clone, a
 Binder image, an edited kernel source -- pays for that at its first simulation: about a
-minute for the network loop alone on a 2-core VM (69 s for a first CUBA process, against
+dozen seconds per model family on a 2-core VM (17 s for a first CUBA process, against
 1.2 s warm), which in a Voila app looks like a hang. ``python -m neurosim_nb.warmup`` does
 the work up front and says so:
 
-* the network loop in float64 and float32 (with a Poisson input and a step current),
-* every model family's single-population run,
+* the LIF network loop in float64 and float32 (with a Poisson input and a step current),
+* every model family's single-population run (each compiles its family's loop),
 * one update of every app panel (without background threads), for each model family the
   neuron explorer and the phase plane offer -- the code paths the apps take.
 
@@ -29,12 +29,14 @@ def _network(precision: str) -> None:
     import numpy as np
 
     from neurosim_nb.core.networks.network import Network
-    from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
+    from neurosim_nb.core.neurons import model_class
     from neurosim_nb.stimuli import PoissonInput, StepCurrent
 
+    # the loop of the LIF family (the apps' networks and the benchmarks): each run compiles
+    # the loop of its own set of kernels only, so a mixed network here would compile a loop
+    # no app uses
     net = Network("warm-up", seed=0)
-    for family in MODEL_FAMILIES:
-        net.add_population(family, model_class(family)(n=2))
+    net.add_population("LIF", model_class("LIF")(n=2))
     net.connect("LIF", "LIF", "all_to_all", weight=0.1, receptor="current")
     net.add_stimulus("LIF", PoissonInput(rate_hz=10.0, weight_mV=1.0))
     net.add_stimulus("LIF", StepCurrent(1.0, onset_ms=0.0, duration_ms=1.0))
@@ -78,8 +80,8 @@ def _synapse_app() -> None:
 
 #: (what, how): the warm-up's steps, in order
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
-    ("network loop, float64", lambda: _network("float64")),
-    ("network loop, float32", lambda: _network("float32")),
+    ("LIF network loop, float64", lambda: _network("float64")),
+    ("LIF network loop, float32", lambda: _network("float32")),
     ("single-population runs", _families),
     ("neuron explorer and phase plane", _neuron_apps),
     ("network and ONI explorers", _network_apps),
@@ -100,7 +102,7 @@ def warm_up(out=sys.stdout, steps=STEPS) -> float:
     True
     """
     print("Loading neurosim_nb's compiled code (on a fresh installation it is compiled "
-          "now, once: a few minutes on 2 cores)", file=out, flush=True)
+          "now, once: about a minute on 2 cores)", file=out, flush=True)
     t_all = time.perf_counter()
     for what, step in steps:
         t0 = time.perf_counter()
