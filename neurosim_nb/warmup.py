@@ -78,8 +78,40 @@ def _synapse_app() -> None:
     SynapsesPanel(learning=LearningParameters(duration=0.2), background=False)
 
 
+def _job(job: tuple[str, str]) -> None:
+    """One compile job of :func:`_compile_in_parallel` (runs in a worker process)."""
+    kind, arg = job
+    if kind == "network":
+        _network(arg)
+    else:
+        from neurosim_nb.core.neurons import model_class
+
+        model_class(arg)(n=1).simulate(5.0, 1.0, verbose=False, seed=0)
+
+
+def _compile_in_parallel(workers: int | None = None) -> None:
+    """Compile the loops of the steps below in worker processes, one per core (each loop
+    is independent: the LIF loop in two precisions, then every other family's), so the
+    steps that follow only load them from the disk cache. Longest first."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from neurosim_nb.core.neurons import MODEL_FAMILIES
+
+    jobs = [("network", "float32"), ("network", "float64")]
+    jobs += sorted((("family", f) for f in MODEL_FAMILIES if f != "LIF"),
+                   key=lambda j: j[1] != "Hodgkin-Huxley")
+    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    if workers < 2:
+        return  # nothing to gain: the steps compile as they go
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        list(pool.map(_job, jobs))
+
+
 #: (what, how): the warm-up's steps, in order
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
+    ("compiled loops, in parallel", _compile_in_parallel),
     ("LIF network loop, float64", lambda: _network("float64")),
     ("LIF network loop, float32", lambda: _network("float32")),
     ("single-population runs", _families),
