@@ -253,7 +253,8 @@ class _CompiledLoop:
         # combinations use a copy for the run (4 or 8 bytes per synapse)
         weight = store.weight.flat if store.weight.flat.dtype == self.dtype else \
             store.weight.flat.astype(dtype)
-        cap = max(8 * span * n_total, 1 << 16)
+        # room for a few spans' spikes per compiled call (one block-long span: one)
+        cap = max((8 if span <= SPAN_MAX else 1) * span * n_total, 1 << 16)
         self.out_step = np.empty(cap, dtype=np.int64)
         self.out_id = np.empty(cap, dtype=np.int64)
         self.table = table
@@ -477,8 +478,15 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     stim_runs = [r for r in run_list if r.kick_adds or r.current_adds]
     rec_i_ext = [r for r in run_list if r.i_ext_rec is not None]
     gaps = bool(net.gap_junctions)
-    # a kernel call advances a span of steps; every spike of a span arrives after it
-    span = min(SPAN_MAX, chunk, SPAN_MAX if min_delay is None else min_delay + 1)
+    # a kernel call advances a span of steps; every spike of a span arrives after it.
+    # Without spikes to deliver inside the loop (a population alone, or only Python-level
+    # projections) a span is the whole block: one kernel call per block, as a population
+    # run used to make (with delivery, short spans keep the spike buffers small)
+    delivering = any(_is_static(p) and p.n_synapses for p in net.projections)
+    if delivering:
+        span = min(SPAN_MAX, chunk, min_delay + 1)
+    else:
+        span = chunk
     loop = _CompiledLoop(net, runs, dt, sample_every, n_samples, depth, chunk, span,
                          PRECISIONS[precision])
     t_loop = time.perf_counter()

@@ -362,7 +362,9 @@ class AdExPlanar(PlanarModel):
 
     def saddle_node_current(self, p) -> float:
         gl, a = p["g_L"], p["a"]
-        if gl + a <= 0:
+        if gl + a == 0:  # F(V) = g_L D_T exp((V - V_T) / D_T) + I: a root only for I < 0
+            return 0.0
+        if gl + a < 0:  # F increases from -inf to +inf: one fixed point at every input
             return float("inf")
         return (gl + a) * (p["V_T"] - p["E_L"] - p["Delta_T"]
                            + p["Delta_T"] * np.log1p(a / gl))
