@@ -315,15 +315,22 @@ def traub_miles_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, e
 _UPDATES = (hh1952_update, traub_miles_update)
 
 
+#: rows of the model matrix (:meth:`HodgkinHuxleyNeuron._model_matrix`, independent of dt)
+MODEL_ROWS = ("C_m", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "input_density", "phi",
+              "kinetics", "V_T", "V_spike_threshold")
+(M_CM, M_GNA, M_GK, M_GL, M_ENA, M_EK, M_EL, M_DENS, M_PHI, M_KIN, M_VT,
+ M_VTH) = range(len(MODEL_ROWS))
+
+
 @njit(cache=True, error_model="numpy")
 def _steady_ionic_current(v, p, i):
     """Ionic current density (uA/cm2, outward positive) of neuron i with gates at x_inf(v)."""
-    am, bm, ah, bh, an, bn = _rates(v, p[9, i], p[10, i])
+    am, bm, ah, bh, an, bn = _rates(v, p[M_KIN, i], p[M_VT, i])
     m = am / (am + bm)
     h = ah / (ah + bh)
     nn = an / (an + bn)
-    return (p[1, i] * m * m * m * h * (v - p[4, i]) + p[2, i] * nn ** 4 * (v - p[5, i])
-            + p[3, i] * (v - p[6, i]))
+    return (p[M_GNA, i] * m * m * m * h * (v - p[M_ENA, i])
+            + p[M_GK, i] * nn ** 4 * (v - p[M_EK, i]) + p[M_GL, i] * (v - p[M_EL, i]))
 
 
 @njit(cache=True, error_model="numpy")
@@ -359,8 +366,8 @@ def _gate_tables(v, p, i):
     """x_inf and tau_x (ms) of m, h, n at potentials v for neuron i: array (6, len(v))."""
     out = np.empty((6, v.shape[0]))
     for j in range(v.shape[0]):
-        am, bm, ah, bh, an, bn = _rates(v[j], p[9, i], p[10, i])
-        ph = p[8, i]
+        am, bm, ah, bh, an, bn = _rates(v[j], p[M_KIN, i], p[M_VT, i])
+        ph = p[M_PHI, i]
         out[0, j] = am / (am + bm)
         out[1, j] = ah / (ah + bh)
         out[2, j] = an / (an + bn)
@@ -376,7 +383,7 @@ def _steady_state(v0, p):
     n = v0.shape[0]
     s = np.zeros((5, n))  # refractory (row 4) 0
     for i in range(n):
-        am, bm, ah, bh, an, bn = _rates(v0[i], p[9, i], p[10, i])
+        am, bm, ah, bh, an, bn = _rates(v0[i], p[M_KIN, i], p[M_VT, i])
         s[0, i] = v0[i]
         s[1, i] = am / (am + bm)
         s[2, i] = ah / (ah + bh)
@@ -572,7 +579,7 @@ class HodgkinHuxleyNeuron(PointModel):
 
     # -- kernel plumbing --------------------------------------------------------------
     def _model_matrix(self) -> np.ndarray:
-        """The per-neuron parameter rows of :data:`_ROWS` (independent of dt)."""
+        """The per-neuron parameter rows of :data:`MODEL_ROWS` (independent of dt)."""
         pp, n = self.params, self.n
         per = pp.per_neuron
         phi = np.broadcast_to(np.asarray(pp.rate_factor(), float), (n,))
