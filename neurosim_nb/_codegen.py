@@ -25,7 +25,7 @@ import tempfile
 import types
 from pathlib import Path
 
-__all__ = ["cache_dir", "load_module", "importable", "import_line"]
+__all__ = ["cache_dir", "load_module", "importable", "import_line", "source_stamp"]
 
 
 def cache_dir() -> Path:
@@ -65,15 +65,32 @@ def importable(func) -> bool:
     return obj is func
 
 
+def source_stamp(func) -> str:
+    """A hash of the file that defines ``func`` (its whole text: the helpers it calls
+    included), written into generated sources that import it, so that an edit of that
+    file gives another generated module -- and never loads the old machine code from
+    Numba's cache (which keys a module by its own source only)."""
+    py = getattr(func, "py_func", func)
+    module = sys.modules.get(getattr(py, "__module__", None) or "")
+    path = getattr(module, "__file__", None)
+    if not path:
+        return "none"
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "unreadable"
+
+
 def import_line(func, alias: str) -> str:
     """``from module import name as alias`` for an :func:`importable` function."""
     py = getattr(func, "py_func", func)
     qual = py.__qualname__
+    stamp = f"# source of {py.__module__}: {source_stamp(func)}\n"
     if "." in qual:  # a staticmethod of a class: import the class
         cls, attr = qual.rsplit(".", 1)
-        return f"from {py.__module__} import {cls.split('.')[0]} as _{alias}_owner\n" \
-               f"{alias} = _{alias}_owner.{qual.split('.', 1)[1]}\n"
-    return f"from {py.__module__} import {qual} as {alias}\n"
+        return stamp + f"from {py.__module__} import {cls.split('.')[0]} as _{alias}_owner\n" \
+            f"{alias} = _{alias}_owner.{qual.split('.', 1)[1]}\n"
+    return stamp + f"from {py.__module__} import {qual} as {alias}\n"
 
 
 def load_module(stem: str, source: str, injected: dict, cacheable: bool = True):

@@ -7,8 +7,13 @@ from pathlib import Path
 from numba.core.registry import CPUDispatcher
 
 import neurosim_nb._jit as jit
-import neurosim_nb.core.networks.network  # noqa: F401  (imports every compiled module)
-import neurosim_nb.engine.loop  # noqa: F401
+import neurosim_nb.core.networks.network  # noqa: F401
+import neurosim_nb.core.neurons.adaptive_lif  # noqa: F401
+import neurosim_nb.core.neurons.hodgkin_huxley  # noqa: F401
+import neurosim_nb.core.neurons.izhikevich  # noqa: F401
+import neurosim_nb.core.neurons.lif  # noqa: F401
+import neurosim_nb.core.synapses.connectivity  # noqa: F401
+import neurosim_nb.engine.network_sim  # noqa: F401  (the loop, delivery, stimuli)
 
 
 def test_every_cached_function_of_the_package_uses_the_tracked_cache():
@@ -63,3 +68,21 @@ def test_the_sources_hash_covers_names_and_contents(tmp_path, monkeypatch):
     (tmp_path / "engine" / "a.py").write_text("x = 2\n")
     h2 = jit._sources_hash()
     assert h1 != h2 and len(h1) == len(h2) == 64
+
+
+def test_generated_code_follows_the_source_of_what_it_imports(tmp_path, monkeypatch):
+    """A generated kernel imports its model's update; Numba keys the generated module by
+    its own text only, so that text carries a hash of the update's file: an edited model
+    file gives another generated module, never the old machine code."""
+    import importlib
+
+    from neurosim_nb import _codegen
+
+    mod = tmp_path / "user_model_for_stamp.py"
+    mod.write_text("def update(v):\n    return v\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    user = importlib.import_module("user_model_for_stamp")
+    first = _codegen.import_line(user.update, "update")
+    mod.write_text("def update(v):\n    return v + 1\n")
+    assert _codegen.import_line(user.update, "update") != first
+    assert "from user_model_for_stamp import update as update" in first
