@@ -254,16 +254,20 @@ def kernel_set(populations) -> tuple[tuple, tuple]:
     return tuple(kernels), tuple(flats)
 
 
-def network_loop(kernels: tuple, flats: tuple):
+def network_loop(kernels: tuple, flats: tuple, flat_only: tuple | None = None):
     """The compiled ``run_steps`` for a run whose populations use ``kernels`` (each a
     compiled kernel following the kernel contract; ``pops[p, P_KERNEL]`` indexes it) with
-    ``flats[i]`` the kernel's flat fast path ``(check, span)`` or None. Generated from
-    :data:`_TEMPLATE` on first use, cached on disk when every piece is importable."""
-    key = (kernels, flats)
+    ``flats[i]`` the kernel's flat fast path ``(check, span)`` or None. ``flat_only[i]``:
+    every population of kernel ``i`` takes its flat path in this run, so the loop does not
+    call (nor compile) that kernel -- a first LIF network run compiles the LIF pass only.
+    Generated from :data:`_TEMPLATE` on first use, cached on disk when every piece is
+    importable."""
+    flat_only = tuple(flat_only or (False,) * len(kernels))
+    key = (kernels, flats, flat_only)
     loop = _LOOPS.get(key)
     if loop is not None:
         return loop
-    pieces = {f"kernel_{i}": k for i, k in enumerate(kernels)}
+    pieces = {f"kernel_{i}": k for i, k in enumerate(kernels) if not flat_only[i]}
     for i, f in enumerate(flats):
         if f is not None:
             pieces[f"flat_check_{i}"], pieces[f"flat_span_{i}"] = f
@@ -271,11 +275,19 @@ def network_loop(kernels: tuple, flats: tuple):
     imports = "".join(import_line(f, name) for name, f in pieces.items()) if cacheable else ""
     calls = []
     for i in range(len(kernels)):
-        head = "if" if i == 0 else "elif"
+        if flat_only[i]:
+            continue
+        head = "if" if not calls else "elif"
         calls.append(f"            {head} kp == {i}:\n"
                      f"                r = kernel_{i}(st, pp, irow, krow, a.dt, step, "
                      "a.sample_every, ri, rs, ro, sk, si, ss, sb, sp, sc)")
-    calls.append("            else:\n                r = (0, 0, -1)  # unreachable")
+    message = ("raise RuntimeError('a population expected on its flat path is not: the "
+               "loop was generated for another network')")
+    if calls:
+        calls.append(f"            else:\n                {message}")
+    else:  # every kernel runs on its flat path only
+        calls.append("            r = (0, -1, -1)\n            if kp >= 0:\n"
+                     f"                {message}")
     flat_checks, flat_calls = [], []
     for i, f in enumerate(flats):
         if f is None:
@@ -303,7 +315,8 @@ def network_loop(kernels: tuple, flats: tuple):
         flat_checks="\n".join(flat_checks) or "        pass",
         flat_calls="\n".join(flat_calls) or "                pass",
         kernel_calls="\n".join(calls))
-    module = load_module(f"loop_{len(kernels)}", src, pieces, cacheable=cacheable)
+    stem = f"loop_{len(kernels)}" + ("_flat" if any(flat_only) else "")
+    module = load_module(stem, src, pieces, cacheable=cacheable)
     _LOOPS[key] = module.run_steps
     return module.run_steps
 

@@ -155,6 +155,17 @@ class _PopRun:
         return True
 
 
+def _takes_flat_path(r: _PopRun, flat) -> bool:
+    """Whether the compiled loop advances ``r`` on its family's flat path: the loop's own
+    test (shared parameters, then the path's check of the receptor channels), run here in
+    Python on the same values."""
+    if r.p.shape[1] != 1:
+        return False
+    check = flat[0]
+    ok = getattr(check, "py_func", check)(r.syn_par, 0, 1.0)[0]
+    return bool(ok)
+
+
 def _fill(runtimes, buf: np.ndarray, k: int, t_chunk: np.ndarray) -> bool:
     """Zero ``buf[:k]`` and add the stimuli that are on in the block; False (buffer left
     untouched) when none is."""
@@ -208,7 +219,12 @@ class _CompiledLoop:
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
         # the run's kernel set: one entry per distinct compiled kernel, in first-use order
         kernels, flats = kernel_set([r.pop for r in run_list])
-        self.run_steps = network_loop(kernels, flats)
+        # a kernel whose populations all take its flat path is not called by the loop
+        flat_only = tuple(
+            flats[i] is not None and all(_takes_flat_path(r, flats[i]) for r in run_list
+                                         if r.pop.compiled_kernel() is k)
+            for i, k in enumerate(kernels))
+        self.run_steps = network_loop(kernels, flats, flat_only)
         for i, (name, r) in enumerate(runs.items()):
             n, o = r.pop.n, off[name]
             r.table_row = i
