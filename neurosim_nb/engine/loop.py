@@ -279,8 +279,8 @@ def network_loop(kernels: tuple, flats: tuple, flat_only: tuple | None = None):
             continue
         head = "if" if not calls else "elif"
         calls.append(f"            {head} kp == {i}:\n"
-                     f"                r = kernel_{i}(st, pp, irow, krow, a.dt, step, "
-                     "a.sample_every, ri, rs, ro, sk, si, ss, sb, sp, sc)")
+                     f"                r = kernel_{i}(st, pp, irow, krow, dt, step, "
+                     "sample_every, ri, rs, ro, sk, si, ss, sb, sp, sc)")
     message = ("raise RuntimeError('a population expected on its flat path is not: the "
                "loop was generated for another network')")
     if calls:
@@ -302,13 +302,13 @@ def network_loop(kernels: tuple, flats: tuple, flat_only: tuple | None = None):
         flat_calls.append(
             f"                if kp == {i}:\n"
             f"                    n_spk, bad, bad_step = flat_span_{i}(\n"
-            "                        a.state, pops[p, P_STATE], n, a.par, pops[p, P_PAR],\n"
-            "                        a.i_ext, pops[p, P_IEXT] + k * n, pops[p, P_VARYING] != 0,\n"
-            "                        a.kick, pops[p, P_KICKS] + k * n, pops[p, P_KICK] != 0,\n"
-            "                        a.i_zero, a.syn_state, pops[p, P_SYNSTATE], a.syn_buf,\n"
-            "                        pops[p, P_SYNBUF], a.depth, pops[p, P_NCH],\n"
-            "                        flat_kinds[p], fc, step, kk, a.spk_step, a.spk_idx,\n"
-            "                        a.span * off, a.rec_idx, a.rec_slots, a.rec_out, rec)")
+            "                        state, pops[p, P_STATE], n, par, pops[p, P_PAR],\n"
+            "                        i_ext, pops[p, P_IEXT] + k * n, pops[p, P_VARYING] != 0,\n"
+            "                        kick, pops[p, P_KICKS] + k * n, pops[p, P_KICK] != 0,\n"
+            "                        i_zero, syn_state, pops[p, P_SYNSTATE], syn_buf,\n"
+            "                        pops[p, P_SYNBUF], depth, pops[p, P_NCH],\n"
+            "                        flat_kinds[p], fc, step, kk, spk_step, spk_idx,\n"
+            "                        span * off, rec_idx, rec_slots, rec_out, rec)")
     src = _TEMPLATE.format(
         n_kernels=len(kernels), imports=imports,
         jit_args="cache=True" if cacheable else "",
@@ -338,7 +338,7 @@ from neurosim_nb.engine.loop import (
 def run_steps(step0, k_begin, k_end, a):
     """Advance every population over steps ``step0 + k_begin .. step0 + k_end - 1``.
 
-    The steps go in spans of up to ``a.span`` (the shortest delay + 1): every
+    The steps go in spans of up to ``span`` (the shortest delay + 1): every
     population's kernel advances a whole span, then the span's spikes are delivered step
     by step (a spike of the span arrives after it), in the order a step-by-step loop
     would use, so the results are the same -- with the per-call set-up paid once per span.
@@ -358,26 +358,28 @@ def run_steps(step0, k_begin, k_end, a):
     Returns ``(k, n_out, bad_pop, bad_neuron, bad_step)``: the block index reached, the
     number of spikes written and, after a divergence, where it happened (else -1).
     """
-    pops = a.pops
-    span = a.span
-    depth = a.depth
+    # the arrays once, as locals: every attribute read of a named tuple inside the loop
+    # would take and drop a reference (two atomic operations) each time
+    (span, dt, sample_every, n_samples, depth, pops, state, par, i_ext, i_zero, kick,
+     rec_idx, rec_slots, rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch,
+     projs, proj_weight, indptr, post, weight, delay, out_step, out_id) = a
     n_pops = pops.shape[0]
-    n_proj = a.projs.shape[0]
-    n_total = a.spk_idx.shape[0] // span
-    cap = a.out_step.shape[0]
-    no_kick = a.kick[0:0].reshape((0, 0))
+    n_proj = projs.shape[0]
+    n_total = spk_idx.shape[0] // span
+    cap = out_step.shape[0]
+    no_kick = kick[0:0].reshape((0, 0))
     counts = np.zeros(n_pops, np.int64)
     cursor = np.zeros(n_pops, np.int64)
     flat_kinds = np.full(n_pops, -1, np.int64)
-    flat_ch = np.zeros((n_pops, 8), a.syn_par.dtype)
-    one = a.state.dtype.type(1.0)
+    flat_ch = np.zeros((n_pops, 8), syn_par.dtype)
+    one = state.dtype.type(1.0)
     for p in range(n_pops):
         kp = pops[p, P_KERNEL]
         if pops[p, P_PARW] != 1:  # a flat path takes shared parameters only
             continue
         n_ch = pops[p, P_NCH]
         o = pops[p, P_SYNPAR]
-        sp = a.syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
+        sp = syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
 {flat_checks}
     n_out = 0
     k = k_begin
@@ -397,7 +399,7 @@ def run_steps(step0, k_begin, k_end, a):
                 # recorded neurons (0 when no state variable is recorded) and offsets
                 n_rec_flat = pops[p, P_NREC] if pops[p, P_NRECVARS] > 0 else 0
                 rec = (pops[p, P_RECIDX], n_rec_flat, pops[p, P_RECSLOT], pops[p, P_RECOUT],
-                       a.n_samples, a.sample_every)
+                       n_samples, sample_every)
 {flat_calls}
                 if bad >= 0:
                     return k, n_out, p, bad, bad_step
@@ -410,35 +412,35 @@ def run_steps(step0, k_begin, k_end, a):
             n_rv = pops[p, P_NRECVARS]
             n_ch = pops[p, P_NCH]
             o = pops[p, P_STATE]
-            st = a.state[o:o + n_vars * n].reshape((n_vars, n))
+            st = state[o:o + n_vars * n].reshape((n_vars, n))
             o = pops[p, P_PAR]
             pw = pops[p, P_PARW]  # n, or 1 for shared parameters
-            pp = a.par[o:o + n_par * pw].reshape((n_par, pw))
+            pp = par[o:o + n_par * pw].reshape((n_par, pw))
             if pops[p, P_VARYING]:
                 o = pops[p, P_IEXT] + k * n
-                irow = a.i_ext[o:o + kk * n].reshape((kk, n))
+                irow = i_ext[o:o + kk * n].reshape((kk, n))
             else:  # no columns: "no input current" (kernel contract)
-                irow = a.i_zero[:0].reshape((kk, 0))
+                irow = i_zero[:0].reshape((kk, 0))
             if pops[p, P_KICK]:
                 o = pops[p, P_KICKS] + k * n
-                krow = a.kick[o:o + kk * n].reshape((kk, n))
+                krow = kick[o:o + kk * n].reshape((kk, n))
             else:
                 krow = no_kick
             o = pops[p, P_RECIDX]
-            ri = a.rec_idx[o:o + n_rec]
+            ri = rec_idx[o:o + n_rec]
             o = pops[p, P_RECSLOT]
-            rs = a.rec_slots[o:o + n_vars]
+            rs = rec_slots[o:o + n_vars]
             o = pops[p, P_RECOUT]
-            ro = a.rec_out[o:o + n_rv * a.n_samples * n_rec].reshape((n_rv, a.n_samples, n_rec))
-            sk = a.spk_step[span * off:span * off + kk * n]
-            si = a.spk_idx[span * off:span * off + kk * n]
+            ro = rec_out[o:o + n_rv * n_samples * n_rec].reshape((n_rv, n_samples, n_rec))
+            sk = spk_step[span * off:span * off + kk * n]
+            si = spk_idx[span * off:span * off + kk * n]
             o = pops[p, P_SYNSTATE]
-            ss = a.syn_state[o:o + n_ch * 2 * n].reshape((n_ch, 2, n))
+            ss = syn_state[o:o + n_ch * 2 * n].reshape((n_ch, 2, n))
             o = pops[p, P_SYNBUF]
-            sb = a.syn_buf[o:o + n_ch * depth * n].reshape((n_ch, depth, n))
+            sb = syn_buf[o:o + n_ch * depth * n].reshape((n_ch, depth, n))
             o = pops[p, P_SYNPAR]
-            sp = a.syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
-            sc = a.scratch[2 * off:2 * off + 2 * n].reshape((2, n))
+            sp = syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
+            sc = scratch[2 * off:2 * off + 2 * n].reshape((2, n))
 {kernel_calls}
             n_spk, bad, bad_step = r
             if bad >= 0:
@@ -456,25 +458,25 @@ def run_steps(step0, k_begin, k_end, a):
                 off = pops[p, P_OFF]
                 q0 = span * off + c0
                 m = 0
-                while m < c - c0 and a.spk_step[q0 + m] == s:
+                while m < c - c0 and spk_step[q0 + m] == s:
                     m += 1
                 if m == 0:
                     continue
                 cursor[p] = c0 + m
                 for q in range(q0, q0 + m):
-                    a.out_step[n_out] = s
-                    a.out_id[n_out] = a.spk_idx[q] + off
+                    out_step[n_out] = s
+                    out_id[n_out] = spk_idx[q] + off
                     n_out += 1
                 n = pops[p, P_N]
                 for j in range(n_proj):
-                    if a.projs[j, J_PRE] != p:
+                    if projs[j, J_PRE] != p:
                         continue
-                    q = a.projs[j, J_POST]
+                    q = projs[j, J_POST]
                     nq = pops[q, P_N]
-                    _deliver(a.spk_step, a.spk_idx, q0, m, a.indptr, a.projs[j, J_INDPTR], n,
-                             a.post, a.weight, a.delay, a.projs[j, J_SYN], a.projs[j, J_DELAY],
-                             a.proj_weight[j], a.syn_buf,
-                             pops[q, P_SYNBUF] + a.projs[j, J_CHANNEL] * depth * nq, nq, depth)
+                    _deliver(spk_step, spk_idx, q0, m, indptr, projs[j, J_INDPTR], n,
+                             post, weight, delay, projs[j, J_SYN], projs[j, J_DELAY],
+                             proj_weight[j], syn_buf,
+                             pops[q, P_SYNBUF] + projs[j, J_CHANNEL] * depth * nq, nq, depth)
         k += kk
     return k_end, n_out, -1, -1, -1
 '''
