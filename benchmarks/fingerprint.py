@@ -30,10 +30,14 @@ from neurosim_nb.core.networks.benchmarks_models import (  # noqa: E402
     coba_network,
     cuba_network,
 )
-from neurosim_nb.core.neurons import MODEL_FAMILIES  # noqa: E402
+from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class  # noqa: E402
 from neurosim_nb.core.neurons.lif import LIFNeuron  # noqa: E402
 from neurosim_nb.core.synapses.receptors import RECEPTORS  # noqa: E402
-from neurosim_nb.stimuli import PoissonInput, StepCurrent  # noqa: E402
+
+try:
+    from neurosim_nb.stimuli import PoissonInput, StepCurrent
+except ImportError:  # a tree from before the stimuli moved below the engine
+    from neurosim_nb.engine.stimuli import PoissonInput, StepCurrent
 
 
 def digest(*arrays) -> str:
@@ -76,8 +80,8 @@ def main() -> None:
     network_case("brunel12500_200ms", brunel_network(12500, seed=1), 200.0)
     network_case("cobahh4000_300ms", cobahh_network(4000, seed=1), 300.0)
     network_case("cobahh4000_f32_300ms", cobahh_network(4000, seed=1), 300.0, "float32")
-    for family in MODEL_FAMILIES:
-        cls = MODEL_FAMILIES[family]
+    for family in list(MODEL_FAMILIES):
+        cls = model_class(family)
         for preset in cls.presets():
             pop = cls.from_preset(preset, n=3)
             ds = pop.simulate(300.0, StepCurrent(cls.demo_current(preset), onset_ms=20.0),
@@ -85,8 +89,8 @@ def main() -> None:
             print(f"single_{cls.__name__}_{preset}", int(ds.sizes["spike"]),
                   digest(*[ds[v].values for v in pop.state_variables], ds.spike_time.values),
                   flush=True)
-    for family in MODEL_FAMILIES:
-        cls = MODEL_FAMILIES[family]
+    for family in list(MODEL_FAMILIES):
+        cls = model_class(family)
         ds = mixed_network(cls).simulate(300.0, dt=0.1, seed=5, verbose=False, record=("V",))
         print(f"net_{cls.__name__}", int(ds.sizes["spike"]),
               digest(ds.spike_time.values, ds.spike_neuron.values, ds.V.values), flush=True)
