@@ -1,0 +1,358 @@
+r"""Declared ion-channel mechanisms: gates, temperature scaling, reversal and driving force.
+
+A :class:`Mechanism` is a declaration, not a compiled kernel: its gates (each with
+:math:`\alpha/\beta` rate functions or :math:`x_\infty/\tau`, and an exponent), a Q10
+relative to a reference temperature, a maximal conductance density (mS/cm²) or, for a
+Goldman-Hodgkin-Katz channel, a maximal permeability (cm/s), the ion, and how the
+reversal is found (fixed, Nernst, or the GHK flux). The current density, outward
+positive, in µA/cm² (mS/cm² · mV = µA/cm²), is
+
+.. math::
+
+    I = \bar g \prod_k x_k^{p_k} (V - E) \quad\text{(ohmic)}, \qquad
+    I = \bar P \prod_k x_k^{p_k}\, \Phi_{GHK}(V) \quad\text{(GHK)}.
+
+Rate functions are plain vectorised numpy functions of :math:`V` in mV, given at the
+reference temperature :math:`T_{ref}`; at temperature :math:`T` every rate is multiplied
+by :math:`\phi = Q_{10}^{(T - T_{ref})/10}` (so :math:`\tau` is divided by it and
+:math:`x_\infty` is unchanged). A gate may carry its own Q10.
+
+Examples
+--------
+>>> round(nernst_potential(1, 140.0, 5.0, 37.0), 3)   # K+: 140 mM in, 5 mM out, 37 degC
+-89.059
+>>> float(x_over_expm1(0.0)), round(float(x_over_expm1(1e-9)), 6)   # continuous at 0
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neurosim_nb._validation import is_number
+
+__all__ = ["FARADAY", "GAS_CONSTANT", "ION_VALENCE", "Gate", "Mechanism", "check_potentials",
+           "ghk_current_density", "nernst_potential", "x_over_expm1"]
+
+#: Faraday constant (C/mol), CODATA 2018 (exact since the 2019 SI).
+FARADAY = 96485.33212
+#: molar gas constant (J/(mol K)), exact since the 2019 SI.
+GAS_CONSTANT = 8.314462618
+#: 0 degC in kelvin
+ZERO_CELSIUS = 273.15
+#: the valence of each ion a mechanism may carry (``None``: a leak of mixed ions)
+ION_VALENCE = {"na": 1, "k": 1, "ca": 2, "cl": -1}
+
+
+def x_over_expm1(x):
+    r""":math:`x / (e^x - 1)`, vectorised, continuous through its removable singularity.
+
+    ``expm1`` keeps the quotient accurate to a few ulp for every :math:`x \ne 0`, and the
+    limit 1 is returned at :math:`x = 0` exactly; large positive :math:`x` gives 0, large
+    negative :math:`x` gives :math:`-x`. Every "linoid" rate such as
+    :math:`0.1 (V + 40) / (1 - e^{-(V + 40)/10})` is a multiple of this function.
+
+    >>> x_over_expm1(np.array([-1e-12, 0.0, 1e-12])).round(12)
+    array([1., 1., 1.])
+    """
+    x = np.asarray(x, dtype=float)
+    zero = x == 0.0
+    safe = np.where(zero, 1.0, x)
+    with np.errstate(over="ignore"):
+        return np.where(zero, 1.0, safe / np.expm1(safe))
+
+
+def _check_number(name: str, value, *, positive: bool = False, nonneg: bool = False):
+    if not is_number(value):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} "
+                        f"{value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if positive and value <= 0.0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonneg and value < 0.0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return value
+
+
+def check_potentials(V_mV, name: str = "V_mV") -> np.ndarray:
+    """``V_mV`` as a 1-D float array of finite potentials (a number gives one element).
+
+    Raises :class:`TypeError` for booleans or non-numbers, :class:`ValueError` for NaN,
+    infinities, an empty or a more than 1-D array.
+
+    >>> check_potentials(-65)
+    array([-65.])
+    >>> check_potentials([True, False])
+    Traceback (most recent call last):
+    ...
+    TypeError: V_mV must be potentials in mV, not booleans
+    """
+    if isinstance(V_mV, bool | np.bool_):
+        raise TypeError(f"{name} must be potentials in mV, not booleans")
+    arr = np.asarray(V_mV)
+    if arr.dtype == bool or (arr.dtype == object and any(isinstance(v, bool | np.bool_)
+                                                         for v in arr.ravel())):
+        raise TypeError(f"{name} must be potentials in mV, not booleans")
+    try:
+        arr = np.atleast_1d(arr.astype(float))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numbers (mV), got {V_mV!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array (mV)")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite potentials (mV); got NaN or infinity")
+    return arr
+
+
+def nernst_potential(z: int, c_in_mM: float, c_out_mM: float, temperature_C: float) -> float:
+    r"""Nernst reversal potential (mV): :math:`E = \frac{RT}{zF} \ln(c_{out} / c_{in})`.
+
+    Parameters
+    ----------
+    z : int
+        Valence of the ion (non-zero), e.g. 1 for Na⁺/K⁺, 2 for Ca²⁺, -1 for Cl⁻.
+    c_in_mM, c_out_mM : float
+        Intra- and extracellular concentrations (mM, > 0).
+    temperature_C : float
+        Temperature (°C).
+
+    Examples
+    --------
+    >>> round(nernst_potential(1, 400.0, 20.0, 6.3), 2)    # squid axon K+ (mM)
+    -72.14
+    >>> round(nernst_potential(2, 1e-4, 2.0, 37.0), 1)     # Ca2+: 100 nM in, 2 mM out
+    132.3
+    """
+    if isinstance(z, bool) or not isinstance(z, int | np.integer) or z == 0:
+        raise TypeError(f"z must be a non-zero integer valence, got {z!r}")
+    c_in = _check_number("c_in_mM", c_in_mM, positive=True)
+    c_out = _check_number("c_out_mM", c_out_mM, positive=True)
+    t = _check_number("temperature_C", temperature_C)
+    if t <= -ZERO_CELSIUS:
+        raise ValueError(f"temperature_C must be above absolute zero, got {t!r}")
+    rt_f = GAS_CONSTANT * (t + ZERO_CELSIUS) / FARADAY * 1e3  # mV
+    return float(rt_f / z * np.log(c_out / c_in))
+
+
+def ghk_current_density(V_mV, permeability_cm_s: float, z: int, c_in_mM: float,
+                        c_out_mM: float, temperature_C: float):
+    r"""Goldman-Hodgkin-Katz current density (µA/cm², outward positive) of a fully open
+    channel population with permeability :math:`P` (cm/s):
+
+    .. math::
+
+        I = P z F \,\xi\, \frac{c_{in} - c_{out} e^{-\xi}}{1 - e^{-\xi}}, \qquad
+        \xi = \frac{z F V}{R T}.
+
+    With :math:`P` in cm/s, :math:`c` in mM (= 10⁻⁶ mol/cm³) and :math:`F` in C/mol the
+    product is 10⁻⁶ A/cm², i.e. exactly µA/cm². The factor
+    :math:`\xi / (1 - e^{-\xi}) = x/(e^x - 1)|_{x=-\xi}` is evaluated by
+    :func:`x_over_expm1`, so at :math:`V = 0` the limit :math:`P z F (c_{in} - c_{out})`
+    is returned without a division by zero and the curve is continuous through it.
+
+    Examples
+    --------
+    >>> i0 = ghk_current_density(0.0, 1e-4, 2, 1e-4, 2.0, 36.0)
+    >>> round(float(i0), 4)                                # P z F (c_in - c_out)
+    -38.5922
+    >>> round(float(ghk_current_density(1e-9, 1e-4, 2, 1e-4, 2.0, 36.0)), 4)
+    -38.5922
+    """
+    v = check_potentials(V_mV)
+    p = _check_number("permeability_cm_s", permeability_cm_s, nonneg=True)
+    if isinstance(z, bool) or not isinstance(z, int | np.integer) or z == 0:
+        raise TypeError(f"z must be a non-zero integer valence, got {z!r}")
+    c_in = _check_number("c_in_mM", c_in_mM, nonneg=True)
+    c_out = _check_number("c_out_mM", c_out_mM, nonneg=True)
+    t = _check_number("temperature_C", temperature_C)
+    if t <= -ZERO_CELSIUS:
+        raise ValueError(f"temperature_C must be above absolute zero, got {t!r}")
+    xi = z * FARADAY * (v * 1e-3) / (GAS_CONSTANT * (t + ZERO_CELSIUS))
+    # xi / (1 - e^-xi) = x_over_expm1(-xi) and xi e^-xi / (1 - e^-xi) = x_over_expm1(xi):
+    # both finite for every xi, and 1 at xi = 0 (no division by zero, no overflow)
+    out = p * z * FARADAY * (c_in * x_over_expm1(-xi) - c_out * x_over_expm1(xi))
+    return float(out[0]) if np.ndim(V_mV) == 0 else out
+
+
+@dataclass(frozen=True)
+class Gate:
+    r"""One gate of a mechanism: kinetics and exponent.
+
+    Give either ``alpha`` and ``beta`` (1/ms) or ``x_inf`` (dimensionless) and ``tau``
+    (ms), each a vectorised function of V (mV) at the mechanism's reference temperature.
+    ``Q10=None`` takes the mechanism's Q10.
+
+    >>> g = Gate("m", 1, x_inf=lambda v: 1 / (1 + np.exp(-v)), tau=lambda v: 0 * v + 2.0)
+    >>> float(g.steady_state(np.array([0.0]))[0]), float(g.time_constant([0.0], 2.0)[0])
+    (0.5, 1.0)
+    """
+
+    name: str
+    power: int
+    alpha: Callable | None = None
+    beta: Callable | None = None
+    x_inf: Callable | None = None
+    tau: Callable | None = None
+    Q10: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ValueError(f"gate name must be an identifier, got {self.name!r}")
+        if isinstance(self.power, bool) or not isinstance(self.power, int) or self.power < 1:
+            raise ValueError(f"gate {self.name!r}: power must be an integer >= 1, "
+                             f"got {self.power!r}")
+        rates = self.alpha is not None and self.beta is not None
+        inf_tau = self.x_inf is not None and self.tau is not None
+        if rates == inf_tau or (rates and (self.x_inf or self.tau)) or (
+                inf_tau and (self.alpha or self.beta)):
+            raise ValueError(f"gate {self.name!r}: give either alpha and beta, or x_inf "
+                             f"and tau")
+        if self.Q10 is not None:
+            _check_number(f"gate {self.name!r} Q10", self.Q10, positive=True)
+
+    def steady_state(self, V_mV) -> np.ndarray:
+        """:math:`x_\\infty(V)` (independent of temperature)."""
+        v = np.asarray(V_mV, dtype=float)
+        if self.x_inf is not None:
+            return np.asarray(self.x_inf(v), dtype=float) + 0.0 * v
+        a, b = self.alpha(v), self.beta(v)
+        return np.asarray(a / (a + b), dtype=float)
+
+    def time_constant(self, V_mV, phi: float = 1.0) -> np.ndarray:
+        """:math:`\\tau_x(V)` (ms) with every rate multiplied by ``phi``."""
+        v = np.asarray(V_mV, dtype=float)
+        if self.tau is not None:
+            return (np.asarray(self.tau(v), dtype=float) + 0.0 * v) / phi
+        return np.asarray(1.0 / (phi * (self.alpha(v) + self.beta(v))), dtype=float)
+
+
+_REVERSALS = ("fixed", "nernst", "ghk")
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    r"""An ion-channel mechanism, declared.
+
+    Parameters
+    ----------
+    name : str
+        Identifier, e.g. ``"hh1952_na"``.
+    ion : str or None
+        ``"na"``, ``"k"``, ``"ca"``, ``"cl"``, or ``None`` (a leak of mixed ions).
+    gates : tuple of Gate
+        Empty for a leak.
+    reversal : {"fixed", "nernst", "ghk"}
+        ``"fixed"``: ``E_rev`` (mV); ``"nernst"``: :func:`nernst_potential` of ``c_in_mM``,
+        ``c_out_mM`` at the temperature; ``"ghk"``: the current is
+        :func:`ghk_current_density` with permeability ``P_max`` (no reversal used).
+    g_max : float
+        Maximal conductance density (mS/cm²) of an ohmic mechanism.
+    P_max : float
+        Maximal permeability (cm/s) of a GHK mechanism.
+    Q10, T_ref_C : float
+        Temperature coefficient of the rates and the temperature (°C) they are given at.
+    reference : str
+        Where the kinetics come from.
+    """
+
+    name: str
+    ion: str | None
+    gates: tuple[Gate, ...] = ()
+    reversal: str = "fixed"
+    g_max: float | None = None
+    E_rev: float | None = None
+    P_max: float | None = None
+    c_in_mM: float | None = None
+    c_out_mM: float | None = None
+    Q10: float = 3.0
+    T_ref_C: float = 6.3
+    reference: str = ""
+    options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.ion is not None and self.ion not in ION_VALENCE:
+            raise ValueError(f"{self.name}: ion must be one of {sorted(ION_VALENCE)} or None, "
+                             f"got {self.ion!r}")
+        if self.reversal not in _REVERSALS:
+            raise ValueError(f"{self.name}: reversal must be one of {list(_REVERSALS)}, got "
+                             f"{self.reversal!r}")
+        object.__setattr__(self, "gates", tuple(self.gates))
+        if not all(isinstance(g, Gate) for g in self.gates):
+            raise TypeError(f"{self.name}: gates must be Gate instances")
+        if len({g.name for g in self.gates}) != len(self.gates):
+            raise ValueError(f"{self.name}: gate names must be distinct")
+        _check_number(f"{self.name}.Q10", self.Q10, positive=True)
+        _check_number(f"{self.name}.T_ref_C", self.T_ref_C)
+        if self.reversal == "ghk":
+            if self.P_max is None:
+                raise ValueError(f"{self.name}: a GHK mechanism needs P_max (cm/s)")
+            _check_number(f"{self.name}.P_max", self.P_max, nonneg=True)
+        else:
+            if self.g_max is None:
+                raise ValueError(f"{self.name}: an ohmic mechanism needs g_max (mS/cm2)")
+            _check_number(f"{self.name}.g_max", self.g_max, nonneg=True)
+        if self.reversal == "fixed":
+            if self.E_rev is None:
+                raise ValueError(f"{self.name}: a fixed reversal needs E_rev (mV)")
+            _check_number(f"{self.name}.E_rev", self.E_rev)
+        else:
+            if self.ion is None:
+                raise ValueError(f"{self.name}: {self.reversal} needs an ion")
+            for c in ("c_in_mM", "c_out_mM"):
+                if getattr(self, c) is None:
+                    raise ValueError(f"{self.name}: {self.reversal} needs {c}")
+                _check_number(f"{self.name}.{c}", getattr(self, c), nonneg=True)
+
+    @property
+    def valence(self) -> int | None:
+        return None if self.ion is None else ION_VALENCE[self.ion]
+
+    def rate_factor(self, temperature_C: float, gate: Gate | None = None) -> float:
+        r""":math:`\phi = Q_{10}^{(T - T_{ref})/10}` (the gate's own Q10 if it has one)."""
+        t = _check_number("temperature_C", temperature_C)
+        q10 = self.Q10 if gate is None or gate.Q10 is None else gate.Q10
+        return float(q10 ** ((t - self.T_ref_C) / 10.0))
+
+    def reversal_potential(self, temperature_C: float) -> float:
+        """E (mV): ``E_rev``, or the Nernst potential at ``temperature_C``; a GHK mechanism
+        has none (raises :class:`ValueError`)."""
+        if self.reversal == "fixed":
+            return float(self.E_rev)
+        if self.reversal == "nernst":
+            return nernst_potential(self.valence, self.c_in_mM, self.c_out_mM, temperature_C)
+        raise ValueError(f"{self.name}: a GHK mechanism has no fixed reversal potential")
+
+    def open_fraction(self, V_mV, gates: dict | None = None) -> np.ndarray:
+        r""":math:`\prod_k x_k^{p_k}`; gates at steady state unless given (by name)."""
+        v = np.asarray(V_mV, dtype=float)
+        out = np.ones_like(v)
+        gates = {} if gates is None else gates
+        unknown = set(gates) - {g.name for g in self.gates}
+        if unknown:
+            raise ValueError(f"{self.name}: no gate(s) {sorted(unknown)}; its gates are "
+                             f"{[g.name for g in self.gates]}")
+        for g in self.gates:
+            x = np.asarray(gates[g.name], float) if g.name in gates else g.steady_state(v)
+            out = out * x ** g.power
+        return out
+
+    def current_density(self, V_mV, temperature_C: float, gates: dict | None = None,
+                        scale: float | None = None, E_rev: float | None = None):
+        """Current density (µA/cm², outward positive) at ``V_mV``.
+
+        ``scale`` replaces ``g_max`` (mS/cm²) or ``P_max`` (cm/s); ``E_rev`` replaces the
+        reversal of an ohmic mechanism."""
+        v = check_potentials(V_mV)
+        open_ = self.open_fraction(v, gates)
+        if self.reversal == "ghk":
+            p = self.P_max if scale is None else scale
+            return open_ * ghk_current_density(v, p, self.valence, self.c_in_mM,
+                                               self.c_out_mM, temperature_C)
+        g = self.g_max if scale is None else scale
+        e = self.reversal_potential(temperature_C) if E_rev is None else E_rev
+        return g * open_ * (v - e)
