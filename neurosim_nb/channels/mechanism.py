@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurosim_nb._validation import is_number
+from neurosim_nb._validation import _holds_bool, is_number
 
 __all__ = ["FARADAY", "GAS_CONSTANT", "ION_VALENCE", "Gate", "Mechanism", "check_potentials",
            "ghk_current_density", "nernst_potential", "x_over_expm1"]
@@ -92,7 +92,8 @@ def check_potentials(V_mV, name: str = "V_mV") -> np.ndarray:
     ...
     TypeError: V_mV must be potentials in mV, not booleans
     """
-    if isinstance(V_mV, bool | np.bool_):
+    if isinstance(V_mV, bool | np.bool_) or (isinstance(V_mV, list | tuple)
+                                             and _holds_bool(V_mV)):
         raise TypeError(f"{name} must be potentials in mV, not booleans")
     arr = np.asarray(V_mV)
     if arr.dtype == bool or (arr.dtype == object and any(isinstance(v, bool | np.bool_)
