@@ -1,7 +1,8 @@
 """The package's one-way layers hold: ``lint-imports`` keeps every contract of
-``[tool.importlinter]`` in ``pyproject.toml`` (layers bottom to top: foundation, stimuli,
-core.synapses, core.neurons, core.networks, engine, analysis | export, accessor, plotting,
-panels, cli | warmup; the UI libraries only in the panels, Bokeh also in plotting).
+``[tool.importlinter]`` in ``pyproject.toml`` (layers bottom to top: _jit | _validation,
+foundation, numerics | _codegen, stimuli | channels, core.synapses, core.neurons,
+core.networks, engine, analysis | export | experiments, accessor, plotting, panels,
+cli | warmup; the UI libraries only in the panels, Bokeh also in plotting).
 
 It checks this checkout's ``neurosim_nb`` (``PYTHONPATH`` = the repository root), whatever
 copy the environment has installed.
