@@ -4,7 +4,8 @@
 reversal: fixed, Nernst or GHK); :mod:`.library` holds the declared mechanisms (leak,
 Hodgkin-Huxley 1952 and Traub-Miles Na/K, L- and T-type Ca); :mod:`.currents` gives the
 steady-state I-V and gate curves as named DataArrays (``leak_current``,
-``sodium_current``, ``potassium_current``, ``calcium_current``, ``steady_state_gates``).
+``sodium_current``, ``potassium_current``, ``calcium_current``, ``steady_state_gates``);
+:mod:`.pools` the submembrane calcium pool (``ion_dynamics``, Destexhe's ``cadecay``).
 
 This package imports only the foundation (units, params, numerics, _jit, _validation):
 the neuron models may build on it, never the reverse.
@@ -25,7 +26,9 @@ from neurosim_nb.channels.mechanism import (
     ghk_current_density,
     nernst_potential,
 )
+from neurosim_nb.channels.pools import calcium_influx, ion_dynamics
 
-__all__ = ["Gate", "MECHANISMS", "Mechanism", "calcium_current", "gate_time_constants",
+__all__ = ["Gate", "MECHANISMS", "Mechanism", "calcium_current", "calcium_influx",
+           "gate_time_constants", "ion_dynamics",
            "ghk_current_density", "leak_current", "mechanism", "nernst_potential",
            "potassium_current", "sodium_current", "steady_state_gates"]
