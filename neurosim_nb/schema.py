@@ -63,10 +63,10 @@ def validate_dataset(ds: xr.Dataset, *, run: bool = False, spikes: bool = True) 
     for name in ("spike_time", "spike_neuron"):
         if name not in ds:
             problems.append(f"missing variable {name!r}")
+    if "spike_time" in ds and ds.spike_time.attrs.get("units") != "ms":
+        problems.append("spike_time must have units 'ms'")
     if not problems and spikes:
         st, sn = ds.spike_time.values, ds.spike_neuron.values
-        if ds.spike_time.attrs.get("units") != "ms":
-            problems.append("spike_time must have units 'ms'")
         if st.size and np.any(np.diff(st) < 0):
             problems.append("spike_time must be sorted")
         n = int(ds.attrs.get("n_neurons", 0))

@@ -110,6 +110,20 @@ def check_potentials(V_mV, name: str = "V_mV") -> np.ndarray:
     return arr
 
 
+def _check_valence(z) -> int:
+    if isinstance(z, bool) or not isinstance(z, int | np.integer) or z == 0:
+        raise TypeError(f"z must be a non-zero integer valence, got {z!r}")
+    return int(z)
+
+
+def _rt_over_f_mV(temperature_C) -> float:
+    """RT/F (mV) at ``temperature_C``, which must be a number above absolute zero."""
+    t = _check_number("temperature_C", temperature_C)
+    if t <= -ZERO_CELSIUS:
+        raise ValueError(f"temperature_C must be above absolute zero, got {t!r}")
+    return GAS_CONSTANT * (t + ZERO_CELSIUS) / FARADAY * 1e3
+
+
 def nernst_potential(z: int, c_in_mM: float, c_out_mM: float, temperature_C: float) -> float:
     r"""Nernst reversal potential (mV): :math:`E = \frac{RT}{zF} \ln(c_{out} / c_{in})`.
 
@@ -129,15 +143,10 @@ def nernst_potential(z: int, c_in_mM: float, c_out_mM: float, temperature_C: flo
     >>> round(nernst_potential(2, 1e-4, 2.0, 37.0), 1)     # Ca2+: 100 nM in, 2 mM out
     132.3
     """
-    if isinstance(z, bool) or not isinstance(z, int | np.integer) or z == 0:
-        raise TypeError(f"z must be a non-zero integer valence, got {z!r}")
+    z = _check_valence(z)
     c_in = _check_number("c_in_mM", c_in_mM, positive=True)
     c_out = _check_number("c_out_mM", c_out_mM, positive=True)
-    t = _check_number("temperature_C", temperature_C)
-    if t <= -ZERO_CELSIUS:
-        raise ValueError(f"temperature_C must be above absolute zero, got {t!r}")
-    rt_f = GAS_CONSTANT * (t + ZERO_CELSIUS) / FARADAY * 1e3  # mV
-    return float(rt_f / z * np.log(c_out / c_in))
+    return float(_rt_over_f_mV(temperature_C) / z * np.log(c_out / c_in))
 
 
 def ghk_current_density(V_mV, permeability_cm_s: float, z: int, c_in_mM: float,
@@ -166,14 +175,10 @@ def ghk_current_density(V_mV, permeability_cm_s: float, z: int, c_in_mM: float,
     """
     v = check_potentials(V_mV)
     p = _check_number("permeability_cm_s", permeability_cm_s, nonneg=True)
-    if isinstance(z, bool) or not isinstance(z, int | np.integer) or z == 0:
-        raise TypeError(f"z must be a non-zero integer valence, got {z!r}")
+    z = _check_valence(z)
     c_in = _check_number("c_in_mM", c_in_mM, nonneg=True)
     c_out = _check_number("c_out_mM", c_out_mM, nonneg=True)
-    t = _check_number("temperature_C", temperature_C)
-    if t <= -ZERO_CELSIUS:
-        raise ValueError(f"temperature_C must be above absolute zero, got {t!r}")
-    xi = z * FARADAY * (v * 1e-3) / (GAS_CONSTANT * (t + ZERO_CELSIUS))
+    xi = z * v / _rt_over_f_mV(temperature_C)
     # xi / (1 - e^-xi) = x_over_expm1(-xi) and xi e^-xi / (1 - e^-xi) = x_over_expm1(xi):
     # both finite for every xi, and 1 at xi = 0 (no division by zero, no overflow)
     out = p * z * FARADAY * (c_in * x_over_expm1(-xi) - c_out * x_over_expm1(xi))

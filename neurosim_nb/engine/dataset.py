@@ -32,10 +32,11 @@ import xarray as xr
 
 from neurosim_nb._version import __version__
 
-__all__ = ["build_dataset", "weights_dataset", "stimulus_json"]
+__all__ = ["build_dataset", "weights_dataset", "stimulus_records"]
 
 
-def stimulus_json(stimuli) -> str:
+def stimulus_records(stimuli) -> list[dict]:
+    """The stimuli as JSON-ready records (``type`` and every field; long arrays abbreviated)."""
     out = []
     for s in stimuli:
         d = {"type": type(s).__name__}
@@ -47,7 +48,7 @@ def stimulus_json(stimuli) -> str:
                 v = str(v)
             d[f.name] = v
         out.append(d)
-    return json.dumps(out, default=str)
+    return out
 
 
 def _weight_sum(proj) -> float:
@@ -148,8 +149,8 @@ def build_dataset(net, runs, loop, rec_names, *, dt: float, sample_every: int, n
         "neurosim_nb_version": __version__,
         "params_json": json.dumps({"populations": populations, "projections": projections},
                                   default=str),
-        "stimuli_json": json.dumps({k: json.loads(stimulus_json(v))
-                                    for k, v in stimuli.items()}),
+        "stimuli_json": json.dumps({k: stimulus_records(v) for k, v in stimuli.items()},
+                                   default=str),
         "current_units": current_units.pop() if len(current_units) == 1 else "mixed",
         "t_start_ms": float(t_start_ms),
         "requested_duration": float(requested),

@@ -219,11 +219,14 @@ class _CompiledLoop:
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
         # the run's kernel set: one entry per distinct compiled kernel, in first-use order
         kernels, flats = kernel_set([r.pop for r in run_list])
+        # each population's index in the kernel set
+        kernel_of = [kernels.index(r.pop.compiled_kernel()) for r in run_list]
         # a kernel whose populations all take its flat path is not called by the loop
         flat_only = tuple(
-            flats[i] is not None and all(_takes_flat_path(r, flats[i]) for r in run_list
-                                         if r.pop.compiled_kernel() is k)
-            for i, k in enumerate(kernels))
+            flats[i] is not None and all(_takes_flat_path(r, flats[i])
+                                         for r, j in zip(run_list, kernel_of, strict=True)
+                                         if j == i)
+            for i in range(len(kernels)))
         self.run_steps = network_loop(kernels, flats, flat_only)
         for i, (name, r) in enumerate(runs.items()):
             n, o = r.pop.n, off[name]
@@ -234,7 +237,7 @@ class _CompiledLoop:
             r.rec_out, r.syn_state, r.syn_buf = rec_out.views[i], syn_state.views[i], \
                 syn_buf.views[i]
             r.i_ext, r.kick = i_ext.views[i], kick.views[i]
-            table[i] = (kernels.index(r.pop.compiled_kernel()), n, o, state.offsets[i],
+            table[i] = (kernel_of[i], n, o, state.offsets[i],
                         r.state.shape[0],
                         par.offsets[i], r.p.shape[0], r.p.shape[1], rec_idx.offsets[i],
                         r.rec_idx.size, rec_slots.offsets[i], rec_out.offsets[i],
