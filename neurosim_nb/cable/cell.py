@@ -426,6 +426,7 @@ class Cell:
         ev_syn = np.array([e[1] for e in ev], dtype=np.int64)
         ev_w = np.array([e[2] for e in ev], dtype=float)
         syn_state = np.zeros((len(syns), 2))
+        damp = self._damped_steps(n_steps, dt, clamps, ev_step)
         ev_pos = np.zeros(1, np.int64)
 
         node_mem = np.full(self.n_nodes, -1, np.int64)
@@ -444,7 +445,7 @@ class Cell:
         chunk = max(1, min(n_steps, 2000))
         while k < n_steps:
             k1 = min(n_steps, k + chunk)
-            reached, bad = run(k, k1, dt, theta, V, s, p, tv, tc, self.parent, g_ax, cap,
+            reached, bad = run(k, k1, dt, theta, damp, V, s, p, tv, tc, self.parent, g_ax, cap,
                                self.mem_node, area_f, work, stim_node, stim_amp, syn_node,
                                syn_par, syn_state, ev_step, ev_syn, ev_w, ev_pos,
                                int(sample_every), rec_idx, rec_mem, rec_v, rec_rows, rec_s,
@@ -464,6 +465,22 @@ class Cell:
             bar.close()
         return self._dataset(rec_v, rec_s, rec_idx, [r for r in record if r != "V"],
                              spk_t[: n_spk[0]], dt, n_steps, sample_every, method)
+
+    @staticmethod
+    def _damped_steps(n_steps: int, dt: float, clamps, ev_step) -> np.ndarray:
+        """1 for the steps Crank-Nicolson takes by backward Euler: the first, and the
+        step holding each input discontinuity (IClamp edges, synaptic events) and the
+        next (see :mod:`neurosim_nb.cable.solver`)."""
+        damp = np.zeros(n_steps + 1, np.uint8)
+        damp[0] = 1
+        edges = [t for c in clamps if isinstance(c, IClamp)
+                 for t in (c.delay_ms, c.delay_ms + c.dur_ms)]
+        steps = [int(np.floor(t / dt + 1e-9)) for t in edges] + list(np.asarray(ev_step) - 1)
+        for k in steps:
+            for j in (k, k + 1):
+                if 0 <= j < n_steps:
+                    damp[j] = 1
+        return damp[:n_steps]
 
     def _section_of(self, node: int) -> str:
         comp = self.compartments

@@ -36,7 +36,11 @@ frozen, as NEURON's ``di/dv``) and the synaptic conductances are implicit. Backw
 takes :math:`V^{n+1} = V^n + \Delta` (first order). Crank-Nicolson (NEURON's
 ``secondorder = 2``) solves the same system over half a step, giving :math:`V^{n+1/2}`,
 and extrapolates :math:`V^{n+1} = V^n + 2\Delta` -- the trapezoidal rule for the linear
-part, second order. The gates are then advanced by exponential Euler at :math:`V^{n+1}`:
+part, second order. Crank-Nicolson does not damp the stiff modes of a fine mesh (it is
+A- but not L-stable): a jump of the input would leave a slowly decaying oscillation at
+the injection site, so the step holding an input discontinuity (an IClamp edge, a synaptic
+event, the start) and the next are taken by backward Euler (Rannacher's start-up
+smoothing; a finite number of first-order steps keeps the global second order). The gates are then advanced by exponential Euler at :math:`V^{n+1}`:
 from :math:`x^n` to :math:`x^{n+1}` in backward Euler, and, staggered by half a step in
 Crank-Nicolson, from :math:`x^{n+1/2}` to :math:`x^{n+3/2}` (so the current of the next
 step sees gates centred on its half step; the initial gates, at their steady state of
@@ -115,7 +119,7 @@ from neurosim_nb._jit import njit
 {imports}
 
 @njit(cache=True, error_model="numpy")
-def run(k0, k1, dt, theta, V, s, p, tv, tc, parent, g_ax, cap, mem_node, area_f,
+def run(k0, k1, dt, theta, damp, V, s, p, tv, tc, parent, g_ax, cap, mem_node, area_f,
         work, stim_node, stim_amp, syn_node, syn_par, syn_state, ev_step, ev_syn, ev_w,
         ev_pos, sample_every, rec_idx, rec_mem, rec_v, rec_rows, rec_s, spike_node,
         threshold, spk_t, n_spk, v_limit):
@@ -125,8 +129,6 @@ def run(k0, k1, dt, theta, V, s, p, tv, tc, parent, g_ax, cap, mem_node, area_f,
     stopped being finite or passed ``v_limit``."""
     n = V.shape[0]
     nm = mem_node.shape[0]
-    h = theta * dt
-    mult = 1.0 / theta if theta < 1.0 else 1.0
     v_mem = work[0, :nm]
     i_mem = work[1, :nm]
     g_mem = work[2, :nm]
@@ -137,6 +139,8 @@ def run(k0, k1, dt, theta, V, s, p, tv, tc, parent, g_ax, cap, mem_node, area_f,
     n_stim = stim_node.shape[0]
     n_ev = ev_step.shape[0]
     for k in range(k0, k1):
+        h = dt if damp[k] else theta * dt
+        mult = dt / h
         for j in range(nm):
             v_mem[j] = V[mem_node[j]]
         mem_currents(v_mem, s, p, tv, tc, i_mem, g_mem, ica)
