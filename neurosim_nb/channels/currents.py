@@ -262,7 +262,7 @@ def channel_current(mechanism, V_mV, *, ca_mM=None, temperature_C: float | None 
     --------
     >>> i_h = channel_current("h", [-100.0, -45.0])
     >>> i_h.name, i_h.values.round(4).tolist()          # inward below E_h = -45 mV
-    ('I_h', [-3.0054, 0.0])
+    ('I_h', [-3.005, 0.0])
     """
     mech = _gate_mechanism(mechanism)
     return _channel_iv(mech, V_mV, ca_mM, temperature_C, f"I_{mech.name}")
