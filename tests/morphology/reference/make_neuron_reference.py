@@ -18,9 +18,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import neuron
-from neuron import h
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 
@@ -61,7 +58,7 @@ FILES = {
 }
 
 
-def neuron_cell(path: str) -> dict:
+def neuron_cell(h, path: str) -> dict:
     for sec in list(h.allsec()):
         h.delete_section(sec=sec)
     reader = h.Import3d_SWC_read()
@@ -98,6 +95,9 @@ def neuron_cell(path: str) -> dict:
 
 
 def main() -> None:
+    import neuron  # imported here: collecting this file (pytest --doctest-modules) needs no NEURON
+    from neuron import h
+
     h.load_file("stdlib.hoc")
     h.load_file("import3d.hoc")
     result = {"neuron_version": neuron.__version__, "Ra_ohm_cm": 35.4, "cm_uF_cm2": 1.0,
@@ -109,7 +109,7 @@ def main() -> None:
             else:
                 path = str(Path(tmp) / f"{name}.swc")
                 Path(path).write_text(src)
-            result["cells"][name] = neuron_cell(path)
+            result["cells"][name] = neuron_cell(h, path)
             result["cells"][name]["source"] = (src.relative_to(ROOT).as_posix()
                                                if isinstance(src, Path) else src)
     (HERE / "neuron_reference.json").write_text(json.dumps(result, indent=1) + "\n")
