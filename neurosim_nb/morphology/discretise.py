@@ -342,6 +342,9 @@ def discretise(morph: Morphology, *, Ra_ohm_cm: float = 35.4, cm_uF_cm2: float =
     if isinstance(cm_uF_cm2, bool) or not isinstance(cm_uF_cm2, int | float) \
             or not math.isfinite(cm_uF_cm2) or cm_uF_cm2 < 0:
         raise ValueError(f"cm_uF_cm2 must be a finite number >= 0, got {cm_uF_cm2!r}")
+    for sec in morph.sections:
+        if not sec.length_um > 0.0:
+            raise ValueError(f"section {sec.name!r} has zero length: it cannot be discretised")
     nsegs = _nseg_for(morph, nseg, d_lambda, frequency_Hz, float(Ra_ohm_cm), float(cm_uF_cm2))
     n_sec = len(morph.sections)
     n = 1 + sum(k + 1 for k in nsegs)

@@ -22,7 +22,7 @@ for a one-point soma; its lateral area ``pi d^2`` is the area of the sphere of d
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -355,7 +355,7 @@ class Morphology:
     def __len__(self) -> int:
         return len(self.sections)
 
-    def __iter__(self) -> Iterable[Section]:
+    def __iter__(self) -> Iterator[Section]:
         return iter(self.sections)
 
     def __repr__(self) -> str:

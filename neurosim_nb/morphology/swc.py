@@ -246,7 +246,7 @@ def _order(rows, parent_row, root) -> np.ndarray:
     return np.array(order)
 
 
-def _neuron_sections(rows, parent_row, root, table) -> Morphology:   # noqa: C901
+def _neuron_sections(rows, parent_row, root, table) -> Morphology:
     order = _order(rows, parent_row, root)
     n = len(order)
     inv = np.empty(n, dtype=np.int64)

@@ -74,3 +74,11 @@ def test_an_empty_file_and_a_bad_soma_option_are_refused():
         load_swc(swc(*GOOD), soma="sphere")
     with pytest.raises(TypeError, match="path_or_text"):
         load_swc(42)
+
+
+def test_a_zero_length_section_is_refused_by_discretise_not_divided_by_zero():
+    from neurosim_nb.morphology import discretise
+    m = load_swc(swc(GOOD[0], "2 3 0 5 0 1 1", "3 3 0 5 0 1 2", "4 3 0 5 0 1 3"))
+    assert m.sections[1].length_um == 0.0     # three coincident points: NEURON keeps it
+    with pytest.raises(ValueError, match="zero length"):
+        discretise(m)
