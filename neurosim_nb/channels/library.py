@@ -52,13 +52,68 @@ for h:
 flux with :math:`P = 2 \cdot 10^{-4}` cm/s, [Ca]ᵢ 240 nM, [Ca]ₒ 2 mM (Destexhe's
 defaults).
 
-Not yet declared: SK/BK calcium-activated potassium, :math:`I_h`, M-current, calcium pools.
+``M`` -- slow non-inactivating potassium (M-current), :math:`p`, of Pospischil et al.
+(2008), *Biol Cybern* 99:427 (form of Yamada, Koch & Adams 1989), checked against
+``IM_cortex.mod`` of ModelDB 123623 (:math:`T_{ref} = 36` °C, Q10 2.3):
+
+.. math::
+
+    p_\infty = \frac{1}{1 + e^{-(V + 35)/10}}, \qquad
+    \tau_p = \frac{\tau_{max}}{3.3\, e^{(V + 35)/20} + e^{-(V + 35)/20}}
+
+(ms; :math:`\tau_p(-35) = \tau_{max} / 4.3`). Defaults: the regular-spiking cell of that
+ModelDB entry (``sPY_template``): :math:`\bar g_M = 0.07` mS/cm² (7·10⁻⁵ S/cm²),
+:math:`\tau_{max} = 1000` ms, :math:`E_K = -100` mV (the model's ``ek``; option
+``tau_max``).
+
+``h`` -- hyperpolarisation-activated cation current :math:`I_h`, :math:`m`, Kole,
+Hallermann & Stuart (2006), *J Neurosci* 26:1677, as ``Ih.mod`` of Hay et al. (2011),
+*PLoS Comput Biol* 7:e1002107 (ModelDB 139653):
+
+.. math::
+
+    \alpha_m = \frac{0.00643 (V + 154.9)}{e^{(V + 154.9)/11.9} - 1}, \qquad
+    \beta_m = 0.193\, e^{V/33.1}
+
+(1/ms), :math:`E_h = -45` mV, no ion (a mixed Na⁺/K⁺ current with a fixed reversal);
+:math:`\bar g_h = 0.2` mS/cm² (Hay's somatic 0.0002 S/cm²). ``Ih.mod`` has no temperature
+factor (Hay et al. simulate at 34 °C): Q10 1, :math:`T_{ref} = 34` °C.
+
+``SK`` -- small-conductance calcium-activated potassium, :math:`z`, Köhler et al. (1996),
+*Science* 273:1709, as ``SK_E2.mod`` of Hay et al. (2011): a gate of [Ca]ᵢ (mM),
+
+.. math::
+
+    z_\infty = \frac{1}{1 + (0.00043 / [Ca]_i)^{4.8}}, \qquad \tau_z = 1 \text{ ms}
+
+(half-activation at 0.43 µM; below 10⁻⁷ mM the .mod adds 10⁻⁷ mM to [Ca]ᵢ, and so does
+this one); :math:`\bar g = 44.1` mS/cm² (Hay's soma), :math:`E_K = -85` mV, Q10 1 (none in
+the .mod), :math:`T_{ref} = 34` °C.
+
+``AHP`` -- slow calcium-dependent potassium :math:`I_{AHP}`, :math:`m^2`, Destexhe,
+Contreras, Sejnowski & Steriade (1994), *J Neurophysiol* 72:803, ``IAHP.mod``: closed
+:math:`+ 2\,Ca_i \rightleftharpoons` open with :math:`\alpha = \beta ([Ca]_i/c_{ac})^2`, so
+
+.. math::
+
+    m_\infty = \frac{([Ca]_i/c_{ac})^2}{1 + ([Ca]_i/c_{ac})^2}, \qquad
+    \tau_m = \max\Big(\frac{1}{\beta (1 + ([Ca]_i/c_{ac})^2)\,\phi},\ 0.1 \text{ ms}\Big),
+
+:math:`\beta = 0.03` /ms, :math:`c_{ac} = 0.025` mM, :math:`T_{ref} = 22` °C, Q10 3 (the
+.mod's ``tadj``), the 0.1 ms floor applied after temperature scaling as in the .mod
+(``Gate.tau_min``); :math:`\bar g = 10` mS/cm², :math:`E_K = -95` mV (the .mod's
+defaults; options ``beta``, ``ca_half``).
+
+Not declared: BK (large-conductance) potassium -- its gates depend on V *and* [Ca]ᵢ
+together, and the compiled membrane tabulates 1-D functions of one variable only.
 
 Examples
 --------
 >>> sorted(MECHANISMS)  # doctest: +NORMALIZE_WHITESPACE
-['L', 'T', 'hh1952_k', 'hh1952_leak', 'hh1952_na', 'traub_miles_k',
- 'traub_miles_leak', 'traub_miles_na']
+['AHP', 'L', 'M', 'SK', 'T', 'h', 'hh1952_k', 'hh1952_leak', 'hh1952_na',
+ 'traub_miles_k', 'traub_miles_leak', 'traub_miles_na']
+>>> [g.variable for g in mechanism("SK").gates], mechanism("SK").E_rev
+(['ca'], -85.0)
 >>> na = mechanism("hh1952_na")
 >>> [(g.name, g.power) for g in na.gates], na.g_max, na.E_rev
 ([('m', 3), ('h', 1)], 120.0, 50.0)
@@ -73,11 +128,12 @@ from collections.abc import Callable
 import numpy as np
 
 from neurosim_nb._validation import did_you_mean, is_number
-from neurosim_nb.channels.mechanism import Gate, Mechanism, x_over_expm1
+from neurosim_nb.channels.mechanism import Gate, Mechanism, _check_number, x_over_expm1
 
 __all__ = ["MECHANISMS", "mechanism", "hh1952_na", "hh1952_k", "hh1952_leak",
            "traub_miles_na", "traub_miles_k", "traub_miles_leak", "l_type_ca", "t_type_ca",
-           "t_type_m_inf", "t_type_h_inf", "t_type_tau_m", "t_type_tau_h"]
+           "t_type_m_inf", "t_type_h_inf", "t_type_tau_m", "t_type_tau_h", "m_current",
+           "h_current", "sk_current", "ahp_current"]
 
 _HH = "Hodgkin & Huxley (1952) J Physiol 117:500, modern convention"
 _TM = "Traub & Miles (1991); Destexhe & Pare (1999); Brette et al. (2007) COBAHH"
@@ -243,11 +299,121 @@ def t_type_ca(P_max: float = 2e-4, c_in_mM: float = 2.4e-4, c_out_mM: float = 2.
                                "Destexhe et al. (1998) ITGHK.mod")
 
 
+# -- M-current (Pospischil et al. 2008) ------------------------------------------------
+def _m_p_inf(v):
+    return 1.0 / (1.0 + np.exp(-(np.asarray(v, float) + 35.0) / 10.0))
+
+
+def _m_tau(tau_max: float):
+    def tau(v):
+        u = (np.asarray(v, float) + 35.0) / 20.0
+        return tau_max / (3.3 * np.exp(u) + np.exp(-u))
+
+    return tau
+
+
+def m_current(g_max: float = 0.07, E_rev: float = -100.0, tau_max: float = 1000.0
+              ) -> Mechanism:
+    """Slow non-inactivating potassium (M-current), :math:`p` (see the module); ``tau_max``
+    (ms) is the peak time constant's scale.
+
+    >>> round(float(mechanism("M").gates[0].time_constant(-35.0)), 3)   # tau_max / 4.3
+    232.558
+    """
+    tau_max = _check_number("tau_max", tau_max, positive=True)
+    return Mechanism("M", "k", (Gate("p", 1, x_inf=_m_p_inf, tau=_m_tau(tau_max)),),
+                     g_max=g_max, E_rev=E_rev, Q10=2.3, T_ref_C=36.0,
+                     reference="Pospischil et al. (2008) Biol Cybern 99:427 (Yamada, Koch & "
+                               "Adams 1989); ModelDB 123623 IM_cortex.mod",
+                     options={"tau_max": tau_max})
+
+
+# -- I_h (Kole et al. 2006; Hay et al. 2011) -------------------------------------------
+def _ih_alpha(v):
+    # 0.001 * 6.43 (v + 154.9) / (exp((v + 154.9)/11.9) - 1), continuous at -154.9 mV
+    return 0.00643 * 11.9 * x_over_expm1((np.asarray(v, float) + 154.9) / 11.9)
+
+
+def _ih_beta(v):
+    return 0.193 * np.exp(np.asarray(v, float) / 33.1)
+
+
+def h_current(g_max: float = 0.2, E_rev: float = -45.0) -> Mechanism:
+    """Hyperpolarisation-activated cation current :math:`I_h`, :math:`m` (see the module).
+
+    >>> round(float(mechanism("h").gates[0].steady_state(-90.0)), 4)
+    0.1235
+    """
+    return Mechanism("h", None, (Gate("m", 1, _ih_alpha, _ih_beta),), g_max=g_max,
+                     E_rev=E_rev, Q10=1.0, T_ref_C=34.0,
+                     reference="Kole, Hallermann & Stuart (2006) J Neurosci 26:1677; Hay et "
+                               "al. (2011) PLoS Comput Biol 7:e1002107, Ih.mod (ModelDB "
+                               "139653)")
+
+
+# -- calcium-activated potassium -------------------------------------------------------
+def _sk_z_inf(ca):
+    ca = np.asarray(ca, float)
+    ca = np.where(ca < 1e-7, ca + 1e-7, ca)            # SK_E2.mod's guard against ca = 0
+    return 1.0 / (1.0 + (0.00043 / ca) ** 4.8)
+
+
+def _sk_tau(ca):
+    return 1.0 + 0.0 * np.asarray(ca, float)
+
+
+def sk_current(g_max: float = 44.1, E_rev: float = -85.0) -> Mechanism:
+    """Small-conductance calcium-activated potassium (SK), :math:`z` of [Ca]ᵢ (see the
+    module).
+
+    >>> float(mechanism("SK").gates[0].steady_state(0.00043))
+    0.5
+    """
+    return Mechanism("SK", "k", (Gate("z", 1, x_inf=_sk_z_inf, tau=_sk_tau, variable="ca"),),
+                     g_max=g_max, E_rev=E_rev, Q10=1.0, T_ref_C=34.0,
+                     reference="Kohler et al. (1996) Science 273:1709; Hay et al. (2011) "
+                               "SK_E2.mod (ModelDB 139653)")
+
+
+def _ahp_rates(beta: float, ca_half: float):
+    def m_inf(ca):
+        car = (np.asarray(ca, float) / ca_half) ** 2
+        return car / (1.0 + car)
+
+    def tau(ca):
+        car = (np.asarray(ca, float) / ca_half) ** 2
+        return 1.0 / (beta * (1.0 + car))
+
+    return m_inf, tau
+
+
+def ahp_current(g_max: float = 10.0, E_rev: float = -95.0, beta: float = 0.03,
+                ca_half: float = 0.025) -> Mechanism:
+    """Slow calcium-dependent potassium :math:`I_{AHP}` of Destexhe et al. (1994),
+    :math:`m^2` of [Ca]ᵢ (see the module); ``beta`` (1/ms) is the backward rate,
+    ``ca_half`` (mM) the half-activation :math:`c_{ac}`.
+
+    >>> ahp = mechanism("AHP")
+    >>> float(ahp.gates[0].steady_state(0.025)), round(float(ahp.gates[0].time_constant(0.0)), 3)
+    (0.5, 33.333)
+    """
+    beta = _check_number("beta", beta, positive=True)
+    ca_half = _check_number("ca_half", ca_half, positive=True)
+    m_inf, tau = _ahp_rates(beta, ca_half)
+    return Mechanism("AHP", "k", (Gate("m", 2, x_inf=m_inf, tau=tau, variable="ca",
+                                       tau_min=0.1),),
+                     g_max=g_max, E_rev=E_rev, Q10=3.0, T_ref_C=22.0,
+                     reference="Destexhe, Contreras, Sejnowski & Steriade (1994) J "
+                               "Neurophysiol 72:803, IAHP.mod",
+                     options={"beta": beta, "ca_half": ca_half})
+
+
 #: every declared mechanism: name -> factory (keyword options: g_max/P_max, E_rev, V_T...)
 MECHANISMS: dict[str, Callable[..., Mechanism]] = {
     "hh1952_leak": hh1952_leak, "hh1952_na": hh1952_na, "hh1952_k": hh1952_k,
     "traub_miles_leak": traub_miles_leak, "traub_miles_na": traub_miles_na,
     "traub_miles_k": traub_miles_k, "L": l_type_ca, "T": t_type_ca,
+    "M": m_current, "h": h_current, "SK": sk_current, "AHP": ahp_current,
 }
 
 

@@ -12,10 +12,19 @@ positive, in µA/cm² (mS/cm² · mV = µA/cm²), is
     I = \bar g \prod_k x_k^{p_k} (V - E) \quad\text{(ohmic)}, \qquad
     I = \bar P \prod_k x_k^{p_k}\, \Phi_{GHK}(V) \quad\text{(GHK)}.
 
-Rate functions are plain vectorised numpy functions of :math:`V` in mV, given at the
+Rate functions are plain vectorised numpy functions of the gate's ``variable``: the
+membrane potential :math:`V` in mV (``"v"``, the default) or the intracellular calcium
+concentration :math:`[Ca]_i` in mM (``"ca"``: SK and AHP potassium channels), given at the
 reference temperature :math:`T_{ref}`; at temperature :math:`T` every rate is multiplied
 by :math:`\phi = Q_{10}^{(T - T_{ref})/10}` (so :math:`\tau` is divided by it and
-:math:`x_\infty` is unchanged). A gate may carry its own Q10.
+:math:`x_\infty` is unchanged). A gate may carry its own Q10, and a floor ``tau_min``
+(ms) applied to :math:`\tau / \phi`, like the ``taumin`` of many NEURON .mod files.
+
+The compiled membrane tabulates every gate's :math:`x_\infty` and :math:`\tau` over
+:func:`rate_grid` of its variable (V in [-150, 100] mV, [Ca]ᵢ in [1e-6, 10] mM), like
+NEURON's ``TABLE``; a :class:`Mechanism` therefore checks, when it is declared, that every
+rate is finite there, that :math:`0 \le x_\infty \le 1`, :math:`\tau > 0` and
+:math:`\alpha, \beta \ge 0` (:meth:`Mechanism.check_rates`).
 
 Examples
 --------
@@ -34,8 +43,9 @@ import numpy as np
 
 from neurosim_nb._validation import _holds_bool, is_number
 
-__all__ = ["FARADAY", "GAS_CONSTANT", "ION_VALENCE", "Gate", "Mechanism", "check_potentials",
-           "ghk_current_density", "nernst_potential", "x_over_expm1"]
+__all__ = ["CA_RANGE_MM", "FARADAY", "GAS_CONSTANT", "GATE_VARIABLES", "ION_VALENCE", "Gate",
+           "Mechanism", "V_RANGE_MV", "check_concentrations", "check_potentials",
+           "ghk_current_density", "nernst_potential", "rate_grid", "x_over_expm1"]
 
 #: Faraday constant (C/mol), CODATA 2018 (exact since the 2019 SI).
 FARADAY = 96485.33212
@@ -45,6 +55,33 @@ GAS_CONSTANT = 8.314462618
 ZERO_CELSIUS = 273.15
 #: the valence of each ion a mechanism may carry (``None``: a leak of mixed ions)
 ION_VALENCE = {"na": 1, "k": 1, "ca": 2, "cl": -1}
+#: what a gate's rate functions may depend on: name -> (quantity, unit)
+GATE_VARIABLES = {"v": ("membrane potential V", "mV"),
+                  "ca": ("intracellular calcium concentration [Ca]i", "mM")}
+#: the range of V (mV) over which rates are checked and tabulated
+V_RANGE_MV = (-150.0, 100.0)
+#: the range of [Ca]i (mM) over which calcium-dependent rates are checked and tabulated
+CA_RANGE_MM = (1e-6, 10.0)
+
+
+def rate_grid(variable: str) -> np.ndarray:
+    """The grid on which a gate's rates are checked: V every 0.1 mV over
+    :data:`V_RANGE_MV` (``"v"``), or [Ca]ᵢ at 100 points per decade over
+    :data:`CA_RANGE_MM` (``"ca"``).
+
+    >>> g = rate_grid("ca")
+    >>> float(g[0]), float(g[-1]), g.size
+    (1e-06, 10.0, 701)
+    >>> rate_grid("V")
+    Traceback (most recent call last):
+    ...
+    ValueError: variable must be one of ['ca', 'v'], got 'V'
+    """
+    if variable == "v":
+        return np.linspace(V_RANGE_MV[0], V_RANGE_MV[1], 2501)
+    if variable == "ca":
+        return np.logspace(np.log10(CA_RANGE_MM[0]), np.log10(CA_RANGE_MM[1]), 701)
+    raise ValueError(f"variable must be one of {sorted(GATE_VARIABLES)}, got {variable!r}")
 
 
 def x_over_expm1(x):
@@ -107,6 +144,39 @@ def check_potentials(V_mV, name: str = "V_mV") -> np.ndarray:
         raise ValueError(f"{name} must be a number or a non-empty 1-D array (mV)")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite potentials (mV); got NaN or infinity")
+    return arr
+
+
+def check_concentrations(c_mM, name: str = "ca_mM") -> np.ndarray:
+    """``c_mM`` as a 1-D float array of finite, non-negative concentrations (mM).
+
+    Raises :class:`TypeError` for booleans or non-numbers, :class:`ValueError` for NaN,
+    infinities, negative values, an empty or a more than 1-D array.
+
+    >>> check_concentrations(1e-4)
+    array([0.0001])
+    >>> check_concentrations([1e-4, -1e-4])
+    Traceback (most recent call last):
+    ...
+    ValueError: ca_mM must be concentrations >= 0 (mM), got a minimum of -0.0001
+    """
+    if isinstance(c_mM, bool | np.bool_) or (isinstance(c_mM, list | tuple)
+                                             and _holds_bool(c_mM)):
+        raise TypeError(f"{name} must be concentrations in mM, not booleans")
+    arr = np.asarray(c_mM)
+    if arr.dtype == bool:
+        raise TypeError(f"{name} must be concentrations in mM, not booleans")
+    try:
+        arr = np.atleast_1d(arr.astype(float))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numbers (mM), got {c_mM!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array (mM)")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite concentrations (mM); got NaN or infinity")
+    if np.any(arr < 0.0):
+        raise ValueError(f"{name} must be concentrations >= 0 (mM), got a minimum of "
+                         f"{arr.min():g}")
     return arr
 
 
@@ -190,12 +260,22 @@ class Gate:
     r"""One gate of a mechanism: kinetics and exponent.
 
     Give either ``alpha`` and ``beta`` (1/ms) or ``x_inf`` (dimensionless) and ``tau``
-    (ms), each a vectorised function of V (mV) at the mechanism's reference temperature.
-    ``Q10=None`` takes the mechanism's Q10.
+    (ms), each a vectorised numpy function of the gate's ``variable`` at the mechanism's
+    reference temperature: ``"v"`` (default), the membrane potential in mV, or ``"ca"``,
+    the intracellular calcium concentration in mM. ``Q10=None`` takes the mechanism's Q10;
+    ``tau_min`` (ms) floors the time constant after temperature scaling.
 
     >>> g = Gate("m", 1, x_inf=lambda v: 1 / (1 + np.exp(-v)), tau=lambda v: 0 * v + 2.0)
     >>> float(g.steady_state(np.array([0.0]))[0]), float(g.time_constant([0.0], 2.0)[0])
     (0.5, 1.0)
+    >>> z = Gate("z", 1, x_inf=lambda ca: ca / (ca + 1e-3), tau=lambda ca: 0 * ca + 1.0,
+    ...          variable="ca")
+    >>> float(z.steady_state(1e-3))          # half-activated at 1 uM = 1e-3 mM
+    0.5
+    >>> Gate("z", 1, x_inf=np.tanh, tau=np.cosh, variable="Ca")
+    Traceback (most recent call last):
+    ...
+    ValueError: gate 'z': variable must be one of ['ca', 'v'], got 'Ca'
     """
 
     name: str
@@ -205,6 +285,8 @@ class Gate:
     x_inf: Callable | None = None
     tau: Callable | None = None
     Q10: float | None = None
+    variable: str = "v"
+    tau_min: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -220,21 +302,30 @@ class Gate:
                              f"and tau")
         if self.Q10 is not None:
             _check_number(f"gate {self.name!r} Q10", self.Q10, positive=True)
+        if not isinstance(self.variable, str) or self.variable not in GATE_VARIABLES:
+            raise ValueError(f"gate {self.name!r}: variable must be one of "
+                             f"{sorted(GATE_VARIABLES)}, got {self.variable!r}")
+        if self.tau_min is not None:
+            _check_number(f"gate {self.name!r} tau_min", self.tau_min, positive=True)
 
-    def steady_state(self, V_mV) -> np.ndarray:
-        """:math:`x_\\infty(V)` (independent of temperature)."""
-        v = np.asarray(V_mV, dtype=float)
+    def steady_state(self, x) -> np.ndarray:
+        """:math:`x_\\infty` at ``x``, the gate's variable (V in mV, or [Ca]ᵢ in mM);
+        independent of temperature."""
+        x = np.asarray(x, dtype=float)
         if self.x_inf is not None:
-            return np.asarray(self.x_inf(v), dtype=float) + 0.0 * v
-        a, b = self.alpha(v), self.beta(v)
-        return np.asarray(a / (a + b), dtype=float)
+            return np.asarray(self.x_inf(x), dtype=float) + 0.0 * x
+        a, b = self.alpha(x), self.beta(x)
+        return np.asarray(a / (a + b), dtype=float) + 0.0 * x
 
-    def time_constant(self, V_mV, phi: float = 1.0) -> np.ndarray:
-        """:math:`\\tau_x(V)` (ms) with every rate multiplied by ``phi``."""
-        v = np.asarray(V_mV, dtype=float)
+    def time_constant(self, x, phi: float = 1.0) -> np.ndarray:
+        """:math:`\\tau_x` (ms) at ``x``, the gate's variable, with every rate multiplied by
+        ``phi``, then floored at ``tau_min``."""
+        x = np.asarray(x, dtype=float)
         if self.tau is not None:
-            return (np.asarray(self.tau(v), dtype=float) + 0.0 * v) / phi
-        return np.asarray(1.0 / (phi * (self.alpha(v) + self.beta(v))), dtype=float)
+            tau = (np.asarray(self.tau(x), dtype=float) + 0.0 * x) / phi
+        else:
+            tau = np.asarray(1.0 / (phi * (self.alpha(x) + self.beta(x))), dtype=float) + 0.0 * x
+        return tau if self.tau_min is None else np.maximum(tau, self.tau_min)
 
 
 _REVERSALS = ("fixed", "nernst", "ghk")
@@ -264,6 +355,21 @@ class Mechanism:
         Temperature coefficient of the rates and the temperature (°C) they are given at.
     reference : str
         Where the kinetics come from.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ion or reversal, a missing conductance/permeability/reversal, or a
+        gate whose rates are non-finite, negative, or give :math:`x_\infty` outside [0, 1]
+        or :math:`\tau \le 0` on :func:`rate_grid` (see :meth:`check_rates`).
+
+    Examples
+    --------
+    >>> bad = Gate("w", 1, x_inf=lambda v: 1 / (1 + np.exp(-v)), tau=lambda v: v / 10)
+    >>> Mechanism("kx", "k", (bad,), g_max=1.0, E_rev=-90.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: kx: gate 'w': tau is <= 0 (ms) at V = -150 mV; the compiled membrane ...
     """
 
     name: str
@@ -313,6 +419,55 @@ class Mechanism:
                 if getattr(self, c) is None:
                     raise ValueError(f"{self.name}: {self.reversal} needs {c}")
                 _check_number(f"{self.name}.{c}", getattr(self, c), nonneg=True)
+        self.check_rates()
+
+    def check_rates(self) -> None:
+        r"""Evaluate every gate on :func:`rate_grid` of its variable and raise
+        :class:`ValueError`, naming the gate, the quantity and the first point, if a rate is
+        not finite, :math:`\alpha` or :math:`\beta` is negative, :math:`x_\infty` lies
+        outside [0, 1] or :math:`\tau \le 0` (at the reference temperature). A rate function
+        that cannot be called on a numpy array raises :class:`TypeError`.
+
+        >>> from neurosim_nb.channels.library import mechanism
+        >>> mechanism("SK").check_rates() is None
+        True
+        """
+        for g in self.gates:
+            x = rate_grid(g.variable)
+            quantity, unit = GATE_VARIABLES[g.variable]
+            where = f"{self.name}: gate {g.name!r}"
+            label = "V" if g.variable == "v" else "[Ca]i"
+            span = V_RANGE_MV if g.variable == "v" else CA_RANGE_MM
+            try:
+                with np.errstate(all="ignore"):
+                    values = {}
+                    if g.alpha is not None:
+                        values["alpha"] = np.asarray(g.alpha(x), float) + 0.0 * x
+                        values["beta"] = np.asarray(g.beta(x), float) + 0.0 * x
+                    values["x_inf"] = g.steady_state(x)
+                    values["tau"] = g.time_constant(x)
+            except Exception as err:  # a scalar-only function (math.exp), a wrong shape...
+                raise TypeError(f"{where}: its rate functions must be vectorised numpy "
+                                f"functions of the {quantity} ({unit}); calling them on an "
+                                f"array failed: {err}") from err
+            tests = {"alpha": (lambda a: a >= 0.0, "negative (1/ms)", ">= 0"),
+                     "beta": (lambda b: b >= 0.0, "negative (1/ms)", ">= 0"),
+                     "x_inf": (lambda s: (s >= 0.0) & (s <= 1.0), "outside [0, 1]",
+                               "in [0, 1]"),
+                     "tau": (lambda t: t > 0.0, "<= 0 (ms)", "> 0")}
+            for key, arr in values.items():
+                ok, what, want = tests[key]
+                bad = ~np.isfinite(arr)
+                if not bad.any():
+                    bad = ~ok(arr)
+                else:
+                    what, want = "not finite", "finite"
+                if bad.any():
+                    at = float(x[np.argmax(bad)])
+                    raise ValueError(f"{where}: {key} is {what} at {label} = {at:g} {unit}; "
+                                     f"the compiled membrane tabulates {key} over {label} in "
+                                     f"[{span[0]:g}, {span[1]:g}] {unit}, where it must be "
+                                     f"{want}")
 
     @property
     def valence(self) -> int | None:
@@ -333,8 +488,26 @@ class Mechanism:
             return nernst_potential(self.valence, self.c_in_mM, self.c_out_mM, temperature_C)
         raise ValueError(f"{self.name}: a GHK mechanism has no fixed reversal potential")
 
-    def open_fraction(self, V_mV, gates: dict | None = None) -> np.ndarray:
-        r""":math:`\prod_k x_k^{p_k}`; gates at steady state unless given (by name)."""
+    @property
+    def calcium_gated(self) -> bool:
+        """True if a gate depends on [Ca]ᵢ (``variable="ca"``)."""
+        return any(g.variable == "ca" for g in self.gates)
+
+    def open_fraction(self, V_mV, gates: dict | None = None, ca_mM=None) -> np.ndarray:
+        r""":math:`\prod_k x_k^{p_k}`; gates at steady state unless given (by name).
+
+        A calcium-dependent gate at steady state is evaluated at ``ca_mM`` ([Ca]ᵢ in mM, >=
+        0: a number, or an array broadcast against ``V_mV``); without it that gate raises
+        :class:`ValueError`.
+
+        >>> from neurosim_nb.channels.library import mechanism
+        >>> float(mechanism("SK").open_fraction(-60.0, ca_mM=0.00043))   # half-activation
+        0.5
+        >>> mechanism("SK").open_fraction(-60.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: SK: gate 'z' depends on [Ca]i; give ca_mM (mM) or the gate's value in gates
+        """
         v = np.asarray(V_mV, dtype=float)
         out = np.ones_like(v)
         gates = {} if gates is None else gates
@@ -342,19 +515,42 @@ class Mechanism:
         if unknown:
             raise ValueError(f"{self.name}: no gate(s) {sorted(unknown)}; its gates are "
                              f"{[g.name for g in self.gates]}")
+        ca = None
+        if ca_mM is not None:
+            ca = check_concentrations(ca_mM)
+            ca = ca.reshape(np.shape(ca_mM)) if np.ndim(ca_mM) else ca[0]
         for g in self.gates:
-            x = np.asarray(gates[g.name], float) if g.name in gates else g.steady_state(v)
+            if g.name in gates:
+                x = np.asarray(gates[g.name], float)
+            elif g.variable == "v":
+                x = g.steady_state(v)
+            elif ca is None:
+                raise ValueError(f"{self.name}: gate {g.name!r} depends on [Ca]i; give "
+                                 f"ca_mM (mM) or the gate's value in gates")
+            else:
+                with np.errstate(all="ignore"):
+                    x = g.steady_state(ca)
+                if not np.all(np.isfinite(x)):
+                    raise ValueError(f"{self.name}: gate {g.name!r} is not finite at ca_mM = "
+                                     f"{np.ravel(ca)[np.argmin(np.isfinite(x))]:g} mM")
             out = out * x ** g.power
         return out
 
     def current_density(self, V_mV, temperature_C: float, gates: dict | None = None,
-                        scale: float | None = None, E_rev: float | None = None):
+                        scale: float | None = None, E_rev: float | None = None,
+                        ca_mM=None):
         """Current density (µA/cm², outward positive) at ``V_mV``.
 
         ``scale`` replaces ``g_max`` (mS/cm²) or ``P_max`` (cm/s); ``E_rev`` replaces the
-        reversal of an ohmic mechanism."""
+        reversal of an ohmic mechanism; ``ca_mM`` ([Ca]ᵢ, mM) sets calcium-dependent gates
+        at steady state (see :meth:`open_fraction`).
+
+        >>> from neurosim_nb.channels.library import mechanism
+        >>> float(mechanism("SK", g_max=2.0).current_density(-45.0, 34.0, ca_mM=0.00043)[0])
+        40.0
+        """
         v = check_potentials(V_mV)
-        open_ = self.open_fraction(v, gates)
+        open_ = self.open_fraction(v, gates, ca_mM)
         if self.reversal == "ghk":
             p = self.P_max if scale is None else scale
             return open_ * ghk_current_density(v, p, self.valence, self.c_in_mM,
