@@ -13,6 +13,7 @@ The panel's state stays reachable from code: ``panel.result`` is the latest Data
 """
 
 from neurosim_nb.panels.controls import params_from_widgets, widgets_from_params
+from neurosim_nb.panels.dendrites import DendritesPanel
 from neurosim_nb.panels.export_control import ExportControl
 from neurosim_nb.panels.network_explorer import NetworkExplorer, ONIExplorer
 from neurosim_nb.panels.neuron_explorer import NeuronExplorer, available_families
@@ -21,4 +22,4 @@ from neurosim_nb.panels.synapses import PSPPanel, STDPPanel, SynapsesPanel
 
 __all__ = ["NeuronExplorer", "available_families", "widgets_from_params", "params_from_widgets",
            "SynapsesPanel", "PSPPanel", "STDPPanel", "PhasePlane", "planar_families",
-           "NetworkExplorer", "ONIExplorer", "ExportControl"]
+           "NetworkExplorer", "ONIExplorer", "ExportControl", "DendritesPanel"]

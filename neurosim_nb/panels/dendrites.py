@@ -1,0 +1,643 @@
+r"""Dendrites and axons: a cell drawn in colour by its membrane potential.
+
+:class:`DendritesPanel` simulates one compartmental cell (:class:`neurosim_nb.cable.Cell`)
+and shows
+
+* the morphology coloured by V at one moment, with a time slider and a play button (a tap
+  on a compartment moves the input there);
+* V over time at the input site and at the soma;
+* the attenuation: every compartment's peak depolarisation against its path distance from
+  the soma;
+* the summation of two synaptic inputs A (the input site) and B (a second site) at the
+  soma, against the arithmetic sum of the single responses;
+* for an axon, the spike travelling along it and its conduction velocity, beside the
+  velocities of unmyelinated and myelinated axons of six diameters (a sweep run once).
+
+Cells (:data:`CELLS`): a ball-and-stick (soma 20 µm, dendrite 500 × 1 µm), a Y-branch
+(a soma, a trunk and two daughters obeying Rall's 3/2 rule), the reconstructed cell shipped
+with the package (:func:`neurosim_nb.morphology.sample_morphology`), and a
+Hodgkin-Huxley axon, bare or myelinated. Membranes (:data:`MEMBRANES`): passive (a leak of
+0.1 mS/cm², R_m = 10 kΩ·cm², at −65 mV), HH channels in the soma only, or everywhere;
+Ra = 100 Ω·cm, cm = 1 µF/cm², 6.3 °C. Inputs (:data:`INPUTS`): a current step, or one
+AMPA or NMDA synapse activated once.
+
+The axons are HH 1952 at 18.5 °C with Ra = 35.4 Ω·cm (the squid axon's, propagating at
+≈ 18.8 m/s at 476 µm): a bare axon 2000 √d µm long in 100 segments, or 20 internodes of
+100 d µm (myelin: cm = 0.02/d µF/cm², leak 0.002/d mS/cm², i.e. a sheath thickening with
+the fibre) between 1 µm nodes with ten times the HH densities; a pulse at the 0-end starts
+the spike. The velocity is measured between the points at 25 % and 75 % of the length
+(−20 mV crossings, interpolated). Bare axons scale as √d, myelinated ones as d.
+
+Runs are coarse by default (d_lambda 0.1 at 100 Hz, dt = 0.05 ms, backward Euler; axons
+dt = 0.025 ms) and take a few milliseconds (:attr:`DendritesPanel.last_run_ms`); they start
+after the last control change, in a background thread.
+
+Examples
+--------
+>>> panel = DendritesPanel(background=False)
+>>> len(panel.morph_source.data["V"]) == panel.result.sizes["compartment"]
+True
+>>> panel.controls["section"].value = "dend"
+>>> panel.controls["x"].value = 0.9
+>>> panel.result.attrs["input_site"]
+'dend(0.9)'
+>>> panel.controls["cell"].value = "axon (unmyelinated)"
+>>> 0.5 < panel.velocity_m_s < 1.5          # d = 1 µm at 18.5 °C
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import html
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+import xarray as xr
+from bokeh.layouts import column, row
+from bokeh.models import ColumnDataSource
+from jupyter_bokeh.widgets import BokehModel
+
+from neurosim_nb.cable import CableDivergedError, Cell, IClamp, SynapseInput
+from neurosim_nb.channels import mechanism
+from neurosim_nb.morphology import Morphology, discretise, load_swc, sample_morphology
+from neurosim_nb.panels._background import EXPECTED_ERRORS, BackgroundJob
+from neurosim_nb.panels._status import rejected_html
+from neurosim_nb.plotting import dendrites as dplot
+
+__all__ = ["DendritesPanel", "CELLS", "MEMBRANES", "INPUTS", "SWEEP_DIAMETERS_UM",
+           "conduction_velocity", "cell_compartments"]
+
+CELLS = ("ball-and-stick", "Y-branch", "reconstructed cell", "axon (unmyelinated)",
+         "axon (myelinated)")
+MEMBRANES = ("passive", "active soma (HH)", "active everywhere (HH)")
+INPUTS = ("current step", "AMPA synapse", "NMDA synapse")
+#: diameters (µm) of the velocity sweep
+SWEEP_DIAMETERS_UM = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+#: name prefix of the ColumnDataSources (find them in a page via Bokeh.documents)
+SOURCE_PREFIX = "neurosim-dend-"
+#: most frames the time slider steps through
+MAX_FRAMES = 120
+#: errors shown in the status line (bad values, a diverged run)
+ERRORS = (*EXPECTED_ERRORS, CableDivergedError)
+
+_RA_CELL = 100.0      # ohm cm
+_T_CELL = 6.3         # degC: HH 1952's own temperature
+_T_AXON = 18.5        # degC: the squid axon of HH 1952's propagation
+_RA_AXON = 35.4       # ohm cm
+_V0 = -65.0           # mV
+_DELAY_MS = 2.0
+_THRESHOLD_MV = -20.0
+
+
+# -- cells -----------------------------------------------------------------------------------
+def _is_axon(kind: str) -> bool:
+    return kind.startswith("axon")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in CELLS:
+        raise ValueError(f"cell must be one of {list(CELLS)}, got {kind!r}")
+
+
+@functools.lru_cache(maxsize=32)
+def cell_compartments(kind: str, diameter_um: float = 1.0):
+    """The compartments of one of the panel's cells (:data:`CELLS`); ``diameter_um`` (µm)
+    is the axons' diameter (the other cells ignore it). Cached.
+
+    >>> c = cell_compartments("Y-branch")
+    >>> c.section_names
+    ('soma', 'trunk', 'branch1', 'branch2')
+    >>> cell_compartments("axon (myelinated)", 2.0).section_names[:3]
+    ('node0', 'internode0', 'node1')
+    """
+    _check_kind(kind)
+    d = float(diameter_um)
+    if not (np.isfinite(d) and 0.1 <= d <= 1000.0):
+        raise ValueError(f"diameter_um must be in [0.1, 1000] µm, got {diameter_um!r}")
+    if kind == "ball-and-stick":
+        return discretise(Morphology.ball_and_stick(20.0, 500.0, 1.0), Ra_ohm_cm=_RA_CELL,
+                          d_lambda=0.05)
+    if kind == "Y-branch":
+        m = Morphology.soma(20.0)
+        m.add_cylinder("trunk", 150.0, 2.0, parent="soma", at=1.0)
+        d_child = 2.0 * 2.0 ** (-2.0 / 3.0)        # Rall: 2^1.5 = 2 d_child^1.5
+        for k, sign in ((1, 1.0), (2, -1.0)):
+            a = np.radians(35.0)
+            m.add_cylinder(f"branch{k}", 250.0, d_child, parent="trunk", at=1.0,
+                           direction=(np.cos(a), sign * np.sin(a), 0.0))
+        return discretise(m, Ra_ohm_cm=_RA_CELL, d_lambda=0.05)
+    if kind == "reconstructed cell":
+        return discretise(load_swc(sample_morphology()), Ra_ohm_cm=_RA_CELL, d_lambda=0.1)
+    m = Morphology()
+    if kind == "axon (unmyelinated)":
+        m.add_cylinder("axon", 2000.0 * np.sqrt(d), d, type="axon")
+        return discretise(m, Ra_ohm_cm=_RA_AXON, nseg=100)
+    nseg = {}
+    prev = None
+    for k in range(21):
+        m.add_cylinder(f"node{k}", 1.0, d, parent=prev, type="axon")
+        nseg[f"node{k}"] = 1
+        if k < 20:
+            m.add_cylinder(f"internode{k}", 100.0 * d, d, parent=f"node{k}", type="custom")
+            nseg[f"internode{k}"] = 5
+            prev = f"internode{k}"
+    comp = discretise(m, Ra_ohm_cm=_RA_AXON, nseg=nseg)
+    myelin = np.asarray(comp.section_types)[comp.section] == "custom"
+    return dataclasses.replace(comp, cm_uF_cm2=np.where(myelin, 0.02 / d, 1.0))
+
+
+def _mechanisms(kind: str, membrane: str, diameter_um: float) -> dict:
+    if kind == "axon (unmyelinated)":
+        return {"all": ["hh1952_na", "hh1952_k", "hh1952_leak"]}
+    if kind == "axon (myelinated)":
+        return {"all": [mechanism("hh1952_leak", g_max=0.002 / diameter_um)],
+                "axon": [mechanism("hh1952_na", g_max=1200.0),
+                         mechanism("hh1952_k", g_max=360.0),
+                         mechanism("hh1952_leak", g_max=3.0)]}
+    if membrane not in MEMBRANES:
+        raise ValueError(f"membrane must be one of {list(MEMBRANES)}, got {membrane!r}")
+    passive = mechanism("hh1952_leak", g_max=0.1, E_rev=_V0)
+    hh = ["hh1952_na", "hh1952_k", "hh1952_leak"]
+    if membrane == "passive":
+        return {"all": [passive]}
+    if membrane == "active soma (HH)":
+        return {"all": [passive], "soma": hh}
+    return {"all": hh}
+
+
+def _soma_section(comp) -> str:
+    for name, typ in zip(comp.section_names, comp.section_types, strict=True):
+        if typ == "soma":
+            return name
+    return comp.section_names[0]
+
+
+def _axon_stimulus(kind: str, comp, d: float) -> IClamp:
+    """A 1 ms pulse at the 0-end, about twice threshold whatever the diameter (threshold
+    scales with the input conductance: d^1.5 for a bare axon, d for a node)."""
+    if kind == "axon (unmyelinated)":
+        return IClamp(comp.section_names[0], 0.01, 0.4 * d ** 1.5, 0.5, 1.0)
+    return IClamp(comp.section_names[0], 0.5, 0.2 * d, 0.5, 1.0)
+
+
+def conduction_velocity(ds: xr.Dataset, *, threshold_mV: float = _THRESHOLD_MV,
+                        between=(0.25, 0.75)) -> float:
+    """Conduction velocity (m/s) of a spike along a straight axon laid along x: the
+    distance between the compartments nearest ``between`` (fractions of the length)
+    over the difference of their upward ``threshold_mV`` crossing times (interpolated).
+    NaN when the spike does not reach both points.
+
+    >>> t = np.arange(0.0, 5.0, 0.01)
+    >>> x = np.array([0.0, 250.0, 500.0, 750.0, 1000.0])      # µm
+    >>> V = np.where(t[:, None] > 1.0 + x / 2000.0, 30.0, -65.0)  # 2 m/s
+    >>> ds = xr.Dataset({"V": (("time", "compartment"), V)},
+    ...                 coords={"time": t, "x": ("compartment", x)})
+    >>> round(conduction_velocity(ds), 2)
+    2.0
+    """
+    x = np.asarray(ds["x"].values, dtype=float)
+    t = np.asarray(ds["time"].values, dtype=float)
+    V = np.asarray(ds["V"].values, dtype=float)
+    span = x.max() - x.min()
+    idx = [int(np.argmin(np.abs(x - (x.min() + f * span)))) for f in between]
+    times = []
+    for j in idx:
+        k = np.flatnonzero((V[:-1, j] < threshold_mV) & (V[1:, j] >= threshold_mV))
+        if k.size == 0:
+            return float("nan")
+        k = k[0]
+        f = (threshold_mV - V[k, j]) / (V[k + 1, j] - V[k, j])
+        times.append(t[k] + f * (t[k + 1] - t[k]))
+    if times[1] <= times[0]:
+        return float("nan")
+    return float((x[idx[1]] - x[idx[0]]) / (times[1] - times[0]) / 1000.0)
+
+
+def _simulate_axon(kind: str, d: float) -> xr.Dataset:
+    comp = cell_compartments(kind, d)
+    cell = Cell(comp, _mechanisms(kind, "", d), V_init=_V0, temperature_C=_T_AXON,
+                label=kind)
+    cell.add(_axon_stimulus(kind, comp, d))
+    return cell.simulate(6.0, dt_ms=0.025, verbose=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _velocity_sweep() -> dict[str, np.ndarray]:
+    """Velocity (m/s) of both axon kinds at :data:`SWEEP_DIAMETERS_UM` (run once)."""
+    rows = {"diameter": [], "velocity": [], "kind": [], "color": []}
+    for kind in ("axon (unmyelinated)", "axon (myelinated)"):
+        label = kind[6:-1]
+        for d in SWEEP_DIAMETERS_UM:
+            rows["diameter"].append(d)
+            rows["velocity"].append(conduction_velocity(_simulate_axon(kind, d)))
+            rows["kind"].append(label)
+            rows["color"].append(dplot.KIND_COLORS[label])
+    return {k: np.asarray(v) for k, v in rows.items()}
+
+
+# -- the panel -------------------------------------------------------------------------------
+class DendritesPanel:
+    """Dendrites and axons (see the module docstring).
+
+    Parameters
+    ----------
+    cell : str
+        One of :data:`CELLS`.
+    background : bool
+        Simulate in a worker thread after control changes (``False``: at once).
+    width : int
+        Width of the morphology figure (pixels); the others are a little narrower.
+
+    Attributes
+    ----------
+    result : xarray.Dataset
+        The latest run (``V`` on ``(time, compartment)``, the cell's coordinates; attrs
+        ``input_site``, ``soma_site``).
+    velocity_m_s : float or None
+        The axon's conduction velocity (an axon shown), else None.
+    summation : dict or None
+        ``{"A", "B", "AB", "linear", "ratio"}`` peak depolarisations (mV) at the soma of the
+        latest summation run (dendritic cells).
+    last_run_ms : float
+        Wall time of the latest run (simulation and columns), ms.
+    error : str or None
+        The message of the last rejected change.
+    morph_source, trace_source, attenuation_source, summation_source, velocity_source,
+    velocity_now_source : ColumnDataSource
+        The plotted columns (named ``neurosim-dend-<morphology|traces|...>``).
+    """
+
+    def __init__(self, cell: str = "ball-and-stick", *, background: bool = True,
+                 width: int = 480) -> None:
+        _check_kind(cell)
+        self.result: xr.Dataset | None = None
+        self.velocity_m_s: float | None = None
+        self.summation: dict | None = None
+        self.error: str | None = None
+        self.last_run_ms = float("nan")
+        self.n_runs = 0
+        self._frames = np.zeros((1, 1))
+        self._frame_t = np.zeros(1)
+        self._hold = False
+        self._job = BackgroundJob(0.05, background=background)
+        style = {"description_width": "110px"}
+        lay = W.Layout(width="320px")
+        c = self.controls = {
+            "cell": W.Dropdown(options=CELLS, value=cell, description="cell"),
+            "membrane": W.Dropdown(options=MEMBRANES, value="passive",
+                                   description="membrane"),
+            "input": W.Dropdown(options=INPUTS, value="current step", description="input"),
+            "section": W.Dropdown(options=["soma"], description="input at"),
+            "x": W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01,
+                               description="x (0-1)"),
+            "amp_nA": W.FloatSlider(value=0.05, min=-0.5, max=1.0, step=0.005,
+                                    description="current (nA)"),
+            "dur_ms": W.FloatSlider(value=20.0, min=0.5, max=40.0, step=0.5,
+                                    description="duration (ms)"),
+            "weight_nS": W.FloatSlider(value=2.0, min=0.0, max=20.0, step=0.1,
+                                       description="synapse (nS)"),
+            "section_b": W.Dropdown(options=["soma"], description="input B at"),
+            "x_b": W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01,
+                                 description="x of B (0-1)"),
+            "diameter_um": W.FloatLogSlider(value=1.0, base=2, min=-1, max=4, step=0.25,
+                                            description="axon diam. (µm)"),
+        }
+        for name, w in c.items():
+            w.style = style
+            w.layout = W.Layout(width="320px")
+            if hasattr(w, "continuous_update"):
+                w.continuous_update = False
+            w.add_class(f"neurosim-param-{name}")
+            w.observe(self._on_cell if name == "cell" else self._on_value, names="value")
+        self.time_slider = W.IntSlider(value=0, min=0, max=0, description="frame",
+                                       continuous_update=True, style=style, layout=lay)
+        self.time_slider.add_class("neurosim-param-time")
+        self.time_label = W.HTML("t = 0 ms")
+        self.play = W.Play(value=0, min=0, max=0, interval=150, description="play")
+        self.play.add_class("neurosim-play")
+        W.jslink((self.play, "value"), (self.time_slider, "value"))
+        W.jslink((self.play, "max"), (self.time_slider, "max"))
+        self.time_slider.observe(self._on_time, names="value")
+        self.status = W.HTML(layout=W.Layout(min_height="2.2em"))
+        self.status.add_class("neurosim-status")
+
+        def source(kind: str) -> ColumnDataSource:
+            return ColumnDataSource(dplot.empty_columns(kind),
+                                    name=SOURCE_PREFIX + kind.replace("_", "-"))
+
+        self.morph_source = source("morphology")
+        self.trace_source = source("traces")
+        self.attenuation_source = source("attenuation")
+        self.summation_source = source("summation")
+        self.velocity_source = source("velocity")
+        self.velocity_now_source = source("velocity_now")
+        self.morph_figure, self.mapper = dplot.morphology_figure(self.morph_source,
+                                                                 width=width)
+        w2 = max(360, width - 60)
+        self.trace_figure = dplot.traces_figure(self.trace_source, width=w2)
+        self.attenuation_figure = dplot.attenuation_figure(self.attenuation_source, width=w2)
+        self.summation_figure = dplot.summation_figure(self.summation_source, width=w2)
+        self.velocity_figure = dplot.velocity_figure(self.velocity_source,
+                                                     self.velocity_now_source, width=w2)
+        self._now = self.trace_figure.select_one({"name": "now"})
+        self._layout = column(row(self.morph_figure, column(self.trace_figure,
+                                                            self.attenuation_figure)),
+                              row(self.summation_figure, self.velocity_figure))
+        self.morph_source.selected.on_change("indices", self._on_tap)
+        self._set_sections()
+        self._show_controls()
+        self._run(lambda: False)
+        self.plot = BokehModel(self._layout)
+        self.plot.add_class("neurosim-plot")
+        self.plot.add_class("neurosim-dendrites-plot")
+        box = W.VBox([W.HTML("<b>Cell</b>"), c["cell"], c["membrane"], c["diameter_um"],
+                      W.HTML("<b>Input</b> (click the cell to move it)"), c["input"],
+                      c["section"], c["x"], c["amp_nA"], c["dur_ms"], c["weight_nS"],
+                      W.HTML("<b>Second input B</b> (summation)"), c["section_b"], c["x_b"],
+                      W.HTML("<b>Time</b>"), W.HBox([self.play, self.time_label]),
+                      self.time_slider])
+        self.widget = W.VBox([self.status, W.HBox([box, self.plot],
+                                                  layout=W.Layout(flex_flow="row wrap"))])
+        self.widget.add_class("neurosim-dendrites")
+
+    # -- controls ----------------------------------------------------------------------
+    def _set_sections(self) -> None:
+        kind = self.controls["cell"].value
+        comp = cell_compartments(kind, self.controls["diameter_um"].value)
+        names = list(comp.section_names)
+        soma = _soma_section(comp)
+        if _is_axon(kind):
+            site, site_b = names[0], names[0]
+        else:
+            tips = [n for n in names if n != soma]
+            far = max(tips, key=lambda n: comp.distance_um[comp.locate(n, 1.0)])
+            site, site_b = soma, far
+            if kind == "Y-branch":
+                site, site_b = "branch1", "branch2"
+        self._hold = True
+        try:
+            for key, value in (("section", site), ("section_b", site_b)):
+                self.controls[key].options = names
+                self.controls[key].value = value
+            self.controls["x"].value = 0.5 if not _is_axon(kind) else 0.01
+            self.controls["x_b"].value = 0.5 if kind != "Y-branch" else 0.9
+            if kind == "Y-branch":
+                self.controls["x"].value = 0.9
+        finally:
+            self._hold = False
+
+    def _show_controls(self) -> None:
+        axon = _is_axon(self.controls["cell"].value)
+        syn = self.controls["input"].value != "current step"
+        shown = {"membrane": not axon, "diameter_um": axon, "input": not axon,
+                 "section": not axon, "x": not axon, "amp_nA": not axon and not syn,
+                 "dur_ms": not axon and not syn, "weight_nS": not axon and syn,
+                 "section_b": not axon, "x_b": not axon}
+        for name, visible in shown.items():
+            self.controls[name].layout.display = None if visible else "none"
+
+    def _on_cell(self, change: dict) -> None:
+        if self._hold:
+            return
+        try:
+            self._set_sections()
+        except ERRORS as exc:
+            self._show_error(str(exc))
+            return
+        self._show_controls()
+        self.update()
+
+    def _on_value(self, change: dict) -> None:
+        if self._hold:
+            return
+        owner = change["owner"]
+        if owner is self.controls["diameter_um"]:
+            self._set_sections()
+        if owner is self.controls["input"]:
+            self._show_controls()
+        self.update()
+
+    def _on_tap(self, attr: str, old, new) -> None:
+        """A tap on the morphology: the input moves to the tapped compartment."""
+        if not new or _is_axon(self.controls["cell"].value):
+            return
+        i = int(new[0])
+        data = self.morph_source.data
+        section = str(data["section"][i])
+        x = float(np.clip(data["position"][i], 0.0, 1.0))
+        self._hold = True
+        try:
+            self.controls["section"].value = section
+            self.controls["x"].value = round(x, 2)
+        finally:
+            self._hold = False
+        self.update()
+
+    def _on_time(self, change: dict) -> None:
+        k = int(np.clip(change["new"], 0, self._frames.shape[0] - 1))
+        self._show_frame(k)
+
+    def _show_frame(self, k: int) -> None:
+        self.morph_source.data["V"] = self._frames[k]
+        t = float(self._frame_t[k])
+        self._now.location = t
+        self.time_label.value = f"t = {t:.2f} ms"
+
+    def update(self) -> None:
+        """Re-simulate for the controls' values (in the background thread if the panel was
+        made with ``background=True``)."""
+        if self._job.background:
+            self.status.value = "<i>Simulating&hellip;</i>"
+        self._job.submit(lambda progress: self._run(progress.stale), self._report_failure)
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Block until no run is pending (for code and tests); ``False`` on timeout."""
+        return self._job.wait(timeout)
+
+    def _report_failure(self, result: None, error: BaseException | None) -> None:
+        if error is None:
+            return
+        logging.getLogger(__name__).error("dendrites panel run failed: %r", error)
+        self._show_error(f"internal error ({type(error).__name__}: {error}); please report it")
+
+    def _show_error(self, message: str) -> None:
+        self.error = message
+        self.status.value = rejected_html(message, self.result is not None, plots=True)
+
+    # -- runs --------------------------------------------------------------------------
+    def _values(self) -> dict:
+        return {name: w.value for name, w in self.controls.items()}
+
+    def _run(self, stale: Callable[[], bool]) -> None:
+        v = self._values()
+        started = time.perf_counter()
+        try:
+            if _is_axon(v["cell"]):
+                ds, extra = self._run_axon(v)
+            else:
+                ds, extra = self._run_cell(v)
+        except ERRORS as exc:
+            self._show_error(str(exc))
+            return
+        if stale():
+            return
+        self._apply(ds, v, extra)
+        self.last_run_ms = 1e3 * (time.perf_counter() - started)
+        self.status.value = self._summary(ds, v, extra)
+
+    def _run_cell(self, v: dict):
+        kind = v["cell"]
+        comp = cell_compartments(kind)
+        mechs = _mechanisms(kind, v["membrane"], 1.0)
+
+        def make(*stimuli) -> Cell:
+            cell = Cell(comp, mechs, V_init=_V0, temperature_C=_T_CELL, label=kind)
+            cell.add(*stimuli)
+            return cell
+
+        receptor = "NMDA" if v["input"] == "NMDA synapse" else "AMPA"
+        duration = 100.0 if receptor == "NMDA" and v["input"] != "current step" else 50.0
+
+        def synapse(section, x) -> SynapseInput:
+            return SynapseInput(section, x, receptor, v["weight_nS"] * 1e-3, (_DELAY_MS,))
+
+        if v["input"] == "current step":
+            main = IClamp(v["section"], v["x"], v["amp_nA"], _DELAY_MS, v["dur_ms"])
+        else:
+            main = synapse(v["section"], v["x"])
+        ds = make(main).simulate(duration, dt_ms=0.05, verbose=False)
+        soma = comp.locate(_soma_section(comp), 0.5)
+        ds.attrs["input_site"] = f"{v['section']}({v['x']:g})"
+        ds.attrs["soma_site"] = f"{_soma_section(comp)}(0.5)"
+        # summation: A at the input site, B at the second site, then both
+        a = synapse(v["section"], v["x"])
+        b = synapse(v["section_b"], v["x_b"])
+        soma_v = {}
+        for key, stimuli in (("A", (a,)), ("B", (b,)), ("AB", (a, b))):
+            run = make(*stimuli).simulate(duration, dt_ms=0.05, verbose=False,
+                                          record_compartments=[soma])
+            soma_v[key] = run["V"].values[:, 0]
+        return ds, {"soma": soma, "site": comp.locate(v["section"], v["x"]),
+                    "soma_v": soma_v, "t": ds["time"].values, "receptor": receptor}
+
+    def _run_axon(self, v: dict):
+        kind, d = v["cell"], float(v["diameter_um"])
+        ds = _simulate_axon(kind, d)
+        comp = cell_compartments(kind, d)
+        velocity = conduction_velocity(ds)
+        x = np.asarray(comp.x_um)
+        far = int(np.argmin(np.abs(x - (x.min() + 0.75 * (x.max() - x.min())))))
+        ds.attrs["input_site"] = f"{comp.section_names[0]}(0)"
+        ds.attrs["soma_site"] = "75 % of the length"
+        return ds, {"soma": far, "site": int(np.argmin(np.abs(x - 0.25 * x.max()))),
+                    "velocity": velocity, "diameter": d}
+
+    def _apply(self, ds: xr.Dataset, v: dict, extra: dict) -> None:
+        kind = v["cell"]
+        d = float(v["diameter_um"])
+        comp = cell_compartments(kind, d if _is_axon(kind) else 1.0)
+        V = np.asarray(ds["V"].values)
+        t = np.asarray(ds["time"].values)
+        k_frames = np.unique(np.linspace(0, t.size - 1, min(MAX_FRAMES, t.size)).astype(int))
+        self._frames = V[k_frames]
+        self._frame_t = t[k_frames]
+        site, soma = extra["site"], extra["soma"]
+        dV = V - V[0]
+        if _is_axon(kind):
+            # the frame where the spike is half-way along the axon
+            mid = int(np.argmin(np.abs(comp.x_um - 0.5 * comp.x_um.max())))
+            k_show = int(np.argmax(self._frames[:, mid]))
+        else:
+            k_show = int(np.argmax(np.abs(dV[k_frames, site])))
+        self.result = ds
+        self.n_runs += 1
+        self.error = None
+        self.velocity_m_s = extra.get("velocity")
+        lo, hi = float(V.min()), float(V.max())
+        if hi - lo < 1.0:
+            lo, hi = lo - 0.5, hi + 0.5
+        self.mapper.low, self.mapper.high = lo, hi
+        cols = dplot.morphology_columns(comp, self._frames[k_show])
+        self.morph_source.selected.indices = []
+        self.morph_source.data = cols
+        self.trace_source.data = {"t": t, "V_site": V[:, site], "V_soma": V[:, soma]}
+        names = np.asarray(comp.section_names, dtype=object)[comp.section].astype(str)
+        self.attenuation_source.data = {"distance": np.asarray(comp.distance_um),
+                                        "dV": dV.max(axis=0), "section": names}
+        legend = self.trace_figure.legend[0].items
+        legend[0].label = {"value": "25 % of the length" if _is_axon(kind) else "input site"}
+        legend[1].label = {"value": "75 % of the length" if _is_axon(kind) else "soma"}
+        if _is_axon(kind):
+            self.summation = None
+            self.summation_source.data = dplot.empty_columns("summation")
+            self.velocity_source.data = _velocity_sweep()
+            self.velocity_now_source.data = {"diameter": [d], "velocity":
+                                             [extra["velocity"]]}
+        else:
+            sv = extra["soma_v"]
+            rest = sv["A"][0]
+            linear = sv["A"] + sv["B"] - rest
+            self.summation_source.data = {"t": extra["t"], "A": sv["A"], "B": sv["B"],
+                                          "AB": sv["AB"], "sum": linear}
+            peaks = {k: float(np.max(sv[k] - rest)) for k in ("A", "B", "AB")}
+            peaks["linear"] = float(np.max(linear - rest))
+            peaks["ratio"] = (peaks["AB"] / peaks["linear"] if peaks["linear"] > 1e-9
+                              else float("nan"))
+            self.summation = peaks
+            self.velocity_now_source.data = dplot.empty_columns("velocity_now")
+        self._hold = True
+        try:
+            n = self._frames.shape[0] - 1
+            if self.time_slider.value > n:
+                self.time_slider.value = n
+            self.time_slider.max = n
+            self.play.max = n
+            self.time_slider.value = k_show
+            self.play.value = k_show      # jslinked both ways: keep the two in step
+        finally:
+            self._hold = False
+        self._show_frame(k_show)
+
+    def _summary(self, ds: xr.Dataset, v: dict, extra: dict) -> str:
+        kind = html.escape(v["cell"])
+        took = f"; computed in {self.last_run_ms:.0f} ms"
+        n = ds.sizes["compartment"]
+        if _is_axon(v["cell"]):
+            vel = extra["velocity"]
+            if not np.isfinite(vel):
+                return (f"<b>{kind}</b>, d = {extra['diameter']:g} µm: the spike did not "
+                        f"reach 75 % of the axon{took}")
+            return (f"<b>{kind}</b>, d = {extra['diameter']:g} µm ({n} compartments): "
+                    f"conduction velocity <b>{vel:.3g} m/s</b>{took}")
+        V = ds["V"].values
+        site, soma = extra["site"], extra["soma"]
+        d_site = float(np.max(np.abs(V[:, site] - V[0, site])))
+        d_soma = float(np.max(np.abs(V[:, soma] - V[0, soma])))
+        text = (f"<b>{kind}</b>, {html.escape(v['membrane'])} ({n} compartments): "
+                f"{html.escape(v['input'])} at {html.escape(ds.attrs['input_site'])}, "
+                f"peak |ΔV| <b>{d_site:.2f} mV</b> there, <b>{d_soma:.2f} mV</b> at the soma")
+        if d_soma > 1e-9 and extra["site"] != extra["soma"]:
+            text += f" (attenuation {d_site / d_soma:.2g}×)"
+        s = self.summation
+        if s is not None and np.isfinite(s["ratio"]):
+            kind_sum = ("supralinear" if s["ratio"] > 1.05 else "sublinear"
+                        if s["ratio"] < 0.95 else "about linear")
+            text += (f"; {extra['receptor']} A and B together {s['AB']:.2f} mV vs "
+                     f"A + B {s['linear']:.2f} mV ({kind_sum}, {s['ratio']:.2f})")
+        if ds["spike_time"].size:
+            text += f"; {ds['spike_time'].size} soma spike(s)"
+        return text + took
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        self.plot.update_from_model(self._layout)
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return (f"DendritesPanel(cell={self.controls['cell'].value!r}, "
+                f"membrane={self.controls['membrane'].value!r})")
