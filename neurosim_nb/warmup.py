@@ -10,7 +10,8 @@ the work up front and says so:
 * the LIF network loop in float64 and float32 (with a Poisson input and a step current),
 * every model family's single-population run (each compiles its family's loop),
 * one update of every app panel (without background threads), for each model family the
-  neuron explorer and the phase plane offer -- the code paths the apps take.
+  neuron explorer and the phase plane offer, and each cell and membrane of the dendrites
+  and axons app -- the code paths the apps take.
 
 ``python3 tasks.py app`` runs it before serving the apps and ``binder/postBuild`` once for
 the Binder image. With warm caches it takes a few seconds.
@@ -111,6 +112,19 @@ def _compile_in_parallel(workers: int | None = None) -> None:
         list(pool.map(_job, jobs))
 
 
+def _dendrite_app() -> None:
+    from neurosim_nb.panels.dendrites import CELLS, MEMBRANES, DendritesPanel
+
+    # every cell and membrane (each distinct list of mechanisms is its own compiled
+    # membrane and cable loop), a synapse of each receptor, and the axons' velocity sweep
+    panel = DendritesPanel(background=False)
+    for membrane in MEMBRANES[1:]:
+        panel.controls["membrane"].value = membrane
+    panel.controls["input"].value = "NMDA synapse"
+    for cell in CELLS[1:]:
+        panel.controls["cell"].value = cell
+
+
 #: (what, how): the warm-up's steps, in order
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("compiled loops, in parallel", _compile_in_parallel),
@@ -120,6 +134,7 @@ STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("neuron explorer and phase plane", _neuron_apps),
     ("network and ONI explorers", _network_apps),
     ("synapses and plasticity", _synapse_app),
+    ("dendrites and axons", _dendrite_app),
 )
 
 
