@@ -64,7 +64,7 @@ def test_steady_state_profile_and_length_constant():
     """V(x)/V(0) = cosh((L - x)/lambda) / cosh(L/lambda) at every node, to (h/lambda)^2/6;
     lambda recovered from the profile to the same order."""
     comp, v = _steady(100)
-    x = comp.distance_um
+    x = comp.position * L_UM  # from the 0-end (distance_um counts from the root's centre)
     ref = np.cosh((L_UM - x) / LAMBDA_UM) / np.cosh(L_UM / LAMBDA_UM)
     h = L_UM / 100
     assert np.max(np.abs(v / v[0] - ref)) < (h / LAMBDA_UM) ** 2 / 6.0
@@ -192,9 +192,9 @@ def test_three_halves_rule_tree_equals_its_equivalent_cylinder():
     Ld = 0.6 * lam(dd)
     L_eq = Lp + 0.6 * lam(dp)
     h = 0.01
-    tree = sections([("trunk", "dend", Lp, dp, round(Lp / (h * lam(dp))), None),
-                     ("a", "dend", Ld, dd, round(Ld / (h * lam(dd))), "trunk"),
-                     ("b", "dend", Ld, dd, round(Ld / (h * lam(dd))), "trunk")], RA)
+    tree = sections([("trunk", "basal", Lp, dp, round(Lp / (h * lam(dp))), None),
+                     ("a", "basal", Ld, dd, round(Ld / (h * lam(dd))), "trunk"),
+                     ("b", "basal", Ld, dd, round(Ld / (h * lam(dd))), "trunk")], RA)
     cyl = cable(L_eq, dp, round(L_eq / (h * lam(dp))), RA)
     out = []
     for comp in (tree, cyl):
