@@ -190,7 +190,7 @@ def run(k0, k1, dt, theta, damp, V, s, p, tv, tc, parent, g_ax, cap, mem_node, a
         for i in range(n):
             vi = V[i] + mult * rhs[i]
             V[i] = vi
-            if not (abs(vi) < v_limit):
+            if not (abs(vi) < v_limit) and bad < 0:
                 bad = i
         if bad >= 0:
             return k, bad

@@ -33,7 +33,8 @@ def _location(section, x) -> None:
         raise TypeError(f"section must be a section name or index, got {section!r}")
     x = _finite("x", x)
     if not 0.0 <= x <= 1.0:
-        raise ValueError(f"x must be in [0, 1] (a fraction of the section), got {x!r}")
+        raise ValueError(f"location {section!r}({x!r}) is outside the cell: x must be in "
+                         "[0, 1] (a fraction of the section)")
 
 
 @dataclass(frozen=True)
