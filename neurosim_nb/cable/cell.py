@@ -457,7 +457,8 @@ class Cell:
                 sec = self._section_of(bad)
                 raise CableDivergedError(
                     f"the cable diverged at t = {(reached + 1) * dt:g} ms in compartment "
-                    f"{bad} ({sec}): V = {float(V[bad]):.4g} mV; reduce dt_ms (now {dt:g}) or check "
+                    f"{bad} ({sec}): V = {float(V[bad]):.4g} mV; reduce dt_ms (now {dt:g}) "
+                    "or check "
                     "the conductances")
             k = k1
             bar = _progress(bar, verbose, wall0, k, n_steps, chunk)

@@ -40,8 +40,9 @@ part, second order. Crank-Nicolson does not damp the stiff modes of a fine mesh 
 A- but not L-stable): a jump of the input would leave a slowly decaying oscillation at
 the injection site, so the step holding an input discontinuity (an IClamp edge, a synaptic
 event, the start) and the next are taken by backward Euler (Rannacher's start-up
-smoothing; a finite number of first-order steps keeps the global second order). The gates are then advanced by exponential Euler at :math:`V^{n+1}`:
-from :math:`x^n` to :math:`x^{n+1}` in backward Euler, and, staggered by half a step in
+smoothing; a finite number of first-order steps keeps the global second order). The
+gates are then advanced by exponential Euler at :math:`V^{n+1}`: from :math:`x^n` to
+:math:`x^{n+1}` in backward Euler, and, staggered by half a step in
 Crank-Nicolson, from :math:`x^{n+1/2}` to :math:`x^{n+3/2}` (so the current of the next
 step sees gates centred on its half step; the initial gates, at their steady state of
 :math:`V^0`, serve as :math:`x^{1/2}`). The calcium pool follows with the calcium current
@@ -63,8 +64,6 @@ True
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from neurosim_nb._codegen import import_line, load_module
 from neurosim_nb._jit import njit

@@ -135,8 +135,7 @@ def test_rallpack1_both_ends(method):
     """Against the series at x = 0 and x = 1 mm over 250 ms, nseg 1000 (Rallpack's
     size), dt 0.025 ms. The error is the time scheme's (the spatial one, (h/lambda)^2 ~
     1e-6, is far below): RMS at the injection site and max at the far end within twice
-    the measured values; after 1 ms within 0.1 mV (BE: 0.073 measured) or 0.02 (CN); a second-order scheme
-    (CN) at least 2.5x better than BE in RMS."""
+    the measured values; after 1 ms within 0.1 mV (BE: 0.073 measured) or 0.02 (CN)."""
     t, v = _rallpack1(1000, 0.025, method)
     rms_limit, far_limit = RALLPACK1_LIMITS[method]
     e0 = np.abs(v[:, 0] - rallpack1_series(t, 0.0))
