@@ -473,7 +473,7 @@ class Cell:
         step holding each input discontinuity (IClamp edges, synaptic events) and the
         next (see :mod:`neurosim_nb.cable.solver`)."""
         damp = np.zeros(n_steps + 1, np.uint8)
-        damp[0] = 1
+        damp[:2] = 1  # the start and the next
         edges = [t for c in clamps if isinstance(c, IClamp)
                  for t in (c.delay_ms, c.delay_ms + c.dur_ms)]
         steps = [int(np.floor(t / dt + 1e-9)) for t in edges] + list(np.asarray(ev_step) - 1)
