@@ -2,7 +2,7 @@ r"""One compartmental neuron: compartments, membranes per region, stimuli, a run
 
 A :class:`Cell` is the compartments of a morphology
 (:func:`neurosim_nb.morphology.discretise`), the mechanisms of each region (by section
-type -- ``"soma"``, ``"dend"``, ``"axon"``... -- or section name, or ``"all"``), optional
+type -- ``"soma"``, ``"axon"``, ``"basal"``... -- or section name, or ``"all"``), optional
 densities as functions of the path distance to the soma, an optional calcium pool and a
 temperature. All regions share one compiled membrane: the union of their mechanisms, with
 the conductance of a mechanism 0 where it is absent (:mod:`neurosim_nb.channels.membrane`).
@@ -47,6 +47,8 @@ __all__ = ["Cell", "CableDivergedError", "IClamp", "CurrentWaveform", "SynapseIn
 
 #: |V| beyond this (mV) means the integration diverged
 V_LIMIT_MV = 1.0e4
+#: the most a run may record (bytes)
+MAX_RECORD_BYTES = 2 * 1024**3
 #: show a progress bar when the rest of a run is projected to take longer (s)
 PROGRESS_AFTER_S = 2.0
 _COMPARTMENT_FIELDS = ("parent", "r_axial_MOhm", "area_um2", "cm_uF_cm2")
@@ -103,8 +105,9 @@ class Cell:
         From :func:`neurosim_nb.morphology.discretise` (parent order, NEURON's node
         layout; arrays per node).
     mechanisms : mapping or sequence
-        ``{region: [mechanism, ...]}`` with ``region`` a section type (``"soma"``,
-        ``"dend"``, ``"axon"``, ``"apic"``), a section name or ``"all"``; a mechanism is a
+        ``{region: [mechanism, ...]}`` with ``region`` a section type of the
+        morphology (``"soma"``, ``"axon"``, ``"basal"``, ``"apical"``...), a section name
+        or ``"all"``; a mechanism is a
         :class:`~neurosim_nb.channels.mechanism.Mechanism` or a library name
         (:data:`~neurosim_nb.channels.library.MECHANISMS`). A plain list applies to all
         compartments. A later region overrides an earlier one's conductance of the same
@@ -434,6 +437,11 @@ class Cell:
         rec_mem = node_mem[rec_idx]
         rec_rows = np.array([states.index(r) for r in record if r != "V"], dtype=np.int64)
         n_samples = n_steps // sample_every
+        need = 8 * n_samples * rec_idx.size * (1 + rec_rows.size)
+        if need > MAX_RECORD_BYTES:
+            raise ValueError(f"recording {rec_idx.size} compartments x {n_samples} samples x "
+                             f"{1 + rec_rows.size} variable(s) needs {need / 1e9:.1f} GB; "
+                             "raise sample_every or pass record_compartments")
         rec_v = np.zeros((n_samples, rec_idx.size))
         rec_s = np.zeros((rec_rows.size, n_samples, rec_idx.size))
         spk_t = np.zeros(int(max_spikes))
