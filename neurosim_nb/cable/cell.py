@@ -384,6 +384,13 @@ class Cell:
         if rec_idx.size == 0 or rec_idx.min() < 0 or rec_idx.max() >= self.n_nodes:
             raise ValueError(f"record_compartments must be node indices in 0.."
                              f"{self.n_nodes - 1}")
+        rec_rows = np.array([states.index(r) for r in record if r != "V"], dtype=np.int64)
+        n_samples = n_steps // sample_every
+        need = 8 * n_samples * rec_idx.size * (1 + rec_rows.size)
+        if need > MAX_RECORD_BYTES:
+            raise ValueError(f"recording {rec_idx.size} compartments x {n_samples} samples x "
+                             f"{1 + rec_rows.size} variable(s) needs {need / 1e9:.1f} GB; "
+                             "raise sample_every or pass record_compartments")
 
         compiled = self.membrane.compile(dt)
         run = cable_loop(compiled)
@@ -435,13 +442,6 @@ class Cell:
         node_mem = np.full(self.n_nodes, -1, np.int64)
         node_mem[self.mem_node] = np.arange(nm)
         rec_mem = node_mem[rec_idx]
-        rec_rows = np.array([states.index(r) for r in record if r != "V"], dtype=np.int64)
-        n_samples = n_steps // sample_every
-        need = 8 * n_samples * rec_idx.size * (1 + rec_rows.size)
-        if need > MAX_RECORD_BYTES:
-            raise ValueError(f"recording {rec_idx.size} compartments x {n_samples} samples x "
-                             f"{1 + rec_rows.size} variable(s) needs {need / 1e9:.1f} GB; "
-                             "raise sample_every or pass record_compartments")
         rec_v = np.zeros((n_samples, rec_idx.size))
         rec_s = np.zeros((rec_rows.size, n_samples, rec_idx.size))
         spk_t = np.zeros(int(max_spikes))

@@ -90,6 +90,10 @@ def test_bad_runs_and_stimuli_are_refused_clearly():
         cell.simulate(10.0, method="rk4")
     with pytest.raises(ValueError, match="cannot record"):
         cell.simulate(10.0, record=("V", "ca_i"))
+    with pytest.raises(ValueError, match="record_compartments"):
+        cell.simulate(10.0, record_compartments=[10_000])
+    with pytest.raises(ValueError, match="sample_every"):
+        cell.simulate(1e7, 0.001, verbose=False)
 
 
 def test_divergence_names_time_and_compartment():
