@@ -85,7 +85,7 @@ def test_hh_cell_and_population_sizes():
     pop = specs.model("hh_population_100")
     assert len(pop) == 100 and specs.n_compartments(pop) == 100_000
     amps = [c["stimuli"][0]["amp_nA"] for c in pop]
-    assert amps[0] == 0.6 and amps[-1] == 1.4 and np.all(np.diff(amps) > 0)
+    assert amps[0] == 2.0 and amps[-1] == 4.0 and np.all(np.diff(amps) > 0)
     with pytest.raises(ValueError, match="model must be one of"):
         specs.model("rallpack4")
 

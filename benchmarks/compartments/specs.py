@@ -41,12 +41,14 @@ Models (fixed step dt 0.025 ms unless stated):
   0.12 S/cm2, GK 360 S/m2 = 0.036 S/cm2, ENa +50 mV, EK -77 mV, leak RM 4 ohm m2 at EM
   -65 mV, rates of HH 1952 with V_rest -65 mV, i.e. hh.mod at 6.3 degC), 0.1 nA into x = 0
   for 250 ms; V and spike times at both ends.
-* ``hh_cell_1000`` -- a 1000-compartment HH neuron: soma (20 x 20 um, 1 compartment, hh),
-  an axon (800 um x 1 um, 159 compartments, hh) and 4 passive dendritic trees of 3 levels
-  below a primary branch (15 sections each, 100 um per section, 3/2 rule from 3 um,
-  14 compartments per section: 840); a 1 nA step into the soma centre from 5 ms on.
+* ``hh_cell_1000`` -- a 1000-compartment HH neuron, hh.mod (default densities) in every
+  section: soma (20 x 20 um, 1 compartment), an axon (800 um x 1 um, 159 compartments) and
+  4 dendritic trees of 3 levels below a primary branch (15 sections each, 100 um per
+  section, 3/2 rule from 3 um, 14 compartments per section: 840); a 3 nA step into the
+  soma centre from 5 ms on (regular firing: 41 spikes in 500 ms in NEURON; with passive
+  dendrites the cell fires once and stays depolarised, hence hh everywhere).
 * ``hh_population_100`` -- 100 independent copies of ``hh_cell_1000``, cell k driven by
-  its own constant current step of ``0.6 + 0.8 k / 99`` nA into the soma from 5 ms on
+  its own constant current step of ``2 + 2 k / 99`` nA into the soma from 5 ms on
   (deterministic, no synapses, so both sides see identical input).
 """
 
@@ -64,7 +66,6 @@ RALL_HH = {"gnabar": 0.12, "gkbar": 0.036, "gl": RALL_G_PAS, "el": RALL_E_PAS,
 #: hh.mod's own defaults (rest near -65 mV)
 HH_DEFAULT = {"gnabar": 0.12, "gkbar": 0.036, "gl": 3e-4, "el": -54.3, "ena": 50.0,
               "ek": -77.0}
-DEND_PAS = {"g": 1e-4, "e": -65.0}
 
 MODELS = ("rallpack1", "rallpack2", "rallpack3", "hh_cell_1000", "hh_population_100")
 #: simulated time (ms) of each model in the speed benchmark
@@ -127,8 +128,8 @@ def rallpack2_tree(depth: int = RALLPACK2_DEPTH) -> dict:
             "record": [["b1", 0.0], [f"b{2 ** depth - 1}", 1.0]]}
 
 
-def hh_cell_1000(amp_nA: float = 1.0, prefix: str = "") -> dict:
-    """The 1000-compartment HH neuron (soma + axon + 4 passive dendritic trees).
+def hh_cell_1000(amp_nA: float = 3.0, prefix: str = "") -> dict:
+    """The 1000-compartment HH neuron (soma + axon + 4 dendritic trees, hh everywhere).
 
     >>> c = hh_cell_1000()
     >>> sum(s["nseg"] for s in c["sections"]), len(c["sections"])
@@ -141,7 +142,7 @@ def hh_cell_1000(amp_nA: float = 1.0, prefix: str = "") -> dict:
     for tree in range(4):
         # primary branch (level 0) then 3 levels of bifurcations: 1 + 2 + 4 + 8 sections
         root = f"{p}dend{tree}"
-        secs.append(_section(root, p + "soma", 100.0, 3.0, 14, {"pas": dict(DEND_PAS)},
+        secs.append(_section(root, p + "soma", 100.0, 3.0, 14, {"hh": dict(HH_DEFAULT)},
                              parent_x=0.0))
         level_names = [root]
         diam = 3.0
@@ -152,7 +153,7 @@ def hh_cell_1000(amp_nA: float = 1.0, prefix: str = "") -> dict:
                 for side in ("a", "b"):
                     name = f"{parent}{side}"
                     secs.append(_section(name, parent, 100.0, diam, 14,
-                                         {"pas": dict(DEND_PAS)}))
+                                         {"hh": dict(HH_DEFAULT)}))
                     nxt.append(name)
             level_names = nxt
     return {"sections": secs, "celsius": 6.3, "v_init_mV": -65.0,
@@ -163,19 +164,21 @@ def hh_cell_1000(amp_nA: float = 1.0, prefix: str = "") -> dict:
 
 
 def population_amps(n: int = 100) -> list[float]:
-    """Step amplitude (nA) of each cell of ``hh_population_100``: 0.6 to 1.4 nA, evenly.
+    """Step amplitude (nA) of each cell of ``hh_population_100``: 2 to 4 nA, evenly.
 
     >>> a = population_amps(100); a[0], a[-1], len(a)
-    (0.6, 1.4, 100)
+    (2.0, 4.0, 100)
     """
-    return [round(0.6 + 0.8 * k / (n - 1), 12) if n > 1 else 1.0 for k in range(n)]
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    return [round(2.0 + 2.0 * k / (n - 1), 12) if n > 1 else 3.0 for k in range(n)]
 
 
 def hh_population(n: int = 100) -> list[dict]:
     """``n`` independent copies of :func:`hh_cell_1000` (section names prefixed ``c<k>_``).
 
     >>> cells = hh_population(3); [c["stimuli"][0]["amp_nA"] for c in cells]
-    [0.6, 1.0, 1.4]
+    [2.0, 3.0, 4.0]
     """
     return [hh_cell_1000(a, prefix=f"c{k}_") for k, a in enumerate(population_amps(n))]
 
