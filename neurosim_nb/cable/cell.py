@@ -60,21 +60,27 @@ class CableDivergedError(RuntimeError):
 
 
 def _mechanism_record(m: Mechanism) -> dict:
-    """A library mechanism as JSON: its name and the values it was built with."""
-    if m.name not in MECHANISMS:
-        raise ValueError(f"mechanism {m.name!r} is not in the library, so a Cell cannot "
-                         "be saved as JSON; known: " + ", ".join(sorted(MECHANISMS)))
+    """A mechanism as JSON: a library one by its name and the values it was built with;
+    another by its declaration without the rate functions (``"custom": true``: it is
+    described, not rebuildable)."""
     rec = {"name": m.name, **m.options}
     for key in ("g_max", "P_max", "E_rev", "c_in_mM", "c_out_mM"):
         value = getattr(m, key)
         if value is not None:
             rec[key] = float(value)
+    if m.name not in MECHANISMS:
+        rec.update(custom=True, ion=m.ion, reversal=m.reversal, Q10=m.Q10, T_ref_C=m.T_ref_C,
+                   gates=[[g.name, g.power] for g in m.gates], reference=m.reference)
     return rec
 
 
 def _mechanism_from_record(rec: dict) -> Mechanism:
     rec = dict(rec)
     name = rec.pop("name")
+    if rec.get("custom") or name not in MECHANISMS:
+        raise ValueError(f"mechanism {name!r} is not in the library "
+                         f"({', '.join(sorted(MECHANISMS))}): its rate functions are not in "
+                         "the JSON, so the cell cannot be rebuilt from it")
     import inspect
 
     accepted = inspect.signature(MECHANISMS[name]).parameters

@@ -96,6 +96,17 @@ def test_bad_runs_and_stimuli_are_refused_clearly():
         cell.simulate(1e7, 0.001, verbose=False)
 
 
+def test_a_custom_mechanism_runs_and_its_json_says_it_cannot_be_rebuilt():
+    from neurosim_nb.channels.mechanism import Mechanism
+
+    comp = discretise(Morphology.soma(20.0), nseg=1)
+    leak = Mechanism("my_leak", None, (), g_max=0.1, E_rev=-70.0)
+    ds = Cell(comp, [leak], V_init=-60.0).simulate(5.0, 0.025, verbose=False)
+    assert ds.V.values[-1, 1] < -60.0
+    with pytest.raises(ValueError, match="'my_leak' is not in the library"):
+        Cell.from_json(ds.attrs["params_json"])
+
+
 def test_divergence_names_time_and_compartment():
     comp = discretise(Morphology.soma(20.0), nseg=1)
     cell = Cell(comp, [mechanism("hh1952_leak", g_max=0.1)], V_init=-65.0)
