@@ -7,9 +7,10 @@
         [--json benchmarks/results/latest.json] [--md benchmarks/results/latest.md]
 
 Creates the peers' virtual environment ``benchmarks/.peers-venv`` on first use (Brian2 2.9
-with numpy < 2.4, then NEST and BrainPy + Numba where they install; outcomes in its
-``install.json``). For every model and repetition, ours and every peer target run one after
-the other (alternating) as fresh processes pinned to core 0 (``taskset -c 0``, one thread).
+with numpy < 2.4, then NEST and BrainPy + Numba where they install; NEURON and Arbor are
+added by ``benchmarks/compartments/run.py``; outcomes in its ``install.json``). For every
+model and repetition, ours and every peer target run one after the other (alternating) as
+fresh processes pinned to core 0 (``taskset -c 0``, one thread).
 Per process: end-to-end wall time (process start to exit: interpreter, imports, build,
 compilation, run), peak RSS (``os.wait4`` rusage of that child) and the JSON line the
 script prints (``run_s`` simulation loop, ``build_s``, spikes; ours adds ``call_s``, the
@@ -71,25 +72,39 @@ def _pip(*args: str) -> tuple[bool, str]:
     return r.returncode == 0, (err[-1] if err else "")
 
 
-def ensure_peers_venv() -> dict:
-    """Create ``benchmarks/.peers-venv`` if missing; return the install outcomes."""
+#: what the peers' venv holds: name -> (pip requirements, module to import for the version)
+PEER_PACKAGES = {
+    "brian2": (["brian2==2.9.0", "numpy<2.4"], "brian2"),
+    "nest": (["nest-simulator", "numpy<2.4"], "nest"),
+    "brainpy": (["brainpy", "jax[cpu]", "numba", "numpy<2.4"], "brainpy"),
+    # the compartmental peers (benchmarks/compartments): NEURON's wheel (no compiler needed)
+    # and Arbor's, both beside the others without changing their versions
+    "neuron": (["neuron", "numpy<2.4"], "neuron"),
+    "arbor": (["arbor", "numpy<2.4"], "arbor"),
+}
+_VERSION_EXPR = {"neuron": "neuron.h.nrnversion(0)"}
+
+
+def ensure_peers_venv(names: tuple[str, ...] | None = None) -> dict:
+    """Create ``benchmarks/.peers-venv`` if missing and install the peers of ``names``
+    (default: all of :data:`PEER_PACKAGES`) not yet tried; return the install outcomes,
+    kept in the venv's ``install.json`` (a peer added later is installed on first use)."""
     info_file = PEERS_VENV / "install.json"
-    if info_file.exists():
-        return json.loads(info_file.read_text())
+    info = json.loads(info_file.read_text()) if info_file.exists() else {}
+    wanted = [n for n in (names or tuple(PEER_PACKAGES)) if n not in info]
+    if not wanted:
+        return info
     if not PEERS_PY.exists():
         print(f"creating {PEERS_VENV} ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
-    info = {}
-    for name, pkgs in (("brian2", ["brian2==2.9.0", "numpy<2.4"]),
-                       ("nest", ["nest-simulator", "numpy<2.4"]),
-                       ("brainpy", ["brainpy", "jax[cpu]", "numba", "numpy<2.4"])):
+    for name in wanted:
+        pkgs, mod = PEER_PACKAGES[name]
         print(f"installing {' '.join(pkgs)} into the peers' venv ...", flush=True)
         ok, line = _pip(*pkgs)
         info[name] = {"installed": ok, "detail": line}
-    mods = {"brian2": "brian2", "nest": "nest", "brainpy": "brainpy"}
-    for name, mod in mods.items():
-        if info[name]["installed"]:
-            r = subprocess.run([str(PEERS_PY), "-c", f"import {mod}; print({mod}.__version__)"],
+        if ok:
+            expr = _VERSION_EXPR.get(name, f"{mod}.__version__")
+            r = subprocess.run([str(PEERS_PY), "-c", f"import {mod}; print({expr})"],
                                capture_output=True, text=True)
             lines = r.stdout.strip().splitlines()
             info[name]["version"] = lines[-1] if r.returncode == 0 and lines else None
@@ -261,7 +276,7 @@ def main() -> None:
     if args.tools:
         tools = [t for t in args.tools.split(",") if t in ALL_TOOLS]
     repeat = args.repeat or (2 if args.quick else 3)
-    installs = ensure_peers_venv()
+    installs = ensure_peers_venv(("brian2", "nest", "brainpy"))
     avail = {"ours": True, "ours-f32": True,
              "nest": installs.get("nest", {}).get("installed", False),
              "brainpy": installs.get("brainpy", {}).get("installed", False)}
