@@ -55,6 +55,10 @@ _LAZY = {
     "fixed_points": "neurosim_nb.analysis.attractors",
     "nullclines": "neurosim_nb.analysis.attractors",
     "attractor_states": "neurosim_nb.analysis.attractors",
+    "attenuation": "neurosim_nb.analysis.cable",
+    "propagation_velocity": "neurosim_nb.analysis.cable",
+    "spike_latency": "neurosim_nb.analysis.cable",
+    "path_distance": "neurosim_nb.analysis.cable",
 }
 
 #: functions taking the data (a result Dataset) first: the methods of ``ds.neuro``
@@ -65,7 +69,7 @@ DATASET_FUNCTIONS: tuple[str, ...] = (
     "spike_phases", "phase_at_spikes", "kuramoto_order", "sttc_matrix",
     "power_spectrum", "band_power", "detect_oscillations", "synaptic_currents", "lfp_proxy",
     "spike_train_entropy", "avalanches", "branching_ratio", "criticality_summary",
-    "attractor_states",
+    "attractor_states", "attenuation", "propagation_velocity", "spike_latency", "path_distance",
 )
 
 __all__ = ["DATASET_FUNCTIONS", *_LAZY]

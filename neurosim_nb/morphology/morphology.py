@@ -133,7 +133,8 @@ class Morphology:
     """A tree of :class:`Section`: the root first, every parent before its children.
 
     Build one in code (:meth:`soma`, :meth:`add_cylinder`, :meth:`add_section`, or the
-    helpers :meth:`cylinder`, :meth:`ball_and_stick`, :meth:`y_branch`) or read it with
+    helpers :meth:`cylinder`, :meth:`ball_and_stick`, :meth:`y_branch`,
+    :meth:`myelinated_axon`) or read it with
     :func:`~neurosim_nb.morphology.load_swc`. Discretise it with
     :func:`~neurosim_nb.morphology.discretise`.
 
@@ -340,6 +341,43 @@ class Morphology:
             m.add_cylinder(f"daughter{k + 1}", daughter_length_um, daughter_diameters_um[k],
                            parent="parent", at=1.0,
                            direction=(math.cos(a), sign * math.sin(a), 0.0))
+        return m
+
+    @classmethod
+    def myelinated_axon(cls, axon_diameter_um: float = 1.0, *, n_nodes: int = 21,
+                        node_length_um: float = 1.0, internode_length_um: float | None = None,
+                        g_ratio: float = 0.7) -> Morphology:
+        """An axon of ``n_nodes`` nodes of Ranvier joined by ``n_nodes - 1`` internodes.
+
+        Sections ``node0, internode0, node1, ..., node<n-1>`` along +x, types ``"node"``
+        (SWC code 8) and ``"internode"`` (9), all of the axon's diameter (the myelin sheath
+        is not geometry: give the internodes a low capacitance and leak on the cell). The
+        default internode length is Rushton's (1951) 100 fibre diameters, the fibre
+        diameter being ``axon_diameter_um / g_ratio`` (g-ratio 0.6-0.7 in peripheral
+        fibres); the nodes are ~1 um long (um throughout).
+
+        >>> m = Morphology.myelinated_axon(1.4, n_nodes=3)
+        >>> [s.name for s in m.sections], m.section("internode0").length_um
+        (['node0', 'internode0', 'node1', 'internode1', 'node2'], 200.0)
+        >>> m.section("node1").type, m.section("node1").type_code
+        ('node', 8)
+        """
+        d = _check_positive("axon_diameter_um", axon_diameter_um)
+        node_l = _check_positive("node_length_um", node_length_um)
+        if isinstance(g_ratio, bool) or not isinstance(g_ratio, int | float) \
+                or not 0.0 < g_ratio <= 1.0:
+            raise ValueError(f"g_ratio must be in (0, 1] (axon / fibre diameter), got {g_ratio!r}")
+        inter = (100.0 * d / g_ratio if internode_length_um is None
+                 else _check_positive("internode_length_um", internode_length_um))
+        if isinstance(n_nodes, bool) or not isinstance(n_nodes, int | np.integer) or n_nodes < 2:
+            raise ValueError(f"n_nodes must be an int >= 2, got {n_nodes!r}")
+        m = cls(types={8: "node", 9: "internode"})
+        m.add_cylinder("node0", node_l, d, type="node")
+        for k in range(int(n_nodes) - 1):
+            m.add_cylinder(f"internode{k}", inter, d, parent=f"node{k}", at=1.0,
+                           type="internode")
+            m.add_cylinder(f"node{k + 1}", node_l, d, parent=f"internode{k}", at=1.0,
+                           type="node")
         return m
 
     # -- structure and morphometrics ----------------------------------------------------
