@@ -6,12 +6,15 @@ and shows
 * the morphology coloured by V at one moment, with a time slider and a play button (a tap
   on a compartment moves the input there);
 * V over time at the input site and at the soma;
-* the attenuation: every compartment's peak depolarisation against its path distance from
-  the soma;
+* the attenuation: every compartment's peak deflection relative to the input site's, against
+  its path distance from the input (:func:`neurosim_nb.analysis.cable.attenuation`);
 * the summation of two synaptic inputs A (the input site) and B (a second site) at the
-  soma, against the arithmetic sum of the single responses;
-* for an axon, the spike travelling along it and its conduction velocity, beside the
-  velocities of unmyelinated and myelinated axons of six diameters (a sweep run once).
+  soma, against the arithmetic sum of the single responses
+  (:func:`neurosim_nb.experiments.cable.dendritic_summation`);
+* for an axon, the spike travelling along it and its conduction velocity
+  (:func:`neurosim_nb.analysis.cable.propagation_velocity`), beside the velocities of
+  unmyelinated and myelinated axons of six diameters
+  (:func:`neurosim_nb.experiments.cable.axon_velocity`, run once).
 
 Cells (:data:`CELLS`): a ball-and-stick (soma 20 µm, dendrite 500 × 1 µm), a Y-branch
 (a soma, a trunk and two daughters obeying Rall's 3/2 rule), the reconstructed cell shipped
@@ -21,16 +24,19 @@ Hodgkin-Huxley axon, bare or myelinated. Membranes (:data:`MEMBRANES`): passive 
 Ra = 100 Ω·cm, cm = 1 µF/cm², 6.3 °C. Inputs (:data:`INPUTS`): a current step, or one
 AMPA or NMDA synapse activated once.
 
-The axons are HH 1952 at 18.5 °C with Ra = 35.4 Ω·cm (the squid axon's, propagating at
-≈ 18.8 m/s at 476 µm): a bare axon 2000 √d µm long in 100 segments, or 20 internodes of
-100 d µm (myelin: cm = 0.02/d µF/cm², leak 0.002/d mS/cm², i.e. a sheath thickening with
-the fibre) between 1 µm nodes with ten times the HH densities; a pulse at the 0-end starts
-the spike. The velocity is measured between the points at 25 % and 75 % of the length
-(−20 mV crossings, interpolated). Bare axons scale as √d, myelinated ones as d.
+The axons are those of :mod:`neurosim_nb.experiments.cable`: HH 1952 at 18.5 °C with
+Ra = 35.4 Ω·cm (the squid axon's, propagating at ≈ 18.8 m/s at 476 µm), bare
+(:func:`~neurosim_nb.experiments.cable.unmyelinated_axon_cell`, 20 length constants long)
+or myelinated (:func:`~neurosim_nb.experiments.cable.myelinated_axon_cell`: 21 nodes of
+Ranvier with ten times the HH densities, internodes of 100 fibre diameters whose myelin
+thickens with the fibre); a pulse at the 0-end starts the spike. The velocity is the fit of
+the 0 mV arrival times between 30 % and 70 % of the length (at the nodes of a myelinated
+axon). Bare axons scale as √d, myelinated ones as d.
 
 Runs are coarse by default (d_lambda 0.1 at 100 Hz, dt = 0.05 ms, backward Euler; axons
-dt = 0.025 ms) and take a few milliseconds (:attr:`DendritesPanel.last_run_ms`); they start
-after the last control change, in a background thread.
+dt = 0.01 ms, Crank-Nicolson) and take a few to a few tens of milliseconds
+(:attr:`DendritesPanel.last_run_ms`); they start after the last control change, in a
+background thread.
 
 Examples
 --------
@@ -44,11 +50,14 @@ True
 >>> panel.controls["cell"].value = "axon (unmyelinated)"
 >>> 0.5 < panel.velocity_m_s < 1.5          # d = 1 µm at 18.5 °C
 True
+>>> panel.controls["cell"].value = "pyramidal"
+Traceback (most recent call last):
+...
+traitlets.traitlets.TraitError: Invalid selection: value not found
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import html
 import logging
@@ -63,15 +72,22 @@ from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource
 from jupyter_bokeh.widgets import BokehModel
 
+from neurosim_nb.analysis.cable import attenuation, propagation_velocity
 from neurosim_nb.cable import CableDivergedError, Cell, IClamp, SynapseInput
 from neurosim_nb.channels import mechanism
+from neurosim_nb.experiments.cable import (
+    axon_velocity,
+    dendritic_summation,
+    myelinated_axon_cell,
+    unmyelinated_axon_cell,
+)
 from neurosim_nb.morphology import Morphology, discretise, load_swc, sample_morphology
 from neurosim_nb.panels._background import EXPECTED_ERRORS, BackgroundJob
 from neurosim_nb.panels._status import rejected_html
 from neurosim_nb.plotting import dendrites as dplot
 
 __all__ = ["DendritesPanel", "CELLS", "MEMBRANES", "INPUTS", "SWEEP_DIAMETERS_UM",
-           "conduction_velocity", "cell_compartments"]
+           "cell_compartments"]
 
 CELLS = ("ball-and-stick", "Y-branch", "reconstructed cell", "axon (unmyelinated)",
          "axon (myelinated)")
@@ -88,11 +104,10 @@ ERRORS = (*EXPECTED_ERRORS, CableDivergedError)
 
 _RA_CELL = 100.0      # ohm cm
 _T_CELL = 6.3         # degC: HH 1952's own temperature
-_T_AXON = 18.5        # degC: the squid axon of HH 1952's propagation
-_RA_AXON = 35.4       # ohm cm
+_DT_AXON = 0.01       # ms, Crank-Nicolson
+_AXON_METHOD = "crank_nicolson"
 _V0 = -65.0           # mV
 _DELAY_MS = 2.0
-_THRESHOLD_MV = -20.0
 
 
 # -- cells -----------------------------------------------------------------------------------
@@ -134,32 +149,19 @@ def cell_compartments(kind: str, diameter_um: float = 1.0):
         return discretise(m, Ra_ohm_cm=_RA_CELL, d_lambda=0.05)
     if kind == "reconstructed cell":
         return discretise(load_swc(sample_morphology()), Ra_ohm_cm=_RA_CELL, d_lambda=0.1)
-    m = Morphology()
-    if kind == "axon (unmyelinated)":
-        m.add_cylinder("axon", 2000.0 * np.sqrt(d), d, type="axon")
-        return discretise(m, Ra_ohm_cm=_RA_AXON, nseg=100)
-    nseg = {}
-    prev = None
-    for k in range(21):
-        m.add_cylinder(f"node{k}", 1.0, d, parent=prev, type="axon")
-        nseg[f"node{k}"] = 1
-        if k < 20:
-            m.add_cylinder(f"internode{k}", 100.0 * d, d, parent=f"node{k}", type="custom")
-            nseg[f"internode{k}"] = 5
-            prev = f"internode{k}"
-    comp = discretise(m, Ra_ohm_cm=_RA_AXON, nseg=nseg)
-    myelin = np.asarray(comp.section_types)[comp.section] == "custom"
-    return dataclasses.replace(comp, cm_uF_cm2=np.where(myelin, 0.02 / d, 1.0))
+    return _axon_cell(kind, d).compartments
 
 
-def _mechanisms(kind: str, membrane: str, diameter_um: float) -> dict:
+@functools.lru_cache(maxsize=32)
+def _axon_cell(kind: str, d: float) -> Cell:
+    """The axon of :mod:`neurosim_nb.experiments.cable` with its starting pulse (cached:
+    never add stimuli to it)."""
     if kind == "axon (unmyelinated)":
-        return {"all": ["hh1952_na", "hh1952_k", "hh1952_leak"]}
-    if kind == "axon (myelinated)":
-        return {"all": [mechanism("hh1952_leak", g_max=0.002 / diameter_um)],
-                "axon": [mechanism("hh1952_na", g_max=1200.0),
-                         mechanism("hh1952_k", g_max=360.0),
-                         mechanism("hh1952_leak", g_max=3.0)]}
+        return unmyelinated_axon_cell(d)
+    return myelinated_axon_cell(d)
+
+
+def _mechanisms(membrane: str) -> dict:
     if membrane not in MEMBRANES:
         raise ValueError(f"membrane must be one of {list(MEMBRANES)}, got {membrane!r}")
     passive = mechanism("hh1952_leak", g_max=0.1, E_rev=_V0)
@@ -178,66 +180,45 @@ def _soma_section(comp) -> str:
     return comp.section_names[0]
 
 
-def _axon_stimulus(kind: str, comp, d: float) -> IClamp:
-    """A 1 ms pulse at the 0-end, about twice threshold whatever the diameter (threshold
-    scales with the input conductance: d^1.5 for a bare axon, d for a node)."""
+def _axon_path(ds: xr.Dataset, kind: str):
+    """The compartments the velocity is fitted over: every one of a bare axon, the nodes
+    of a myelinated one (their membrane carries the spike)."""
     if kind == "axon (unmyelinated)":
-        return IClamp(comp.section_names[0], 0.01, 0.4 * d ** 1.5, 0.5, 1.0)
-    return IClamp(comp.section_names[0], 0.5, 0.2 * d, 0.5, 1.0)
+        return None
+    sec = np.asarray(ds.section.values, dtype=str)
+    return np.flatnonzero(np.char.startswith(sec, "node") & (ds.area.values > 0))
 
 
-def conduction_velocity(ds: xr.Dataset, *, threshold_mV: float = _THRESHOLD_MV,
-                        between=(0.25, 0.75)) -> float:
-    """Conduction velocity (m/s) of a spike along a straight axon laid along x: the
-    distance between the compartments nearest ``between`` (fractions of the length)
-    over the difference of their upward ``threshold_mV`` crossing times (interpolated).
-    NaN when the spike does not reach both points.
-
-    >>> t = np.arange(0.0, 5.0, 0.01)
-    >>> x = np.array([0.0, 250.0, 500.0, 750.0, 1000.0])      # µm
-    >>> V = np.where(t[:, None] > 1.0 + x / 2000.0, 30.0, -65.0)  # 2 m/s
-    >>> ds = xr.Dataset({"V": (("time", "compartment"), V)},
-    ...                 coords={"time": t, "x": ("compartment", x)})
-    >>> round(conduction_velocity(ds), 2)
-    2.0
-    """
-    x = np.asarray(ds["x"].values, dtype=float)
-    t = np.asarray(ds["time"].values, dtype=float)
-    V = np.asarray(ds["V"].values, dtype=float)
-    span = x.max() - x.min()
-    idx = [int(np.argmin(np.abs(x - (x.min() + f * span)))) for f in between]
-    times = []
-    for j in idx:
-        k = np.flatnonzero((V[:-1, j] < threshold_mV) & (V[1:, j] >= threshold_mV))
-        if k.size == 0:
-            return float("nan")
-        k = k[0]
-        f = (threshold_mV - V[k, j]) / (V[k + 1, j] - V[k, j])
-        times.append(t[k] + f * (t[k + 1] - t[k]))
-    if times[1] <= times[0]:
-        return float("nan")
-    return float((x[idx[1]] - x[idx[0]]) / (times[1] - times[0]) / 1000.0)
-
-
-def _simulate_axon(kind: str, d: float) -> xr.Dataset:
-    comp = cell_compartments(kind, d)
-    cell = Cell(comp, _mechanisms(kind, "", d), V_init=_V0, temperature_C=_T_AXON,
-                label=kind)
-    cell.add(_axon_stimulus(kind, comp, d))
-    return cell.simulate(6.0, dt_ms=0.025, verbose=False)
+def _simulate_axon(kind: str, d: float) -> tuple[xr.Dataset, float]:
+    """Run the axon until its spike has crossed it; returns the result and the velocity
+    (m/s, NaN when the spike does not propagate)."""
+    cell = _axon_cell(kind, d)
+    total = float(np.sum(cell.compartments.length_um))
+    # the length over a lower bound of the velocity (>= 0.4 sqrt(d) m/s bare, >= d m/s
+    # myelinated at 18.5 degC), plus 3 ms: as axon_velocity runs it
+    v_min = d if kind == "axon (myelinated)" else 0.4 * np.sqrt(d)
+    duration = float(np.ceil((3.0 + total * 1e-3 / v_min) / _DT_AXON) * _DT_AXON)
+    ds = cell.simulate(duration, _DT_AXON, _AXON_METHOD, verbose=False)
+    try:
+        fit = propagation_velocity(ds, _axon_path(ds, kind), threshold_mV=0.0, after_ms=1.0,
+                                   between_um=(0.3 * total, 0.7 * total))
+        velocity = float(fit.velocity)
+    except ValueError:
+        velocity = float("nan")
+    return ds, velocity
 
 
 @functools.lru_cache(maxsize=1)
 def _velocity_sweep() -> dict[str, np.ndarray]:
     """Velocity (m/s) of both axon kinds at :data:`SWEEP_DIAMETERS_UM` (run once)."""
     rows = {"diameter": [], "velocity": [], "kind": [], "color": []}
-    for kind in ("axon (unmyelinated)", "axon (myelinated)"):
-        label = kind[6:-1]
-        for d in SWEEP_DIAMETERS_UM:
-            rows["diameter"].append(d)
-            rows["velocity"].append(conduction_velocity(_simulate_axon(kind, d)))
-            rows["kind"].append(label)
-            rows["color"].append(dplot.KIND_COLORS[label])
+    for myelinated, label in ((False, "unmyelinated"), (True, "myelinated")):
+        sweep = axon_velocity(list(SWEEP_DIAMETERS_UM), myelinated, dt_ms=_DT_AXON,
+                              method=_AXON_METHOD)
+        rows["diameter"] += list(SWEEP_DIAMETERS_UM)
+        rows["velocity"] += sweep.velocity.values.tolist()
+        rows["kind"] += [label] * len(SWEEP_DIAMETERS_UM)
+        rows["color"] += [dplot.KIND_COLORS[label]] * len(SWEEP_DIAMETERS_UM)
     return {k: np.asarray(v) for k, v in rows.items()}
 
 
@@ -300,7 +281,7 @@ class DendritesPanel:
                                     description="current (nA)"),
             "dur_ms": W.FloatSlider(value=20.0, min=0.5, max=40.0, step=0.5,
                                     description="duration (ms)"),
-            "weight_nS": W.FloatSlider(value=2.0, min=0.0, max=20.0, step=0.1,
+            "weight_nS": W.FloatSlider(value=2.0, min=0.1, max=20.0, step=0.1,
                                        description="synapse (nS)"),
             "section_b": W.Dropdown(options=["soma"], description="input B at"),
             "x_b": W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01,
@@ -494,7 +475,7 @@ class DendritesPanel:
     def _run_cell(self, v: dict):
         kind = v["cell"]
         comp = cell_compartments(kind)
-        mechs = _mechanisms(kind, v["membrane"], 1.0)
+        mechs = _mechanisms(v["membrane"])
 
         def make(*stimuli) -> Cell:
             cell = Cell(comp, mechs, V_init=_V0, temperature_C=_T_CELL, label=kind)
@@ -515,28 +496,27 @@ class DendritesPanel:
         soma = comp.locate(_soma_section(comp), 0.5)
         ds.attrs["input_site"] = f"{v['section']}({v['x']:g})"
         ds.attrs["soma_site"] = f"{_soma_section(comp)}(0.5)"
-        # summation: A at the input site, B at the second site, then both
-        a = synapse(v["section"], v["x"])
-        b = synapse(v["section_b"], v["x_b"])
-        soma_v = {}
-        for key, stimuli in (("A", (a,)), ("B", (b,)), ("AB", (a, b))):
-            run = make(*stimuli).simulate(duration, dt_ms=0.05, verbose=False,
-                                          record_compartments=[soma])
-            soma_v[key] = run["V"].values[:, 0]
-        return ds, {"soma": soma, "site": comp.locate(v["section"], v["x"]),
-                    "soma_v": soma_v, "t": ds["time"].values, "receptor": receptor}
+        # summation at the soma: A at the input site, B at the second site, then both
+        summ = dendritic_summation(make(), (v["section"], v["x"]), (v["section_b"], v["x_b"]),
+                                   receptor=receptor, weight_uS=v["weight_nS"] * 1e-3,
+                                   onset_ms=_DELAY_MS, duration_ms=duration, dt_ms=0.05,
+                                   record_at=(_soma_section(comp), 0.5))
+        site = comp.locate(v["section"], v["x"])
+        att = attenuation(ds, site, mode="peak")
+        return ds, {"soma": soma, "site": site, "summation": summ, "attenuation": att,
+                    "receptor": receptor}
 
     def _run_axon(self, v: dict):
         kind, d = v["cell"], float(v["diameter_um"])
-        ds = _simulate_axon(kind, d)
+        ds, velocity = _simulate_axon(kind, d)
         comp = cell_compartments(kind, d)
-        velocity = conduction_velocity(ds)
         x = np.asarray(comp.x_um)
-        far = int(np.argmin(np.abs(x - (x.min() + 0.75 * (x.max() - x.min())))))
+        near, far = (int(np.argmin(np.abs(x - f * x.max()))) for f in (0.3, 0.7))
         ds.attrs["input_site"] = f"{comp.section_names[0]}(0)"
-        ds.attrs["soma_site"] = "75 % of the length"
-        return ds, {"soma": far, "site": int(np.argmin(np.abs(x - 0.25 * x.max()))),
-                    "velocity": velocity, "diameter": d}
+        ds.attrs["soma_site"] = "70 % of the length"
+        att = attenuation(ds, (comp.section_names[0], 0.5), mode="peak")
+        return ds, {"soma": far, "site": near, "velocity": velocity, "diameter": d,
+                    "attenuation": att}
 
     def _apply(self, ds: xr.Dataset, v: dict, extra: dict) -> None:
         kind = v["cell"]
@@ -547,7 +527,8 @@ class DendritesPanel:
         k_frames = np.unique(np.linspace(0, t.size - 1, min(MAX_FRAMES, t.size)).astype(int))
         self._frames = V[k_frames]
         self._frame_t = t[k_frames]
-        site, soma = extra["site"], extra["soma"]
+        site = extra["site"]
+        soma = extra["soma"]
         dV = V - V[0]
         if _is_axon(kind):
             # the frame where the spike is half-way along the axon
@@ -567,29 +548,32 @@ class DendritesPanel:
         self.morph_source.selected.indices = []
         self.morph_source.data = cols
         self.trace_source.data = {"t": t, "V_site": V[:, site], "V_soma": V[:, soma]}
-        names = np.asarray(comp.section_names, dtype=object)[comp.section].astype(str)
-        self.attenuation_source.data = {"distance": np.asarray(comp.distance_um),
-                                        "dV": dV.max(axis=0), "section": names}
+        att = extra["attenuation"]
+        self.attenuation_source.data = {
+            "distance": att.path_distance.values, "ratio": att.values,
+            "dV": att.values * att.attrs["source_deflection_mV"],
+            "section": np.asarray(att.section.values, dtype=str)}
         legend = self.trace_figure.legend[0].items
-        legend[0].label = {"value": "25 % of the length" if _is_axon(kind) else "input site"}
-        legend[1].label = {"value": "75 % of the length" if _is_axon(kind) else "soma"}
+        legend[0].label = {"value": "30 % of the length" if _is_axon(kind) else "input site"}
+        legend[1].label = {"value": "70 % of the length" if _is_axon(kind) else "soma"}
         if _is_axon(kind):
             self.summation = None
             self.summation_source.data = dplot.empty_columns("summation")
+            self.summation_figure.title.text = "Summation of two inputs (dendritic cells)"
             self.velocity_source.data = _velocity_sweep()
             self.velocity_now_source.data = {"diameter": [d], "velocity":
                                              [extra["velocity"]]}
         else:
-            sv = extra["soma_v"]
+            self.summation_figure.title.text = "Summation of two inputs (soma)"
+            summ = extra["summation"]
+            sv = {c: summ.V.sel(condition=c).values[0] for c in ("A", "B", "AB")}
             rest = sv["A"][0]
-            linear = sv["A"] + sv["B"] - rest
-            self.summation_source.data = {"t": extra["t"], "A": sv["A"], "B": sv["B"],
-                                          "AB": sv["AB"], "sum": linear}
-            peaks = {k: float(np.max(sv[k] - rest)) for k in ("A", "B", "AB")}
-            peaks["linear"] = float(np.max(linear - rest))
-            peaks["ratio"] = (peaks["AB"] / peaks["linear"] if peaks["linear"] > 1e-9
-                              else float("nan"))
-            self.summation = peaks
+            self.summation_source.data = {"t": summ.time.values, **sv,
+                                          "sum": sv["A"] + sv["B"] - rest}
+            resp = summ.response.values[0]
+            self.summation = {"A": float(resp[0]), "B": float(resp[1]), "AB": float(resp[2]),
+                              "linear": float(summ.linear_sum[0]),
+                              "ratio": float(summ.ratio[0])}
             self.velocity_now_source.data = dplot.empty_columns("velocity_now")
         self._hold = True
         try:
@@ -612,7 +596,7 @@ class DendritesPanel:
             vel = extra["velocity"]
             if not np.isfinite(vel):
                 return (f"<b>{kind}</b>, d = {extra['diameter']:g} µm: the spike did not "
-                        f"reach 75 % of the axon{took}")
+                        f"cross the axon{took}")
             return (f"<b>{kind}</b>, d = {extra['diameter']:g} µm ({n} compartments): "
                     f"conduction velocity <b>{vel:.3g} m/s</b>{took}")
         V = ds["V"].values
@@ -628,8 +612,8 @@ class DendritesPanel:
         if s is not None and np.isfinite(s["ratio"]):
             kind_sum = ("supralinear" if s["ratio"] > 1.05 else "sublinear"
                         if s["ratio"] < 0.95 else "about linear")
-            text += (f"; {extra['receptor']} A and B together {s['AB']:.2f} mV vs "
-                     f"A + B {s['linear']:.2f} mV ({kind_sum}, {s['ratio']:.2f})")
+            text += (f"; {extra['receptor']} at A and B together {s['AB']:.2f} mV at the soma "
+                     f"vs A + B {s['linear']:.2f} mV ({kind_sum}, {s['ratio']:.2f})")
         if ds["spike_time"].size:
             text += f"; {ds['spike_time'].size} soma spike(s)"
         return text + took

@@ -59,7 +59,7 @@ COLUMNS = {
     "morphology": ("x0", "y0", "x1", "y1", "width", "V", "section", "position",
                    "distance", "diameter", "node"),
     "traces": ("t", "V_site", "V_soma"),
-    "attenuation": ("distance", "dV", "section"),
+    "attenuation": ("distance", "ratio", "dV", "section"),
     "summation": ("t", "A", "B", "AB", "sum"),
     "velocity": ("diameter", "velocity", "kind", "color"),
     "velocity_now": ("diameter", "velocity"),
@@ -153,15 +153,15 @@ def traces_figure(source: ColumnDataSource, *, width: int = 480, height: int = 2
 
 
 def attenuation_figure(source: ColumnDataSource, *, width: int = 480, height: int = 240):
-    """Peak depolarisation (mV above the start) of every compartment against its path
-    distance from the soma (µm)."""
-    fig = figure(title="Attenuation: peak ΔV against distance from the soma", width=width,
-                 height=height, tools=_TOOLS, x_axis_label="path distance from soma (µm)",
-                 y_axis_label="peak ΔV (mV)")
-    fig.scatter("distance", "dV", source=source, name="attenuation", size=5, color=_B,
+    """Attenuation: every compartment's peak deflection over the input site's (column
+    ``ratio``, 1 at the input) against its path distance from the input (µm)."""
+    fig = figure(title="Attenuation: peak ΔV relative to the input site", width=width,
+                 height=height, tools=_TOOLS, x_axis_label="path distance from the input (µm)",
+                 y_axis_label="ΔV / ΔV at the input")
+    fig.scatter("distance", "ratio", source=source, name="attenuation", size=5, color=_B,
                 alpha=0.7)
-    fig.add_tools(HoverTool(tooltips=[("section", "@section"), ("distance", "@distance{0}"),
-                                      ("ΔV", "@dV{0.00} mV")]))
+    fig.add_tools(HoverTool(tooltips=[("section", "@section"), ("distance", "@distance{0} µm"),
+                                      ("ΔV", "@dV{0.00} mV (@ratio{0.000})")]))
     fig.toolbar.logo = None
     return fig
 
