@@ -119,6 +119,7 @@ def morphology_figure(source: ColumnDataSource, *, width: int = 560, height: int
     Returns ``(figure, color_mapper)``: set ``mapper.low``/``high`` to rescale."""
     mapper = LinearColorMapper(palette=Turbo256, low=low, high=high)
     fig = figure(title="Membrane potential on the cell", width=width, height=height,
+                 name="neurosim-dend-morphology-figure",
                  tools=_TOOLS, match_aspect=True, x_axis_label="x (µm)",
                  y_axis_label="y (µm)")
     r = fig.segment("x0", "y0", "x1", "y1", source=source, name="compartments",

@@ -50,6 +50,21 @@ def wait_changed(page, source: str, col: str, before: dict, timeout=30_000) -> d
     return read(page, source)
 
 
+#: JS: viewport coordinates of the middle of row ``i``'s segment on the morphology figure
+SCREEN_XY = """(i) => {
+  for (const doc of Bokeh.documents) {
+    const fig = doc.get_model_by_name("neurosim-dend-morphology-figure");
+    if (!fig) continue;
+    const view = Bokeh.index.find_one(fig);
+    const d = doc.get_model_by_name("neurosim-dend-morphology").data;
+    const x = 0.5 * (d.x0[i] + d.x1[i]), y = 0.5 * (d.y0[i] + d.y1[i]);
+    const r = view.canvas_view.el.getBoundingClientRect();
+    return [r.left + view.frame.x_scale.compute(x), r.top + view.frame.y_scale.compute(y)];
+  }
+  return null;
+}"""
+
+
 def d_lambda_nseg(length_um, diam_um, ra=100.0, cm=1.0, f=100.0, d_lambda=0.05):
     """NEURON's d_lambda rule (stdlib fixnseg.hoc): lambda_f = 1e5 sqrt(d / (4 pi f Ra cm))
     um, nseg = int((L / (d_lambda lambda_f) + 0.9) / 2) * 2 + 1."""
@@ -108,6 +123,20 @@ def test_dendrites_app(voila_server, browser_page, artifacts_dir):
     assert "attenuation" in status.inner_text()
     summ = read(page, "summation")
     assert len(summ["AB"]) == len(summ["sum"]) > 0
+    # -- a tap on the cell moves the input there ---------------------------------------
+    i = next(k for k, (sec, x) in enumerate(zip(morph["section"], morph["position"],
+                                                  strict=True))
+             if sec == "dend" and 0.3 <= x < 0.33)
+    before = read(page, "traces")
+    page.locator(".neurosim-dendrites-plot").scroll_into_view_if_needed()
+    xy = page.evaluate(SCREEN_XY, i)
+    assert xy is not None
+    page.mouse.click(*xy)
+    tapped = f"at dend({round(morph['position'][i], 2):g})"      # the x slider: 0.01 steps
+    page.locator(".neurosim-dendrites .neurosim-status", has_text=tapped).wait_for(
+        timeout=30_000)
+    wait_changed(page, "traces", "V_site", before)
+    assert page.locator(".neurosim-param-section select").input_value() == "dend"
     page.screenshot(path=str(artifacts_dir / "dendrites_ball_and_stick.png"), full_page=True)
     page.locator(".neurosim-dendrites-plot").screenshot(
         path=str(artifacts_dir / "dendrites_ball_and_stick_plot.png"))
