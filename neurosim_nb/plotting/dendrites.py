@@ -22,8 +22,8 @@ Examples
 >>> from neurosim_nb.morphology import Morphology, discretise
 >>> comp = discretise(Morphology.ball_and_stick(), nseg=4)
 >>> cols = morphology_columns(comp)
->>> len(cols["x0"]) == comp.n, float(cols["width"].max())
-(True, 24.0)
+>>> len(cols["x0"]) == comp.n, float(cols["width"].max())    # the 20 um soma: 2 + 20 px
+(True, 22.0)
 >>> fig, mapper = morphology_figure(ColumnDataSource(cols))
 >>> [r.name for r in fig.renderers]
 ['compartments']
