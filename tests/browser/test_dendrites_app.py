@@ -91,8 +91,10 @@ def test_dendrites_app(voila_server, browser_page, artifacts_dir):
 
     # -- the time slider recolours the cell; frame 0 is the resting cell ------------------
     shown = morph["V"]
+    t0 = time.perf_counter()
     type_into_readout(page, ".neurosim-param-time", "0")
     rest = wait_changed(page, "morphology", "V", morph)
+    frame_s = time.perf_counter() - t0
     assert rest["V"] != shown
     assert all(v == pytest.approx(-65.0, abs=0.5) for v in rest["V"])   # V_init -65 mV
     type_into_readout(page, ".neurosim-param-time", "30")
@@ -168,7 +170,8 @@ def test_dendrites_app(voila_server, browser_page, artifacts_dir):
     page.screenshot(path=str(artifacts_dir / "dendrites_axon.png"), full_page=True)
     page.locator(".neurosim-dendrites-plot").screenshot(
         path=str(artifacts_dir / "dendrites_axon_plot.png"))
-    print(f"\nbrowser latency (section change -> new trace in the page): {latency_s:.2f} s; "
+    print(f"\nbrowser latency: new frame {frame_s:.2f} s (typing included), section change "
+          f"-> new trace {latency_s:.2f} s; "
           f"velocities bare {v1:.3g}/{v4:.3g} m/s, myelinated {m1:.3g}/{m4:.3g} m/s")
 
     # -- nothing went wrong on the way --------------------------------------------------
