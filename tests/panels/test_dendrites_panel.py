@@ -140,3 +140,21 @@ def test_bad_values_are_refused_with_the_allowed_ones():
         DendritesPanel("pyramidal")
     with pytest.raises(ValueError, match="diameter_um"):
         cell_compartments("axon (myelinated)", -1.0)
+
+
+def test_a_diverged_run_is_reported_in_the_status_line_and_the_plots_stay(monkeypatch):
+    import neurosim_nb.panels.dendrites as dendrites
+    from neurosim_nb.cable import CableDivergedError
+
+    p = DendritesPanel("axon (unmyelinated)", background=False)
+    before = dict(p.trace_source.data)
+
+    def diverge(kind, d):
+        raise CableDivergedError("the cable diverged at t = 1 ms; reduce dt_ms")
+
+    monkeypatch.setattr(dendrites, "_simulate_axon", diverge)
+    p.controls["diameter_um"].value = 2.0
+    assert p.error == "the cable diverged at t = 1 ms; reduce dt_ms"
+    assert "Not simulated" in p.status.value and "last valid run" in p.status.value
+    assert "Traceback" not in p.status.value
+    np.testing.assert_array_equal(p.trace_source.data["V_site"], before["V_site"])
