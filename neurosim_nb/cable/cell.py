@@ -478,6 +478,7 @@ class Cell:
             bar = _progress(bar, verbose, wall0, k, n_steps, chunk)
         if bar is not None:
             bar.close()
+        self.last_loop_s = _time.perf_counter() - wall0
         return self._dataset(rec_v, rec_s, rec_idx, [r for r in record if r != "V"],
                              spk_t[: n_spk[0]], dt, n_steps, sample_every, method)
 
@@ -544,6 +545,7 @@ class Cell:
             "method": method, "spike_compartment": int(self.spike_node),
             "spike_threshold_mV": float(self.spike_threshold_mV),
             "current_units": "nA", "temperature_C": float(self.temperature_C),
+            "loop_s": float(getattr(self, "last_loop_s", 0.0)),
         }
         return xr.Dataset(data, coords, attrs)
 
