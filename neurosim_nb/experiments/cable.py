@@ -48,9 +48,8 @@ __all__ = ["resting_state", "input_resistance", "electrotonic_length", "dendriti
            "myelin_lamellae"]
 
 #: Period of compact myelin (um): one lamella, two membranes, ~17.5 nm in peripheral nerve
-#: (X-ray diffraction; Hille, *Ion Channels of Excitable Membranes*, ch. 12 gives the
-#: same order). A sheath of n = thickness / period lamellae puts 2n membranes of 1 uF/cm2
-#: in series with the axon: its capacitance and leak per unit axon area are 1/(2n) of a
+#: (X-ray diffraction). A sheath of n = thickness / period lamellae puts 2n membranes of
+#: 1 uF/cm2 in series with the axon: its capacitance and leak per unit axon area are 1/(2n) of a
 #: bare membrane's (the planar approximation of the multi-layer sheath; FitzHugh 1962,
 #: Moore et al. 1978 take the internode's capacitance and conductance to be the sheath's).
 MYELIN_PERIOD_UM = 0.0175
@@ -61,7 +60,8 @@ MYELIN_PERIOD_UM = 0.0175
 #: lamellae of :data:`MYELIN_PERIOD_UM`.
 MYELIN_CM_UF_CM2 = 0.005
 #: Leak conductance of a bare membrane under myelin (mS/cm2): the HH 1952 leak, divided by
-#: 2n like the capacitance; reversal the HH leak's (-54.387 mV).
+#: 2n like the capacitance; it reverses at the nodes' resting potential, -65 mV (the sheath
+#: carries no current at rest, so the axon starts at rest).
 MYELIN_G_MS_CM2 = 0.3
 #: HH 1952 channel densities at a node of Ranvier, relative to the squid axon's: a node
 #: carries ~10x the squid's sodium channel density (Na+ channels ~1000-2000 /um2 at
@@ -576,7 +576,7 @@ def myelinated_axon_cell(axon_diameter_um: float, n_nodes: int = 21, *,
     of 100 fibre diameters): nodes of Ranvier with HH 1952 channels at
     ``node_density_factor`` times the squid's densities, internodes of myelin.
 
-    The internode's capacitance and leak (reversing at the HH leak's -54.387 mV) are, by
+    The internode's capacitance and leak (reversing at the nodes' rest, -65 mV) are, by
     default (``"lamellae"``), those of a bare membrane (1 uF/cm2, :data:`MYELIN_G_MS_CM2`)
     divided by the 2n membranes of its :func:`myelin_lamellae`; or give numbers (uF/cm2,
     mS/cm2, e.g. :data:`MYELIN_CM_UF_CM2`). Started by a 0.2 ms pulse into node0 (from
@@ -607,7 +607,7 @@ def myelinated_axon_cell(axon_diameter_um: float, n_nodes: int = 21, *,
     cm = np.where(comp.region_mask("internode"), cm_myelin, 1.0)
     cm.setflags(write=False)
     comp = dataclasses.replace(comp, cm_uF_cm2=cm)
-    myelin = mechanism("hh1952_leak", g_max=g_myelin)
+    myelin = mechanism("hh1952_leak", g_max=g_myelin, E_rev=-65.0)
     cell = Cell(comp, {"node": _hh(node_density_factor), "internode": [myelin]},
                 temperature_C=temperature_C, V_init=-65.0, spike_location=("node0", 0.5))
     if stimulus:
