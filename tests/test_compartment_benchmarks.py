@@ -174,3 +174,13 @@ def test_harness_pairs_ours_with_neuron_in_the_same_repetition(harness):
 def test_harness_rejects_unknown_tool(harness):
     with pytest.raises(ValueError, match="tool must be"):
         harness.command("arbor", "rallpack1", 0.025, "cn", Path("python"))
+
+
+def test_examples_in_the_benchmark_modules_hold(harness):
+    """The docstring examples of specs.py, rallpack.py and run.py (not collected by
+    ``pytest --doctest-modules``, which covers tests/ and neurosim_nb/ only)."""
+    import doctest
+
+    for module in (specs, rallpack, harness):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0 and result.failed == 0, module.__name__

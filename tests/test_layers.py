@@ -1,7 +1,7 @@
 """The package's one-way layers hold: ``lint-imports`` keeps every contract of
 ``[tool.importlinter]`` in ``pyproject.toml`` (layers bottom to top: _jit | _validation,
 foundation, numerics | _codegen, stimuli | channels | morphology, core.synapses, core.neurons,
-core.networks, engine, analysis | export | experiments, accessor, plotting, panels,
+cable, core.networks, engine, analysis | export | experiments, accessor, plotting, panels,
 cli | warmup; the UI libraries only in the panels, Bokeh also in plotting).
 
 It checks this checkout's ``neurosim_nb`` (``PYTHONPATH`` = the repository root), whatever

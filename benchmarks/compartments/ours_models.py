@@ -8,17 +8,11 @@ stimuli, the same JSON line (``tool`` "ours", ``target`` be / cn, ``compartments
 ``steps``, ``build_s``, ``run_s``, ``cpu_s``, ``compartment_steps_per_s``, ``spikes``,
 ``peak_rss_mb``, Rallpack ``accuracy`` computed by the same functions of ``rallpack.py``).
 
-Written against the PLANNED API of ``neurosim_nb.cable`` (issue 16)::
-
-    from neurosim_nb.morphology import Morphology, discretise
-    from neurosim_nb.cable import Cell
-    cell = Cell(compartments, mechanisms={...}, ...)
-    ds = cell.simulate(duration_ms, dt_ms=..., method="backward_euler" | "crank_nicolson",
-                       clamps=[...], record=[...])
-
-Every call into that API is in :func:`build` and :func:`simulate` below, to be adapted when
-the solver lands. Until ``neurosim_nb.cable`` imports, this script exits with status 3 and
-a message (``run.py`` checks first and skips "ours"); it never prints made-up numbers.
+Every call into ``neurosim_nb.cable`` is in :func:`build` and :func:`simulate` below: a
+:class:`~neurosim_nb.cable.Cell` with IClamps for one cell, a
+:class:`~neurosim_nb.cable.CellPopulation` run by the network engine for the population.
+If ``neurosim_nb.cable`` does not import, this script exits with status 3 and a message
+(``run.py`` checks first and skips "ours"); it never prints made-up numbers.
 """
 
 from __future__ import annotations
@@ -50,48 +44,89 @@ def available() -> tuple[bool, str]:
     return True, ""
 
 
-def build(cells: list[dict]):
-    """One ``Cell`` holding every cell of the model (a forest: one root per cell).
+def _mechanisms(spec: dict) -> list:
+    """A section's NEURON mechanisms (S/cm2, mV) as library mechanisms (mS/cm2): ``hh`` ->
+    HH 1952 Na, K and leak (the rates of hh.mod, computed exactly rather than from its 1 mV
+    TABLE); ``pas`` -> a leak."""
+    from neurosim_nb.channels.library import mechanism
 
-    PLANNED API -- adapt here. Sections become cylinders attached at ``parent_x`` of their
-    parent; ``nseg`` per section as in NEURON; mechanisms per section with the same
-    parameters (``hh``: hh.mod's; ``pas``: g S/cm2, e mV); Ra and cm per section.
-    """
-    from neurosim_nb.cable import Cell
+    out = []
+    for name, p in spec.items():
+        if name == "hh":
+            out += [mechanism("hh1952_na", g_max=p["gnabar"] * 1e3, E_rev=p["ena"]),
+                    mechanism("hh1952_k", g_max=p["gkbar"] * 1e3, E_rev=p["ek"]),
+                    mechanism("hh1952_leak", g_max=p["gl"] * 1e3, E_rev=p["el"])]
+        elif name == "pas":
+            out.append(mechanism("hh1952_leak", g_max=p["g"] * 1e3, E_rev=p["e"]))
+        else:
+            raise ValueError(f"no neurosim_nb counterpart for NEURON mechanism {name!r}")
+    return out
+
+
+def build(cells: list[dict]):
+    """A ``Cell`` of the first cell's morphology and mechanisms (per section); for several
+    cells (``hh_population_100``: copies differing only in their drive) a
+    ``CellPopulation`` of them, run by the network engine."""
+    from neurosim_nb.cable import Cell, CellPopulation
     from neurosim_nb.morphology import Morphology, discretise
 
+    first = cells[0]
     morph = Morphology()
-    nseg, mechanisms, ra, cm = {}, {}, {}, {}
-    for cell in cells:
-        for s in cell["sections"]:
-            kind = "soma" if s["name"].endswith("soma") else "basal"
-            morph.add_cylinder(s["name"], s["L_um"], s["diam_um"], parent=s["parent"],
-                               at=s["parent_x"], type=kind)
-            nseg[s["name"]] = s["nseg"]
-            mechanisms[s["name"]] = [(m, dict(p)) for m, p in s["mechanisms"].items()]
-            ra[s["name"]] = s["Ra_ohm_cm"]
-            cm[s["name"]] = s["cm_uF_cm2"]
-    compartments = discretise(morph, nseg=nseg)
-    return Cell(compartments, mechanisms=mechanisms, Ra_ohm_cm=ra, cm_uF_cm2=cm,
-                celsius=cells[0]["celsius"], v_init_mV=cells[0]["v_init_mV"])
+    nseg, mechanisms = {}, {}
+    ras = {s["Ra_ohm_cm"] for s in first["sections"]}
+    cms = {s["cm_uF_cm2"] for s in first["sections"]}
+    if len(ras) != 1 or len(cms) != 1:
+        raise ValueError("one Ra and one cm per cell (discretise takes one of each)")
+    for s in first["sections"]:
+        kind = "soma" if s["name"].endswith("soma") else "basal"
+        morph.add_cylinder(s["name"], s["L_um"], s["diam_um"], parent=s["parent"],
+                           at=s["parent_x"], type=kind)
+        nseg[s["name"]] = s["nseg"]
+        mechanisms[s["name"]] = _mechanisms(s["mechanisms"])
+    compartments = discretise(morph, Ra_ohm_cm=ras.pop(), cm_uF_cm2=cms.pop(), nseg=nseg)
+    site = tuple(first["record"][0])
+    cell = Cell(compartments, mechanisms, temperature_C=first["celsius"],
+                V_init=first["v_init_mV"], spike_location=site,
+                spike_threshold_mV=first.get("spike_threshold_mV", 0.0))
+    if len(cells) == 1:
+        return cell
+    return CellPopulation(cell, len(cells), synapse_location=tuple(
+        (first["stimuli"][0]["section"], first["stimuli"][0]["x"])))
 
 
 def simulate(cell, cells: list[dict], duration_ms: float, dt_ms: float, method: str,
              record_all: bool):
-    """Run ``cell``; returns (t ms, [V mV of each recorded site], loop seconds or None).
+    """Run; returns (t ms, [V mV of each recorded site], loop seconds)."""
+    import numpy as np
 
-    PLANNED API -- adapt here."""
-    clamps = [{"section": st["section"], "x": st["x"], "delay_ms": st["delay_ms"],
-               "dur_ms": st["dur_ms"], "amp_nA": st["amp_nA"]}
-              for c in cells for st in c["stimuli"]]
+    from neurosim_nb.cable import IClamp
+
+    if hasattr(cell, "compiled_kernel"):  # a CellPopulation: the network engine
+        from neurosim_nb.stimuli import StepCurrent
+
+        st = [c["stimuli"][0] for c in cells]
+        cell.method = METHODS[method]
+        cell.reset_state()
+        stim = StepCurrent(np.array([s["amp_nA"] for s in st]), onset_ms=st[0]["delay_ms"],
+                           duration_ms=st[0]["dur_ms"])
+        t0 = time.perf_counter()
+        ds = cell.simulate(duration_ms, stim, dt=dt_ms, verbose=False)
+        loop_s = time.perf_counter() - t0
+        v = ds["V"].values
+        return ds["time"].values, [v[:, k] for k in range(v.shape[1])], loop_s
+    cell.stimuli.clear()
+    for c in cells:
+        for st in c["stimuli"]:
+            cell.add(IClamp(st["section"], st["x"], st["amp_nA"], st["delay_ms"],
+                            st["dur_ms"]))
     sites = [tuple(site) for c in cells for site in (c["record"] if record_all
                                                      else c["record"][:1])]
-    ds = cell.simulate(duration_ms, dt_ms=dt_ms, method=METHODS[method], clamps=clamps,
-                       record=sites)
+    nodes = [cell.locate(*site) for site in sites]
+    ds = cell.simulate(duration_ms, dt_ms=dt_ms, method=METHODS[method], verbose=False,
+                       record_compartments=nodes)
     t = ds["time"].values
     v = ds["V"].values            # (time, site)
-    loop_s = ds.attrs.get("loop_s")
-    return t, [v[:, k] for k in range(v.shape[1])], loop_s
+    return t, [v[:, k] for k in range(v.shape[1])], ds.attrs.get("loop_s")
 
 
 def run(model: str, dt_ms: float, method: str, duration_ms: float | None = None) -> dict:

@@ -97,7 +97,7 @@ def summarize(records: list[dict]) -> list[dict]:
     ...         for r, s in enumerate(runs)]
     >>> rows = summarize(recs)
     >>> [(r["tool"], r["run_s"], r.get("ratio_run")) for r in rows]
-    [('neuron', 2, None), ('ours', 1, 0.5)]
+    [('neuron', 2.0, None), ('ours', 1.0, 0.5)]
     """
     groups: dict[tuple, list[dict]] = {}
     for r in records:

@@ -2,7 +2,7 @@ r"""One compartmental neuron: compartments, membranes per region, stimuli, a run
 
 A :class:`Cell` is the compartments of a morphology
 (:func:`neurosim_nb.morphology.discretise`), the mechanisms of each region (by section
-type -- ``"soma"``, ``"dend"``, ``"axon"``... -- or section name, or ``"all"``), optional
+type -- ``"soma"``, ``"axon"``, ``"basal"``... -- or section name, or ``"all"``), optional
 densities as functions of the path distance to the soma, an optional calcium pool and a
 temperature. All regions share one compiled membrane: the union of their mechanisms, with
 the conductance of a mechanism 0 where it is absent (:mod:`neurosim_nb.channels.membrane`).
@@ -47,6 +47,8 @@ __all__ = ["Cell", "CableDivergedError", "IClamp", "CurrentWaveform", "SynapseIn
 
 #: |V| beyond this (mV) means the integration diverged
 V_LIMIT_MV = 1.0e4
+#: the most a run may record (bytes)
+MAX_RECORD_BYTES = 2 * 1024**3
 #: show a progress bar when the rest of a run is projected to take longer (s)
 PROGRESS_AFTER_S = 2.0
 _COMPARTMENT_FIELDS = ("parent", "r_axial_MOhm", "area_um2", "cm_uF_cm2")
@@ -58,21 +60,27 @@ class CableDivergedError(RuntimeError):
 
 
 def _mechanism_record(m: Mechanism) -> dict:
-    """A library mechanism as JSON: its name and the values it was built with."""
-    if m.name not in MECHANISMS:
-        raise ValueError(f"mechanism {m.name!r} is not in the library, so a Cell cannot "
-                         "be saved as JSON; known: " + ", ".join(sorted(MECHANISMS)))
+    """A mechanism as JSON: a library one by its name and the values it was built with;
+    another by its declaration without the rate functions (``"custom": true``: it is
+    described, not rebuildable)."""
     rec = {"name": m.name, **m.options}
     for key in ("g_max", "P_max", "E_rev", "c_in_mM", "c_out_mM"):
         value = getattr(m, key)
         if value is not None:
             rec[key] = float(value)
+    if m.name not in MECHANISMS:
+        rec.update(custom=True, ion=m.ion, reversal=m.reversal, Q10=m.Q10, T_ref_C=m.T_ref_C,
+                   gates=[[g.name, g.power] for g in m.gates], reference=m.reference)
     return rec
 
 
 def _mechanism_from_record(rec: dict) -> Mechanism:
     rec = dict(rec)
     name = rec.pop("name")
+    if rec.get("custom") or name not in MECHANISMS:
+        raise ValueError(f"mechanism {name!r} is not in the library "
+                         f"({', '.join(sorted(MECHANISMS))}): its rate functions are not in "
+                         "the JSON, so the cell cannot be rebuilt from it")
     import inspect
 
     accepted = inspect.signature(MECHANISMS[name]).parameters
@@ -103,8 +111,9 @@ class Cell:
         From :func:`neurosim_nb.morphology.discretise` (parent order, NEURON's node
         layout; arrays per node).
     mechanisms : mapping or sequence
-        ``{region: [mechanism, ...]}`` with ``region`` a section type (``"soma"``,
-        ``"dend"``, ``"axon"``, ``"apic"``), a section name or ``"all"``; a mechanism is a
+        ``{region: [mechanism, ...]}`` with ``region`` a section type of the
+        morphology (``"soma"``, ``"axon"``, ``"basal"``, ``"apical"``...), a section name
+        or ``"all"``; a mechanism is a
         :class:`~neurosim_nb.channels.mechanism.Mechanism` or a library name
         (:data:`~neurosim_nb.channels.library.MECHANISMS`). A plain list applies to all
         compartments. A later region overrides an earlier one's conductance of the same
@@ -381,6 +390,13 @@ class Cell:
         if rec_idx.size == 0 or rec_idx.min() < 0 or rec_idx.max() >= self.n_nodes:
             raise ValueError(f"record_compartments must be node indices in 0.."
                              f"{self.n_nodes - 1}")
+        rec_rows = np.array([states.index(r) for r in record if r != "V"], dtype=np.int64)
+        n_samples = n_steps // sample_every
+        need = 8 * n_samples * rec_idx.size * (1 + rec_rows.size)
+        if need > MAX_RECORD_BYTES:
+            raise ValueError(f"recording {rec_idx.size} compartments x {n_samples} samples x "
+                             f"{1 + rec_rows.size} variable(s) needs {need / 1e9:.1f} GB; "
+                             "raise sample_every or pass record_compartments")
 
         compiled = self.membrane.compile(dt)
         run = cable_loop(compiled)
@@ -432,8 +448,6 @@ class Cell:
         node_mem = np.full(self.n_nodes, -1, np.int64)
         node_mem[self.mem_node] = np.arange(nm)
         rec_mem = node_mem[rec_idx]
-        rec_rows = np.array([states.index(r) for r in record if r != "V"], dtype=np.int64)
-        n_samples = n_steps // sample_every
         rec_v = np.zeros((n_samples, rec_idx.size))
         rec_s = np.zeros((rec_rows.size, n_samples, rec_idx.size))
         spk_t = np.zeros(int(max_spikes))
@@ -457,12 +471,14 @@ class Cell:
                 sec = self._section_of(bad)
                 raise CableDivergedError(
                     f"the cable diverged at t = {(reached + 1) * dt:g} ms in compartment "
-                    f"{bad} ({sec}): V = {V[bad]!r} mV; reduce dt_ms (now {dt:g}) or check "
+                    f"{bad} ({sec}): V = {float(V[bad]):.4g} mV; reduce dt_ms (now {dt:g}) "
+                    "or check "
                     "the conductances")
             k = k1
             bar = _progress(bar, verbose, wall0, k, n_steps, chunk)
         if bar is not None:
             bar.close()
+        self.last_loop_s = _time.perf_counter() - wall0
         return self._dataset(rec_v, rec_s, rec_idx, [r for r in record if r != "V"],
                              spk_t[: n_spk[0]], dt, n_steps, sample_every, method)
 
@@ -472,7 +488,7 @@ class Cell:
         step holding each input discontinuity (IClamp edges, synaptic events) and the
         next (see :mod:`neurosim_nb.cable.solver`)."""
         damp = np.zeros(n_steps + 1, np.uint8)
-        damp[0] = 1
+        damp[:2] = 1  # the start and the next
         edges = [t for c in clamps if isinstance(c, IClamp)
                  for t in (c.delay_ms, c.delay_ms + c.dur_ms)]
         steps = [int(np.floor(t / dt + 1e-9)) for t in edges] + list(np.asarray(ev_step) - 1)
@@ -529,6 +545,7 @@ class Cell:
             "method": method, "spike_compartment": int(self.spike_node),
             "spike_threshold_mV": float(self.spike_threshold_mV),
             "current_units": "nA", "temperature_C": float(self.temperature_C),
+            "loop_s": float(getattr(self, "last_loop_s", 0.0)),
         }
         return xr.Dataset(data, coords, attrs)
 

@@ -5,7 +5,7 @@ morphology and ``0 <= x <= 1`` the fraction of its length, as in NEURON (``soma(
 Currents are in nA (positive: into the cell, depolarising), times in ms.
 
 >>> IClamp("soma", 0.5, amp_nA=0.1, delay_ms=5.0, dur_ms=10.0).mean_current(
-...     np.array([0.0, 4.0, 5.0, 14.9]), 0.2).tolist()
+...     np.array([0.0, 4.9, 5.0, 14.9]), 0.2).round(9).tolist()
 [0.0, 0.05, 0.1, 0.05]
 """
 
@@ -33,7 +33,8 @@ def _location(section, x) -> None:
         raise TypeError(f"section must be a section name or index, got {section!r}")
     x = _finite("x", x)
     if not 0.0 <= x <= 1.0:
-        raise ValueError(f"x must be in [0, 1] (a fraction of the section), got {x!r}")
+        raise ValueError(f"location {section!r}({x!r}) is outside the cell: x must be in "
+                         "[0, 1] (a fraction of the section)")
 
 
 @dataclass(frozen=True)

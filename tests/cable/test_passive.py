@@ -64,7 +64,7 @@ def test_steady_state_profile_and_length_constant():
     """V(x)/V(0) = cosh((L - x)/lambda) / cosh(L/lambda) at every node, to (h/lambda)^2/6;
     lambda recovered from the profile to the same order."""
     comp, v = _steady(100)
-    x = comp.distance_um
+    x = comp.position * L_UM  # from the 0-end (distance_um counts from the root's centre)
     ref = np.cosh((L_UM - x) / LAMBDA_UM) / np.cosh(L_UM / LAMBDA_UM)
     h = L_UM / 100
     assert np.max(np.abs(v / v[0] - ref)) < (h / LAMBDA_UM) ** 2 / 6.0
@@ -135,8 +135,7 @@ def test_rallpack1_both_ends(method):
     """Against the series at x = 0 and x = 1 mm over 250 ms, nseg 1000 (Rallpack's
     size), dt 0.025 ms. The error is the time scheme's (the spatial one, (h/lambda)^2 ~
     1e-6, is far below): RMS at the injection site and max at the far end within twice
-    the measured values; after 1 ms within 0.1 mV (BE: 0.073 measured) or 0.02 (CN); a second-order scheme
-    (CN) at least 2.5x better than BE in RMS."""
+    the measured values; after 1 ms within 0.1 mV (BE: 0.073 measured) or 0.02 (CN)."""
     t, v = _rallpack1(1000, 0.025, method)
     rms_limit, far_limit = RALLPACK1_LIMITS[method]
     e0 = np.abs(v[:, 0] - rallpack1_series(t, 0.0))
@@ -192,9 +191,9 @@ def test_three_halves_rule_tree_equals_its_equivalent_cylinder():
     Ld = 0.6 * lam(dd)
     L_eq = Lp + 0.6 * lam(dp)
     h = 0.01
-    tree = sections([("trunk", "dend", Lp, dp, round(Lp / (h * lam(dp))), None),
-                     ("a", "dend", Ld, dd, round(Ld / (h * lam(dd))), "trunk"),
-                     ("b", "dend", Ld, dd, round(Ld / (h * lam(dd))), "trunk")], RA)
+    tree = sections([("trunk", "basal", Lp, dp, round(Lp / (h * lam(dp))), None),
+                     ("a", "basal", Ld, dd, round(Ld / (h * lam(dd))), "trunk"),
+                     ("b", "basal", Ld, dd, round(Ld / (h * lam(dd))), "trunk")], RA)
     cyl = cable(L_eq, dp, round(L_eq / (h * lam(dp))), RA)
     out = []
     for comp in (tree, cyl):
