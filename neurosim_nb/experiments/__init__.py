@@ -10,7 +10,10 @@ functions.
 * :func:`measure_pairs` -- the STDP window measured with single spike pairs
   (:mod:`neurosim_nb.experiments.stdp_window`);
 * :func:`simulate_learning` (:class:`LearningParameters`, :func:`default_stdp_params`) --
-  weights learning with (or without) reward (:mod:`neurosim_nb.experiments.learning`).
+  weights learning with (or without) reward (:mod:`neurosim_nb.experiments.learning`);
+* :func:`input_resistance`, :func:`electrotonic_length`, :func:`dendritic_summation`,
+  :func:`axon_velocity` (:func:`unmyelinated_axon_cell`, :func:`myelinated_axon_cell`) --
+  compartmental cells (:mod:`neurosim_nb.experiments.cable`).
 
 >>> from neurosim_nb.experiments import simulate_psp
 >>> simulate_psp(receptor="GABA_A", V_hold=-50.0).V.attrs["units"]
@@ -19,6 +22,15 @@ functions.
 
 from __future__ import annotations
 
+from neurosim_nb.experiments.cable import (
+    axon_velocity,
+    dendritic_summation,
+    electrotonic_length,
+    input_resistance,
+    myelinated_axon_cell,
+    resting_state,
+    unmyelinated_axon_cell,
+)
 from neurosim_nb.experiments.learning import (
     LearningParameters,
     default_stdp_params,
@@ -28,4 +40,6 @@ from neurosim_nb.experiments.psp import RECEPTOR_CHOICES, PSPParameters, simulat
 from neurosim_nb.experiments.stdp_window import PAIR_DT, measure_pairs
 
 __all__ = ["PSPParameters", "simulate_psp", "RECEPTOR_CHOICES", "measure_pairs", "PAIR_DT",
-           "LearningParameters", "default_stdp_params", "simulate_learning"]
+           "LearningParameters", "default_stdp_params", "simulate_learning",
+           "input_resistance", "resting_state", "electrotonic_length", "dendritic_summation",
+           "axon_velocity", "unmyelinated_axon_cell", "myelinated_axon_cell"]

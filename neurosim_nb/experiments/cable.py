@@ -48,9 +48,8 @@ __all__ = ["resting_state", "input_resistance", "electrotonic_length", "dendriti
            "myelin_lamellae"]
 
 #: Period of compact myelin (um): one lamella, two membranes, ~17.5 nm in peripheral nerve
-#: (X-ray diffraction; Hille, *Ion Channels of Excitable Membranes*, ch. 12 gives the
-#: same order). A sheath of n = thickness / period lamellae puts 2n membranes of 1 uF/cm2
-#: in series with the axon: its capacitance and leak per unit axon area are 1/(2n) of a
+#: (X-ray diffraction). A sheath of n = thickness / period lamellae puts 2n membranes of
+#: 1 uF/cm2 in series with the axon: its capacitance and leak per unit axon area are 1/(2n) of a
 #: bare membrane's (the planar approximation of the multi-layer sheath; FitzHugh 1962,
 #: Moore et al. 1978 take the internode's capacitance and conductance to be the sheath's).
 MYELIN_PERIOD_UM = 0.0175
@@ -61,7 +60,8 @@ MYELIN_PERIOD_UM = 0.0175
 #: lamellae of :data:`MYELIN_PERIOD_UM`.
 MYELIN_CM_UF_CM2 = 0.005
 #: Leak conductance of a bare membrane under myelin (mS/cm2): the HH 1952 leak, divided by
-#: 2n like the capacitance; reversal the HH leak's (-54.387 mV).
+#: 2n like the capacitance; it reverses at the nodes' resting potential, -65 mV (the sheath
+#: carries no current at rest, so the axon starts at rest).
 MYELIN_G_MS_CM2 = 0.3
 #: HH 1952 channel densities at a node of Ranvier, relative to the squid axon's: a node
 #: carries ~10x the squid's sodium channel density (Na+ channels ~1000-2000 /um2 at
@@ -576,7 +576,7 @@ def myelinated_axon_cell(axon_diameter_um: float, n_nodes: int = 21, *,
     of 100 fibre diameters): nodes of Ranvier with HH 1952 channels at
     ``node_density_factor`` times the squid's densities, internodes of myelin.
 
-    The internode's capacitance and leak (reversing at the HH leak's -54.387 mV) are, by
+    The internode's capacitance and leak (reversing at the nodes' rest, -65 mV) are, by
     default (``"lamellae"``), those of a bare membrane (1 uF/cm2, :data:`MYELIN_G_MS_CM2`)
     divided by the 2n membranes of its :func:`myelin_lamellae`; or give numbers (uF/cm2,
     mS/cm2, e.g. :data:`MYELIN_CM_UF_CM2`). Started by a 0.2 ms pulse into node0 (from
@@ -588,12 +588,11 @@ def myelinated_axon_cell(axon_diameter_um: float, n_nodes: int = 21, *,
     """
     d = _positive("axon_diameter_um", axon_diameter_um)
     _positive("node_density_factor", node_density_factor)
-    n_layers = 2.0 * myelin_lamellae(d, g_ratio) if g_ratio < 1.0 else None
     values = []
     for name, v, bare in (("myelin_cm_uF_cm2", myelin_cm_uF_cm2, 1.0),
                           ("myelin_g_mS_cm2", myelin_g_mS_cm2, MYELIN_G_MS_CM2)):
-        if v == "lamellae":
-            values.append(bare / n_layers)
+        if isinstance(v, str) and v == "lamellae":
+            values.append(bare / (2.0 * myelin_lamellae(d, g_ratio)))
         else:
             values.append(_positive(name, v))
     cm_myelin, g_myelin = values
@@ -608,7 +607,7 @@ def myelinated_axon_cell(axon_diameter_um: float, n_nodes: int = 21, *,
     cm = np.where(comp.region_mask("internode"), cm_myelin, 1.0)
     cm.setflags(write=False)
     comp = dataclasses.replace(comp, cm_uF_cm2=cm)
-    myelin = mechanism("hh1952_leak", g_max=g_myelin)
+    myelin = mechanism("hh1952_leak", g_max=g_myelin, E_rev=-65.0)
     cell = Cell(comp, {"node": _hh(node_density_factor), "internode": [myelin]},
                 temperature_C=temperature_C, V_init=-65.0, spike_location=("node0", 0.5))
     if stimulus:
@@ -633,7 +632,8 @@ def axon_velocity(diameters_um, myelinated: bool = False, *, dt_ms: float = 0.00
     (``cell_options`` go to it), runs until the spike has crossed the axon, and fits the
     arrival times (upward crossings of ``threshold_mV``) between 30 % and 70 % of the
     length (:func:`neurosim_nb.analysis.propagation_velocity`; away from the stimulated
-    and the sealed end), at every compartment (unmyelinated) or every node (myelinated).
+    and the sealed end), at every compartment (unmyelinated) or every node of Ranvier
+    (myelinated), as :func:`neurosim_nb.analysis.propagation_velocity` does.
 
     Returns
     -------
@@ -645,8 +645,6 @@ def axon_velocity(diameters_um, myelinated: bool = False, *, dt_ms: float = 0.00
     >>> 0.5 < float(ds.velocity[0]) < 1.5, ds.velocity.attrs["units"]
     (True, 'm/s')
     """
-    from neurosim_nb.analysis.cable import propagation_velocity
-
     diam = np.atleast_1d(np.asarray(diameters_um, dtype=float))
     if diam.ndim != 1 or diam.size == 0 or not np.all(np.isfinite(diam)) or np.any(diam <= 0):
         raise ValueError(f"diameters_um must be diameters > 0 (um), got {diameters_um!r}")
@@ -662,16 +660,14 @@ def axon_velocity(diameters_um, myelinated: bool = False, *, dt_ms: float = 0.00
         comp = cell.compartments
         total = float(np.sum(comp.length_um))
         duration = _run_time(total, d, myelinated, dt_ms)
-        ds = cell.simulate(duration, dt_ms, method, verbose=False)
+        x = _axon_position(comp)
+        keep = (comp.area_um2 > 0) if myelinated else np.ones(comp.n, bool)
         if myelinated:
-            path = np.flatnonzero(np.char.startswith(np.asarray(ds.section.values, str),
-                                                     "node") & (ds.area.values > 0))
-        else:
-            path = None
-        res = propagation_velocity(ds, path, threshold_mV=threshold_mV, after_ms=1.0,
-                                   between_um=(0.3 * total, 0.7 * total))
-        out[:, k] = (float(res.velocity), _latency(res, total), float(res.fit_residual),
-                     comp.n)
+            keep &= comp.region_mask("node")
+        ds = cell.simulate(duration, dt_ms, method, verbose=False,
+                           record_compartments=np.flatnonzero(keep))
+        out[:, k] = (*_fit_velocity(ds.time.values, ds.V.values, x[keep], total,
+                                    threshold_mV), comp.n)
     return xr.Dataset(
         {"velocity": ("diameter", out[0], {"units": "m/s", "long_name": "conduction velocity"}),
          "latency": ("diameter", out[1], {"units": "ms", "long_name": "conduction time from "
@@ -684,10 +680,37 @@ def axon_velocity(diameters_um, myelinated: bool = False, *, dt_ms: float = 0.00
         attrs={"myelinated": int(myelinated), "dt_ms": dt_ms, "method": method})
 
 
-def _latency(res, total) -> float:
-    dist = res.path_distance.values
-    t = res.arrival_time.values
-    return float(np.interp(0.7 * total, dist, t) - np.interp(0.3 * total, dist, t))
+def _axon_position(comp) -> np.ndarray:
+    """Distance (um) of every node of an unbranched axon from its 0-end."""
+    x = np.zeros(comp.n)
+    for s in range(len(comp.section_names)):
+        length = comp.length_um[comp.section_start[s]] * comp.nseg[s]
+        base = 0.0 if s == 0 else x[comp.section_parent_node[s]]
+        idx = comp.section == s
+        x[idx] = base + comp.position[idx] * length
+    return x
+
+
+def _fit_velocity(t, v, x, total, threshold) -> tuple[float, float, float]:
+    """(velocity m/s, latency ms, rms residual um) of the arrival times (first upward
+    crossings, interpolated) between 30 % and 70 % of the axon: the computation of
+    :func:`neurosim_nb.analysis.propagation_velocity` (which this layer may not import)
+    on an unbranched axon."""
+    up = (v[:-1] < threshold) & (v[1:] >= threshold) & (t[1:, None] > 1.0)
+    if not up.any(axis=0).all():
+        raise ValueError("the spike did not reach the end of the axon: it failed to "
+                         "propagate (raise the stimulus or check the node densities)")
+    k = np.argmax(up, axis=0)
+    cols = np.arange(v.shape[1])
+    v0, v1 = v[k, cols], v[k + 1, cols]
+    arrival = t[k] + (threshold - v0) / (v1 - v0) * (t[k + 1] - t[k])
+    use = (x >= 0.3 * total) & (x <= 0.7 * total)
+    slope, icpt = np.polyfit(arrival[use], x[use], 1)
+    resid = x[use] - (slope * arrival[use] + icpt)
+    order = np.argsort(x)
+    lat = float(np.interp(0.7 * total, x[order], arrival[order])
+                - np.interp(0.3 * total, x[order], arrival[order]))
+    return slope * 1e-3, lat, float(np.sqrt(np.mean(resid**2)))
 
 
 def _run_time(total_um: float, d: float, myelinated: bool, dt: float) -> float:

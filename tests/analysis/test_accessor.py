@@ -110,7 +110,9 @@ def _calls(net, run):
         "criticality_summary": dict(bin_ms=0.1),
         "atp_consumption": dict(network=net),
     }
-    skip = {"hh_sodium_atp", "plasticity_stability"}  # need an HH run / plastic weights
+    skip = {"hh_sodium_atp", "plasticity_stability",  # need an HH run / plastic weights
+            # need a compartmental (Cell) run: tests/cable/test_measures.py
+            "attenuation", "path_distance", "propagation_velocity", "spike_latency"}
     return {n: special.get(n, {}) for n in analysis.DATASET_FUNCTIONS if n not in skip}
 
 

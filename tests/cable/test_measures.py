@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from neurosim_nb.analysis.cable import (
     attenuation,
@@ -68,6 +69,10 @@ def test_attenuation_follows_cosh_along_a_sealed_cable(sealed_dc):
     assert x[-1] == pytest.approx(L_UM, rel=1e-12)
     # the default source is the largest deflection: the same site
     assert attenuation(sealed_dc, baseline=-65.0).attrs["source_compartment"] == 0
+    # ds.neuro method; a named result with units that survives NetCDF
+    xr.testing.assert_identical(sealed_dc.neuro.attenuation(("cable", 0.0), baseline=-65.0),
+                                att)
+    assert att.name == "attenuation" and att.attrs["units"] == "1"
 
 
 def test_peak_attenuation_of_a_transient_is_steeper_than_steady(sealed_dc):
@@ -179,6 +184,10 @@ def test_propagation_velocity_and_latency_on_an_hh_axon():
     assert float(res.velocity) == pytest.approx(18.8 * np.sqrt(1.0 / 476.0), rel=0.02)
     # a uniform axon: arrival is linear in distance (residual << one segment)
     assert float(res.fit_residual) < 0.1 * float(cell.compartments.length_um.max())
+    for name, da in res.data_vars.items():
+        assert {"units", "long_name"} <= set(da.attrs), name
+    xr.testing.assert_identical(ds.neuro.propagation_velocity("axon", after_ms=1.0,
+                                                              between_um=(1500.0, 3500.0)), res)
     lat = spike_latency(ds, ("axon", 1.0), onset_ms=1.0)
     assert float(lat) > float(res.latency) > 0
     assert float(res.arrival_time[-1]) - 1.0 == pytest.approx(float(lat), abs=1e-12)
