@@ -41,6 +41,7 @@ from neurosim_nb.cable.solver import AREA_FACTOR, hines_solve
 from neurosim_nb.channels.library import mechanism
 from neurosim_nb.channels.membrane import Membrane
 from neurosim_nb.morphology import Morphology, discretise
+from neurosim_nb.numerics.crossings import first_crossings
 
 __all__ = ["resting_state", "input_resistance", "electrotonic_length", "dendritic_summation",
            "axon_velocity", "unmyelinated_axon_cell", "myelinated_axon_cell",
@@ -693,17 +694,12 @@ def _axon_position(comp) -> np.ndarray:
 
 def _fit_velocity(t, v, x, total, threshold) -> tuple[float, float, float]:
     """(velocity m/s, latency ms, rms residual um) of the arrival times (first upward
-    crossings, interpolated) between 30 % and 70 % of the axon: the computation of
-    :func:`neurosim_nb.analysis.propagation_velocity` (which this layer may not import)
-    on an unbranched axon."""
-    up = (v[:-1] < threshold) & (v[1:] >= threshold) & (t[1:, None] > 1.0)
-    if not up.any(axis=0).all():
+    crossings, interpolated) between 30 % and 70 % of the axon (the fit of
+    :func:`neurosim_nb.analysis.propagation_velocity` on an unbranched axon)."""
+    arrival = first_crossings(t, v, threshold, 1.0)
+    if np.isnan(arrival).any():
         raise ValueError("the spike did not reach the end of the axon: it failed to "
                          "propagate (raise the stimulus or check the node densities)")
-    k = np.argmax(up, axis=0)
-    cols = np.arange(v.shape[1])
-    v0, v1 = v[k, cols], v[k + 1, cols]
-    arrival = t[k] + (threshold - v0) / (v1 - v0) * (t[k + 1] - t[k])
     use = (x >= 0.3 * total) & (x <= 0.7 * total)
     slope, icpt = np.polyfit(arrival[use], x[use], 1)
     resid = x[use] - (slope * arrival[use] + icpt)
