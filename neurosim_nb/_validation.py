@@ -128,6 +128,29 @@ def is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def positive_number(name: str, value, unit: str = "") -> float:
+    """``value`` as a float: a :class:`TypeError` unless a number (not a bool), a
+    :class:`ValueError` unless finite and > 0; the messages name ``name`` and ``unit``.
+
+    >>> positive_number("dt_ms", 0.025)
+    0.025
+    >>> positive_number("dt_ms", -1, "ms")
+    Traceback (most recent call last):
+    ...
+    ValueError: dt_ms must be a finite number of ms > 0, got -1
+    """
+    of = f" of {unit}" if unit else ""
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a number{of}, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number{of}, got {value!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite number{of} > 0, got {value!r}")
+    return v
+
+
 def closest(name, choices: Iterable) -> str | None:
     """The choice most like ``name``, or one with the same last dotted part (a known key in
     another object: ``"amplitude"`` for ``"inputs.amplitude"``), or ``None``.

@@ -37,6 +37,7 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb._validation import is_number
+from neurosim_nb.numerics.crossings import first_crossings
 
 __all__ = ["attenuation", "propagation_velocity", "spike_latency", "path_distance"]
 
@@ -234,20 +235,6 @@ def attenuation(ds: xr.Dataset, source=None, *, mode: str = "steady",
 
 
 # -- spikes along a path -----------------------------------------------------------------
-def _crossings(t: np.ndarray, v: np.ndarray, threshold: float, after: float) -> np.ndarray:
-    """First upward crossing time (ms) of ``threshold`` after ``after`` in every column of
-    ``v`` (time, n), interpolated linearly between samples; NaN where there is none."""
-    up = (v[:-1] < threshold) & (v[1:] >= threshold) & (t[1:, None] > after)
-    out = np.full(v.shape[1], np.nan)
-    has = up.any(axis=0)
-    k = np.argmax(up, axis=0)
-    cols = np.flatnonzero(has)
-    k = k[cols]
-    v0, v1 = v[k, cols], v[k + 1, cols]
-    out[cols] = t[k] + (threshold - v0) / (v1 - v0) * (t[k + 1] - t[k])
-    return out
-
-
 def _path(ds, path) -> np.ndarray:
     """Positions along ds.compartment of a path, in order from its start."""
     comp = ds.compartment.values
@@ -331,7 +318,7 @@ def propagation_velocity(ds: xr.Dataset, path=None, *, threshold_mV: float = 0.0
     comp = ds.compartment.values
     t = ds.time.values
     v = ds.V.values[:, idx]
-    arrival = _crossings(t, v, float(threshold_mV), float(after_ms))
+    arrival = first_crossings(t, v, float(threshold_mV), float(after_ms))
     for end, label in ((0, "start"), (-1, "end")):
         if np.isnan(arrival[end]):
             raise ValueError(f"no spike reaches the {label} of the path: compartment "
@@ -385,7 +372,7 @@ def spike_latency(ds: xr.Dataset, location=None, *, onset_ms: float = 0.0,
     j = _locate(ds, location, "location")
     if not is_number(onset_ms) or not is_number(threshold_mV):
         raise TypeError("onset_ms and threshold_mV must be numbers (ms, mV)")
-    t = _crossings(ds.time.values, ds.V.values[:, [j]], float(threshold_mV),
+    t = first_crossings(ds.time.values, ds.V.values[:, [j]], float(threshold_mV),
                    float(onset_ms))[0]
     if np.isnan(t):
         raise ValueError(f"compartment {int(ds.compartment.values[j])} never crosses "

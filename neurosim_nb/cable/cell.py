@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from neurosim_nb._validation import positive_number
 from neurosim_nb._version import __version__
 from neurosim_nb.cable.solver import AREA_FACTOR, METHODS, SYN_COLUMNS, cable_loop
 from neurosim_nb.cable.stimuli import (
@@ -368,8 +369,8 @@ class Cell:
             ``spike_location``, crossing times interpolated), the cell's JSON in
             ``params_json`` (:meth:`from_json` rebuilds it).
         """
-        duration = _positive("duration_ms", duration_ms)
-        dt = _positive("dt_ms", dt_ms)
+        duration = positive_number("duration_ms", duration_ms)
+        dt = positive_number("dt_ms", dt_ms)
         if method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
         if isinstance(sample_every, bool) or int(sample_every) != sample_every or \
@@ -654,14 +655,6 @@ def _compartments_from_dict(arrays: dict):
     return Compartments(**kwargs)
 
 
-def _positive(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return v
 
 
 def _progress(bar, verbose, wall0: float, k: int, n_steps: int, chunk: int):

@@ -35,12 +35,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from neurosim_nb._validation import is_number
+from neurosim_nb._validation import is_number, positive_number
 from neurosim_nb.cable import Cell, IClamp, SynapseInput
 from neurosim_nb.cable.solver import AREA_FACTOR, hines_solve
 from neurosim_nb.channels.library import mechanism
 from neurosim_nb.channels.membrane import Membrane
 from neurosim_nb.morphology import Morphology, discretise
+from neurosim_nb.numerics.crossings import first_crossings
 
 __all__ = ["resting_state", "input_resistance", "electrotonic_length", "dendritic_summation",
            "axon_velocity", "unmyelinated_axon_cell", "myelinated_axon_cell",
@@ -536,11 +537,11 @@ def unmyelinated_axon_cell(diameter_um: float, length_um: float | None = None, *
     >>> cell.compartments.section_names, len(cell.stimuli)
     (('axon',), 1)
     """
-    d = _positive("diameter_um", diameter_um)
+    d = positive_number("diameter_um", diameter_um)
     if length_um is None:
         lam_um = np.sqrt(d * 1e-4 / (4.0 * Ra_ohm_cm * 0.3e-3)) * 1e4
         length_um = 20.0 * lam_um
-    comp = discretise(Morphology.cylinder(_positive("length_um", length_um), d, name="axon",
+    comp = discretise(Morphology.cylinder(positive_number("length_um", length_um), d, name="axon",
                                           type="axon"),
                       Ra_ohm_cm=Ra_ohm_cm, d_lambda=d_lambda)
     cell = Cell(comp, {"all": _hh()}, temperature_C=temperature_C, V_init=-65.0,
@@ -558,10 +559,10 @@ def myelin_lamellae(axon_diameter_um: float, g_ratio: float = 0.7,
     >>> round(myelin_lamellae(7.0, 0.7), 1)     # a 10 um fibre: 1.5 um of myelin
     85.7
     """
-    d = _positive("axon_diameter_um", axon_diameter_um)
+    d = positive_number("axon_diameter_um", axon_diameter_um)
     if not (is_number(g_ratio) and 0.0 < g_ratio < 1.0):
         raise ValueError(f"g_ratio must be in (0, 1) for a myelinated axon, got {g_ratio!r}")
-    return (d / g_ratio - d) / 2.0 / _positive("period_um", period_um)
+    return (d / g_ratio - d) / 2.0 / positive_number("period_um", period_um)
 
 
 def myelinated_axon_cell(axon_diameter_um: float, n_nodes: int = 21, *,
@@ -586,15 +587,15 @@ def myelinated_axon_cell(axon_diameter_um: float, n_nodes: int = 21, *,
     >>> sorted(cell.regions), cell.compartments.section_names[:3]
     (['internode', 'node'], ('node0', 'internode0', 'node1'))
     """
-    d = _positive("axon_diameter_um", axon_diameter_um)
-    _positive("node_density_factor", node_density_factor)
+    d = positive_number("axon_diameter_um", axon_diameter_um)
+    positive_number("node_density_factor", node_density_factor)
     values = []
     for name, v, bare in (("myelin_cm_uF_cm2", myelin_cm_uF_cm2, 1.0),
                           ("myelin_g_mS_cm2", myelin_g_mS_cm2, MYELIN_G_MS_CM2)):
         if isinstance(v, str) and v == "lamellae":
             values.append(bare / (2.0 * myelin_lamellae(d, g_ratio)))
         else:
-            values.append(_positive(name, v))
+            values.append(positive_number(name, v))
     cm_myelin, g_myelin = values
     morph = Morphology.myelinated_axon(d, n_nodes=n_nodes, node_length_um=node_length_um,
                                        internode_length_um=internode_length_um,
@@ -613,14 +614,6 @@ def myelinated_axon_cell(axon_diameter_um: float, n_nodes: int = 21, *,
     if stimulus:
         cell.add(IClamp("node0", 0.5, 0.1 * d**2, 1.0, 0.2))
     return cell
-
-
-def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not is_number(value):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return float(value)
 
 
 def axon_velocity(diameters_um, myelinated: bool = False, *, dt_ms: float = 0.005,
@@ -693,17 +686,12 @@ def _axon_position(comp) -> np.ndarray:
 
 def _fit_velocity(t, v, x, total, threshold) -> tuple[float, float, float]:
     """(velocity m/s, latency ms, rms residual um) of the arrival times (first upward
-    crossings, interpolated) between 30 % and 70 % of the axon: the computation of
-    :func:`neurosim_nb.analysis.propagation_velocity` (which this layer may not import)
-    on an unbranched axon."""
-    up = (v[:-1] < threshold) & (v[1:] >= threshold) & (t[1:, None] > 1.0)
-    if not up.any(axis=0).all():
+    crossings, interpolated) between 30 % and 70 % of the axon (the fit of
+    :func:`neurosim_nb.analysis.propagation_velocity` on an unbranched axon)."""
+    arrival = first_crossings(t, v, threshold, 1.0)
+    if np.isnan(arrival).any():
         raise ValueError("the spike did not reach the end of the axon: it failed to "
                          "propagate (raise the stimulus or check the node densities)")
-    k = np.argmax(up, axis=0)
-    cols = np.arange(v.shape[1])
-    v0, v1 = v[k, cols], v[k + 1, cols]
-    arrival = t[k] + (threshold - v0) / (v1 - v0) * (t[k + 1] - t[k])
     use = (x >= 0.3 * total) & (x <= 0.7 * total)
     slope, icpt = np.polyfit(arrival[use], x[use], 1)
     resid = x[use] - (slope * arrival[use] + icpt)

@@ -2,8 +2,8 @@
 
 :mod:`.morphology` holds the tree of sections (:class:`Morphology`, :class:`Section`) with
 builders (``Morphology.soma``, ``add_cylinder``, ``add_section``, ``cylinder``,
-``ball_and_stick``, ``y_branch``, ``myelinated_axon``) and morphometrics; :mod:`.swc` reads SWC files with
-NEURON Import3d's conventions and errors that name the line (:func:`load_swc`,
+``ball_and_stick``, ``y_branch``, ``myelinated_axon``) and morphometrics; :mod:`.swc`
+reads SWC files with NEURON Import3d's conventions and errors that name the line (:func:`load_swc`,
 :class:`SWCError`, the shipped :func:`sample_morphology`); :mod:`.discretise` cuts a
 morphology into compartments with NEURON's d_lambda rule and second-order scheme
 (:func:`discretise` -> :class:`Compartments`, the table the cable solver reads).
