@@ -213,12 +213,16 @@ def _velocity_sweep() -> dict[str, np.ndarray]:
     """Velocity (m/s) of both axon kinds at :data:`SWEEP_DIAMETERS_UM` (run once)."""
     rows = {"diameter": [], "velocity": [], "kind": [], "color": []}
     for myelinated, label in ((False, "unmyelinated"), (True, "myelinated")):
-        sweep = axon_velocity(list(SWEEP_DIAMETERS_UM), myelinated, dt_ms=_DT_AXON,
-                              method=_AXON_METHOD)
-        rows["diameter"] += list(SWEEP_DIAMETERS_UM)
-        rows["velocity"] += sweep.velocity.values.tolist()
-        rows["kind"] += [label] * len(SWEEP_DIAMETERS_UM)
-        rows["color"] += [dplot.KIND_COLORS[label]] * len(SWEEP_DIAMETERS_UM)
+        for d in SWEEP_DIAMETERS_UM:
+            try:
+                v = float(axon_velocity([d], myelinated, dt_ms=_DT_AXON,
+                                        method=_AXON_METHOD).velocity[0])
+            except ValueError:          # the spike failed to propagate: no point
+                v = float("nan")
+            rows["diameter"].append(d)
+            rows["velocity"].append(v)
+            rows["kind"].append(label)
+            rows["color"].append(dplot.KIND_COLORS[label])
     return {k: np.asarray(v) for k, v in rows.items()}
 
 

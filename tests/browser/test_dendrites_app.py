@@ -160,6 +160,9 @@ def test_dendrites_app(voila_server, browser_page, artifacts_dir):
     assert f"{v4:.3g} m/s" in status.inner_text()
     sweep = read(page, "velocity")
     assert len(sweep["diameter"]) == 12
+    bare = [v for v, k in zip(sweep["velocity"], sweep["kind"], strict=True)
+            if k == "unmyelinated"]
+    assert bare == sorted(bare)                          # faster with every doubling
     page.locator(".neurosim-param-cell select").select_option("axon (myelinated)")
     page.locator(".neurosim-dendrites .neurosim-status",
                  has_text="axon (myelinated)").wait_for(timeout=30_000)
