@@ -124,9 +124,14 @@ def simulate(cell, cells: list[dict], duration_ms: float, dt_ms: float, method: 
     nodes = [cell.locate(*site) for site in sites]
     ds = cell.simulate(duration_ms, dt_ms=dt_ms, method=METHODS[method], verbose=False,
                        record_compartments=nodes)
-    t = ds["time"].values
+    # a Dataset's samples are the end-of-step states (t = dt, 2 dt, ...); the references
+    # start at t = 0, where every site is at the initial potential: prepend it, so the
+    # accuracy's interpolation onto the reference grid does not extrapolate V(dt) to t = 0
+    t = np.concatenate([[0.0], ds["time"].values])
+    v0 = cells[0]["v_init_mV"]
     v = ds["V"].values            # (time, site)
-    return t, [v[:, k] for k in range(v.shape[1])], ds.attrs.get("loop_s")
+    return t, [np.concatenate([[v0], v[:, k]]) for k in range(v.shape[1])], \
+        ds.attrs.get("loop_s")
 
 
 def run(model: str, dt_ms: float, method: str, duration_ms: float | None = None) -> dict:
