@@ -140,18 +140,18 @@ def test_unmyelinated_velocity_grows_as_sqrt_d():
 
 @pytest.fixture(scope="module")
 def myelinated():
-    return axon_velocity([1.0, 2.0], myelinated=True)
+    return axon_velocity([0.5, 1.0, 2.0], myelinated=True)
 
 
 def test_myelinated_is_faster_and_grows_as_d(myelinated):
     """Rushton (1951): with every length scaled with the fibre (internode 100 D, sheath
-    lamellae ~ d), v ~ d: ratio at 2 um over 1 um within 10 % of 2 (the fixed 1 um node
-    keeps it from exact similarity). Faster than the unmyelinated axon of the same
-    diameter."""
+    lamellae ~ d), v ~ d: ratio per doubling of the diameter within 10 % of 2 (the fixed
+    1 um node keeps it from exact similarity), down to 0.5 um (whose spike the default
+    stimulus must start). Faster than the unmyelinated axon of the same diameter."""
     v = myelinated.velocity.values
-    assert v[1] / v[0] == pytest.approx(2.0, rel=0.10)
+    np.testing.assert_allclose(v[1:] / v[:-1], 2.0, rtol=0.10)
     bare = axon_velocity([1.0, 2.0], length_um=8000.0).velocity.values
-    assert np.all(v > 3.0 * bare)
+    assert np.all(v[1:] > 3.0 * bare)
 
 
 def test_saltatory_conduction_node_to_node():
