@@ -8,6 +8,7 @@ import pytest
 from neurosim_nb import LIFNeuron, Network
 from neurosim_nb.cable import Cell, IClamp
 from neurosim_nb.cable.population import CellPopulation
+from neurosim_nb.channels.library import mechanism
 from neurosim_nb.morphology import Morphology, discretise
 from neurosim_nb.stimuli import ConstantCurrent
 
@@ -73,3 +74,144 @@ def test_lif_drives_a_cell_through_ampa_and_nmda():
     assert np.max(v - base) > 1.0
     both = run(["AMPA", "NMDA"]).V.sel(neuron=1).values
     assert np.max(both - base) > np.max(v - base)
+
+
+# -- the Dataset: (time, neuron, compartment) -------------------------------------------
+def _recorded_cell_network(record_compartments=None):
+    cell = _cell()
+    pop = CellPopulation(cell, 2, record_compartments=record_compartments)
+    net = Network("mixed", seed=0)
+    net.add_population("lif", LIFNeuron(n=1))
+    net.add_population("cells", pop)
+    return net, pop
+
+
+def test_population_dataset_has_time_neuron_compartment_variables(tmp_path):
+    """Reference: the same cell run alone (Cell.simulate, the same current as an IClamp
+    from t = 0), every compartment and a gate of the soma's sodium channel: the network's
+    (time, neuron, compartment) variables equal it (1e-9 mV: the same arithmetic, the
+    restarts at the same steps); coords as the Cell's; the LIF neuron's entries are NaN;
+    V (time, neuron) stays the spike-detection compartment's; schema and a lossless
+    NetCDF round trip."""
+    from neurosim_nb.export import load_simulation, save_simulation
+    from neurosim_nb.schema import validate_dataset
+
+    net, pop = _recorded_cell_network()
+    ds = net.simulate(20.0, dt=DT, stimuli={"cells": [ConstantCurrent(0.3)]}, verbose=False,
+                      record=("V", "V_compartment", "hh1952_na_m", "I_ext"))
+    validate_dataset(ds)
+    alone = _cell()
+    alone.add(IClamp("soma", 0.5, 0.3, 0.0, 1000.0))
+    ref = alone.simulate(20.0, DT, "crank_nicolson", verbose=False,
+                         record=("V", "hh1952_na.m"))
+    n_nodes = pop.cell.n_nodes
+    assert ds.V_compartment.dims == ("time", "neuron", "compartment")
+    assert ds.V_compartment.shape == (ds.sizes["time"], 3, n_nodes)
+    assert ds.V_compartment.attrs["units"] == "mV" and ds.hh1952_na_m.attrs["units"] == "1"
+    assert ds.V.dims == ("time", "neuron")
+    for nid in (1, 2):
+        np.testing.assert_allclose(ds.V_compartment.sel(neuron=nid).values, ref.V.values,
+                                   atol=1e-9)
+        np.testing.assert_allclose(ds.hh1952_na_m.sel(neuron=nid).values,
+                                   ref.hh1952_na_m.values, atol=1e-9, equal_nan=True)
+        np.testing.assert_array_equal(
+            ds.V.sel(neuron=nid).values,
+            ds.V_compartment.sel(neuron=nid, compartment=pop.cell.spike_node).values)
+    assert np.isnan(ds.V_compartment.sel(neuron=0).values).all()
+    for name in ("section", "distance", "x", "y", "z", "area", "diameter"):
+        np.testing.assert_array_equal(ds[name].values, ref[name].values)
+        assert ds[name].dims == ("compartment",)
+    assert ds.distance.attrs["units"] == "um"
+    back = load_simulation(save_simulation(ds, tmp_path / "cells.nc"))
+    for name in ds.variables:
+        np.testing.assert_array_equal(back[name].values, ds[name].values)
+        assert back[name].attrs == ds[name].attrs
+    assert back.attrs == ds.attrs
+
+
+@pytest.mark.parametrize("request_, expected", [
+    ("all", "all"), ("basal", "basal"), ([3, 1, 1], [1, 3]), ("mask", [0, 2])])
+def test_record_compartments_choices(request_, expected):
+    """A list (sorted, unique), a boolean mask, a region or "all" choose the recorded
+    compartments: the Dataset's compartment coord is those node indices, and its values
+    are those of a run recording every compartment (same run, same numbers)."""
+    cell = _cell()
+    if request_ == "mask":
+        request_ = np.isin(np.arange(cell.n_nodes), [0, 2])
+    if expected == "all":
+        expected = list(range(cell.n_nodes))
+    elif expected == "basal":
+        expected = np.flatnonzero(cell.region_mask("basal")).tolist()
+    full = CellPopulation(cell, 1).simulate(5.0, 0.2, dt=DT, record=("V_compartment",),
+                                            verbose=False)
+    part = CellPopulation(_cell(), 1, record_compartments=request_).simulate(
+        5.0, 0.2, dt=DT, record=("V_compartment",), verbose=False)
+    assert part.compartment.values.tolist() == expected
+    np.testing.assert_array_equal(part.V_compartment.values,
+                                  full.V_compartment.sel(compartment=expected).values)
+
+
+def test_large_cells_record_only_the_detector_and_synapse_by_default():
+    """Above RECORD_ALL_MAX_NODES nodes the default is the spike-detection and synaptic
+    compartments (not every node): a 100 x 1000-compartment population would otherwise
+    record 10^5 traces per variable."""
+    from neurosim_nb.cable.population import RECORD_ALL_MAX_NODES
+
+    comp = discretise(Morphology.ball_and_stick(20.0, 1000.0, 1.0), Ra_ohm_cm=100.0,
+                      nseg=RECORD_ALL_MAX_NODES)
+    cell = Cell(comp, ["hh1952_leak"], V_init=-65.0)
+    assert cell.n_nodes > RECORD_ALL_MAX_NODES
+    pop = CellPopulation(cell, 1, synapse_location=("dend", 0.5))
+    assert pop.recorded_nodes().tolist() == sorted({cell.spike_node, pop.synapse_node})
+    small = CellPopulation(_cell(), 1)
+    assert small.recorded_nodes().tolist() == list(range(small.cell.n_nodes))
+
+
+@pytest.mark.parametrize("bad, err, match", [
+    ([-1], ValueError, "node indices in 0"), ([10**6], ValueError, "node indices in 0"),
+    (np.ones(3, bool), ValueError, "booleans"), ([], ValueError, "no compartment"),
+    ([0.5], TypeError, "record_compartments must be"), ("nowhere", ValueError,
+                                                         "unknown region")])
+def test_bad_record_compartments_are_refused(bad, err, match):
+    with pytest.raises(err, match=match):
+        CellPopulation(_cell(), 1, record_compartments=bad)
+
+
+def test_recording_memory_counts_every_compartment():
+    """The memory check counts one trace per recorded compartment: 2 neurons x 13
+    compartments x 200 samples x 8 B = 41.6 kB refused under a 40 kB limit, while V alone
+    (3.2 kB) passes it."""
+    from neurosim_nb.engine.simulator import RecordingMemoryError
+
+    pop = CellPopulation(_cell(), 2)
+    assert pop.recorded_nodes().size == 13
+    pop.simulate(5.0, dt=DT, record=("V",), verbose=False, max_record_bytes=40_000)
+    with pytest.raises(RecordingMemoryError, match="compartments"):
+        pop.simulate(5.0, dt=DT, record=("V_compartment",), verbose=False,
+                     max_record_bytes=40_000)
+
+
+def test_two_different_cell_populations_get_per_neuron_compartment_coords(tmp_path):
+    """Populations recording different compartments share the compartment dim by
+    position; their coords go on (neuron, compartment), padded (NaN, -1, '')."""
+    from neurosim_nb.export import load_simulation, save_simulation
+    from neurosim_nb.schema import validate_dataset
+
+    net = Network("two", seed=0)
+    net.add_population("a", CellPopulation(_cell(), 1))
+    small = Cell(discretise(Morphology.soma(20.0), nseg=1),
+                 [mechanism("hh1952_leak", E_rev=-65.0)], V_init=-65.0)  # at rest
+    net.add_population("b", CellPopulation(small, 2))
+    ds = net.simulate(2.0, dt=DT, record=("V_compartment",), verbose=False)
+    validate_dataset(ds)
+    n_a = net.population("a").cell.n_nodes
+    assert ds.sizes["compartment"] == n_a
+    assert ds.section.dims == ("neuron", "compartment")
+    assert ds.compartment_id.sel(neuron=1).values.tolist() == [0, 1, 2] + [-1] * (n_a - 3)
+    assert ds.section.sel(neuron=1).values.tolist()[:4] == ["soma", "soma", "soma", ""]
+    assert np.isnan(ds.V_compartment.sel(neuron=2).values[:, 3:]).all()
+    np.testing.assert_allclose(ds.V_compartment.sel(neuron=2).values[:, :3], -65.0,
+                               atol=1e-12)
+    back = load_simulation(save_simulation(ds, tmp_path / "two.nc"))
+    for name in ds.variables:
+        np.testing.assert_array_equal(back[name].values, ds[name].values)
