@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from neurosim_nb import LIFNeuron, Network
-from neurosim_nb.cable import Cell, IClamp
+from neurosim_nb.cable import Cell, IClamp, SynapseInput
 from neurosim_nb.cable.population import CellPopulation
 from neurosim_nb.channels.library import mechanism
 from neurosim_nb.morphology import Morphology, discretise
@@ -215,3 +215,134 @@ def test_two_different_cell_populations_get_per_neuron_compartment_coords(tmp_pa
     back = load_simulation(save_simulation(ds, tmp_path / "two.nc"))
     for name in ds.variables:
         np.testing.assert_array_equal(back[name].values, ds[name].values)
+
+
+# -- Crank-Nicolson restarts at each cell's input jumps --------------------------------
+def _passive_cable_cell():
+    """A passive cable of 50 segments of 10 um: its stiff modes (rate ~ 4 G_axial / C,
+    far above 1/dt) are what Crank-Nicolson does not damp after an input jump."""
+    from ._compartments import cable
+
+    comp = cable(500.0, 1.0, 50, 100.0)
+    return Cell(comp, {"all": [mechanism("hh1952_leak", g_max=0.1, E_rev=-65.0)]},
+                V_init=-65.0)
+
+
+def _sign_changes(x):
+    return int(np.sum(np.sign(x[1:]) != np.sign(x[:-1])))
+
+
+def test_crank_nicolson_restarts_at_a_current_step_in_a_population():
+    """A current step at 5 ms into the end of a passive cable, cell by cell in a network.
+    Reference 1: the same cell alone (Cell.simulate, IClamp at 5 ms), which restarts at
+    the step's edge: the population equals it (1e-9 mV; both take the same two
+    backward-Euler steps). Reference 2: Crank-Nicolson at dt/16: after the jump the
+    trace rises monotonically (no sign change of dV in the next ms), as with restarts;
+    without them (cn_restarts=False) V at the injection site zig-zags (dozens of sign
+    changes) and is still > 0.1 mV off 0.5 ms later, against < 0.02 mV with them."""
+    from neurosim_nb.stimuli import StepCurrent
+
+    k0 = int(round(5.0 / DT))
+    out = {}
+    for restarts in (True, False):
+        pop = CellPopulation(_passive_cable_cell(), 2, synapse_location=("cable", 0.0),
+                             cn_restarts=restarts, record_compartments=[0])
+        net = Network("cn", seed=0)
+        net.add_population("c", pop)
+        ds = net.simulate(10.0, dt=DT, stimuli={"c": [StepCurrent(0.1, onset_ms=5.0)]},
+                          record=("V_compartment",), verbose=False)
+        out[restarts] = ds.V_compartment.values[:, :, 0]
+    alone = _passive_cable_cell()
+    alone.add(IClamp("cable", 0.0, 0.1, 5.0, 1e6))
+    ref = alone.simulate(10.0, DT, "crank_nicolson", verbose=False,
+                         record_compartments=[0]).V.values[:, 0]
+    fine_cell = _passive_cable_cell()
+    fine_cell.add(IClamp("cable", 0.0, 0.1, 5.0, 1e6))
+    fine = fine_cell.simulate(10.0, DT / 16, "crank_nicolson", verbose=False,
+                              record_compartments=[0], sample_every=16).V.values[:, 0]
+    for i in (0, 1):
+        np.testing.assert_allclose(out[True][:, i], ref, atol=1e-9)
+    window = slice(k0 - 1, k0 + int(1.0 / DT))
+    assert _sign_changes(np.diff(fine[window])) == 0
+    assert _sign_changes(np.diff(out[True][window, 0])) == 0
+    assert _sign_changes(np.diff(out[False][window, 0])) > 20
+    later = slice(k0 + int(0.5 / DT), None)
+    assert np.abs(out[True][later, 0] - fine[later]).max() < 0.02
+    assert np.abs(out[False][later, 0] - fine[later]).max() > 0.1
+
+
+def test_crank_nicolson_restarts_when_a_spike_arrives_at_a_cell():
+    """A LIF neuron's one spike reaches a cable's end through an exponential current
+    synapse (a jump of 0.05 nA decaying with 5 ms): with restarts the response's
+    curvature keeps its sign over the next ms, as Crank-Nicolson's at dt/16 on the same
+    cell (Cell.simulate with a SynapseInput at the arrival) does; without them it
+    alternates (Crank-Nicolson's undamped stiff modes). Only the receiving cell restarts:
+    a second cell that gets no spike is identical to its run without restarts."""
+    from neurosim_nb.stimuli import StepCurrent
+
+    out = {}
+    for restarts in (True, False):
+        pop = CellPopulation(_passive_cable_cell(), 2, synapse_location=("cable", 0.01),
+                             cn_restarts=restarts, record_compartments=[1])
+        net = Network("syn", seed=0)
+        net.add_population("pre", LIFNeuron(n=2))
+        net.add_population("c", pop)
+        net.connect("pre", "c", "one_to_one", weight=0.05, delay_ms=1.0, receptor="current")
+        drive = StepCurrent(np.array([20.0, 0.0]), onset_ms=0.0, duration_ms=2.0)
+        ds = net.simulate(12.0, dt=DT, record=("V_compartment",), verbose=False,
+                          stimuli={"pre": [drive]})
+        out[restarts] = ds.V_compartment.values[:, 2:, 0]
+        t_pre = ds.spike_time.values[ds.spike_neuron.values == 0]
+    assert t_pre.size == 1
+    k0 = int(round((t_pre[0] + 1.0) / DT))  # the arrival step (spike step + delay + 1)
+    fine_cell = _passive_cable_cell()
+    fine_cell.add(SynapseInput("cable", 0.01, "current", 0.05, (k0 * DT,)))
+    fine = fine_cell.simulate(12.0, DT / 16, "crank_nicolson", verbose=False,
+                              record_compartments=[1], sample_every=16).V.values[:, 0]
+    window = slice(k0 - 1, k0 + int(1.0 / DT))
+    assert _sign_changes(np.diff(fine[window], 2)) == 0
+    assert _sign_changes(np.diff(out[True][window, 0], 2)) == 0
+    assert _sign_changes(np.diff(out[False][window, 0], 2)) > 5
+    assert np.all(out[True][:, 1] == out[False][:, 1])
+    assert np.abs(out[True][:, 0] + 65.0).max() > 1.0
+
+
+# -- plasticity onto the cells ----------------------------------------------------------
+def test_stdp_from_point_neurons_onto_cells_follows_the_pair_rule():
+    """Pair-based STDP from LIF neurons onto a CellPopulation; the postsynaptic spikes
+    are the cells' threshold crossings at the soma. Reference: the rule's closed form,
+    w(T) = w0 + sum over every pair with both spikes by T of A+ exp(-dt/tau+) (dt =
+    t_post - t_pre >= 0) or -A- exp(dt/tau-) (dt < 0) (additive, all-to-all pairs, the
+    delay not part of dt; Song et al. 2000), from the spike times of the Dataset, at every
+    weight sample (1e-12 relative: the same sums in another order). The bounds are never
+    reached (checked), so no clipping enters."""
+    from neurosim_nb.core.synapses.stdp import STDPParameters, STDPSynapse, stdp_window
+
+    net = Network("stdp", seed=0)
+    net.add_population("pre", LIFNeuron(n=2))
+    net.add_population("cells", CellPopulation(_cell(), 2))
+    p = STDPParameters(tau_plus=15.0, tau_minus=25.0, A_plus=2e-4, A_minus=1.5e-4,
+                       w_min=0.0, w_max=0.02)
+    syn = STDPSynapse.create_hebbian("pre", "cells", weight=0.01, receptor="AMPA",
+                                     delay_ms=1.0, params=p)
+    proj = net.add(syn)
+    drive = {"pre": [ConstantCurrent(np.array([3.0, 4.0]))],
+             "cells": [ConstantCurrent(np.array([0.3, 0.5]))]}
+    ds = net.simulate(150.0, dt=DT, record=(), verbose=False, stimuli=drive,
+                      record_weights=True, weight_sample_ms=25.0)
+    st, sn = ds.spike_time.values, ds.spike_neuron.values
+    pre = [st[sn == i] for i in (0, 1)]
+    post = [st[sn == 2 + j] for j in (0, 1)]
+    assert all(t.size >= 3 for t in pre + post)
+    w = ds.weight.values
+    pre_id, post_id = ds.pre.values, ds.post.values - 2
+    for T, w_T in zip(ds.weight_time.values, w, strict=True):
+        for s in range(w.shape[1]):
+            tp, tq = pre[pre_id[s]], post[post_id[s]]
+            tp, tq = tp[tp <= T + 1e-9], tq[tq <= T + 1e-9]
+            expected = 0.01 + stdp_window((tq[:, None] - tp[None, :]).ravel(), p).sum()
+            assert p.w_min < expected < p.w_max
+            np.testing.assert_allclose(w_T[s], expected, rtol=1e-12, atol=1e-15)
+    assert np.abs(w[-1] - 0.01).max() > 5 * p.A_plus  # the rule did act (measured 7 A+)
+    np.testing.assert_array_equal(proj.weight[np.argsort(proj.pre_idx * 2 + proj.post_idx)],
+                                  w[-1][np.argsort(pre_id * 2 + post_id)])
