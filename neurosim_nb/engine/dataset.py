@@ -7,9 +7,8 @@ Schema (checked by :func:`neurosim_nb.schema.validate_dataset` on every run):
 * ``V`` and other state variables ``(time, neuron)`` with ``units`` and ``long_name`` (NaN
   where a population lacks the variable); ``I_ext`` the external input;
 * per-compartment variables ``(time, neuron, compartment)`` of the populations that
-  declare a :class:`~neurosim_nb.core.neurons.base.CompartmentLayout` (e.g. a
-  :class:`~neurosim_nb.cable.CellPopulation`'s ``V_compartment`` and gates; NaN for the
-  other neurons), with the layout's coords on ``compartment`` -- or on ``(neuron,
+  declare a :class:`~neurosim_nb.core.neurons.base.CompartmentLayout` (e.g. the
+  ``V_compartment`` and gates of compartmental cells; NaN for the other neurons), with the layout's coords on ``compartment`` -- or on ``(neuron,
   compartment)``, ``compartment`` then a position, when populations record different
   compartments;
 * ``spike_time`` (ms) and ``spike_neuron`` (global neuron id) on ``spike``, sorted by

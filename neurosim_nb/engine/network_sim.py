@@ -413,7 +413,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     record : sequence of str
         State variables (of any population; NaN where a population lacks one) and ``I_ext``;
         also the per-compartment variables a population declares
-        (``compartment_layout()``, e.g. a CellPopulation's ``V_compartment``), recorded on
+        (``compartment_layout()``, e.g. compartmental cells' ``V_compartment``), recorded on
         ``(time, neuron, compartment)`` at the compartments the population chooses.
     record_neurons : None, array of global ids, or {population: local indices}
         Neurons whose variables are recorded (default all).
