@@ -527,9 +527,7 @@ class Cell:
         data = {"V": (("time", "compartment"), rec_v,
                       {"units": "mV", "long_name": "membrane potential"})}
         for b, name in enumerate(rec_names):
-            units = "mM" if name == "ca_i" else "1"
-            long = ("submembrane calcium concentration" if name == "ca_i"
-                    else f"gate {name.split('.')[1]} of {name.split('.')[0]}")
+            units, long = _state_attrs(name)
             data[name.replace(".", "_")] = (("time", "compartment"), rec_s[b],
                                             {"units": units, "long_name": long})
         data["spike_time"] = ("spike", np.asarray(spikes, float),
@@ -620,6 +618,14 @@ class _Values:
 
     def __call__(self, distance_um):
         return self.values
+
+
+def _state_attrs(name: str) -> tuple[str, str]:
+    """(units, long_name) of a membrane state (a gate ``mech.gate`` or ``ca_i``)."""
+    if name == "ca_i":
+        return "mM", "submembrane calcium concentration"
+    mech, _, gate = name.partition(".")
+    return "1", f"gate {gate} of {mech}"
 
 
 def _plain(v):

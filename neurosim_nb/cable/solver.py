@@ -40,7 +40,7 @@ part, second order. Crank-Nicolson does not damp the stiff modes of a fine mesh 
 A- but not L-stable): a jump of the input would leave a slowly decaying oscillation at
 the injection site, so the step holding an input discontinuity (an IClamp edge, a synaptic
 event, the start) and the next are taken by backward Euler (a population in a network:
-its first two steps) (Rannacher's start-up
+per cell, at the start of a run and at each of its input jumps) (Rannacher's start-up
 smoothing; a finite number of first-order steps keeps the global second order). The
 gates are then advanced by exponential Euler at :math:`V^{n+1}`: from :math:`x^n` to
 :math:`x^{n+1}` in backward Euler, and, staggered by half a step in
@@ -275,14 +275,20 @@ def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, r
            spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch):
     \"\"\"The engine's kernel contract (neurosim_nb.core.neurons.base.KERNEL_DOC) for a
     population of identical cells: state rows V (spike-detection node), V_syn (synaptic
-    node), the V of every node, then every gate of every membrane node. Neuron by neuron
-    over the span (its whole state in cache), each step: the receptor channels of the
-    neuron (synaptic_block) at V_syn, input + synaptic current (nA) into the synaptic
-    node, kicks onto its V, the cable step; spikes are then sorted by step.\"\"\"
+    node), the V of every node, every gate of every membrane node, then the input current
+    of the last two steps and the restart flag. Neuron by neuron over the span (its whole
+    state in cache), each step: the receptor channels of the neuron (synaptic_block) at
+    V_syn, input + synaptic current (nA) into the synaptic node, kicks onto its V, the
+    cable step -- by backward Euler in a run's first two steps and, with restarts on, in
+    the step of an input jump of the cell (a spike arriving at a channel, a kick, an
+    input current whose second difference exceeds jump_tol of its size) and the next;
+    spikes are then sorted by step.\"\"\"
     n = state.shape[1]
     pc = p[:, 0]
     theta, spike_node, syn_node, threshold = pc[0], int(pc[1]), int(pc[2]), pc[3]
     v_limit = pc[12]
+    restarts = pc[13] > 0.0
+    jump_tol = pc[14]
     parent, g_ax, cap, mem_node, area_f, pm, tv, tc, ns = _unpack(pc)
     nn = parent.shape[0]
     nm = mem_node.shape[0]
@@ -301,6 +307,8 @@ def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, r
     has_input = i_ext.shape[1] == n
     n_k = i_ext.shape[0]
     depth = syn_buf.shape[1]
+    n_ch = syn_buf.shape[0]
+    tail = 2 + nn + ns * nm
     n_spk = 0
     bad_i, bad_step = -1, -1
     for i in range(n):
@@ -309,17 +317,39 @@ def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, r
         for r in range(ns):
             for j in range(nm):
                 s[r, j] = state[2 + nn + r * nm + j, i]
+        i_1 = state[tail, i]
+        i_2 = state[tail + 1, i]
+        restart = state[tail + 2, i] > 0.0
         for k in range(n_k):
             step = step0 + k
+            slot = step % depth
+            damp = step < 2 or restart
+            restart = False
+            if restarts:
+                for c in range(n_ch):
+                    if syn_buf[c, slot, i] != 0.0:
+                        damp = True
+                        restart = True
+                        break
             isyn[i] = 0.0
             dv[i] = 0.0
-            synaptic_block(syn_state, syn_buf, syn_par, step % depth, state[1], isyn[i:],
+            synaptic_block(syn_state, syn_buf, syn_par, slot, state[1], isyn[i:],
                            dv[i:], i, i + 1)
             jump = dv[i] + (kick[k, i] if has_kick else 0.0)
             if jump != 0.0:
                 V[syn_node] += jump
-            current = isyn[i] + (i_ext[k, i] if has_input else 0.0)
-            h = dt if step < 2 else theta * dt
+                if restarts:
+                    damp = True
+                    restart = True
+            i_in = i_ext[k, i] if has_input else 0.0
+            current = isyn[i] + i_in
+            if restarts:
+                size = max(abs(i_in), max(abs(i_1), abs(i_2)))
+                if abs(i_in - 2.0 * i_1 + i_2) > jump_tol * size:
+                    damp = True
+            i_2 = i_1
+            i_1 = i_in
+            h = dt if damp else theta * dt
             mult = dt / h
             assemble(V, s, pm, tv, tc, parent, g_ax, cap, mem_node, area_f, h, v_mem, i_mem,
                      g_mem, ica, d, rhs)
@@ -349,15 +379,24 @@ def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, r
                             val = state[row, i]
                         elif row < 2 + nn:
                             val = V[row - 2]
-                        else:
+                        elif row < tail:
                             q = row - 2 - nn
                             val = s[q // nm, q % nm]
+                        elif row == tail:
+                            val = i_1
+                        elif row == tail + 1:
+                            val = i_2
+                        else:
+                            val = 1.0 if restart else 0.0
                         rec_out[slot, smp, j] = val
         for a in range(nn):
             state[2 + a, i] = V[a]
         for r in range(ns):
             for j in range(nm):
                 state[2 + nn + r * nm + j, i] = s[r, j]
+        state[tail, i] = i_1
+        state[tail + 1, i] = i_2
+        state[tail + 2, i] = 1.0 if restart else 0.0
         isyn[i] = 0.0
         dv[i] = 0.0
         if bad_i >= 0:

@@ -6,6 +6,11 @@ Schema (checked by :func:`neurosim_nb.schema.validate_dataset` on every run):
   event list);
 * ``V`` and other state variables ``(time, neuron)`` with ``units`` and ``long_name`` (NaN
   where a population lacks the variable); ``I_ext`` the external input;
+* per-compartment variables ``(time, neuron, compartment)`` of the populations that
+  declare a :class:`~neurosim_nb.core.neurons.base.CompartmentLayout` (e.g. the
+  ``V_compartment`` and gates of compartmental cells; NaN for the other neurons), with the layout's coords on ``compartment`` -- or on ``(neuron,
+  compartment)``, ``compartment`` then a position, when populations record different
+  compartments;
 * ``spike_time`` (ms) and ``spike_neuron`` (global neuron id) on ``spike``, sorted by
   (time, id);
 * coords ``time`` (ms, end of each recorded step), ``neuron`` (global ids),
@@ -74,14 +79,18 @@ def build_dataset(net, runs, loop, rec_names, *, dt: float, sample_every: int, n
         layers.extend([net.layer_of.get(name, -1)] * r.rec_idx.size)
     ids = np.concatenate(ids).astype(np.int64)
     data_vars: dict[str, Any] = {}
+    per_compartment = {v for r in runs.values() if r.layout is not None
+                       for v in r.layout.variables if v in rec_names}
     for var in rec_names:
+        if var in per_compartment:
+            continue
         cols, units, long_name = [], None, None
         for r in runs.values():
             if var == "I_ext":
                 block = r.i_ext_rec[:n_samples] if r.i_ext_rec is not None else None
                 u, ln = r.pop.current_units, r.pop.current_long_name
             elif var in r.pop.state_variables:
-                block = r.rec_out[r.rec_state.index(var), :n_samples]
+                block = r.rec_out[r.var_slot[var], :n_samples]
                 u, ln = r.pop.state_variables[var]
             else:
                 block, u, ln = None, None, None
@@ -94,6 +103,11 @@ def build_dataset(net, runs, loop, rec_names, *, dt: float, sample_every: int, n
             cols.append(block)
         data_vars[var] = (("time", "neuron"), np.concatenate(cols, axis=1),
                           {"units": units or "1", "long_name": long_name or var})
+    comp_coords: dict[str, Any] = {}
+    if per_compartment:
+        comp_vars, comp_coords = _compartment_variables(runs, rec_names, per_compartment,
+                                                        n_samples)
+        data_vars.update(comp_vars)
     steps = np.concatenate(loop.spike_steps) if loop.spike_steps else np.zeros(0, np.int64)
     neurons = np.concatenate(loop.spike_ids) if loop.spike_ids else np.zeros(0, np.int64)
     # the compiled loop emits spikes by step, then population, then neuron, i.e. already
@@ -116,6 +130,7 @@ def build_dataset(net, runs, loop, rec_names, *, dt: float, sample_every: int, n
     if net.layer_of:
         coords["layer"] = ("neuron", np.array(layers, dtype=np.int64),
                            {"units": "1", "long_name": "layer index (-1: none)"})
+    coords.update(comp_coords)
     populations = [{"name": k, "model": type(p).__name__, "n": p.n, "first_id": off[k],
                     "layer": net.layer_of.get(k), "current_units": p.current_units,
                     "params": json.loads(p.params.to_json())}
@@ -158,6 +173,91 @@ def build_dataset(net, runs, loop, rec_names, *, dt: float, sample_every: int, n
     if net.layer_of:
         attrs["layer_names_json"] = json.dumps(getattr(net, "layer_names", {}))
     return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+
+
+_PAD = {"f": np.nan, "i": -1, "u": -1, "b": False}
+
+
+def _padded(values: np.ndarray, width: int) -> np.ndarray:
+    """``values`` (along compartment) extended to ``width`` entries: NaN, -1, False or ''."""
+    values = np.asarray(values)
+    if values.size == width:
+        return values
+    if values.dtype.kind in _PAD:
+        fill = _PAD[values.dtype.kind]
+        dtype = np.float64 if values.dtype.kind == "f" else values.dtype
+    else:
+        fill, dtype = "", object
+    out = np.full(width, fill, dtype=dtype)
+    out[:values.size] = values
+    return out
+
+
+def _compartment_variables(runs, rec_names, names, n_samples):
+    """The ``(time, neuron, compartment)`` variables of the populations that declare a
+    :class:`~neurosim_nb.core.neurons.base.CompartmentLayout`, and their compartment
+    coords: on ``compartment`` when every such population records the same compartments
+    (the same coords), else on ``(neuron, compartment)`` with ``compartment`` a position
+    (0, 1, ...) and each population's compartments padded (NaN, -1 or '') to the widest;
+    neurons without compartments are NaN."""
+    with_layout = [r for r in runs.values() if r.layout is not None and r.rec_idx.size]
+    if not with_layout:
+        with_layout = [r for r in runs.values() if r.layout is not None]
+    width = max(r.layout.n_compartments for r in with_layout)
+    data_vars = {}
+    for var in (v for v in rec_names if v in names):
+        blocks, units, long_name = [], None, None
+        for r in runs.values():
+            block = np.full((n_samples, r.rec_idx.size, width), np.nan)
+            spec = r.layout.variables.get(var) if r.layout is not None else None
+            if spec is not None:
+                slots = r.var_slot[var]
+                have = np.flatnonzero(slots >= 0)
+                block[:, :, have] = np.moveaxis(r.rec_out[slots[have], :n_samples], 0, -1)
+                units, long_name = units or spec[1], long_name or spec[2]
+            blocks.append(block)
+        data_vars[var] = (("time", "neuron", "compartment"), np.concatenate(blocks, axis=1),
+                          {"units": units or "1", "long_name": long_name or var})
+    first = with_layout[0].layout.coords
+    same = all(_same_coords(r.layout.coords, first) for r in with_layout[1:])
+    coords: dict[str, Any] = {}
+    if same:
+        for name, (dims, values, attrs) in first.items():
+            coords[name] = (dims, np.asarray(values), dict(attrs))
+        return data_vars, coords
+    coords["compartment"] = ("compartment", np.arange(width),
+                             {"units": "1", "long_name": "position among the recorded "
+                              "compartments of the neuron's population"})
+    keys = [k for k in first if all(k in r.layout.coords for r in with_layout)]
+    for name in keys:
+        rows = []
+        attrs = dict(first[name][2])
+        proto = None
+        for r in runs.values():
+            if r.layout is not None:
+                col = _padded(r.layout.coords[name][1], width)
+                proto = col if proto is None else proto
+            else:
+                col = None
+            rows.append(col)
+        table = []
+        for r, col in zip(runs.values(), rows, strict=True):
+            if col is None:
+                col = _padded(np.asarray(proto)[:0], width)
+            table.append(np.repeat(col[None, :], r.rec_idx.size, axis=0))
+        out_name = "compartment_id" if name == "compartment" else name
+        coords[out_name] = (("neuron", "compartment"), np.concatenate(table, axis=0), attrs)
+    return data_vars, coords
+
+
+def _same_coords(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        va, vb = np.asarray(a[k][1]), np.asarray(b[k][1])
+        if va.shape != vb.shape or not np.array_equal(va, vb):
+            return False
+    return True
 
 
 def _in_spike_order(steps: np.ndarray, ids: np.ndarray, n: int,

@@ -105,13 +105,29 @@ class _PopRun:
         self.kick_dirty: tuple[int, np.ndarray | None] = (0, None)
         self.varying = False  # whether the current block has a current row per step
         rows = list(pop.state_variables)
-        self.rec_state = [v for v in rec_names if v in pop.state_variables]
+        # the recorded state rows, one slot of rec_out each: first the (time, neuron)
+        # variables in the order asked, then the rows behind per-compartment variables
+        # (CompartmentLayout); var_slot: variable -> its slot, or its slot per compartment
+        # (-1: the compartment lacks it)
+        layout = pop.compartment_layout()
+        self.layout = layout
+        slot_of: dict[int, int] = {}
+        self.var_slot: dict[str, int | np.ndarray] = {}
+        for v in rec_names:
+            if v in pop.state_variables:
+                self.var_slot[v] = slot_of.setdefault(rows.index(v), len(slot_of))
+        for v in rec_names:
+            if layout is not None and v in layout.variables:
+                comp_rows = np.asarray(layout.variables[v][0], dtype=np.int64)
+                self.var_slot[v] = np.array([-1 if q < 0 else
+                                             slot_of.setdefault(int(q), len(slot_of))
+                                             for q in comp_rows], dtype=np.int64)
         self.rec_slots = np.full(len(rows), -1, dtype=np.int64)
-        for j, v in enumerate(self.rec_state):
-            self.rec_slots[rows.index(v)] = j
+        for q, j in slot_of.items():
+            self.rec_slots[q] = j
         self.rec_idx = rec_idx
-        # (variable, sample, neuron), a view of the network's recording (_CompiledLoop)
-        self.rec_shape = (len(self.rec_state), n_samples, rec_idx.size)
+        # (slot, sample, neuron), a view of the network's recording (_CompiledLoop)
+        self.rec_shape = (len(slot_of), n_samples, rec_idx.size)
         self.i_ext_rec = np.zeros((n_samples, rec_idx.size)) if "I_ext" in rec_names else None
         # input buffers (step, neuron): views of the network's, set by _CompiledLoop
         self.i_ext = self.kick = np.zeros((0, n))
@@ -350,11 +366,17 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
     if isinstance(record, str):
         record = [record]
     names: list[str] = []
+    layouts = [p.compartment_layout() for p in net.populations.values()]
+    per_compartment = set().union(*[set(lay.variables) for lay in layouts if lay is not None])
+    plain = {"I_ext"}.union(*[set(p.state_variables) for p in net.populations.values()])
+    if per_compartment & plain:
+        raise ValueError(f"variables {sorted(per_compartment & plain)} are declared both per "
+                         "compartment and per neuron by the populations of this network")
     for v in record:
         if v in _single.SPIKE_NAMES:
             continue
         key = _single.ALIASES.get(v, v)
-        valid = {"I_ext"}.union(*[set(p.state_variables) for p in net.populations.values()])
+        valid = plain | per_compartment
         if key not in valid:
             raise ValueError(f"no population of this network can record {v!r}; variables: "
                              f"{sorted(valid)} (spikes are always recorded)")
@@ -389,7 +411,10 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     duration, dt : float
         Simulated time and step (ms).
     record : sequence of str
-        State variables (of any population; NaN where a population lacks one) and ``I_ext``.
+        State variables (of any population; NaN where a population lacks one) and ``I_ext``;
+        also the per-compartment variables a population declares
+        (``compartment_layout()``, e.g. compartmental cells' ``V_compartment``), recorded on
+        ``(time, neuron, compartment)`` at the compartments the population chooses.
     record_neurons : None, array of global ids, or {population: local indices}
         Neurons whose variables are recorded (default all).
     sample_every : int
@@ -436,8 +461,9 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     seed = resolve_seed(seed)
     rec_names, rec_per_pop = _record_request(net, record, record_neurons)
     n_samples = n_steps // sample_every
-    check_record_memory(rec_names, sum(v.size for v in rec_per_pop.values()), n_samples,
-                        max_record_bytes)
+    n_rec = sum(v.size for v in rec_per_pop.values())
+    check_record_memory(rec_names, n_rec, n_samples, max_record_bytes,
+                        n_traces=_n_traces(net, rec_names, rec_per_pop))
 
     for proj in net.projections:
         proj.prepare(dt)
@@ -565,6 +591,19 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     if interrupted:
         warn_interrupted(step0 * dt, n_steps * dt)
     return ds
+
+
+def _n_traces(net, rec_names, rec_per_pop) -> int | None:
+    """The number of recorded traces when per-compartment variables are recorded (each
+    neuron of the Dataset gets as many as the most compartments recorded), else None."""
+    layouts = {k: p.compartment_layout() for k, p in net.populations.items()}
+    per_comp = {v for lay in layouts.values() if lay is not None for v in lay.variables
+                if v in rec_names}
+    if not per_comp:
+        return None
+    width = max(lay.n_compartments for lay in layouts.values() if lay is not None)
+    n_rec = sum(v.size for v in rec_per_pop.values())
+    return n_rec * (len(rec_names) - len(per_comp) + width * len(per_comp))
 
 
 def _weight_projections(net, record_weights) -> list:

@@ -75,7 +75,8 @@ def _resolve_record(pop, record) -> list[str]:
         return []
     if isinstance(record, str):
         record = [record]
-    valid = list(pop.state_variables) + ["I_ext"]
+    layout = pop.compartment_layout()
+    valid = list(pop.state_variables) + ["I_ext"] + list(layout.variables if layout else ())
     out: list[str] = []
     for name in record:
         if name in SPIKE_NAMES:
@@ -161,17 +162,23 @@ def estimate_record_bytes(n_samples: int, n_rec: int, n_vars: int) -> int:
     return int(n_samples) * int(n_rec) * int(n_vars) * 8
 
 
-def check_record_memory(rec_names, n_rec: int, n_samples: int, max_record_bytes) -> None:
+def check_record_memory(rec_names, n_rec: int, n_samples: int, max_record_bytes, *,
+                        n_traces: int | None = None) -> None:
     """Raise :class:`RecordingMemoryError`, saying what to do, if the requested traces would
-    need more than ``max_record_bytes`` (default: half the available memory)."""
-    need = estimate_record_bytes(n_samples, n_rec, len(rec_names))
+    need more than ``max_record_bytes`` (default: half the available memory). ``n_traces``:
+    the number of traces when it is not ``n_rec * len(rec_names)`` (per-compartment
+    variables: one trace per recorded compartment)."""
+    if n_traces is None:
+        need = estimate_record_bytes(n_samples, n_rec, len(rec_names))
+    else:
+        need = estimate_record_bytes(n_samples, n_traces, 1)
     limit = _available_memory_bytes() // 2 if max_record_bytes is None else int(max_record_bytes)
     if need > limit:
         raise RecordingMemoryError(
             f"recording {rec_names} of {n_rec} neurons for {n_samples} samples needs "
             f"{need / 2**20:.0f} MiB, more than the {limit / 2**20:.0f} MiB allowed; record "
-            f"fewer neurons (record_neurons=...), sample less often (sample_every=...) or "
-            f"record spikes only (record=())")
+            f"fewer neurons (record_neurons=...) or compartments, sample less often "
+            f"(sample_every=...) or record spikes only (record=())")
 
 
 def check_sample_every(sample_every) -> int:

@@ -246,3 +246,59 @@ def test_progress_callback_sees_every_block_of_a_single_population_run():
     done = [d for d, _ in calls]
     assert calls and done == sorted(done) and calls[-1] == (2000, 2000)
     assert {t for _, t in calls} == {2000} and ds.sizes["neuron"] == 10
+
+
+class _Sites(LIFNeuron):
+    """A point model that declares per-compartment state (the engine's general hook,
+    :meth:`~neurosim_nb.core.neurons.base.NeuronPopulation.compartment_layout`): three
+    'sites', the first and last showing row 0 (V), the middle none."""
+
+    def compartment_layout(self):
+        from neurosim_nb.core.neurons.base import CompartmentLayout
+
+        return CompartmentLayout(
+            {"V_site": (np.array([0, -1, 0]), "mV", "V at a site")},
+            {"compartment": ("compartment", np.array([10, 11, 12]), {"units": "1",
+                                                                   "long_name": "site"}),
+             "section": ("compartment", np.array(["a", "b", "c"], dtype=object),
+                         {"long_name": "site name"})})
+
+
+def test_per_compartment_state_is_recorded_on_time_neuron_compartment(tmp_path):
+    """Reference: the same population's own V (time, neuron): a declared per-compartment
+    variable holds the rows it names (exactly), NaN where a compartment lacks it and for
+    neurons of populations without compartments; the layout's coords travel along
+    'compartment'; the schema holds and NetCDF round-trips losslessly. A point model's
+    result has no compartment dim (point-model Datasets are unchanged)."""
+    from neurosim_nb import Network
+    from neurosim_nb.export import load_simulation, save_simulation
+
+    net = Network("sites", seed=0)
+    net.add_population("plain", LIFNeuron(n=2))
+    net.add_population("sites", _Sites(n=3))
+    ds = net.simulate(30.0, dt=0.1, record=("V", "V_site"), record_neurons={"plain": [1],
+                      "sites": [0, 2]}, stimuli={"sites": [ConstantCurrent(3.0)],
+                                                 "plain": [ConstantCurrent(3.0)]},
+                      verbose=False, seed=1)
+    validate_dataset(ds)
+    assert ds.V_site.dims == ("time", "neuron", "compartment")
+    assert ds.V_site.attrs == {"units": "mV", "long_name": "V at a site"}
+    assert ds.compartment.values.tolist() == [10, 11, 12]
+    assert ds.section.values.tolist() == ["a", "b", "c"]
+    for nid in (2, 4):
+        v = ds.V.sel(neuron=nid).values
+        assert ds.spike_time.values[ds.spike_neuron.values == nid].size > 0
+        np.testing.assert_array_equal(ds.V_site.sel(neuron=nid, compartment=10).values, v)
+        np.testing.assert_array_equal(ds.V_site.sel(neuron=nid, compartment=12).values, v)
+        assert np.isnan(ds.V_site.sel(neuron=nid, compartment=11).values).all()
+    assert np.isnan(ds.V_site.sel(neuron=1).values).all()
+    back = load_simulation(save_simulation(ds, tmp_path / "sites.nc"))
+    for name in ds.variables:
+        np.testing.assert_array_equal(back[name].values, ds[name].values)
+    solo = _Sites(n=2).simulate(10.0, 3.0, record=("V_site",), seed=0)
+    assert solo.V_site.shape == (100, 2, 3)
+    point = LIFNeuron(n=2).simulate(10.0, 3.0, record=("V",), seed=0)
+    assert set(point.dims) == {"time", "neuron", "spike"}
+    assert set(point.coords) == {"time", "neuron", "population"}
+    with pytest.raises(ValueError, match="V_site"):
+        LIFNeuron(n=2).simulate(10.0, 3.0, record=("V_site",), seed=0)

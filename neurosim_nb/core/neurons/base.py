@@ -22,7 +22,7 @@ is a Python object per neuron. A single neuron is a population of one, and the s
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -39,6 +39,34 @@ def shared_columns(p: np.ndarray) -> np.ndarray:
     if np.all(p == p[:, :1]):
         p = p[:, :1]
     return np.ascontiguousarray(p, dtype=np.float64)
+
+class CompartmentLayout(NamedTuple):
+    """What a population with per-compartment state declares so that the engine records it
+    on ``(time, neuron, compartment)`` (:meth:`NeuronPopulation.compartment_layout`).
+
+    ``variables``: ``{name: (rows, units, long_name)}`` -- for every recorded compartment,
+    in order, the row of the population's state (``state_variables`` order) that holds
+    the quantity, ``-1`` where the compartment lacks it (recorded as NaN; e.g. gates of a
+    zero-area node). The names must not be those of ``state_variables``. ``coords``:
+    ``{name: (dims, values, attrs)}`` along ``"compartment"`` for the recorded
+    compartments; ``"compartment"`` itself (an id per compartment) is required. Every
+    variable has one row entry per recorded compartment.
+
+    >>> lay = CompartmentLayout(
+    ...     {"V_compartment": (np.array([2, 3]), "mV", "membrane potential")},
+    ...     {"compartment": ("compartment", np.array([0, 1]), {"long_name": "node"})})
+    >>> lay.n_compartments
+    2
+    """
+
+    variables: dict
+    coords: dict
+
+    @property
+    def n_compartments(self) -> int:
+        """The number of recorded compartments."""
+        return int(np.asarray(self.coords["compartment"][1]).size)
+
 
 KERNEL_DOC = """
 Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=True)``)::
@@ -134,6 +162,17 @@ class NeuronPopulation:
         :data:`KERNEL_DOC`). :class:`~neurosim_nb.core.neurons.point_model.PointModel`
         generates it from the model's update; a hand-written family returns its own."""
         raise NotImplementedError(f"{type(self).__name__} has no compiled kernel")
+
+    def compartment_layout(self) -> CompartmentLayout | None:
+        """The per-compartment quantities the engine records on ``(time, neuron,
+        compartment)`` and their compartment coordinates (a :class:`CompartmentLayout`),
+        or ``None`` (point neurons: the default).
+
+        >>> from neurosim_nb import LIFNeuron
+        >>> LIFNeuron().compartment_layout() is None
+        True
+        """
+        return None
 
     def _var_row(self, name: str) -> int:
         return list(self.state_variables).index(name)
