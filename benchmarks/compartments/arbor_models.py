@@ -310,13 +310,22 @@ def make_recipe(cable_cells: list, n_probes: int, duration_ms: float):
 
 def run(model: str, dt_ms: float, method: str = "be", duration_ms: float | None = None,
         traces: str | None = None, sliver_um: float = SLIVER_UM) -> dict:
-    """Build and run ``model`` with Arbor; the JSON record (see the module docstring)."""
-    import arbor as A
-    import numpy as np
+    """Build and run ``model`` with Arbor; the JSON record (see the module docstring).
 
+    ``dt_ms`` fixed step (ms), ``method`` "be" only, ``duration_ms`` simulated time (ms,
+    default ``specs.DURATION_MS``), ``traces`` an .npz to write the Rallpacks' traces to.
+
+    >>> run("rallpack1", 0.025, "cn")
+    Traceback (most recent call last):
+    ...
+    ValueError: method must be one of ('be',) (Arbor has no Crank-Nicolson), got 'cn'
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS} (Arbor has no Crank-Nicolson), "
                          f"got {method!r}")
+    import arbor as A
+    import numpy as np
+
     U = A.units
     cells = specs.model(model)
     duration = duration_ms if duration_ms is not None else specs.DURATION_MS[model]
