@@ -296,3 +296,17 @@ def test_examples_in_the_benchmark_modules_hold(harness):
     for module in (specs, rallpack, harness, arbor_models):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_harness_skips_arbor_with_the_reason(harness, tmp_path):
+    """The suite's interpreter has no arbor: the check says why, naming the import; a
+    missing interpreter is named too."""
+    try:
+        import arbor  # noqa: F401
+        pytest.skip("arbor is installed in this environment")
+    except ImportError:
+        pass
+    ok, why = harness.arbor_available(Path(sys.executable))
+    assert not ok and why.startswith("import arbor failed") and "arbor" in why.split(":")[-1]
+    ok, why = harness.arbor_available(tmp_path / "no-python")
+    assert not ok and "no peers' interpreter" in why
