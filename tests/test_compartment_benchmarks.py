@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMP = ROOT / "benchmarks" / "compartments"
 REF = ROOT / "tests" / "cable" / "reference"
 sys.path.insert(0, str(COMP))
+import arbor_models  # noqa: E402  (pure geometry; arbor itself is imported lazily)
 import rallpack  # noqa: E402
 import specs  # noqa: E402
 
@@ -171,16 +172,141 @@ def test_harness_pairs_ours_with_neuron_in_the_same_repetition(harness):
     assert "ratio_run" not in rows["neuron"]
 
 
-def test_harness_rejects_unknown_tool(harness):
+def test_harness_rejects_unknown_tool_and_arbor_crank_nicolson(harness):
     with pytest.raises(ValueError, match="tool must be"):
+        harness.command("brian2", "rallpack1", 0.025, "cn", Path("python"))
+    with pytest.raises(ValueError, match="method for arbor"):
         harness.command("arbor", "rallpack1", 0.025, "cn", Path("python"))
+    with pytest.raises(ValueError, match="no Crank-Nicolson"):
+        arbor_models.run("rallpack1", 0.025, "cn")
+
+
+def test_harness_pairs_ours_with_arbor_and_arbor_with_neuron(harness):
+    """ours/Arbor and Arbor/NEURON are paired per repetition like ours/NEURON: NEURON 4, 4,
+    Arbor 2, 1, ours 1, 1 s over the warm repetitions 1 and 2 give ours/Arbor median(0.5, 1)
+    = 0.75 and Arbor/NEURON median(0.5, 0.25) = 0.375; cpu ratios from cpu_s (half the
+    run time here: the same ratios)."""
+    runs = {"neuron": [9.0, 4.0, 4.0], "arbor": [9.0, 2.0, 1.0], "ours": [9.0, 1.0, 1.0]}
+    recs = [{"model": "m", "target": "be", "dt_ms": 0.025, "tool": tool, "repetition": r,
+             "run_s": s, "cpu_s": s / 2, "e2e_s": 1.0, "peak_mb": 50.0, "build_s": 0.1,
+             "compartment_steps_per_s": 1e6 / s, "spikes": 3}
+            for tool, times in runs.items() for r, s in enumerate(times)]
+    rows = {r["tool"]: r for r in harness.summarize(recs)}
+    assert rows["ours"]["ratio_run_arbor"] == rows["ours"]["ratio_cpu_arbor"] == 0.75
+    assert rows["arbor"]["ratio_run"] == 0.375 and "ratio_run_arbor" not in rows["arbor"]
+    table = harness.speed_table(list(rows.values()))
+    assert "| 0.75 (cpu 0.75) |" in table
+
+
+CABLE_MODELS = ("rallpack1", "rallpack2", "rallpack3", "hh_cell_1000")
+
+
+@pytest.mark.parametrize("name", CABLE_MODELS)
+def test_arbor_geometry_puts_the_control_volumes_at_neurons_nodes(name):
+    """NEURON's discretisation of a section of nseg segments: nodes at the segment centres
+    (i + 0.5) / nseg, each owning the membrane of its segment (length L / nseg), plus
+    zero-area nodes at x = 1 of every section and at the root's x = 0 (NEURON
+    Programmer's Reference, "nseg"; Hines & Carnevale 1997): sum(nseg) + sections + 1
+    nodes. Arbor's CV of one unbranched cable holds its voltage at the cable's midpoint, so
+    the translation must give, per section, nseg CVs whose midpoints are NEURON's nodes and
+    whose lengths are L / nseg, to within the sliver (1e-3 um: 1e-3 of the smallest
+    segment here, Rallpack 1's 1 um), and at every end node a CV no longer than the sliver:
+    zero-length at forks (the parent's x = 1 and each child's x = 0 are both boundaries),
+    a sliver centred on the node at single-child joints."""
+    cell = specs.model(name)[0]
+    sliver = arbor_models.SLIVER_UM
+    geo = arbor_models.arbor_geometry(cell)
+    secs = cell["sections"]
+    assert geo["n_cv"] == sum(s["nseg"] for s in secs) + len(secs) + 1
+    by_sec: dict[str, list[float]] = {}
+    for sec_name, x in geo["boundaries"]:
+        by_sec.setdefault(sec_name, []).append(x)
+    children: dict[str, list[str]] = {}
+    for s in secs:
+        if s["parent"] is not None and s["parent_x"] == 1.0:
+            children.setdefault(s["parent"], []).append(s["name"])
+    index = {s["name"]: i for i, s in enumerate(secs)}
+    for i, s in enumerate(secs):
+        seg = geo["segments"][i]
+        length = math.dist(seg["prox"][:3], seg["dist"][:3])
+        assert length == pytest.approx(s["L_um"], rel=1e-12)
+        assert seg["prox"][3] == seg["dist"][3] == s["diam_um"] / 2
+        expect_parent = -1 if s["parent"] is None or s["parent_x"] == 0.0 else \
+            index[s["parent"]]
+        assert seg["parent"] == expect_parent
+        b = np.array(sorted(by_sec[s["name"]])) * s["L_um"]       # um from the start
+        n = s["nseg"]
+        assert len(b) == n + 1
+        mids, widths = 0.5 * (b[1:] + b[:-1]), np.diff(b)
+        nodes = (np.arange(n) + 0.5) * s["L_um"] / n
+        assert np.max(np.abs(mids - nodes)) <= sliver / 2 + 1e-9
+        assert np.max(np.abs(widths - s["L_um"] / n)) <= sliver + 1e-9
+        # the x = 1 end node: zero-length at a fork, else a sliver (leaf: inside the section)
+        kids = children.get(s["name"], [])
+        tail = s["L_um"] - b[-1]
+        if len(kids) >= 2:
+            assert tail == 0.0
+            for k in kids:
+                assert min(by_sec[k]) == 0.0
+        elif len(kids) == 1:
+            head = min(by_sec[kids[0]]) * secs[index[kids[0]]]["L_um"]
+            assert tail + head == pytest.approx(sliver, rel=1e-6)
+            assert tail == pytest.approx(head, rel=1e-6)                 # centred
+        else:
+            assert tail == pytest.approx(sliver, rel=1e-6)
+
+
+def test_arbor_geometry_root_forks_give_a_zero_length_root_node():
+    """hh_cell_1000: four dendrites at soma(0) make Arbor's root a fork, so the soma's and
+    the dendrites' x = 0 are boundaries (the zero-area root node); an unbranched root
+    (Rallpack 1) gets a sliver at x = 0 instead."""
+    geo = arbor_models.arbor_geometry(specs.hh_cell_1000())
+    starts = [min(x for n, x in geo["boundaries"] if n == name)
+              for name in ("soma", "dend0", "dend3")]
+    assert starts == [0.0, 0.0, 0.0]
+    cable = arbor_models.arbor_geometry(specs.rallpack_cable())
+    assert min(x for _, x in cable["boundaries"]) * 1000.0 == \
+        pytest.approx(arbor_models.SLIVER_UM, rel=1e-6)
+
+
+def test_arbor_geometry_rejects_what_it_cannot_translate():
+    cell = specs.hh_cell_1000()
+    cell["sections"][1]["parent_x"] = 0.5
+    with pytest.raises(ValueError, match="parent_x must be 0 \\(root\\) or 1"):
+        arbor_models.arbor_geometry(cell)
+    cell = specs.hh_cell_1000()
+    cell["sections"][3]["parent_x"] = 0.0          # dend0a at dend0(0): not the root
+    with pytest.raises(ValueError, match="parent_x 0 is supported on the root"):
+        arbor_models.arbor_geometry(cell)
+    with pytest.raises(ValueError, match="sliver_um must be < 0.1"):
+        arbor_models.arbor_geometry(specs.rallpack_cable(), sliver_um=0.5)
+    with pytest.raises(ValueError, match="sliver_um must be a positive"):
+        arbor_models.arbor_geometry(specs.rallpack_cable(), sliver_um=0.0)
+    with pytest.raises(ValueError, match="nseg must be a positive int"):
+        bad = specs.rallpack_cable()
+        bad["sections"][0]["nseg"] = 0
+        arbor_models.arbor_geometry(bad)
 
 
 def test_examples_in_the_benchmark_modules_hold(harness):
-    """The docstring examples of specs.py, rallpack.py and run.py (not collected by
-    ``pytest --doctest-modules``, which covers tests/ and neurosim_nb/ only)."""
+    """The docstring examples of specs.py, rallpack.py, run.py and arbor_models.py (not
+    collected by ``pytest --doctest-modules``, which covers tests/ and neurosim_nb/ only)."""
     import doctest
 
-    for module in (specs, rallpack, harness):
+    for module in (specs, rallpack, harness, arbor_models):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_harness_skips_arbor_with_the_reason(harness, tmp_path):
+    """The suite's interpreter has no arbor: the check says why, naming the import; a
+    missing interpreter is named too."""
+    try:
+        import arbor  # noqa: F401
+        pytest.skip("arbor is installed in this environment")
+    except ImportError:
+        pass
+    ok, why = harness.arbor_available(Path(sys.executable))
+    assert not ok and why.startswith("import arbor failed") and "arbor" in why.split(":")[-1]
+    ok, why = harness.arbor_available(tmp_path / "no-python")
+    assert not ok and "no peers' interpreter" in why
