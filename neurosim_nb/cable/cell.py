@@ -225,9 +225,22 @@ class Cell:
         return np.asarray(comp.region_mask(region), dtype=bool)
 
     def locate(self, section, x: float = 0.5) -> int:
-        """The node at ``section(x)`` (ValueError when the location is not on the cell)."""
+        """The node at ``section(x)`` (ValueError when the location is not on the cell).
+
+        ``section`` is a section name or index, or a section type (``"soma"``) that has
+        exactly one section -- so ``("soma", 0.5)`` is the soma of a cell built in code and
+        of one read from SWC (whose soma section is ``"soma[0]"``)."""
         comp = self.compartments
         names = list(getattr(comp, "section_names", ()))
+        if isinstance(section, str) and section not in names:
+            types = list(getattr(comp, "section_types", ()))
+            of_type = [nm for nm, ty in zip(names, types, strict=False) if ty == section]
+            if len(of_type) == 1:
+                section = of_type[0]
+            elif of_type:
+                raise ValueError(f"location {section!r}({x}): the cell has {len(of_type)} "
+                                 f"sections of type {section!r} ({of_type[:5]}"
+                                 f"{' ...' if len(of_type) > 5 else ''}); name one")
         if isinstance(section, str) and section not in names:
             raise ValueError(f"location {section!r}({x}) is outside the cell: no section "
                              f"{section!r}; sections: {names[:10]}"

@@ -114,3 +114,18 @@ def test_divergence_names_time_and_compartment():
     with pytest.raises(CableDivergedError, match=r"t = 1\.\d* ms in compartment \d+ "
                                                  r"\(section 'soma'"):
         cell.simulate(5.0, 0.025, verbose=False)
+
+
+def test_locations_by_section_type_when_it_names_one_section():
+    """("soma", x) finds the soma of a cell read from SWC (section "soma[0]"); a type with
+    several sections must be named, with the candidates in the error."""
+    from neurosim_nb.morphology import load_swc, sample_morphology
+
+    comp = discretise(load_swc(sample_morphology()), Ra_ohm_cm=100.0, d_lambda=0.1)
+    cell = Cell(comp, ["hh1952_leak"])
+    assert cell.locate("soma", 0.5) == cell.locate("soma[0]", 0.5) == comp.locate("soma[0]",
+                                                                                  0.5)
+    with pytest.raises(ValueError, match=r"sections of type 'basal' \(\['dend\[0\]'"):
+        cell.locate("basal", 0.5)
+    with pytest.raises(ValueError, match="no section 'apical'"):
+        cell.locate("apical", 0.5)
