@@ -217,9 +217,15 @@ class Cell:
         if region == "all":
             return np.ones(self.n_nodes, bool)
         comp = self.compartments
-        names = list(getattr(comp, "section_names", ()))
-        types = set(np.asarray(getattr(comp, "section_types", ())).tolist())
-        if region not in names and region not in types:
+        lookup = self.__dict__.get("_section_lookup")
+        if lookup is None:  # once per cell: a cell may have a region per section
+            lookup = ({nm: i for i, nm in enumerate(getattr(comp, "section_names", ()))},
+                      set(np.asarray(getattr(comp, "section_types", ())).tolist()))
+            self._section_lookup = lookup
+        by_name, types = lookup
+        if region in by_name and region not in types and hasattr(comp, "section"):
+            return np.asarray(comp.section) == by_name[region]
+        if region not in by_name and region not in types:
             raise ValueError(f"unknown region {region!r}: not a section type "
                              f"{sorted(types)} nor a section name, nor 'all'")
         return np.asarray(comp.region_mask(region), dtype=bool)
@@ -468,6 +474,7 @@ class Cell:
         n_spk = np.zeros(1, np.int64)
 
         wall0 = _time.perf_counter()
+        cpu0 = _time.process_time()
         bar = None
         k = 0
         chunk = max(1, min(n_steps, 2000))
@@ -493,6 +500,7 @@ class Cell:
         if bar is not None:
             bar.close()
         self.last_loop_s = _time.perf_counter() - wall0
+        self.last_loop_cpu_s = _time.process_time() - cpu0
         return self._dataset(rec_v, rec_s, rec_idx, [r for r in record if r != "V"],
                              spk_t[: n_spk[0]], dt, n_steps, sample_every, method)
 
@@ -558,6 +566,7 @@ class Cell:
             "spike_threshold_mV": float(self.spike_threshold_mV),
             "current_units": "nA", "temperature_C": float(self.temperature_C),
             "loop_s": float(getattr(self, "last_loop_s", 0.0)),
+            "loop_cpu_s": float(getattr(self, "last_loop_cpu_s", 0.0)),
         }
         return xr.Dataset(data, coords, attrs)
 
