@@ -991,6 +991,9 @@ class _Store:
             raise TypeError(f"store must be a path (str), got {type(path).__name__}")
         self.path = Path(path)
         self.definition, self.digest = definition, digest
+        if self.path.exists() and not self.path.is_dir():
+            raise SweepError(f"store {str(self.path)!r} is a file, not a sweep store "
+                             "(a directory); pass a new path")
         self.exists = self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir()))
         if not self.exists:
             return
