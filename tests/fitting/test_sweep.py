@@ -403,3 +403,36 @@ def test_map_batches_serial_and_dask(two_workers):
     assert dict(map_batches(sum, batches, "serial", progress=False)) == {0: 3, 1: 3, 2: 15}
     assert dict(map_batches(sum, batches, two_workers, progress=False)) == {0: 3, 1: 3, 2: 15}
     assert get_client("serial") is None and get_client(two_workers) is two_workers
+
+
+def test_first_spike_and_cv_against_the_closed_form():
+    p = LIFParameters()
+    currents = np.array([2.5, 4.0, 8.0])
+    ds = parameter_sweep("LIF", {"I_nA": currents}, measures=["first_spike_ms", "cv_isi"],
+                         fixed={"duration_ms": 300.0, "dt": DT}, client="serial",
+                         progress=False)
+    v_inf = p.V_rest + p.R_m * currents
+    exact = p.tau_m * np.log((v_inf - p.V_rest) / (v_inf - p.V_threshold))   # from rest
+    # the crossing is stamped at the end of its step: 0 <= simulated - exact < dt
+    delay = ds["first_spike_ms"].values - exact
+    assert np.all(delay >= -1e-9) and np.all(delay < DT + 1e-9), delay
+    assert ds["first_spike_ms"].attrs["units"] == "ms"
+    # a noiseless LIF is periodic: every interval is the same whole number of steps
+    assert np.all(ds["cv_isi"].values < 1e-9)
+
+
+def test_default_client_is_a_local_cluster_of_the_usable_cores():
+    from neurosim_nb.fitting import close_client
+    from neurosim_nb.fitting.cluster import n_workers, usable_cores
+
+    grid = {"a": np.arange(6.0), "b": np.array([1.0, 3.0])}
+    try:
+        ds = parameter_sweep(_sweep_models.noisy_product, grid, measures="y", seed=2,
+                             progress=False)
+        assert n_workers(get_client(None)) == usable_cores() == ds.attrs["n_workers"]
+        assert get_client(None) is get_client(None)          # reused across calls
+    finally:
+        close_client()
+    serial = parameter_sweep(_sweep_models.noisy_product, grid, measures="y", seed=2,
+                             client="serial", progress=False)
+    xr.testing.assert_identical(_data(ds), _data(serial))
