@@ -98,7 +98,8 @@ def main() -> None:
           f"os.cpu_count()={os.cpu_count()}")
     w0 = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                           dashboard_address=None,
+                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
     client = Client(cluster)
     print(f"LocalCluster(2 workers) start: {time.perf_counter() - w0:.2f} s")
     grid = {"a": np.arange(40.0), "b": np.arange(50.0)}            # 2000 points

@@ -200,8 +200,11 @@ def _local_client():
         _LOCAL.clear()
         from distributed import Client, LocalCluster
 
+        # no dashboard; the scheduler's small HTTP server (health, metrics) on a free port
+        # rather than 8787, which another cluster may hold
         cluster = LocalCluster(n_workers=usable_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         client = Client(cluster)
         _LOCAL[:] = [client, cluster]
         return client
