@@ -164,8 +164,11 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         Points per task; default: enough tasks to keep every worker busy (about four per
         worker) while sharing each task's cost among many points.
     store : str or path, optional
-        A Zarr directory to checkpoint into (created if missing). Finished batches are
-        written as they complete.
+        A Zarr directory to checkpoint into (created when the first batch finishes).
+        Finished batches are written as they complete. The store is recognised by a hash of
+        the model, the grid or design, ``fixed``, the measures (a callable by its name and
+        source code) and ``seed``: keep ``fixed`` to JSON-able values (numbers, strings,
+        lists) so a rerun hashes alike. One sweep at a time per store.
     resume : bool
         With an existing ``store``: load its finished points and compute only the others
         (``True``) or refuse to touch it (``False``: an error, the store is kept).

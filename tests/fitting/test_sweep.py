@@ -437,3 +437,27 @@ def test_default_client_is_a_local_cluster_of_the_usable_cores():
     serial = parameter_sweep(_sweep_models.noisy_product, grid, measures="y", seed=2,
                              client="serial", progress=False)
     xr.testing.assert_identical(_data(ds), _data(serial))
+
+
+@pytest.mark.parametrize("family", ["Izhikevich", "Hodgkin-Huxley", "Adaptive LIF", "AdEx"])
+def test_every_family_batched_equals_one_neuron_runs(family):
+    """A batch is one population with per-neuron parameter arrays: each neuron must run as
+    it would alone (a one-neuron population per point, simulated directly)."""
+    from neurosim_nb.core.neurons.registry import MODEL_FAMILIES
+
+    cls = MODEL_FAMILIES[family]
+    info = cls.parameters_class.field_info()
+    name = next(k for k, v in info.items() if not v["optional"] and v["unit"] not in ("1", ""))
+    default, current = info[name]["default"], cls.demo_current()
+    grid = {name: [default, default * 1.1], "I_nA": [0.0, current, 2 * current]}
+    ds = parameter_sweep(family, grid, measures=["spike_count"],
+                         fixed={"duration_ms": 200.0}, client="serial", progress=False)
+    assert ds[name].attrs["units"] == info[name]["unit"]
+    assert ds["I_nA"].attrs["units"] == cls.current_units
+    for a, value in enumerate(grid[name]):
+        for b, current in enumerate(grid["I_nA"]):
+            pop = cls(cls.parameters_class().replace(**{name: value}), n=1)
+            run = pop.simulate(200.0, np.array([current]), dt=0.1, record=(), seed=0,
+                               verbose=False)
+            assert ds["spike_count"].values[a, b] == run["spike_time"].size
+    assert ds["spike_count"].values[:, 2].min() > 0     # the demo current makes them fire
