@@ -1,7 +1,7 @@
 """Sweep benchmarks (issue 17): the machinery's overhead per point, and the speed-up of heavy
 points on two Dask workers.
 
-Run:  .venv/bin/python benchmarks/sweep.py [--heavy 16] [--json results/sweep.json]
+Run:  .venv/bin/python benchmarks/sweep.py [--heavy 24] [--heavy-ms 4000] [--json results/sweep.json]
 
 1. **Overhead per point**, a 2000-point cheap sweep (a callable returning ``a * b``, whose
    own cost is about a microsecond, so the wall time is the machinery: points, seeds,
@@ -78,8 +78,8 @@ def timed(fn):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--heavy", type=int, default=16, help="number of heavy points")
-    ap.add_argument("--heavy-ms", type=float, default=2000.0,
+    ap.add_argument("--heavy", type=int, default=24, help="number of heavy points")
+    ap.add_argument("--heavy-ms", type=float, default=4000.0,
                     help="simulated time of a heavy point (ms)")
     ap.add_argument("--json", default=None, help="write the results to this JSON file")
     args = ap.parse_args()

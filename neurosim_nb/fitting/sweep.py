@@ -523,18 +523,18 @@ def _scalar(name: str, value) -> tuple[float, str | None]:
                      "number")
 
 
-def _spikes(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, int, float, float]:
+def _spikes(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Spike times (ms from the run's start), neuron ids, number of neurons, duration (ms)."""
     if "spike_time" not in ds:
         raise SweepError("the spike measures need a result Dataset with spike_time and "
                          "spike_neuron (a simulation result)")
     t0 = float(ds.attrs.get("t_start_ms", 0.0))
     return (ds["spike_time"].values - t0, ds["spike_neuron"].values,
             int(ds.attrs.get("n_neurons", ds.sizes.get("neuron", 1))),
-            float(ds.attrs["duration"]), 0.0)
+            float(ds.attrs["duration"]))
 
 
-def _spike_measure(name: str, times, neurons, n_neurons: int, duration: float,
-                   _unused: float = 0.0) -> float:
+def _spike_measure(name: str, times, neurons, n_neurons: int, duration: float) -> float:
     """A built-in measure (``SWEEP_MEASURES``) of spike times (ms from the start)."""
     if name == "spike_count":
         return float(times.size)
@@ -731,7 +731,7 @@ class _FamilyRunner:
 
     def _measure(self, ds, group, out) -> None:
         if self.builtin_only:
-            times, neurons, _, duration, _ = _spikes(ds)
+            times, neurons, _, duration = _spikes(ds)
             order = np.argsort(neurons, kind="stable")
             times, neurons = times[order], neurons[order]
             bounds = np.searchsorted(neurons, np.arange(group.size + 1))
