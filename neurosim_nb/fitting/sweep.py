@@ -148,8 +148,9 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         (random or quasi-random designs, SALib sample matrices as ``dict(zip(names,
         matrix.T))``). Exactly one of ``grid`` and ``design``.
     measures : dict, str or list of str
-        ``{name: measure}`` where a measure is ``callable(result) -> float`` (a number or a
-        0-d DataArray, whose ``units`` attr becomes the variable's units) or a name: a key
+        ``{name: measure}`` where a measure is ``callable(result) -> float`` (one number: a
+        number, or an array or DataArray of one element, whose ``units`` attr becomes the
+        variable's units; anything larger is an error naming the measure) or a name: a key
         of the mapping a callable model returns, a :data:`SWEEP_MEASURES` name
         (``"mean_rate"``, ``"spike_count"`` ...) or an analysis function of
         :data:`neurosim_nb.analysis.DATASET_FUNCTIONS` that returns a scalar. A string or a
@@ -188,7 +189,8 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         where fine) and ``seed`` (uint32, each point's seed). Attrs: ``model`` (description),
         ``model_json`` (the spec or family parameters, when JSON-able), ``measures``,
         ``fixed_json``, ``seed``, ``neurosim_nb_version``, ``created``, ``n_points``,
-        ``n_failed``, ``wall_time_s``, ``sweep_hash``.
+        ``n_failed``, ``n_resumed`` (points read from the store), ``wall_time_s`` (this
+        call), ``n_workers``, ``batch_size``, ``sweep_hash``.
 
     Raises
     ------
