@@ -1,7 +1,8 @@
 """Sweep benchmarks (issue 17): the machinery's overhead per point, and the speed-up of heavy
 points on two Dask workers.
 
-Run:  .venv/bin/python benchmarks/sweep.py [--heavy 24] [--heavy-ms 4000] [--json results/sweep.json]
+Run:  .venv/bin/python benchmarks/sweep.py [--heavy 24] [--heavy-ms 4000] [--repeat 3]
+      [--json results/sweep.json]
 
 1. **Overhead per point**, a 2000-point cheap sweep (a callable returning ``a * b``, whose
    own cost is about a microsecond, so the wall time is the machinery: points, seeds,
@@ -79,6 +80,8 @@ def timed(fn):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--heavy", type=int, default=24, help="number of heavy points")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of the heavy sweep each way (the fastest counts)")
     ap.add_argument("--heavy-ms", type=float, default=4000.0,
                     help="simulated time of a heavy point (ms)")
     ap.add_argument("--json", default=None, help="write the results to this JSON file")
@@ -127,20 +130,23 @@ def main() -> None:
 
     rates = np.linspace(1500.0, 3000.0, args.heavy)
     heavy = {}
-    for label, target in (("serial", "serial"), ("LocalCluster 2 workers", client)):
-        before = client.run(time.process_time)
-        wall, cpu, ds = timed(lambda t=target: parameter_sweep(
-            SPEC, {"stimuli.E.0.rate_hz": rates}, measures="mean_rate",
-            fixed={"duration_ms": args.heavy_ms}, client=t, progress=False))
-        after = client.run(time.process_time)
-        workers_cpu = sum(after[w] - before[w] for w in after)
-        heavy[label] = (wall, ds)
-        report(f"E/I network 400 x{args.heavy_ms:g} ms, x{args.heavy}, {label}", args.heavy,
-               wall, cpu, workers_cpu_s=round(workers_cpu, 2),
-               load_avg_1min=round(os.getloadavg()[0], 2))
+    for rep in range(args.repeat):       # alternate, keep the fastest of each (the least
+        for label, target in (("serial", "serial"), ("LocalCluster 2 workers", client)):
+            before = client.run(time.process_time)         # disturbed by other processes)
+            wall, cpu, ds = timed(lambda t=target: parameter_sweep(
+                SPEC, {"stimuli.E.0.rate_hz": rates}, measures="mean_rate",
+                fixed={"duration_ms": args.heavy_ms}, client=t, progress=False))
+            after = client.run(time.process_time)
+            workers_cpu = sum(after[w] - before[w] for w in after)
+            if label not in heavy or wall < heavy[label][0]:
+                heavy[label] = (wall, ds)
+            report(f"E/I network 400 x{args.heavy_ms:g} ms, x{args.heavy}, {label} #{rep + 1}",
+                   args.heavy, wall, cpu, workers_cpu_s=round(workers_cpu, 2),
+                   load_avg_1min=round(os.getloadavg()[0], 2))
     (t1, s1), (t2, s2) = heavy["serial"], heavy["LocalCluster 2 workers"]
     same = bool(np.array_equal(s1["mean_rate"].values, s2["mean_rate"].values))
-    print(f"heavy speed-up on 2 workers: {t1 / t2:.2f}x (target >= 1.7x); "
+    print(f"heavy speed-up on 2 workers (fastest of {args.repeat} each): {t1 / t2:.2f}x "
+          "(target >= 1.7x); "
           f"serial == Dask: {same}")
     client.close()
     cluster.close()
@@ -148,7 +154,7 @@ def main() -> None:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(
             {"version": __version__, "rows": rows, "heavy_speedup": t1 / t2,
-             "heavy_identical": same}, indent=1))
+             "heavy_identical": same, "repeat": args.repeat}, indent=1))
 
 
 if __name__ == "__main__":
