@@ -120,7 +120,8 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
                     fixed: Mapping[str, Any] | None = None, client: Any = None,
                     batch_size: int | None = None, store: str | None = None,
                     resume: bool = True, seed: int = 0,
-                    progress: bool | str = True, timeout: float = 10.0) -> xr.Dataset:
+                    progress: bool | str | Callable = True,
+                    timeout: float = 10.0) -> xr.Dataset:
     """Evaluate ``model`` at every point of a grid or design and gather scalar measures.
 
     Parameters
@@ -162,8 +163,9 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         embedded ``LocalCluster``, ``"serial"`` this process without Dask, a ``Client``, or
         a scheduler address ``"tcp://host:port"``.
     batch_size : int, optional
-        Points per task; default: enough tasks to keep every worker busy (about four per
-        worker) while sharing each task's cost among many points.
+        At most this many points per task (the points are split into even batches).
+        Default: about four tasks per worker (every worker busy, a lost task cheap), at most
+        1000 points each, so each task's cost is shared among many points.
     store : str or path, optional
         A Zarr directory to checkpoint into (created when the first batch finishes).
         Finished batches are written as they complete. The store is recognised by a hash of
@@ -175,8 +177,9 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         (``True``) or refuse to touch it (``False``: an error, the store is kept).
     seed : int
         Seed of the sweep; each point gets :func:`point_seed` ``(seed, index)``.
-    progress : bool or str
-        A ``tqdm`` progress bar over points.
+    progress : bool, str or callable
+        A ``tqdm`` progress bar over points (``"notebook"``: the widget bar), or a callable
+        ``progress(points_done, points_total)`` called at the start and after every batch.
     timeout : float
         Seconds to wait for a scheduler address to answer (s).
 
@@ -218,8 +221,9 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
     runner = _make_runner(model, points, fixed, _check_measures(measures, points.names), seed)
     if batch_size is not None:
         batch_size = _positive_int("batch_size", batch_size)
-    if progress not in (True, False, "notebook"):
-        raise TypeError(f"progress must be True, False or 'notebook', got {progress!r}")
+    if not (callable(progress) or progress in (True, False, "notebook")):
+        raise TypeError("progress must be True, False, 'notebook' or a callable(done, total), "
+                        f"got {progress!r}")
     definition = _definition(runner, points, fixed, seed)
     digest = _hash(definition)
     seeds = np.array([point_seed(seed, k) for k in range(points.n)], dtype=np.uint32)

@@ -461,3 +461,12 @@ def test_every_family_batched_equals_one_neuron_runs(family):
                                verbose=False)
             assert ds["spike_count"].values[a, b] == run["spike_time"].size
     assert ds["spike_count"].values[:, 2].min() > 0     # the demo current makes them fire
+
+
+def test_progress_callback_counts_points():
+    seen = []
+    parameter_sweep(_f, {"a": np.arange(7.0)}, measures="y", client="serial", batch_size=3,
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 7), (3, 7), (5, 7), (7, 7)]   # 7 points in 3 even batches: 3, 2, 2
+    with pytest.raises(TypeError, match="progress must be"):
+        parameter_sweep(_f, {"a": [1.0]}, measures="y", client="serial", progress="yes")
