@@ -18,8 +18,9 @@ Objectives (minimised):
 * ``"spikes"`` -- :math:`1 - \Gamma`, with :math:`\Gamma` the coincidence factor of Jolivet
   et al. (2008), :func:`~neurosim_nb.fitting.objectives.coincidence_factor` (window 4 ms);
 * ``"features"`` -- :math:`\sum_k w_k ((f_k - f_k^*) / s_k)^2 / \sum_k w_k` over firing rate,
-  first-spike latency, ISI CV and an f-I curve (mean over its currents), each normalised by
-  its scale :math:`s_k` (:data:`~neurosim_nb.fitting.objectives.FEATURE_SCALES`).
+  first-spike latency, ISI CV and an f-I curve (mean over its currents; the model's rate
+  is its inverse mean ISI after the transient), each normalised by its scale :math:`s_k`
+  (:data:`~neurosim_nb.fitting.objectives.FEATURE_SCALES`).
 
 Examples
 --------
@@ -55,6 +56,7 @@ from neurosim_nb.fitting.objectives import (
     FEATURES,
     feature_error,
     gamma_many,
+    stationary_rates,
     train_features,
 )
 
@@ -168,10 +170,7 @@ class _Problem:
             ds = pop.simulate(self.fi_duration_ms, np.tile(self.currents, s), dt=self.dt,
                               record=(), seed=self.seed, verbose=False)
             t, off = self._spikes(ds, s * m)
-            t_keep = t >= self.fi_transient_ms - 1e-9
-            counts = np.add.reduceat(np.r_[t_keep, False].astype(float), off[:-1])[: s * m]
-            counts[np.diff(off) == 0] = 0.0
-            rate = counts / ((self.fi_duration_ms - self.fi_transient_ms) / 1000.0)
+            rate = stationary_rates(t, off, self.fi_transient_ms)
             err = feature_error(rate.reshape(s, m), target[None, :], scale)
             total += w * err.mean(axis=1)
             weights += w
@@ -380,9 +379,14 @@ def _onset(stims) -> float:
     return min(onsets) if onsets else 0.0
 
 
+def _is_dict(data) -> bool:
+    """A mapping of feature targets (an xarray Dataset is a Mapping too: not one)."""
+    return isinstance(data, Mapping) and not isinstance(data, xr.Dataset)
+
+
 def _feature_spec(features, data) -> tuple[dict, dict]:
     """({name: (target, weight, scale)}, fI info) from ``features`` and ``data``."""
-    if isinstance(data, Mapping):
+    if _is_dict(data):
         targets = dict(data)
     else:
         targets = {}
@@ -623,7 +627,7 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
         prob.dt = 0.1 if dt is None else float(dt)
         train_names = [n for n in spec if n != "fI"]
         if train_names:
-            if isinstance(data, Mapping):
+            if _is_dict(data):
                 dur = duration_ms
                 if dur is None:
                     raise FitError("give duration_ms= (ms): the run over which the rate, "
@@ -634,7 +638,7 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
             prob.duration_ms = dur
             prob.stimulus = _stimulus(stimulus, prob.dt, dur)
             prob.onset_ms = _onset(prob.stimulus)
-            if not isinstance(data, Mapping):
+            if not _is_dict(data):
                 f = train_features(spikes, np.array([0, spikes.size]), dur, prob.onset_ms)
                 targets = {n: float(f[n][0]) for n in train_names}
             for n in train_names:
@@ -680,13 +684,15 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
 
     history_best: list[float] = []
     history_mean: list[float] = []
-    generation = [0]
+    generation = [0]           # generations completed (callbacks)
+    calls = [0]                # population evaluations: 0 is the initial population
 
     def objective(ut: np.ndarray) -> np.ndarray:  # (N, S), as scipy's vectorized form
         u = np.atleast_2d(ut.T)
         err = evaluate(u)
-        rec.add(u, err, generation[0])
-        if generation[0] == 0:
+        rec.add(u, err, calls[0])
+        calls[0] += 1
+        if calls[0] == 1:
             finite = err[np.isfinite(err)]
             history_best.append(rec.best_err)
             history_mean.append(float(finite.mean()) if finite.size else np.inf)
@@ -782,7 +788,8 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
         seed=int(seed), n_evaluations=rec.n, wall_time_s=float(wall), dt=prob.dt,
         duration_ms=prob.duration_ms, n_workers=int(workers),
         fixed_json=json.dumps(fixed, sort_keys=True, default=float),
-        bounds_json=json.dumps({n: [float(a), float(b)] for n, a, b in zip(names, lo, hi)}),
+        bounds_json=json.dumps({n: [float(a), float(b)]
+                                for n, a, b in zip(names, lo, hi, strict=True)}),
         stimulus_json=json.dumps([type(s).__name__ for s in prob.stimulus])))
 
 
@@ -857,14 +864,12 @@ def _result(prob: _Problem, cls, rec: _Recorder, best_x, history_best, history_m
             pop = prob.population(best, repeat=m)
             ds = pop.simulate(prob.fi_duration_ms, prob.currents, dt=prob.dt, record=(),
                               seed=prob.seed, verbose=False)
-            t, i = ds["spike_time"].values, ds["spike_neuron"].values
-            counts = np.bincount(i[t >= prob.fi_transient_ms - 1e-9], minlength=m)
+            t, off = prob._spikes(ds, m)
             coords["current"] = ("current", prob.currents, {"units": cls.current_units,
                                                              "long_name": "input current"})
-            window_s = (prob.fi_duration_ms - prob.fi_transient_ms) / 1000.0
             data_vars["rate_data"] = ("current", prob.features["fI"][0], {
                 "units": "Hz", "long_name": "target f-I curve"})
-            data_vars["rate_fit"] = ("current", counts / window_s, {
+            data_vars["rate_fit"] = ("current", stationary_rates(t, off, prob.fi_transient_ms), {
                 "units": "Hz", "long_name": "f-I curve of the fitted model"})
     attrs = {"Conventions": "CF-1.10",
              "title": f"{attrs['family']} fitted to {prob.target}", **attrs,
