@@ -22,10 +22,14 @@ Examples
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["get_client", "close_client", "map_batches", "n_workers", "SERIAL"]
+__all__ = ["get_client", "close_client", "map_batches", "n_workers", "usable_cores", "SERIAL"]
 
 #: the ``client=`` value that runs everything in this process, without Dask
 SERIAL = "serial"
@@ -61,7 +65,21 @@ def get_client(client: Any = None, *, timeout: float = 10.0):
     >>> get_client("serial") is None
     True
     """
-    raise NotImplementedError
+    if client is None:
+        return _local_client()
+    if isinstance(client, str):
+        if client == SERIAL:
+            return None
+        return _remote_client(client, timeout)
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - the research extra is missing
+        Client = None
+    if Client is not None and isinstance(client, Client):
+        return client
+    raise TypeError("client must be None (the embedded LocalCluster), 'serial' (no Dask), a "
+                    "distributed.Client or a scheduler address such as 'tcp://host:8786', got "
+                    f"{type(client).__name__} {client!r}")
 
 
 def n_workers(client) -> int:
@@ -70,7 +88,9 @@ def n_workers(client) -> int:
     >>> n_workers(None)
     1
     """
-    raise NotImplementedError
+    if client is None:
+        return 1
+    return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
 
 
 def close_client() -> None:
@@ -80,7 +100,14 @@ def close_client() -> None:
 
     >>> close_client()
     """
-    raise NotImplementedError
+    with _LOCK:
+        clients = list(_REMOTE.values())
+        _REMOTE.clear()
+        local, _LOCAL[:] = list(_LOCAL), []
+    for c in clients:
+        _quiet_close(c)
+    for obj in reversed(local):  # the client, then its cluster
+        _quiet_close(obj)
 
 
 def map_batches(func: Callable[[Any], Any], batches: Sequence[Any] | Iterable[Any],
@@ -127,4 +154,132 @@ def map_batches(func: Callable[[Any], Any], batches: Sequence[Any] | Iterable[An
     >>> dict(map_batches(len, [[1, 2], [3], []], client="serial", progress=False))
     {0: 2, 1: 1, 2: 0}
     """
-    raise NotImplementedError
+    batches = list(batches)
+    if sizes is None:
+        sizes = [_size(b) for b in batches]
+    elif len(sizes) != len(batches):
+        raise ValueError(f"sizes has {len(sizes)} entries for {len(batches)} batches")
+    dask_client = get_client(client, timeout=timeout)
+    bar = _progress_bar(progress, int(sum(sizes)), desc)
+    try:
+        if dask_client is None:
+            for k, batch in enumerate(batches):
+                result = func(batch)
+                bar.update(sizes[k])
+                yield k, result
+            return
+        yield from _dask_loop(dask_client, func, batches, sizes, bar)
+    finally:
+        bar.close()
+
+
+# -- the embedded cluster and the remote clients -------------------------------------------
+_LOCK = threading.Lock()
+_LOCAL: list = []            # [client, cluster] of the embedded LocalCluster, once started
+_REMOTE: dict[str, Any] = {}  # scheduler address -> Client
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1.
+
+    >>> usable_cores() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def _local_client():
+    with _LOCK:
+        if _LOCAL and _LOCAL[0].status == "running":
+            return _LOCAL[0]
+        for obj in reversed(_LOCAL):
+            _quiet_close(obj)
+        _LOCAL.clear()
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=usable_cores(), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+        _LOCAL[:] = [client, cluster]
+        return client
+
+
+def _remote_client(address: str, timeout: float):
+    with _LOCK:
+        client = _REMOTE.get(address)
+        if client is not None and client.status == "running":
+            return client
+        from distributed import Client
+
+        try:
+            timeout = float(timeout)
+        except (TypeError, ValueError):
+            raise TypeError(f"timeout must be a number of seconds, got {timeout!r}") from None
+        try:
+            client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise ConnectionError(
+                f"could not reach a Dask scheduler at {address!r} within {timeout:g} s "
+                f"({type(err).__name__}: {err}); start one with `dask scheduler` (and workers "
+                "with `dask worker ADDRESS`), or pass client=None for the local cluster or "
+                "'serial' to run in this process") from None
+        _REMOTE[address] = client
+        return client
+
+
+def _quiet_close(obj) -> None:
+    try:
+        obj.close()
+    except Exception:  # noqa: BLE001 - closing at exit must not raise
+        pass
+
+
+atexit.register(close_client)
+
+
+# -- the task loop -------------------------------------------------------------------------
+def _size(batch) -> int:
+    try:
+        return len(batch)
+    except TypeError:
+        return 1
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(progress, total: int, desc: str):
+    if not progress:
+        return _NoBar()
+    if progress == "notebook":
+        from tqdm.notebook import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit="pt", smoothing=0.1)
+
+
+def _dask_loop(client, func, batches, sizes, bar) -> Iterator[tuple[int, Any]]:
+    from distributed import as_completed
+
+    futures = client.map(func, batches, pure=False)
+    index = {f.key: k for k, f in enumerate(futures)}
+    done = False
+    try:
+        for future in as_completed(futures):
+            k = index[future.key]
+            result = future.result()
+            future.release()
+            bar.update(sizes[k])
+            yield k, result
+        done = True
+    finally:
+        if not done:  # an error, Ctrl-C or the caller stopped iterating
+            client.cancel(futures)
