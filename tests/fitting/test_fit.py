@@ -356,3 +356,28 @@ def test_bad_data_is_a_clear_error(lif_data):
         fit_model("LIF", {"rat": 3.0}, target="features", duration_ms=100.0, **kw)
     with pytest.raises(TypeError, match="family name"):
         fit_model(3, data, **kw)
+
+
+# --------------------------------------------------------------------------------------
+# on Dask
+# --------------------------------------------------------------------------------------
+def test_dask_fit_is_identical_to_the_serial_fit():
+    """Each generation split over 2 worker processes (one batch each): the same evaluations,
+    the same result, bit for bit."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        dask_fit, _ = _small_fit(client=client)
+    serial, _ = _small_fit(client="serial")
+    assert dask_fit.attrs["n_workers"] == 2 and serial.attrs["n_workers"] == 1
+    xr.testing.assert_identical(dask_fit.drop_attrs(), serial.drop_attrs())
+
+
+def test_public_names_and_progress_bar(capsys):
+    from neurosim_nb import fitting
+
+    assert fitting.fit_model is fit_model and fitting.coincidence_factor is coincidence_factor
+    fit, _ = _small_fit(progress=True)
+    err = capsys.readouterr().err
+    assert "fit_model generations" in err and f"{fit.attrs['n_generations']}/5" in err
