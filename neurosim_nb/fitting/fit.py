@@ -17,6 +17,8 @@ Objectives (minimised):
   time points (mV²);
 * ``"spikes"`` -- :math:`1 - \Gamma`, with :math:`\Gamma` the coincidence factor of Jolivet
   et al. (2008), :func:`~neurosim_nb.fitting.objectives.coincidence_factor` (window 4 ms);
+  a :math:`\Gamma` below -1, possible only as the model rate nears :math:`1/(2\Delta)`
+  where the normalisation vanishes, counts as -1, so the objective lies in [0, 2];
 * ``"features"`` -- :math:`\sum_k w_k ((f_k - f_k^*) / s_k)^2 / \sum_k w_k` over firing rate,
   first-spike latency, ISI CV and an f-I curve (mean over its currents; the model's rate
   is its inverse mean ISI after the transient), each normalised by its scale :math:`s_k`
@@ -776,8 +778,13 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
                               "xatol": 1e-6, "fatol": 1e-9})
 
     if rec.best_u is None:
-        raise FitError("no candidate could be simulated: every point of the bounds was "
-                       "rejected by the model; check the bounds and fixed values")
+        try:                       # surface why, from the first candidate, in this process
+            prob.errors_unchecked(prob.physical(rec.u[0][:1]))
+            reason = ""
+        except Exception as exc:  # noqa: BLE001 - reported to the user, with its type
+            reason = f": the first fails with {type(exc).__name__}: {exc}"
+        raise FitError("no candidate could be simulated (every evaluation failed)"
+                       f"{reason}; check the bounds and fixed values")
     best_x = prob.physical(rec.best_u[None, :])[0]
     wall = time.perf_counter() - t_wall
     return _result(prob, cls, rec, best_x, history_best, history_mean, out_data, dict(

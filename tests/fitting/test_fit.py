@@ -381,3 +381,27 @@ def test_public_names_and_progress_bar(capsys):
     fit, _ = _small_fit(progress=True)
     err = capsys.readouterr().err
     assert "fit_model generations" in err and f"{fit.attrs['n_generations']}/5" in err
+
+
+def test_coarser_sampling_and_an_initial_sample():
+    """A trace sampled every 2 steps, with its t = 0 sample (the initial state, not
+    fitted): the exact parameters are recovered (exact data, least squares)."""
+    stim = StepCurrent(1.0, onset_ms=5.0, duration_ms=20.0)
+    cls = MODEL_FAMILIES["LIF"]
+    ds = cls(cls.parameters_class(tau_m=12.0, R_m=8.0, V_threshold=0.0), n=1).simulate(
+        40.0, stim, dt=0.1, verbose=False)
+    v = np.r_[-70.0, ds["V"].values[1::2, 0]]
+    t = np.r_[0.0, ds["time"].values[1::2]]
+    data = xr.DataArray(v, dims="time", coords={"time": t})
+    fit = fit_model("LIF", data, parameters={"tau_m": (5.0, 30.0), "R_m": (2.0, 20.0)},
+                    fixed={"V_threshold": 0.0}, stimulus=stim, dt=0.1, popsize=6,
+                    maxiter=10, progress=False)
+    assert fit.sizes["time"] == t.size - 1 and fit["time"].values[0] == pytest.approx(0.2)
+    assert float(fit["tau_m"]) == pytest.approx(12.0, rel=1e-6)
+    assert float(fit["R_m"]) == pytest.approx(8.0, rel=1e-6)
+
+
+def test_a_box_where_nothing_runs_is_a_clear_error():
+    with pytest.raises(FitError, match="no candidate could be simulated.*V_reset"):
+        _small_fit(parameters={"V_reset": (-45.0, -30.0)},
+                   fixed={"V_threshold": -50.0, "R_m": 8.0}, maxiter=2)
