@@ -450,6 +450,14 @@ class _Recorder:
         return int(sum(e.size for e in self.err))
 
 
+def _scipy_at_least(major: int, minor: int) -> bool:
+    import scipy
+
+    parts = scipy.__version__.split(".")
+    return (int(parts[0]), int("".join(c for c in parts[1] if c.isdigit()) or 0)) >= (
+        major, minor)
+
+
 def _bar(total: int, progress):
     if not progress:
         return None
@@ -576,6 +584,9 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
     from scipy.optimize import differential_evolution, least_squares, minimize
 
     t_wall = time.perf_counter()
+    if not _scipy_at_least(1, 12):
+        raise ImportError("fit_model needs scipy >= 1.12 (differential evolution's "
+                          "intermediate_result callback); upgrade scipy")
     family, cls = _family(model)
     if target not in TARGETS:
         raise FitError(f"target must be one of {list(TARGETS)}, got {target!r}."
@@ -716,11 +727,13 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
             bar.set_postfix(best=f"{rec.best_err:.4g}")
 
     n_par = len(names)
+    # scipy >= 1.15 takes the generator as rng= (SPEC 7); before, the same as seed=
+    seeding = {"rng" if _scipy_at_least(1, 15) else "seed": np.random.default_rng(seed)}
     try:
         de = differential_evolution(
             objective, [(0.0, 1.0)] * n_par, popsize=popsize, maxiter=maxiter, tol=tol,
-            rng=np.random.default_rng(seed), polish=False, vectorized=True,
-            updating="deferred", init="latinhypercube", callback=callback)
+            polish=False, vectorized=True, updating="deferred", init="latinhypercube",
+            callback=callback, **seeding)
     finally:
         if bar is not None:
             bar.close()
@@ -738,7 +751,7 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
                 u = np.clip(u, 0.0, 1.0)
                 try:
                     r = prob.residuals(prob.physical(u[None, :]))[0]
-                except ValueError:
+                except (ValueError, FloatingPointError):
                     rec.add(u, [np.inf], -1)
                     return np.full(prob.v_data.size, np.sqrt(_INVALID))
                 rec.add(u, [np.sum(r ** 2)], -1)
@@ -751,7 +764,7 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
                 pts = np.vstack([u[None, :], u[None, :] + np.diag(steps)])
                 try:
                     r = prob.residuals(prob.physical(pts))
-                except ValueError:
+                except (ValueError, FloatingPointError):
                     return np.zeros((prob.v_data.size, n_par))
                 rec.add(pts, np.sum(r ** 2, axis=1), -1)
                 return ((r[1:] - r[0]) / steps[:, None]).T

@@ -207,6 +207,21 @@ def test_gamma_of_random_trains_matches_the_poisson_expectation():
     assert abs(expected) < 0.01
 
 
+def test_train_features_by_hand():
+    from neurosim_nb.fitting.objectives import stationary_rates, train_features
+
+    # three trains: [5, 15, 35, 65] ms, [] and [30] ms, onset 10 ms, 200 ms run
+    times = np.array([5.0, 15.0, 35.0, 65.0, 30.0])
+    offsets = np.array([0, 4, 4, 5])
+    f = train_features(times, offsets, 200.0, 10.0)
+    np.testing.assert_allclose(f["rate"], [20.0, 0.0, 5.0])
+    np.testing.assert_allclose(f["first_spike_latency"], [5.0, np.nan, 20.0])
+    isi = np.array([10.0, 20.0, 30.0])
+    np.testing.assert_allclose(f["isi_cv"], [isi.std() / isi.mean(), np.nan, np.nan])
+    # inverse mean ISI after 10 ms: spikes 15, 35, 65 -> 2 intervals in 50 ms = 40 Hz
+    np.testing.assert_allclose(stationary_rates(times, offsets, 10.0), [40.0, 0.0, 0.0])
+
+
 def test_gamma_bad_inputs():
     with pytest.raises(ValueError, match="duration_ms"):
         coincidence_factor([1.0], [1.0], duration_ms=0.0)
@@ -367,7 +382,7 @@ def test_dask_fit_is_identical_to_the_serial_fit():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         dask_fit, _ = _small_fit(client=client)
     serial, _ = _small_fit(client="serial")
     assert dask_fit.attrs["n_workers"] == 2 and serial.attrs["n_workers"] == 1
