@@ -26,6 +26,7 @@ _LAZY = {
     "get_client": "neurosim_nb.fitting.cluster",
     "close_client": "neurosim_nb.fitting.cluster",
     "map_batches": "neurosim_nb.fitting.cluster",
+    "sensitivity_analysis": "neurosim_nb.fitting.sensitivity",
 }
 
 __all__ = list(_LAZY)
