@@ -67,7 +67,7 @@ __all__ = ["sensitivity_analysis", "SensitivityError", "METHODS"]
 METHODS: dict[str, int] = {"sobol": 16, "morris": 4}
 
 #: the name of the output of a model that returns one number when ``measures`` is None
-DEFAULT_OUTPUT = "y"
+DEFAULT_OUTPUT = "output"
 
 
 class SensitivityError(ValueError):
@@ -101,7 +101,7 @@ def sensitivity_analysis(model: Any, bounds: Mapping[str, Any], *,
         As in :func:`~neurosim_nb.fitting.sweep.parameter_sweep` (``"mean_rate"``,
         ``"isi_rate"``, a key of the returned mapping, ``{name: callable(result)}``). For a
         model that returns one number, a name (str) names that output; ``None`` calls it
-        ``"y"``.
+        ``"output"``.
     method : {"sobol", "morris"}
         Variance-based Sobol' indices, or Morris elementary-effects screening.
     n : int
@@ -172,6 +172,10 @@ def sensitivity_analysis(model: Any, bounds: Mapping[str, Any], *,
         raise SensitivityError(f"method must be one of {list(METHODS)}, got {method!r}."
                                f"{did_you_mean(str(method), list(METHODS))}")
     names, lows, highs = _check_bounds(bounds)
+    fixed = {} if fixed is None else fixed
+    if not isinstance(fixed, Mapping):
+        raise TypeError(f"fixed must be a dict {{name: value}}, got {type(fixed).__name__}")
+    model, measures, label = _prepare_model(model, names, list(fixed), measures)
     n_requested = _int_at_least("n", n, METHODS[method])
     seed = _int_at_least("seed", seed, 0)
     if not isinstance(second_order, (bool, np.bool_)):
@@ -188,10 +192,6 @@ def sensitivity_analysis(model: Any, bounds: Mapping[str, Any], *,
         if levels % 2:
             raise SensitivityError(f"levels must be even (Morris' step p / (2 (p - 1)) "
                                    f"keeps the trajectories on the grid), got {levels}")
-    fixed = {} if fixed is None else fixed
-    if not isinstance(fixed, Mapping):
-        raise TypeError(f"fixed must be a dict {{name: value}}, got {type(fixed).__name__}")
-    model, measures = _prepare_model(model, names, list(fixed), measures)
 
     problem = {"num_vars": len(names), "names": names,
                "bounds": [[lo, hi] for lo, hi in zip(lows, highs, strict=True)]}
@@ -221,30 +221,34 @@ def sensitivity_analysis(model: Any, bounds: Mapping[str, Any], *,
     measure_names = [v for v in sweep.data_vars if v not in ("error", "seed")]
     Y = {m: _outputs(sweep, m) for m in measure_names}
 
+    # SALib's Sobol' analysis seeds its bootstrap only for a truthy seed (`if seed:`), so 0
+    # would give random intervals: the bootstrap gets its own non-zero seed derived from seed
+    boot_seed = int(np.random.SeedSequence(seed, spawn_key=(2**31,)).generate_state(1)[0]) | 1
     if method == "sobol":
         from SALib.analyze import sobol as sobol_analyze
 
         results = {m: sobol_analyze.analyze(problem, Y[m], calc_second_order=second_order,
                                             num_resamples=num_resamples,
-                                            conf_level=float(conf_level), seed=seed)
+                                            conf_level=float(conf_level), seed=boot_seed)
                    for m in measure_names}
     else:
         from SALib.analyze import morris as morris_analyze
 
         results = {m: morris_analyze.analyze(problem, X, Y[m], num_resamples=num_resamples,
                                              conf_level=float(conf_level), num_levels=levels,
-                                             seed=seed)
+                                             seed=boot_seed)
                    for m in measure_names}
     ds = _dataset(method, names, lows, highs, sweep, measure_names, results, second_order)
+    label = label or sweep.attrs["model"]
     ds.attrs.update({
         "title": f"{'Sobol' if method == 'sobol' else 'Morris'} sensitivity analysis of "
-                 f"{sweep.attrs['model']}",
+                 f"{label}",
         "method": method, "N": int(n_base), "N_requested": int(n_requested),
         "n_runs": int(X.shape[0]), "seed": int(seed),
         "bounds_json": json.dumps({nm: [lo, hi] for nm, lo, hi in
                                    zip(names, lows, highs, strict=True)}),
         "second_order": int(second_order), "conf_level": float(conf_level),
-        "num_resamples": int(num_resamples), "model": sweep.attrs["model"],
+        "num_resamples": int(num_resamples), "model": label,
         "measures": sweep.attrs["measures"], "fixed_json": sweep.attrs["fixed_json"],
         "sweep_hash": sweep.attrs["sweep_hash"], "neurosim_nb_version": __version__,
         "wall_time_s": float(sweep.attrs.get("wall_time_s", 0.0)),
@@ -313,16 +317,17 @@ def _prepare_model(model, names: list[str], fixed_names: list[str], measures):
                 if name not in known:
                     raise SensitivityError(f"bounds: {model} has no parameter {name!r}; it "
                                            f"has {known}.{did_you_mean(name, known)}")
-        return model, measures  # an unknown family: the sweep's error (with did-you-mean)
+        return model, measures, None  # an unknown family: the sweep's error (did-you-mean)
     if isinstance(model, Mapping) or not callable(model):
-        return model, measures  # a network spec (key paths checked by the sweep) or a TypeError
+        return model, measures, None  # a network spec (paths checked by the sweep), a TypeError
     style = _call_style(model, [*names, *fixed_names])
     output = None
     if measures is None:
         output, measures = DEFAULT_OUTPUT, DEFAULT_OUTPUT
     elif isinstance(measures, str):
         output = measures
-    return functools.partial(_call, _Plain(model, style, output)), measures
+    label = f"function {_callable_description(model)}"
+    return functools.partial(_call, _Plain(model, style, output)), measures, label
 
 
 def _call_style(func, names: list[str]) -> str:
@@ -349,10 +354,12 @@ def _call_style(func, names: list[str]) -> str:
             continue
     missing = [n for n in names if n not in named]
     label = getattr(func, "__name__", type(func).__name__)
-    hint = "".join(f" {n!r}?{did_you_mean(n, named)}" for n in missing) if named else ""
+    if len(missing) < len(names):  # a function of the parameters by name, with a typo
+        raise SensitivityError(f"bounds: model {label} has no parameter {missing[0]!r}; it has "
+                               f"{named}.{did_you_mean(missing[0], named)}")
     raise TypeError(f"model {label}{sig} cannot be called with the parameters {names}: give a "
                     "function of them by name f(x1, x2, ...), of their dict f(params) or the "
-                    f"sweep's model(params, seed). Unknown:{hint or ' ' + str(missing)}")
+                    "sweep's model(params, seed)")
 
 
 class _Plain:
