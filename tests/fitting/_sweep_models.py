@@ -2,9 +2,9 @@
 real ``dask worker``): importable by name there, so their source hash is the same in both
 processes and a store written by one is resumed by the other.
 
-Each model appends ``"<a> <b>\\n"`` to the file named by the environment variable
-``SWEEP_CALL_LOG`` (when set) after it has computed the point: a count of finished
-computations, per point, across processes.
+Each model appends ``"<a> <b> <pid>\\n"`` to the file named by the environment variable
+``SWEEP_CALL_LOG`` (when set) after it has computed the point, with the process id: a count
+of finished computations, per point, across processes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def _log(params: dict) -> None:
     path = os.environ.get("SWEEP_CALL_LOG")
     if path:
         with open(path, "a") as f:
-            f.write(f"{params['a']!r} {params['b']!r}\n")
+            f.write(f"{params['a']!r} {params['b']!r} {os.getpid()}\n")
             f.flush()
 
 
