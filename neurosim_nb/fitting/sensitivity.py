@@ -141,7 +141,7 @@ def sensitivity_analysis(model: Any, bounds: Mapping[str, Any], *,
         units, per whole range of the parameter). Attrs: ``method``, ``N`` (Sobol' base
         sample or Morris trajectories), ``N_requested``, ``n_runs``, ``seed``,
         ``bounds_json``, ``conf_level``, ``model``, ``measures``, ``sweep_hash``,
-        ``neurosim_nb_version``.
+        ``n_resumed`` (runs read back from ``store``), ``neurosim_nb_version``.
 
     Raises
     ------
@@ -252,6 +252,7 @@ def sensitivity_analysis(model: Any, bounds: Mapping[str, Any], *,
         "measures": sweep.attrs["measures"], "fixed_json": sweep.attrs["fixed_json"],
         "sweep_hash": sweep.attrs["sweep_hash"], "neurosim_nb_version": __version__,
         "wall_time_s": float(sweep.attrs.get("wall_time_s", 0.0)),
+        "n_resumed": int(sweep.attrs.get("n_resumed", 0)),
     })
     if method == "morris":
         ds.attrs["levels"] = int(levels)
