@@ -148,7 +148,8 @@ def sensitivity_analysis(model: Any, bounds: Mapping[str, Any], *,
     SensitivityError
         Bounds empty, reversed, not finite or naming an unknown parameter (did-you-mean);
         ``n`` too small; ``second_order`` with one parameter; a point that failed or gave a
-        non-finite value (how many, and the first error).
+        non-finite value (how many, and the first error); a measure constant over the box
+        (Sobol': no variance to share).
     SweepError
         What the sweep refuses (a measure that returns a non-scalar, an unknown measure, a
         store of another sweep ...).
@@ -226,6 +227,13 @@ def sensitivity_analysis(model: Any, bounds: Mapping[str, Any], *,
     boot_seed = int(np.random.SeedSequence(seed, spawn_key=(2**31,)).generate_state(1)[0]) | 1
     if method == "sobol":
         from SALib.analyze import sobol as sobol_analyze
+
+        for m in measure_names:
+            if np.ptp(Y[m]) == 0.0:
+                raise SensitivityError(
+                    f"measure {m!r} is constant ({Y[m][0]:.6g}) over the whole box: its "
+                    "variance is 0, so Sobol' indices (shares of it) are undefined; widen the "
+                    "bounds or choose a measure that varies (e.g. a rate above rheobase)")
 
         results = {m: sobol_analyze.analyze(problem, Y[m], calc_second_order=second_order,
                                             num_resamples=num_resamples,

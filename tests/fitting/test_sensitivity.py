@@ -304,3 +304,13 @@ def test_store_resumes_without_running_a_point_twice(tmp_path):
     # other bounds are another design: the store refuses it rather than mixing the two
     with pytest.raises(SweepError, match="holds another sweep"):
         sensitivity_analysis(counted, {"x": (0.0, 2.0), "y": (1.0, 2.0)}, **kwargs)
+
+
+def test_a_constant_measure_has_no_sobol_indices():
+    """Below rheobase (2 nA) the LIF never fires: the rate is 0 everywhere, its variance 0,
+    and the indices 0/0; a clear error rather than NaN indices."""
+    with pytest.raises(SensitivityError, match="'mean_rate' is constant \\(0\\) over the whole "
+                                               "box"):
+        sensitivity_analysis("LIF", {"tau_m": (5.0, 20.0), "I_nA": (0.5, 1.5)},
+                             measures="mean_rate", n=16, second_order=False,
+                             fixed={"duration_ms": 50.0}, client="serial", progress=False)
