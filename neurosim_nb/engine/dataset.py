@@ -8,9 +8,9 @@ Schema (checked by :func:`neurosim_nb.schema.validate_dataset` on every run):
   where a population lacks the variable); ``I_ext`` the external input;
 * per-compartment variables ``(time, neuron, compartment)`` of the populations that
   declare a :class:`~neurosim_nb.core.neurons.base.CompartmentLayout` (e.g. the
-  ``V_compartment`` and gates of compartmental cells; NaN for the other neurons), with the layout's coords on ``compartment`` -- or on ``(neuron,
-  compartment)``, ``compartment`` then a position, when populations record different
-  compartments;
+  ``V_compartment`` and gates of compartmental cells; NaN for the other neurons), with
+  the layout's coords on ``compartment`` -- or on ``(neuron, compartment)``,
+  ``compartment`` then a position, when populations record different compartments;
 * ``spike_time`` (ms) and ``spike_neuron`` (global neuron id) on ``spike``, sorted by
   (time, id);
 * coords ``time`` (ms, end of each recorded step), ``neuron`` (global ids),
