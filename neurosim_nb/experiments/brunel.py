@@ -27,7 +27,7 @@ Regimes (:func:`classify_regime`, thresholds :data:`REGIME_THRESHOLDS`), after B
 ==========  ==============================  ===========================================
 label       Brunel's example (g, eta)       rule here
 ==========  ==============================  ===========================================
-SR          (3, 2): synchronous regular     ``cv_isi < 0.5``
+SR          (3, 2): synchronous regular     ``cv_isi < 0.5`` and ``rate_hz >= 50``
 AI          (5, 2): asynchronous irregular  irregular and ``synchrony < 0.185``
 SI fast     (6, 4): synchronous irregular   irregular, synchronous, ``f_peak >= 90 Hz``
 SI slow     (4.5, 0.9)                      irregular, synchronous, ``f_peak < 90 Hz``
@@ -37,7 +37,10 @@ Q           --                              ``rate_hz < 0.5`` (no activity to cl
 Why these thresholds (measured here, :math:`N_E` = 2000, 1 s after 100 ms, seeds 1-3):
 the SR point fires at 312 Hz with CV 0.005 (every neuron every 3.2 ms, in clusters); every
 inhibition-dominated point has CV 0.62-1.45, so 0.5 sits in the gap (a Poisson train has
-CV 1; Brunel's SR neurons are regular). :math:`\chi` is 0.165-0.173 at the AI point and
+CV 1; Brunel's SR neurons are regular). SR is also the high-rate state (excitation
+dominates: 147-312 Hz here for g <= 3.5, near the 1/refractory bound): a CV below 0.5 at a
+few Hz (g = 5, drive 0.8, where few neurons have the 5 spikes the CV needs) is not SR, hence
+``rate_hz >= 50``. :math:`\chi` is 0.165-0.173 at the AI point and
 0.196-0.222 at the two SI points, so 0.185 separates them; it is a finite-size threshold,
 since :math:`\chi` of independent neurons is about :math:`1/\sqrt{N_E}` (0.02) and shared
 inputs (:math:`C_E / N_E` = 0.2) add to it, so it must be re-calibrated for another size.
@@ -84,8 +87,8 @@ __all__ = ["BRUNEL_SMALL", "REGIME_THRESHOLDS", "REGIMES", "REGIME_REFERENCE_POI
 BRUNEL_SMALL = {"n_exc": 2000, "epsilon": 0.2, "JC_E_mV": 100.0}
 
 #: regime thresholds (see the module docstring for where they come from)
-REGIME_THRESHOLDS = {"cv_regular": 0.5, "synchrony": 0.185, "f_fast_hz": 90.0,
-                     "rate_quiescent_hz": 0.5}
+REGIME_THRESHOLDS = {"cv_regular": 0.5, "rate_sr_hz": 50.0, "synchrony": 0.185,
+                     "f_fast_hz": 90.0, "rate_quiescent_hz": 0.5}
 
 #: regime labels, in the order of the codes of :func:`classify_regime`
 REGIMES = ("SR", "AI", "SI fast", "SI slow", "Q")
@@ -244,7 +247,7 @@ def classify_regime(rate_hz, cv_isi, synchrony, f_peak_hz, *,
         The measures of :func:`brunel_measures`.
     thresholds : dict, optional
         Overrides of :data:`REGIME_THRESHOLDS` (``cv_regular``, ``synchrony``,
-        ``f_fast_hz``, ``rate_quiescent_hz``).
+        ``rate_sr_hz``, ``f_fast_hz``, ``rate_quiescent_hz``).
 
     Returns
     -------
@@ -270,7 +273,7 @@ def classify_regime(rate_hz, cv_isi, synchrony, f_peak_hz, *,
     sync = chi >= th["synchrony"]
     label[sync & (f >= th["f_fast_hz"])] = "SI fast"
     label[sync & ~(f >= th["f_fast_hz"])] = "SI slow"
-    label[cv < th["cv_regular"]] = "SR"
+    label[(cv < th["cv_regular"]) & (rate >= th["rate_sr_hz"])] = "SR"
     label[~(rate >= th["rate_quiescent_hz"]) | np.isnan(cv)] = "Q"
     label = label.astype(str)
     return str(label[()]) if label.ndim == 0 else label
