@@ -207,7 +207,7 @@ def load_phase_diagram(path: str | Path | None = None) -> xr.Dataset:
     Examples
     --------
     >>> ds = load_phase_diagram()
-    >>> sorted(set(ds.regime.values.ravel()))
+    >>> sorted(set(ds.regime.values.ravel().tolist()))
     ['AI', 'Q', 'SI fast', 'SI slow', 'SR']
     """
     path = SHIPPED_DIAGRAM if path is None else Path(path)
