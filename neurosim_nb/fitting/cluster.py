@@ -273,7 +273,7 @@ def _dask_loop(client, func, batches, sizes, bar) -> Iterator[tuple[int, Any]]:
     index = {f.key: k for k, f in enumerate(futures)}
     done = False
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             k = index[future.key]
             result = future.result()
             future.release()

@@ -120,7 +120,7 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
                     fixed: Mapping[str, Any] | None = None, client: Any = None,
                     batch_size: int | None = None, store: str | None = None,
                     resume: bool = True, seed: int = 0,
-                    progress: bool | str = True) -> xr.Dataset:
+                    progress: bool | str = True, timeout: float = 10.0) -> xr.Dataset:
     """Evaluate ``model`` at every point of a grid or design and gather scalar measures.
 
     Parameters
@@ -173,6 +173,8 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         Seed of the sweep; each point gets :func:`point_seed` ``(seed, index)``.
     progress : bool or str
         A ``tqdm`` progress bar over points.
+    timeout : float
+        Seconds to wait for a scheduler address to answer (s).
 
     Returns
     -------
@@ -227,12 +229,10 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
     missing = np.flatnonzero(~acc.done)
     n_workers = 1
     if missing.size:
-        dask_client = cluster.get_client(client)  # an unreachable scheduler fails here
+        dask_client = cluster.get_client(client, timeout=timeout)  # unreachable: fails here
         n_workers = cluster.n_workers(dask_client)
         if batch_size is None:
             batch_size = _auto_batch_size(missing.size, n_workers)
-        if sweep_store is not None:
-            sweep_store.create()
         batches = [points.batch(chunk, seeds[chunk])
                    for chunk in np.array_split(missing, math.ceil(missing.size / batch_size))]
         work = functools.partial(_run_batch, runner)
@@ -282,7 +282,7 @@ def load_sweep(store: str) -> xr.Dataset:
     """
     definition = _Store.read_definition(store)
     acc = _Accumulator(_Points.from_definition(definition).n,
-                       list(definition["measures"]))
+                       [name for name, _ in definition["measures"]])
     for out in _Store.read_batches(Path(store)):
         acc.add(out)
     ds = _assemble(definition, acc)
@@ -394,9 +394,9 @@ class _Points:
 
     @classmethod
     def from_definition(cls, definition: dict) -> _Points:
-        params = definition["parameters"]
-        return cls(definition["kind"], list(params),
-                   [np.asarray(v) for v in params.values()], definition["coord_units"])
+        params = definition["parameters"]  # [[name, values], ...]: JSON keeps list order
+        return cls(definition["kind"], [n for n, _ in params],
+                   [np.asarray(v) for _, v in params], definition["coord_units"])
 
     def columns(self, index: np.ndarray) -> dict[str, np.ndarray]:
         """The values of every parameter at the flat indices ``index``."""
@@ -442,7 +442,7 @@ class _Measure:
     def evaluate(self, result) -> tuple[float, str | None]:
         if self.func is not None:
             return _scalar(self.name, self.func(result))
-        if isinstance(result, Mapping):
+        if isinstance(result, Mapping) and not isinstance(result, xr.Dataset):
             if self.key not in result:
                 raise SweepError(f"measure {self.name!r}: the model's result has no key "
                                  f"{self.key!r} (it has {sorted(map(str, result))})."
@@ -885,10 +885,10 @@ def _definition(runner, points: _Points, fixed: dict, seed: int) -> dict:
     """Everything that decides the sweep's values (hashed), plus what rebuilds its Dataset."""
     units = {**{n: u for n, u in runner.coord_units.items() if n in points.names}, **points.units}
     return {"format": _FORMAT, "model": runner.describe(), "kind": points.kind,
-            "parameters": {n: _jsonable(v) for n, v in zip(points.names, points.values,
-                                                           strict=True)},
+            "parameters": [[n, _jsonable(v)] for n, v in zip(points.names, points.values,
+                                                             strict=True)],
             "coord_units": units, "fixed": _jsonable(fixed),
-            "measures": {m.name: m.describe() for m in runner.measures}, "seed": seed}
+            "measures": [[m.name, m.describe()] for m in runner.measures], "seed": seed}
 
 
 def _hash(definition: dict) -> str:
@@ -941,8 +941,9 @@ def _assemble(definition: dict, acc: _Accumulator) -> xr.Dataset:
                        for n, v in zip(points.names, points.values, strict=True)})
     shape = points.shape
     data = {}
+    described = dict(definition["measures"])
     for i, name in enumerate(acc.names):
-        spec = definition["measures"][name]
+        spec = described[name]
         attrs = {"long_name": SWEEP_MEASURES[spec][1] if spec in SWEEP_MEASURES else spec}
         if name in acc.units:
             attrs["units"] = acc.units[name]
@@ -959,7 +960,7 @@ def _assemble(definition: dict, acc: _Accumulator) -> xr.Dataset:
         "model": _model_label(model),
         "model_json": json.dumps(model, sort_keys=True),
         "kind": points.kind,
-        "measures": json.dumps(definition["measures"]),
+        "measures": json.dumps(described),
         "fixed_json": json.dumps(definition["fixed"], sort_keys=True, default=repr),
         "seed": int(definition["seed"]),
         "neurosim_nb_version": __version__,
@@ -990,6 +991,9 @@ class _Store:
             raise TypeError(f"store must be a path (str), got {type(path).__name__}")
         self.path = Path(path)
         self.definition, self.digest = definition, digest
+        if self.path.exists() and not self.path.is_dir():
+            raise SweepError(f"store {str(self.path)!r} is a file, not a sweep store "
+                             "(a directory); pass a new path")
         self.exists = self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir()))
         if not self.exists:
             return
@@ -1079,6 +1083,7 @@ class _Store:
 
         if out["point"].size == 0:
             return
+        self.create()  # on the first finished batch: a sweep that fails at once leaves nothing
         folder = self.path / "batches"
         tmp = folder / f".tmp-{uuid.uuid4().hex}"
         g = zarr.open_group(str(tmp), mode="w")
