@@ -26,6 +26,9 @@ _LAZY = {
     "get_client": "neurosim_nb.fitting.cluster",
     "close_client": "neurosim_nb.fitting.cluster",
     "map_batches": "neurosim_nb.fitting.cluster",
+    "fit_model": "neurosim_nb.fitting.fit",
+    "FitError": "neurosim_nb.fitting.fit",
+    "coincidence_factor": "neurosim_nb.fitting.objectives",
 }
 
 __all__ = list(_LAZY)

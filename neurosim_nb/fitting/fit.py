@@ -17,9 +17,12 @@ Objectives (minimised):
   time points (mV²);
 * ``"spikes"`` -- :math:`1 - \Gamma`, with :math:`\Gamma` the coincidence factor of Jolivet
   et al. (2008), :func:`~neurosim_nb.fitting.objectives.coincidence_factor` (window 4 ms);
+  a :math:`\Gamma` below -1, possible only as the model rate nears :math:`1/(2\Delta)`
+  where the normalisation vanishes, counts as -1, so the objective lies in [0, 2];
 * ``"features"`` -- :math:`\sum_k w_k ((f_k - f_k^*) / s_k)^2 / \sum_k w_k` over firing rate,
-  first-spike latency, ISI CV and an f-I curve (mean over its currents), each normalised by
-  its scale :math:`s_k` (:data:`~neurosim_nb.fitting.objectives.FEATURE_SCALES`).
+  first-spike latency, ISI CV and an f-I curve (mean over its currents; the model's rate
+  is its inverse mean ISI after the transient), each normalised by its scale :math:`s_k`
+  (:data:`~neurosim_nb.fitting.objectives.FEATURE_SCALES`).
 
 Examples
 --------
@@ -55,6 +58,7 @@ from neurosim_nb.fitting.objectives import (
     FEATURES,
     feature_error,
     gamma_many,
+    stationary_rates,
     train_features,
 )
 
@@ -168,10 +172,7 @@ class _Problem:
             ds = pop.simulate(self.fi_duration_ms, np.tile(self.currents, s), dt=self.dt,
                               record=(), seed=self.seed, verbose=False)
             t, off = self._spikes(ds, s * m)
-            t_keep = t >= self.fi_transient_ms - 1e-9
-            counts = np.add.reduceat(np.r_[t_keep, False].astype(float), off[:-1])[: s * m]
-            counts[np.diff(off) == 0] = 0.0
-            rate = counts / ((self.fi_duration_ms - self.fi_transient_ms) / 1000.0)
+            rate = stationary_rates(t, off, self.fi_transient_ms)
             err = feature_error(rate.reshape(s, m), target[None, :], scale)
             total += w * err.mean(axis=1)
             weights += w
@@ -380,9 +381,14 @@ def _onset(stims) -> float:
     return min(onsets) if onsets else 0.0
 
 
+def _is_dict(data) -> bool:
+    """A mapping of feature targets (an xarray Dataset is a Mapping too: not one)."""
+    return isinstance(data, Mapping) and not isinstance(data, xr.Dataset)
+
+
 def _feature_spec(features, data) -> tuple[dict, dict]:
     """({name: (target, weight, scale)}, fI info) from ``features`` and ``data``."""
-    if isinstance(data, Mapping):
+    if _is_dict(data):
         targets = dict(data)
     else:
         targets = {}
@@ -442,6 +448,14 @@ class _Recorder:
     @property
     def n(self) -> int:
         return int(sum(e.size for e in self.err))
+
+
+def _scipy_at_least(major: int, minor: int) -> bool:
+    import scipy
+
+    parts = scipy.__version__.split(".")
+    return (int(parts[0]), int("".join(c for c in parts[1] if c.isdigit()) or 0)) >= (
+        major, minor)
 
 
 def _bar(total: int, progress):
@@ -570,6 +584,9 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
     from scipy.optimize import differential_evolution, least_squares, minimize
 
     t_wall = time.perf_counter()
+    if not _scipy_at_least(1, 12):
+        raise ImportError("fit_model needs scipy >= 1.12 (differential evolution's "
+                          "intermediate_result callback); upgrade scipy")
     family, cls = _family(model)
     if target not in TARGETS:
         raise FitError(f"target must be one of {list(TARGETS)}, got {target!r}."
@@ -623,7 +640,7 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
         prob.dt = 0.1 if dt is None else float(dt)
         train_names = [n for n in spec if n != "fI"]
         if train_names:
-            if isinstance(data, Mapping):
+            if _is_dict(data):
                 dur = duration_ms
                 if dur is None:
                     raise FitError("give duration_ms= (ms): the run over which the rate, "
@@ -634,7 +651,7 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
             prob.duration_ms = dur
             prob.stimulus = _stimulus(stimulus, prob.dt, dur)
             prob.onset_ms = _onset(prob.stimulus)
-            if not isinstance(data, Mapping):
+            if not _is_dict(data):
                 f = train_features(spikes, np.array([0, spikes.size]), dur, prob.onset_ms)
                 targets = {n: float(f[n][0]) for n in train_names}
             for n in train_names:
@@ -680,13 +697,15 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
 
     history_best: list[float] = []
     history_mean: list[float] = []
-    generation = [0]
+    generation = [0]           # generations completed (callbacks)
+    calls = [0]                # population evaluations: 0 is the initial population
 
     def objective(ut: np.ndarray) -> np.ndarray:  # (N, S), as scipy's vectorized form
         u = np.atleast_2d(ut.T)
         err = evaluate(u)
-        rec.add(u, err, generation[0])
-        if generation[0] == 0:
+        rec.add(u, err, calls[0])
+        calls[0] += 1
+        if calls[0] == 1:
             finite = err[np.isfinite(err)]
             history_best.append(rec.best_err)
             history_mean.append(float(finite.mean()) if finite.size else np.inf)
@@ -708,11 +727,13 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
             bar.set_postfix(best=f"{rec.best_err:.4g}")
 
     n_par = len(names)
+    # scipy >= 1.15 takes the generator as rng= (SPEC 7); before, the same as seed=
+    seeding = {"rng" if _scipy_at_least(1, 15) else "seed": np.random.default_rng(seed)}
     try:
         de = differential_evolution(
             objective, [(0.0, 1.0)] * n_par, popsize=popsize, maxiter=maxiter, tol=tol,
-            rng=np.random.default_rng(seed), polish=False, vectorized=True,
-            updating="deferred", init="latinhypercube", callback=callback)
+            polish=False, vectorized=True, updating="deferred", init="latinhypercube",
+            callback=callback, **seeding)
     finally:
         if bar is not None:
             bar.close()
@@ -730,7 +751,7 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
                 u = np.clip(u, 0.0, 1.0)
                 try:
                     r = prob.residuals(prob.physical(u[None, :]))[0]
-                except ValueError:
+                except (ValueError, FloatingPointError):
                     rec.add(u, [np.inf], -1)
                     return np.full(prob.v_data.size, np.sqrt(_INVALID))
                 rec.add(u, [np.sum(r ** 2)], -1)
@@ -743,7 +764,7 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
                 pts = np.vstack([u[None, :], u[None, :] + np.diag(steps)])
                 try:
                     r = prob.residuals(prob.physical(pts))
-                except ValueError:
+                except (ValueError, FloatingPointError):
                     return np.zeros((prob.v_data.size, n_par))
                 rec.add(pts, np.sum(r ** 2, axis=1), -1)
                 return ((r[1:] - r[0]) / steps[:, None]).T
@@ -770,8 +791,13 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
                               "xatol": 1e-6, "fatol": 1e-9})
 
     if rec.best_u is None:
-        raise FitError("no candidate could be simulated: every point of the bounds was "
-                       "rejected by the model; check the bounds and fixed values")
+        try:                       # surface why, from the first candidate, in this process
+            prob.errors_unchecked(prob.physical(rec.u[0][:1]))
+            reason = ""
+        except Exception as exc:  # noqa: BLE001 - reported to the user, with its type
+            reason = f": the first fails with {type(exc).__name__}: {exc}"
+        raise FitError("no candidate could be simulated (every evaluation failed)"
+                       f"{reason}; check the bounds and fixed values")
     best_x = prob.physical(rec.best_u[None, :])[0]
     wall = time.perf_counter() - t_wall
     return _result(prob, cls, rec, best_x, history_best, history_mean, out_data, dict(
@@ -782,7 +808,8 @@ def fit_model(model, data, *, parameters: Mapping[str, tuple[float, float]],
         seed=int(seed), n_evaluations=rec.n, wall_time_s=float(wall), dt=prob.dt,
         duration_ms=prob.duration_ms, n_workers=int(workers),
         fixed_json=json.dumps(fixed, sort_keys=True, default=float),
-        bounds_json=json.dumps({n: [float(a), float(b)] for n, a, b in zip(names, lo, hi)}),
+        bounds_json=json.dumps({n: [float(a), float(b)]
+                                for n, a, b in zip(names, lo, hi, strict=True)}),
         stimulus_json=json.dumps([type(s).__name__ for s in prob.stimulus])))
 
 
@@ -857,14 +884,12 @@ def _result(prob: _Problem, cls, rec: _Recorder, best_x, history_best, history_m
             pop = prob.population(best, repeat=m)
             ds = pop.simulate(prob.fi_duration_ms, prob.currents, dt=prob.dt, record=(),
                               seed=prob.seed, verbose=False)
-            t, i = ds["spike_time"].values, ds["spike_neuron"].values
-            counts = np.bincount(i[t >= prob.fi_transient_ms - 1e-9], minlength=m)
+            t, off = prob._spikes(ds, m)
             coords["current"] = ("current", prob.currents, {"units": cls.current_units,
                                                              "long_name": "input current"})
-            window_s = (prob.fi_duration_ms - prob.fi_transient_ms) / 1000.0
             data_vars["rate_data"] = ("current", prob.features["fI"][0], {
                 "units": "Hz", "long_name": "target f-I curve"})
-            data_vars["rate_fit"] = ("current", counts / window_s, {
+            data_vars["rate_fit"] = ("current", stationary_rates(t, off, prob.fi_transient_ms), {
                 "units": "Hz", "long_name": "f-I curve of the fitted model"})
     attrs = {"Conventions": "CF-1.10",
              "title": f"{attrs['family']} fitted to {prob.target}", **attrs,

@@ -177,6 +177,22 @@ def train_features(model_times: np.ndarray, offsets: np.ndarray, duration_ms: fl
     return {"rate": rate, "first_spike_latency": latency, "isi_cv": cv}
 
 
+def stationary_rates(model_times: np.ndarray, offsets: np.ndarray,
+                     t_from_ms: float) -> np.ndarray:
+    """Stationary rate (Hz) of each ragged train from its spikes after ``t_from_ms``:
+    ``1000 (n - 1) / (t_last - t_first)``, the inverse mean ISI (0 with fewer than 2
+    spikes). Unlike a count in a window it has no +-1 spike quantisation, so a fit's
+    objective is smooth in the parameters up to the dt-quantisation of the ISIs."""
+    n = offsets.size - 1
+    rate = np.zeros(n)
+    for i in range(n):
+        t = model_times[offsets[i]:offsets[i + 1]]
+        t = t[t >= t_from_ms - 1e-9]
+        if t.size >= 2 and t[-1] > t[0]:
+            rate[i] = 1000.0 * (t.size - 1) / (t[-1] - t[0])
+    return rate
+
+
 def feature_error(model: np.ndarray, target: float, scale: float) -> np.ndarray:
     """Squared normalised error ``((model - target) / scale)**2`` of each candidate, with
     :data:`MISSING_FEATURE_PENALTY` where the model leaves the feature undefined (NaN)."""
