@@ -29,6 +29,7 @@ _LAZY = {
     "fit_model": "neurosim_nb.fitting.fit",
     "FitError": "neurosim_nb.fitting.fit",
     "coincidence_factor": "neurosim_nb.fitting.objectives",
+    "sensitivity_analysis": "neurosim_nb.fitting.sensitivity",
 }
 
 __all__ = list(_LAZY)
