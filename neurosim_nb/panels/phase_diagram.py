@@ -122,6 +122,12 @@ def cells_data(ds: xr.Dataset) -> dict[str, list]:
     return data
 
 
+def _regime_name(regime: str) -> str:
+    short = REGIME_SHORT.get(regime, regime)
+    long = {"Q": "quiescent", "err": "failed"}.get(short, regime)
+    return html.escape(short if short == long else f"{short} ({long})")
+
+
 def _finite_range(values, lo_floor: float | None = None) -> tuple[float, float]:
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
@@ -210,8 +216,13 @@ class PhaseDiagramPanel:
                                     title="Click a cell to see its network's raster",
                                     x_axis_label="time (ms)", y_axis_label="neuron",
                                     tools="pan,box_zoom,reset", name="neurosim-phase-raster-fig")
-        self.raster_figure.scatter("t", "neuron", source=self.raster, size=2, color="color",
-                                   marker="square")
+        dots = self.raster_figure.scatter("t", "neuron", source=self.raster, size=2,
+                                          color="color", marker="square")
+        # the point's measures travel with the page (a source reaches the browser only
+        # through a renderer): an invisible glyph that the axes' ranges ignore
+        self.raster_figure.scatter("g", "nu", source=self.point, visible=False)
+        self.raster_figure.x_range.renderers = [dots]
+        self.raster_figure.y_range.renderers = [dots]
         self.cells.selected.on_change("indices", self._on_tap)
         self._layout = column(row(*self.maps), self.raster_figure)
         self.plot = BokehModel(self._layout)
@@ -318,8 +329,8 @@ class PhaseDiagramPanel:
         counts = {r: int((ds.regime.values == r).sum()) for r in (*brunel.REGIMES, "error")}
         th = brunel.REGIME_THRESHOLDS
         self.legend.value = (
-            "<b>Regimes</b>: " + ", ".join(
-                f'<span class="neurosim-regime">{REGIME_SHORT[r]} = {html.escape(r)}: {n}</span>'
+            "<b>Regimes</b> (points): " + ", ".join(
+                f'<span class="neurosim-regime">{_regime_name(r)}: {n}</span>'
                 for r, n in counts.items() if n)
             + f'<br><span style="color:#666">SR: ISI CV &lt; {th["cv_regular"]:g} at rates &ge; '
             f'{th["rate_sr_hz"]:g} Hz; '
