@@ -31,6 +31,20 @@ def test_cells_equal_standalone_runs_and_labels():
     assert set(ds.regime.sel(g=3.0).values) == {"SR"}
 
 
+def test_local_cluster_equals_serial():
+    """On the embedded LocalCluster (worker processes) the diagram is the serial one, bit
+    for bit, row by row or in one sweep."""
+    serial = pd.brunel_phase_diagram([4.0, 6.0], [1.2, 3.0], client="serial", progress=False,
+                                     **SMALL)
+    dask = pd.brunel_phase_diagram([4.0, 6.0], [1.2, 3.0], client=None, progress=False,
+                                   **SMALL)
+    rows = pd.brunel_phase_diagram([4.0, 6.0], [1.2, 3.0], client=None, progress=False,
+                                   on_progress=lambda d, t: None, **SMALL)
+    for other in (dask, rows):
+        for name in (*brunel.MEASURE_UNITS, "regime", "network_seed"):
+            np.testing.assert_array_equal(other[name].values, serial[name].values)
+
+
 def test_grid_independence_and_progress_rows():
     """A point's result does not depend on the grid around it or on the row-wise run."""
     seen = []
