@@ -34,21 +34,24 @@ SI slow     (4.5, 0.9)                      irregular, synchronous, ``f_peak < 9
 Q           --                              ``rate_hz < 0.5`` (no activity to classify)
 ==========  ==============================  ===========================================
 
-Why these thresholds (measured here, :math:`N_E` = 2000, 1 s after 100 ms, seeds 1-3):
-the SR point fires at 312 Hz with CV 0.005 (every neuron every 3.2 ms, in clusters); every
-inhibition-dominated point has CV 0.62-1.45, so 0.5 sits in the gap (a Poisson train has
-CV 1; Brunel's SR neurons are regular). SR is also the high-rate state (excitation
+Why these thresholds (measured here, :math:`N_E` = 2000, 1 s after 100 ms, seeds 1-3): the
+SR point fires at 312 Hz with CV 0.005 (every neuron every 3.2 ms, in clusters); the seven
+inhibition-dominated points measured for the calibration (g >= 4.5: the other three of Fig.
+8 and (5, 1), (6, 3), (7, 2), (8, 4)) have CV 0.62-1.45, so 0.5 sits in the gap (a Poisson
+train has CV 1; Brunel's SR neurons are regular). SR is also the high-rate state (excitation
 dominates: 147-312 Hz here for g <= 3.5, near the 1/refractory bound): a CV below 0.5 at a
 few Hz (g = 5, drive 0.8, where few neurons have the 5 spikes the CV needs) is not SR, hence
-``rate_hz >= 50``. :math:`\chi` is 0.165-0.173 at the AI point and
-0.196-0.222 at the two SI points, so 0.185 separates them; it is a finite-size threshold,
-since :math:`\chi` of independent neurons is about :math:`1/\sqrt{N_E}` (0.02) and shared
-inputs (:math:`C_E / N_E` = 0.2) add to it, so it must be re-calibrated for another size.
-The fast oscillation peaks at 152-160 Hz (Brunel: near :math:`1/(4D)` = 167 Hz), the slow
-one at 25-45 Hz: 90 Hz separates them. In Brunel's diagram (his Fig. 2) SR fills
-g < 4 (excitation dominates: :math:`g\gamma < 1`), SI slow the low-drive strip
-(:math:`\nu_{ext}/\nu_{thr}` below about 1) for g > 4, SI fast the high drive just above
-g = 4, and AI the rest; a small network keeps this layout with shifted borders.
+``rate_hz >= 50``. :math:`\chi` is 0.165-0.173 at the AI point and 0.196-0.222 at the two SI
+points, so 0.185 separates them; it is a finite-size threshold, since :math:`\chi` of
+independent neurons is about :math:`1/\sqrt{N_E}` (0.02) and shared inputs (:math:`C_E /
+N_E` = 0.2) add to it, so it must be re-calibrated for another size. The fast oscillation
+peaks at 152-160 Hz (Brunel: near :math:`1/(4D)` = 167 Hz), the slow one at 25-45 Hz: 90 Hz
+separates them. In Brunel's diagram (his Fig. 2) SR fills g < 4 (excitation dominates:
+:math:`g\gamma < 1`), SI slow the low-drive strip (:math:`\nu_{ext}/\nu_{thr}` below about
+1) for g > 4, SI fast the high drive just above g = 4, and AI the rest; a small network
+keeps this layout with shifted borders (in the shipped diagram,
+:mod:`neurosim_nb.fitting.phase_diagram`, strong drive at g = 4-4.5 makes neurons fire
+regularly enough, CV < 0.5 at over 100 Hz, to be labelled SR).
 
 References
 ----------
