@@ -111,7 +111,7 @@ def close_client() -> None:
 
 
 def map_batches(func: Callable[[Any], Any], batches: Sequence[Any] | Iterable[Any],
-                client: Any = None, progress: bool | str = True, *,
+                client: Any = None, progress: bool | str | Callable = True, *,
                 sizes: Sequence[int] | None = None, desc: str = "points",
                 timeout: float = 10.0) -> Iterator[tuple[int, Any]]:
     """Run ``func(batch)`` for every batch, on Dask or serially; yield ``(index, result)`` as
@@ -127,9 +127,10 @@ def map_batches(func: Callable[[Any], Any], batches: Sequence[Any] | Iterable[An
         The work, one task per element.
     client : None, "serial", distributed.Client or str
         As in :func:`get_client`.
-    progress : bool or str
+    progress : bool, str or callable
         Show a ``tqdm`` bar over points (``"notebook"`` forces the widget bar; ``True`` picks
-        ``tqdm.auto``).
+        ``tqdm.auto``), or call ``progress(points_done, points_total)`` at the start and
+        after every batch (e.g. to drive an app's own progress bar).
     sizes : sequence of int, optional
         Points per batch for the progress bar (default: ``len(batch)``, else 1).
     desc : str
@@ -153,6 +154,10 @@ def map_batches(func: Callable[[Any], Any], batches: Sequence[Any] | Iterable[An
     --------
     >>> dict(map_batches(len, [[1, 2], [3], []], client="serial", progress=False))
     {0: 2, 1: 1, 2: 0}
+    >>> _ = list(map_batches(len, [[1, 2], [3]], "serial", progress=lambda d, n: print(d, n)))
+    0 3
+    2 3
+    3 3
     """
     batches = list(batches)
     if sizes is None:
@@ -200,8 +205,11 @@ def _local_client():
         _LOCAL.clear()
         from distributed import Client, LocalCluster
 
+        # no dashboard; the scheduler's small HTTP server (health, metrics) on a free port
+        # rather than 8787, which another cluster may hold
         cluster = LocalCluster(n_workers=usable_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         client = Client(cluster)
         _LOCAL[:] = [client, cluster]
         return client
@@ -256,7 +264,24 @@ class _NoBar:
         pass
 
 
+class _CallbackBar:
+    """``progress(done, total)`` after every batch (a widget's progress bar, a log line)."""
+
+    def __init__(self, callback, total: int):
+        self.callback, self.total, self.done = callback, total, 0
+        callback(0, total)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self.callback(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
 def _progress_bar(progress, total: int, desc: str):
+    if callable(progress):
+        return _CallbackBar(progress, total)
     if not progress:
         return _NoBar()
     if progress == "notebook":

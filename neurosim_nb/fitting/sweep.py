@@ -120,7 +120,8 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
                     fixed: Mapping[str, Any] | None = None, client: Any = None,
                     batch_size: int | None = None, store: str | None = None,
                     resume: bool = True, seed: int = 0,
-                    progress: bool | str = True, timeout: float = 10.0) -> xr.Dataset:
+                    progress: bool | str | Callable = True,
+                    timeout: float = 10.0) -> xr.Dataset:
     """Evaluate ``model`` at every point of a grid or design and gather scalar measures.
 
     Parameters
@@ -148,8 +149,9 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         (random or quasi-random designs, SALib sample matrices as ``dict(zip(names,
         matrix.T))``). Exactly one of ``grid`` and ``design``.
     measures : dict, str or list of str
-        ``{name: measure}`` where a measure is ``callable(result) -> float`` (a number or a
-        0-d DataArray, whose ``units`` attr becomes the variable's units) or a name: a key
+        ``{name: measure}`` where a measure is ``callable(result) -> float`` (one number: a
+        number, or an array or DataArray of one element, whose ``units`` attr becomes the
+        variable's units; anything larger is an error naming the measure) or a name: a key
         of the mapping a callable model returns, a :data:`SWEEP_MEASURES` name
         (``"mean_rate"``, ``"spike_count"`` ...) or an analysis function of
         :data:`neurosim_nb.analysis.DATASET_FUNCTIONS` that returns a scalar. A string or a
@@ -161,18 +163,23 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         embedded ``LocalCluster``, ``"serial"`` this process without Dask, a ``Client``, or
         a scheduler address ``"tcp://host:port"``.
     batch_size : int, optional
-        Points per task; default: enough tasks to keep every worker busy (about four per
-        worker) while sharing each task's cost among many points.
+        At most this many points per task (the points are split into even batches).
+        Default: about four tasks per worker (every worker busy, a lost task cheap), at most
+        1000 points each, so each task's cost is shared among many points.
     store : str or path, optional
-        A Zarr directory to checkpoint into (created if missing). Finished batches are
-        written as they complete.
+        A Zarr directory to checkpoint into (created when the first batch finishes).
+        Finished batches are written as they complete. The store is recognised by a hash of
+        the model, the grid or design, ``fixed``, the measures (a callable by its name and
+        source code) and ``seed``: keep ``fixed`` to JSON-able values (numbers, strings,
+        lists) so a rerun hashes alike. One sweep at a time per store.
     resume : bool
         With an existing ``store``: load its finished points and compute only the others
         (``True``) or refuse to touch it (``False``: an error, the store is kept).
     seed : int
         Seed of the sweep; each point gets :func:`point_seed` ``(seed, index)``.
-    progress : bool or str
-        A ``tqdm`` progress bar over points.
+    progress : bool, str or callable
+        A ``tqdm`` progress bar over points (``"notebook"``: the widget bar), or a callable
+        ``progress(points_done, points_total)`` called at the start and after every batch.
     timeout : float
         Seconds to wait for a scheduler address to answer (s).
 
@@ -185,7 +192,8 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
         where fine) and ``seed`` (uint32, each point's seed). Attrs: ``model`` (description),
         ``model_json`` (the spec or family parameters, when JSON-able), ``measures``,
         ``fixed_json``, ``seed``, ``neurosim_nb_version``, ``created``, ``n_points``,
-        ``n_failed``, ``wall_time_s``, ``sweep_hash``.
+        ``n_failed``, ``n_resumed`` (points read from the store), ``wall_time_s`` (this
+        call), ``n_workers``, ``batch_size``, ``sweep_hash``.
 
     Raises
     ------
@@ -213,8 +221,9 @@ def parameter_sweep(model: Any, grid: Mapping[str, Any] | None = None, *,
     runner = _make_runner(model, points, fixed, _check_measures(measures, points.names), seed)
     if batch_size is not None:
         batch_size = _positive_int("batch_size", batch_size)
-    if progress not in (True, False, "notebook"):
-        raise TypeError(f"progress must be True, False or 'notebook', got {progress!r}")
+    if not (callable(progress) or progress in (True, False, "notebook")):
+        raise TypeError("progress must be True, False, 'notebook' or a callable(done, total), "
+                        f"got {progress!r}")
     definition = _definition(runner, points, fixed, seed)
     digest = _hash(definition)
     seeds = np.array([point_seed(seed, k) for k in range(points.n)], dtype=np.uint32)
@@ -520,18 +529,18 @@ def _scalar(name: str, value) -> tuple[float, str | None]:
                      "number")
 
 
-def _spikes(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, int, float, float]:
+def _spikes(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Spike times (ms from the run's start), neuron ids, number of neurons, duration (ms)."""
     if "spike_time" not in ds:
         raise SweepError("the spike measures need a result Dataset with spike_time and "
                          "spike_neuron (a simulation result)")
     t0 = float(ds.attrs.get("t_start_ms", 0.0))
     return (ds["spike_time"].values - t0, ds["spike_neuron"].values,
             int(ds.attrs.get("n_neurons", ds.sizes.get("neuron", 1))),
-            float(ds.attrs["duration"]), 0.0)
+            float(ds.attrs["duration"]))
 
 
-def _spike_measure(name: str, times, neurons, n_neurons: int, duration: float,
-                   _unused: float = 0.0) -> float:
+def _spike_measure(name: str, times, neurons, n_neurons: int, duration: float) -> float:
     """A built-in measure (``SWEEP_MEASURES``) of spike times (ms from the start)."""
     if name == "spike_count":
         return float(times.size)
@@ -728,7 +737,7 @@ class _FamilyRunner:
 
     def _measure(self, ds, group, out) -> None:
         if self.builtin_only:
-            times, neurons, _, duration, _ = _spikes(ds)
+            times, neurons, _, duration = _spikes(ds)
             order = np.argsort(neurons, kind="stable")
             times, neurons = times[order], neurons[order]
             bounds = np.searchsorted(neurons, np.arange(group.size + 1))

@@ -45,7 +45,8 @@ def two_workers():
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                           dashboard_address=None,
+                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
     client = Client(cluster)
     yield client
     client.close()
@@ -403,3 +404,69 @@ def test_map_batches_serial_and_dask(two_workers):
     assert dict(map_batches(sum, batches, "serial", progress=False)) == {0: 3, 1: 3, 2: 15}
     assert dict(map_batches(sum, batches, two_workers, progress=False)) == {0: 3, 1: 3, 2: 15}
     assert get_client("serial") is None and get_client(two_workers) is two_workers
+
+
+def test_first_spike_and_cv_against_the_closed_form():
+    p = LIFParameters()
+    currents = np.array([2.5, 4.0, 8.0])
+    ds = parameter_sweep("LIF", {"I_nA": currents}, measures=["first_spike_ms", "cv_isi"],
+                         fixed={"duration_ms": 300.0, "dt": DT}, client="serial",
+                         progress=False)
+    v_inf = p.V_rest + p.R_m * currents
+    exact = p.tau_m * np.log((v_inf - p.V_rest) / (v_inf - p.V_threshold))   # from rest
+    # the crossing is stamped at the end of its step: 0 <= simulated - exact < dt
+    delay = ds["first_spike_ms"].values - exact
+    assert np.all(delay >= -1e-9) and np.all(delay < DT + 1e-9), delay
+    assert ds["first_spike_ms"].attrs["units"] == "ms"
+    # a noiseless LIF is periodic: every interval is the same whole number of steps
+    assert np.all(ds["cv_isi"].values < 1e-9)
+
+
+def test_default_client_is_a_local_cluster_of_the_usable_cores():
+    from neurosim_nb.fitting import close_client
+    from neurosim_nb.fitting.cluster import n_workers, usable_cores
+
+    grid = {"a": np.arange(6.0), "b": np.array([1.0, 3.0])}
+    try:
+        ds = parameter_sweep(_sweep_models.noisy_product, grid, measures="y", seed=2,
+                             progress=False)
+        assert n_workers(get_client(None)) == usable_cores() == ds.attrs["n_workers"]
+        assert get_client(None) is get_client(None)          # reused across calls
+    finally:
+        close_client()
+    serial = parameter_sweep(_sweep_models.noisy_product, grid, measures="y", seed=2,
+                             client="serial", progress=False)
+    xr.testing.assert_identical(_data(ds), _data(serial))
+
+
+@pytest.mark.parametrize("family", ["Izhikevich", "Hodgkin-Huxley", "Adaptive LIF", "AdEx"])
+def test_every_family_batched_equals_one_neuron_runs(family):
+    """A batch is one population with per-neuron parameter arrays: each neuron must run as
+    it would alone (a one-neuron population per point, simulated directly)."""
+    from neurosim_nb.core.neurons.registry import MODEL_FAMILIES
+
+    cls = MODEL_FAMILIES[family]
+    info = cls.parameters_class.field_info()
+    name = next(k for k, v in info.items() if not v["optional"] and v["unit"] not in ("1", ""))
+    default, current = info[name]["default"], cls.demo_current()
+    grid = {name: [default, default * 1.1], "I_nA": [0.0, current, 2 * current]}
+    ds = parameter_sweep(family, grid, measures=["spike_count"],
+                         fixed={"duration_ms": 200.0}, client="serial", progress=False)
+    assert ds[name].attrs["units"] == info[name]["unit"]
+    assert ds["I_nA"].attrs["units"] == cls.current_units
+    for a, value in enumerate(grid[name]):
+        for b, current in enumerate(grid["I_nA"]):
+            pop = cls(cls.parameters_class().replace(**{name: value}), n=1)
+            run = pop.simulate(200.0, np.array([current]), dt=0.1, record=(), seed=0,
+                               verbose=False)
+            assert ds["spike_count"].values[a, b] == run["spike_time"].size
+    assert ds["spike_count"].values[:, 2].min() > 0     # the demo current makes them fire
+
+
+def test_progress_callback_counts_points():
+    seen = []
+    parameter_sweep(_f, {"a": np.arange(7.0)}, measures="y", client="serial", batch_size=3,
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 7), (3, 7), (5, 7), (7, 7)]   # 7 points in 3 even batches: 3, 2, 2
+    with pytest.raises(TypeError, match="progress must be"):
+        parameter_sweep(_f, {"a": [1.0]}, measures="y", client="serial", progress="yes")
