@@ -85,46 +85,51 @@ def _adex_data():
     stim = [StepCurrent(-0.3, onset_ms=10.0, duration_ms=100.0),   # sag: a
             StepCurrent(0.4, onset_ms=120.0, duration_ms=100.0),   # subthreshold: a, tau_w
             StepCurrent(1.0, onset_ms=250.0, duration_ms=250.0)]   # adapting train: b, tau_w
-    true = {"a": 0.004, "b": 0.08, "tau_w": 100.0}
+    true = {"a": 0.004, "b": 0.08, "tau_w": 100.0, "Delta_T": 2.0}
     ds = cls(cls.parameters_class(**true), n=1).simulate(500.0, stim, dt=0.1, verbose=False)
     return cls, stim, true, ds
 
 
-def test_adex_adaptation_parameters_from_a_noisy_trace():
+def test_adex_main_parameters_from_a_noisy_trace():
     cls, stim, true, ds = _adex_data()
     assert ds.sizes["spike"] == 11                       # an adapting train
     v = ds["V"].values[:, 0] + np.random.default_rng(1).normal(0.0, 0.5, ds.sizes["time"])
     data = xr.DataArray(v, dims="time", coords={"time": ds["time"].values})
     fit = fit_model("AdEx", data, parameters={"a": (0.0, 0.02), "b": (0.0, 0.2),
-                                              "tau_w": (20.0, 300.0)},
-                    stimulus=stim, popsize=10, maxiter=40, progress=False)
-    # identifiability: b and tau_w set the adaptation of 10 ISIs and the recovery between
-    # spikes, a only the small sag of the +-0.3/0.4 nA steps (a * 20 mV ~ 0.08 nA against
-    # g_L * 20 mV = 0.6 nA), so a is the least constrained. With 0.5 mV noise the fit
-    # lands within 0.2 % of each value; tolerances 1 % (b, tau_w) and 3 % (a).
-    assert float(fit["b"]) == pytest.approx(true["b"], rel=0.01)
-    assert float(fit["tau_w"]) == pytest.approx(true["tau_w"], rel=0.01)
-    assert float(fit["a"]) == pytest.approx(true["a"], rel=0.03)
+                                              "tau_w": (20.0, 300.0), "Delta_T": (0.5, 5.0)},
+                    stimulus=stim, popsize=30, maxiter=150, seed=1, progress=False)
+    # Identifiability: b and tau_w set the adaptation of 10 ISIs and the recovery between
+    # spikes, Delta_T the last millisecond of each upstroke, a only the small sag of the
+    # -0.3/+0.4 nA steps (a * 20 mV ~ 0.08 nA against g_L * 20 mV = 0.6 nA), so a is the least
+    # constrained. The trace MSE of a spiking model has local minima (a spike shifted by a
+    # step costs much): with popsize 10 x 40 generations half of the seeds stopped in one;
+    # popsize 30 x 150 found the optimum for seeds 0-5, within 0.4 % (a) and 0.1 % (b,
+    # tau_w, Delta_T) of the truth with 0.5 mV noise. Tolerances: 2 % (a), 1 % (others).
+    assert float(fit["a"]) == pytest.approx(true["a"], rel=0.02)
+    for name in ("b", "tau_w", "Delta_T"):
+        assert float(fit[name]) == pytest.approx(true[name], rel=0.01), name
     assert float(fit["error"]) == pytest.approx(0.25, rel=0.1)      # the noise variance
-    assert list(fit.attrs["bounds_json"]) and fit.attrs["refinement_method"] == "least_squares"
+    assert fit.attrs["refinement_method"] == "least_squares"
 
 
 def test_spike_times_fit_with_the_coincidence_factor():
     cls, stim, true, ds = _adex_data()
     spikes = ds["spike_time"].values
-    fit = fit_model("AdEx", spikes, target="spikes", duration_ms=500.0, dt=0.1,
+    fit = fit_model("AdEx", spikes, target="spikes", duration_ms=500.0, dt=0.1, delta_ms=1.0,
                     parameters={"b": (0.0, 0.2), "tau_w": (20.0, 300.0)},
                     fixed={"a": true["a"]}, stimulus=stim, popsize=10, maxiter=25,
                     progress=False)
-    # Gamma tolerates spike shifts up to 4 ms: every spike matched gives error 0, and the
-    # matched region of (b, tau_w) is narrow around the truth (10 % here)
-    assert float(fit["error"]) == pytest.approx(0.0, abs=1e-12)
-    assert float(fit["b"]) == pytest.approx(true["b"], rel=0.1)
+    # Gamma identifies the set where every spike is matched within Delta, not a point. On a
+    # 41 x 51 grid (b 0.06-0.10 nA, tau_w 75-125 ms) that set spans b 0.071-0.094 and all of
+    # tau_w for Delta = 4 ms, but b 0.077-0.083 (+-4 %) and tau_w 93-108 ms (+-8 %) for
+    # Delta = 1 ms, used here; seeds 0-3 all reach it. Tolerances: 5 % (b), 10 % (tau_w).
+    assert float(fit["error"]) == 0.0
+    assert float(fit["b"]) == pytest.approx(true["b"], rel=0.05)
     assert float(fit["tau_w"]) == pytest.approx(true["tau_w"], rel=0.1)
     got = fit["spike_time_fit"].values
-    assert got.size == spikes.size and np.max(np.abs(got - spikes)) <= 4.0
-    assert coincidence_factor(got, spikes, duration_ms=500.0) == pytest.approx(1.0)
-    assert fit["error"].attrs["units"] == "1" and fit.attrs["delta_ms"] == 4.0
+    assert got.size == spikes.size and np.max(np.abs(got - spikes)) <= 1.0 + 1e-9
+    assert coincidence_factor(got, spikes, duration_ms=500.0, delta_ms=1.0) == 1.0
+    assert fit["error"].attrs["units"] == "1" and fit.attrs["delta_ms"] == 1.0
 
 
 def test_lif_f_i_curve_feature_fit_against_the_closed_form():
