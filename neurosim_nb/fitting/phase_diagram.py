@@ -83,9 +83,7 @@ def brunel_phase_diagram(g_values: Sequence[float], nu_values: Sequence[float], 
                          n_exc: int = 2000, epsilon: float = 0.2, duration_ms: float = 1000.0,
                          transient_ms: float = 100.0, seed: int = 0, client=None,
                          store: str | None = None, batch_size: int | None = None,
-                         progress: bool = True,
-                         on_progress: Callable[[int, int], None] | None = None
-                         ) -> xr.Dataset:
+                         progress: bool | Callable[[int, int], None] = True) -> xr.Dataset:
     r"""Rate, ISI CV, synchrony, peak frequency and regime of Brunel's model A over a grid
     of g and :math:`\nu_{ext}/\nu_{thr}`.
 
@@ -108,11 +106,9 @@ run_brunel`; the regime thresholds are calibrated at the defaults).
         A Zarr directory that checkpoints the sweep (resumed when rerun).
     batch_size : int, optional
         Points per Dask task.
-    progress : bool
-        A ``tqdm`` bar.
-    on_progress : callable, optional
-        ``on_progress(done, total)`` after every row of g (the sweep then runs row by row;
-        not with ``store``).
+    progress : bool or callable
+        A ``tqdm`` bar, or ``progress(points_done, points_total)`` called at the start and
+        after every finished batch (an app's own progress bar).
 
     Returns
     -------
@@ -126,7 +122,7 @@ run_brunel`; the regime thresholds are calibrated at the defaults).
     Raises
     ------
     ValueError
-        An empty, repeated or out-of-range axis, or ``on_progress`` with ``store``.
+        An empty, repeated or out-of-range axis, or a bad network size or duration.
 
     Examples
     --------
@@ -137,11 +133,6 @@ run_brunel`; the regime thresholds are calibrated at the defaults).
     """
     g_arr = _axis("g_values", g_values)
     nu_arr = _axis("nu_values", nu_values)
-    if on_progress is not None and store is not None:
-        raise ValueError("on_progress runs the sweep row by row and cannot share one store; "
-                         "give on_progress or store, not both")
-    if on_progress is not None and not callable(on_progress):
-        raise TypeError(f"on_progress must be callable(done, total), got {on_progress!r}")
     # checked here (as run_brunel does) so that a bad value fails before any cluster starts
     for name, value, integer in (("n_exc", n_exc, True), ("epsilon", epsilon, False),
                                  ("duration_ms", duration_ms, False)):
@@ -150,24 +141,9 @@ run_brunel`; the regime thresholds are calibrated at the defaults).
         raise ValueError(f"transient_ms must be a number >= 0, got {transient_ms!r}")
     fixed = {"n_exc": int(n_exc), "epsilon": float(epsilon), "duration_ms": float(duration_ms),
              "transient_ms": float(transient_ms), "base_seed": int(seed)}
-    kw = dict(measures=list(_MEASURES), fixed=fixed, client=client, batch_size=batch_size,
-              seed=int(seed), progress=progress)
-    if on_progress is None:
-        ds = parameter_sweep(_brunel_model, {"g": g_arr, "nu_ext_ratio": nu_arr}, store=store,
-                             **kw)
-    else:
-        rows = []
-        total = g_arr.size * nu_arr.size
-        on_progress(0, total)
-        for i, g in enumerate(g_arr):
-            rows.append(parameter_sweep(_brunel_model, {"g": [g], "nu_ext_ratio": nu_arr},
-                                        **kw))
-            on_progress((i + 1) * nu_arr.size, total)
-        ds = xr.concat(rows, dim="g", data_vars="all", coords="minimal",
-                       combine_attrs="override")
-        ds.attrs.update(n_points=int(total), n_failed=int(sum(r.attrs["n_failed"]
-                                                              for r in rows)),
-                        wall_time_s=float(sum(r.attrs["wall_time_s"] for r in rows)))
+    ds = parameter_sweep(_brunel_model, {"g": g_arr, "nu_ext_ratio": nu_arr},
+                         measures=list(_MEASURES), fixed=fixed, client=client,
+                         batch_size=batch_size, store=store, seed=int(seed), progress=progress)
     return _finish(ds, fixed)
 
 

@@ -8,10 +8,10 @@ The diagram is either the one the package ships
 neurosim_nb.fitting.phase_diagram``) or computed live by
 :func:`~neurosim_nb.fitting.phase_diagram.brunel_phase_diagram` on the embedded Dask
 ``LocalCluster`` (or the panel's ``client``) for the g and nu values typed in, with a
-progress bar fed row by row. The clicked cell's network is rebuilt with the diagram's own
-size, duration and seed (the seed depends only on the point's g and nu), so its raster is
-the very run whose measures the cell shows; the point's source carries those measures
-recomputed from the new run.
+progress bar fed by the sweep after every batch. The clicked cell's network is rebuilt with
+the diagram's own size, duration and seed (the seed depends only on the point's g and nu),
+so its raster is the very run whose measures the cell shows; the point's source carries
+those measures recomputed from the new run.
 
 The state is the diagram Dataset (:attr:`PhaseDiagramPanel.result`) and the clicked run
 (:attr:`PhaseDiagramPanel.point_result`); the Bokeh sources have names (:data:`SOURCE_NAMES`)
@@ -288,8 +288,7 @@ class PhaseDiagramPanel:
 
         def work(progress):
             return pd.brunel_phase_diagram(g, nu, n_exc=self.n_exc, duration_ms=dur,
-                                           client=self.client, progress=False,
-                                           on_progress=self._on_progress)
+                                           client=self.client, progress=self._on_progress)
 
         self._job.submit(work, lambda ds, err: self._applied(
             ds, err, f"computed live in {time.perf_counter() - t0:.1f} s"))
