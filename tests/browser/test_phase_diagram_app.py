@@ -43,7 +43,7 @@ def read(page, key: str) -> dict:
     return out
 
 
-def wait_until(page, key: str, condition: str, timeout=60_000) -> dict:
+def wait_until(page, key: str, condition: str, timeout=120_000) -> dict:
     js = "(name) => { const d = (" + READ + ")(name); return d !== null && (" + condition + "); }"
     page.wait_for_function(js, arg=SOURCE_NAMES[key], polling=100, timeout=timeout)
     return read(page, key)
