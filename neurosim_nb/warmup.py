@@ -125,6 +125,13 @@ def _dendrite_app() -> None:
         panel.controls["cell"].value = cell
 
 
+def _phase_diagram_app() -> None:
+    from neurosim_nb.experiments.brunel import brunel_point
+
+    # the delta-synapse LIF loop of Brunel's network (a clicked cell, a live diagram)
+    brunel_point(5.0, 2.0, n_exc=100, duration_ms=20.0, transient_ms=0.0)
+
+
 #: (what, how): the warm-up's steps, in order
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("compiled loops, in parallel", _compile_in_parallel),
@@ -135,6 +142,7 @@ STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("network and ONI explorers", _network_apps),
     ("synapses and plasticity", _synapse_app),
     ("dendrites and axons", _dendrite_app),
+    ("Brunel phase diagram", _phase_diagram_app),
 )
 
 

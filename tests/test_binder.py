@@ -35,7 +35,10 @@ BINDER = ROOT / "binder"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;#]+)\s*(?:#.*)?$")
 #: what a Binder session needs besides the package's own dependencies
-EXTRA_NEEDS = {"networkx"}   # notebooks/03_networks.ipynb cross-checks its graph metrics
+EXTRA_NEEDS = {"networkx",   # notebooks/03_networks.ipynb cross-checks its graph metrics
+               # the live diagram of widgets/phase_diagram.ipynb runs on a Dask LocalCluster;
+               # notebooks/07 fits and runs a Sobol' analysis (SALib)
+               "dask", "distributed", "SALib"}
 #: copied to the staging directory (what `pip install .` needs to build the package)
 STAGE_IGNORE = shutil.ignore_patterns(".git", ".venv", "*.egg-info", "__pycache__", "build",
                                       "test-artifacts", ".peers-venv", "results", "*.nc")

@@ -13,7 +13,11 @@ functions.
   weights learning with (or without) reward (:mod:`neurosim_nb.experiments.learning`);
 * :func:`input_resistance`, :func:`electrotonic_length`, :func:`dendritic_summation`,
   :func:`axon_velocity` (:func:`unmyelinated_axon_cell`, :func:`myelinated_axon_cell`) --
-  compartmental cells (:mod:`neurosim_nb.experiments.cable`).
+  compartmental cells (:mod:`neurosim_nb.experiments.cable`);
+* :func:`~neurosim_nb.experiments.brunel.brunel_point`, :func:`~neurosim_nb.experiments.\
+brunel.classify_regime` -- Brunel's (2000) network at one (g, nu_ext/nu_thr), its rate, CV,
+  synchrony and regime (:mod:`neurosim_nb.experiments.brunel`; the phase diagram over many
+  points is :mod:`neurosim_nb.fitting.phase_diagram`).
 
 >>> from neurosim_nb.experiments import simulate_psp
 >>> simulate_psp(receptor="GABA_A", V_hold=-50.0).V.attrs["units"]

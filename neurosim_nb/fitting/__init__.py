@@ -26,6 +26,7 @@ _LAZY = {
     "get_client": "neurosim_nb.fitting.cluster",
     "close_client": "neurosim_nb.fitting.cluster",
     "map_batches": "neurosim_nb.fitting.cluster",
+    "brunel_phase_diagram": "neurosim_nb.fitting.phase_diagram",
     "fit_model": "neurosim_nb.fitting.fit",
     "FitError": "neurosim_nb.fitting.fit",
     "coincidence_factor": "neurosim_nb.fitting.objectives",
