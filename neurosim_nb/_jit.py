@@ -26,7 +26,7 @@ __all__ = ["njit", "SOURCES_HASH", "TrackedCache", "tracked_sources"]
 _ROOT = Path(__file__).resolve().parent
 #: folders (and files) of the package whose compiled functions call or inline each other
 _TRACKED = ("core/neurons", "core/synapses", "core/networks", "engine", "numerics", "stimuli.py",
-            "channels", "morphology", "cable",
+            "channels", "morphology", "cable", "fitting/objectives.py",
             "_jit.py", "_codegen.py")
 
 
