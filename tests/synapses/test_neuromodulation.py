@@ -72,8 +72,8 @@ def test_level_is_the_sum_of_decaying_exponentials_across_runs():
     np.testing.assert_allclose(ds2.modulator_event_time.values, [30.0])
 
 
-def pair_network(tau_d=200.0, events=((1060.0, 0.5),), **kw):
-    """One synapse; pre fires at 50 ms, post at 60 ms (a +10 ms pairing); rewards given."""
+def pair_network(tau_d=200.0, events=((1060.0, 0.5),), t_pair=50.0, **kw):
+    """One synapse; pre fires at t_pair, post 10 ms later (a +10 ms pairing); rewards given."""
     net = Network(seed=0)
     net.add_population("pre", LIFNeuron(DRIVER, n=1))
     net.add_population("post", LIFNeuron(DRIVER, n=1))
@@ -81,27 +81,35 @@ def pair_network(tau_d=200.0, events=((1060.0, 0.5),), **kw):
         RewardEvents([t for t, _ in events], [a for _, a in events])] if events else []))
     spec = STDPSynapse.create_reward_modulated(
         "pre", "post", weight=0.005, rule="one_to_one", modulator="dopamine",
-        tau_eligibility=1000.0, learning_rate=2.0, **kw)
+        learning_rate=2.0, **({"tau_eligibility": 1000.0} | kw))
     proj = net.add(spec)
-    net.add_stimulus("pre", pulse(50.0))
-    net.add_stimulus("post", pulse(60.0))
+    net.add_stimulus("pre", pulse(t_pair))
+    net.add_stimulus("post", pulse(t_pair + 10.0))
     return net, spec, proj, da
 
 
-def test_weight_follows_the_closed_form_of_eligibility_times_dopamine():
-    net, spec, proj, da = pair_network()
-    ds = net.simulate(2000.0, dt=DT, seed=0, record=(), record_weights=True,
+@pytest.mark.parametrize("tau_c, t_pair, t_r, duration", [
+    (1000.0, 50.0, 1060.0, 2000.0),
+    # a first reward 7.6 s into the run with tau_c = 10 ms: exp(-t/tau_c) would underflow
+    # without a new reference for the integral
+    (10.0, 7600.0, 7615.0, 8000.0),
+])
+def test_weight_follows_the_closed_form_of_eligibility_times_dopamine(tau_c, t_pair, t_r,
+                                                                       duration):
+    net, spec, proj, da = pair_network(events=((t_r, 0.5),), t_pair=t_pair,
+                                       tau_eligibility=tau_c)
+    ds = net.simulate(duration, dt=DT, seed=0, record=(), record_weights=True,
                       weight_sample_ms=10.0)
     p = spec.dynamics.params
     t_pre, t_post = ds.spike_time.values
     c_p = p.A_plus * math.exp(-(t_post - t_pre) / p.tau_plus)
-    tau_c, tau_d, t_r, a = p.tau_eligibility, 200.0, 1060.0, 0.5
+    tau_d, a = 200.0, 0.5
     tau_cd = 1.0 / (1.0 / tau_c + 1.0 / tau_d)
     t = ds.weight_time.values
     ref = 0.005 + (p.learning_rate / tau_d) * c_p * math.exp(-(t_r - t_post) / tau_c) * a \
         * tau_cd * -np.expm1(-np.clip(t - t_r, 0.0, None) / tau_cd)
     np.testing.assert_allclose(ds.weight.values[:, 0], ref, rtol=1e-9, atol=0)
-    assert ds.weight.values[-1, 0] > 0.005 + 1e-5  # a real change, not rounding
+    assert ds.weight.values[-1, 0] > 0.005 + 1e-6  # a real change, not rounding
 
 
 def test_brief_pulse_equals_apply_reward_between_runs():

@@ -348,6 +348,8 @@ class RewardModulatedSTDP(STDP):
         if not m.active:
             return _UNMODULATED
         k_c = self.k_elig
+        if (step0 - self.ref) * k_c > 1.0:
+            self._resync()  # e.g. the first active block, long after the reference
         tau_c = self.params.tau_eligibility
         dt = self.dt
         inv_cd = 1.0 / tau_c + 1.0 / m.tau_ms
@@ -366,6 +368,9 @@ class RewardModulatedSTDP(STDP):
         it records weights and at the end of a run); nothing to do without modulation."""
         if self.dt is None or not getattr(self, "_modulated", False):
             return
+        self._resync()
+
+    def _resync(self) -> None:
         p = self.params
         _modulate_all(self.h_now, self.projection.weight, self.elig, self.t_elig, self.h_last,
                       self.ref, self.k_elig, p.learning_rate / self.modulator.tau_ms,
