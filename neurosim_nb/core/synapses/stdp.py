@@ -329,7 +329,7 @@ class RewardModulatedSTDP(STDP):
 
     def _rebase(self, step_now: int) -> None:
         super()._rebase(step_now)
-        self.h_last[:] = 0.0
+        self.h_last = np.zeros(self.elig.size)  # (also for state restored from a config)
         self.h_now = 0.0
         self.ref = 0
 
