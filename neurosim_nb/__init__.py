@@ -50,6 +50,7 @@ _LAZY = {
     "ChemicalSynapse": "neurosim_nb.core.synapses.chemical",
     "ElectricalSynapse": "neurosim_nb.core.synapses.electrical",
     "STDPSynapse": "neurosim_nb.core.synapses.stdp",
+    "Neuromodulator": "neurosim_nb.core.synapses.neuromodulation",
     "Receptor": "neurosim_nb.core.synapses.receptors",
     "SimulationEngine": "neurosim_nb.engine.simulator",
     "SimulationConfig": "neurosim_nb.engine.simulator",

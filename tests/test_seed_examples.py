@@ -63,3 +63,41 @@ def test_adex_and_adaptive_lif_from_the_feature_list():
         for preset in cls.presets():
             n = cls.from_preset(preset)
             validate_dataset(n.simulate(100.0, cls.demo_current(preset)))
+
+
+def test_stdp_synapses_example():
+    """The seed's "STDP Synapses" block with neuron objects (it raised RuntimeError before:
+    a reward before the synapse is in a network has no eligibility to act on, so it changes
+    nothing); then the same synapse in a network learns from a reward."""
+    import numpy as np
+
+    from neurosim_nb import LIFNeuron, LIFParameters, Network
+    from neurosim_nb.stimuli import PoissonInput
+
+    driver = LIFParameters(tau_m=1.0, V_reset=-70.0, t_refractory=0.0)
+    pre, post = LIFNeuron(driver, n=5), LIFNeuron(driver, n=5)
+
+    from neurosim_nb.core.synapses import STDPSynapse
+
+    # Classic Hebbian STDP
+    synapse = STDPSynapse.create_hebbian(pre, post)
+
+    # Reward-modulated STDP
+    synapse = STDPSynapse.create_reward_modulated(pre, post)
+
+    # Apply reward signal
+    synapse.apply_reward(reward=1.0)
+
+    # test: nothing has paired yet; in a network the pairings of a run are rewarded
+    assert synapse.projection is None
+    net = Network(seed=0)
+    net.add_population("pre", pre)
+    net.add_population("post", post)
+    proj = net.add(synapse)
+    kick = PoissonInput(rate_hz=50.0, weight_mV=100.0)
+    net.simulate(200.0, seed=0, record=(), stimuli={"pre": kick, "post": kick})
+    np.testing.assert_array_equal(proj.weight, 0.005)
+    e = synapse.eligibility()
+    synapse.apply_reward(reward=1.0)
+    np.testing.assert_allclose(proj.weight, np.clip(0.005 + e, 0.0, 0.01), rtol=1e-12)
+    assert np.any(e != 0)

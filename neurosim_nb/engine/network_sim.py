@@ -24,6 +24,7 @@ import xarray as xr
 from neurosim_nb._gc import freeze_long_lived
 from neurosim_nb.core.synapses.channels import N_SYN_PAR
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
+from neurosim_nb.core.synapses.neuromodulation import modulators_dataset
 from neurosim_nb.engine import simulator as _single
 from neurosim_nb.engine.dataset import build_dataset, weights_dataset
 from neurosim_nb.engine.loop import (
@@ -519,6 +520,11 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     if plastic:
         w_times.append(0.0)
         w_values.append(np.concatenate([p.weight for p in plastic]))
+    # neuromodulators (network state read by plasticity): advanced per block, after the
+    # block's spikes are known and before plasticity processes them
+    modulators = list(getattr(net, "modulators", {}).values())
+    for m in modulators:
+        m.begin_run(net, dt, n_steps, seed)
     run_list = list(runs.values())
     stim_runs = [r for r in run_list if r.kick_adds or r.current_adds]
     rec_i_ext = [r for r in run_list if r.i_ext_rec is not None]
@@ -552,6 +558,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                 for r in run_list:
                     loop.table[r.table_row, P_VARYING] = 1  # read row 0 (the gap currents)
             steps, ids = loop.run_block(step0, k, run_list)
+            for m in modulators:
+                m.advance(step0, k, steps, ids)
             if loop.dynamic:
                 loop.run_dynamic(step0 + k, steps, ids)
             for r in rec_i_ext:
@@ -562,6 +570,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                 r.i_ext_rec[rows] = ibuf[take][:, r.rec_idx]
             step0 += k
             if plastic and step0 % w_every == 0:
+                _sync(plastic)
                 w_times.append(step0 * dt)
                 w_values.append(np.concatenate([p.weight for p in plastic]))
             progress.advance(step0, k)
@@ -570,6 +579,9 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     finally:
         progress.close()
         loop.finish()
+        _sync(net.projections)
+        for m in modulators:
+            m.finish_run(step0)
     t_output = time.perf_counter()
     for name, pop in net.populations.items():
         pop.t_ms = t_start[name] + step0 * dt
@@ -583,6 +595,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                        t_start_ms=t_first, solo=solo)
     if plastic:
         ds = ds.merge(weights_dataset(net, plastic, w_times, w_values))
+    if modulators:
+        ds = ds.merge(modulators_dataset(modulators))
     ds.attrs["interrupted"] = int(interrupted)
     validate_dataset(ds, run=True, spikes=False)  # one schema on every path
     net.last_run_timing = RunTiming(t_loop - t_call, t_output - t_loop,
@@ -604,6 +618,15 @@ def _n_traces(net, rec_names, rec_per_pop) -> int | None:
     width = max(lay.n_compartments for lay in layouts.values() if lay is not None)
     n_rec = sum(v.size for v in rec_per_pop.values())
     return n_rec * (len(rec_names) - len(per_comp) + width * len(per_comp))
+
+
+def _sync(projections) -> None:
+    """Let dynamics that update weights lazily (neuromodulated plasticity) bring them up to
+    date before they are read."""
+    for p in projections:
+        sync = getattr(p.dynamics, "sync", None)
+        if sync is not None:
+            sync()
 
 
 def _weight_projections(net, record_weights) -> list:

@@ -11,6 +11,8 @@ functions.
   (:mod:`neurosim_nb.experiments.stdp_window`);
 * :func:`simulate_learning` (:class:`LearningParameters`, :func:`default_stdp_params`) --
   weights learning with (or without) reward (:mod:`neurosim_nb.experiments.learning`);
+* :func:`simulate_distal_reward`, :func:`rewarded_percentile` -- Izhikevich (2007)'s
+  distal reward problem, reduced (:mod:`neurosim_nb.experiments.distal_reward`);
 * :func:`input_resistance`, :func:`electrotonic_length`, :func:`dendritic_summation`,
   :func:`axon_velocity` (:func:`unmyelinated_axon_cell`, :func:`myelinated_axon_cell`) --
   compartmental cells (:mod:`neurosim_nb.experiments.cable`);
@@ -35,6 +37,7 @@ from neurosim_nb.experiments.cable import (
     resting_state,
     unmyelinated_axon_cell,
 )
+from neurosim_nb.experiments.distal_reward import rewarded_percentile, simulate_distal_reward
 from neurosim_nb.experiments.learning import (
     LearningParameters,
     default_stdp_params,
@@ -46,4 +49,5 @@ from neurosim_nb.experiments.stdp_window import PAIR_DT, measure_pairs
 __all__ = ["PSPParameters", "simulate_psp", "RECEPTOR_CHOICES", "measure_pairs", "PAIR_DT",
            "LearningParameters", "default_stdp_params", "simulate_learning",
            "input_resistance", "resting_state", "electrotonic_length", "dendritic_summation",
-           "axon_velocity", "unmyelinated_axon_cell", "myelinated_axon_cell"]
+           "axon_velocity", "unmyelinated_axon_cell", "myelinated_axon_cell",
+           "simulate_distal_reward", "rewarded_percentile"]

@@ -288,6 +288,10 @@ def _dynamics_to_dict(dyn) -> dict | None:
     if _dynamics_class(kind) is not type(dyn):
         raise TypeError(f"cannot export synaptic dynamics of class {kind}: supported are "
                         f"{list(_DYNAMICS_STATE)}")
+    if getattr(dyn, "modulator", None) is not None:
+        raise TypeError(f"cannot export {kind} reading neuromodulator "
+                        f"{getattr(dyn.modulator, 'name', dyn.modulator)!r}: neuromodulators "
+                        f"are not part of model configs yet")
     values, units, _ = _params_to_dict(dyn.params)
     state = None
     if getattr(dyn, "dt", None) is not None:

@@ -316,6 +316,8 @@ class Network:
         self.projections: list[Projection] = []
         self.gap_junctions: list[GapJunctions] = []
         self.stimuli: dict[str, list] = {}
+        #: neuromodulators (``net.add(Neuromodulator(...))``), read by plasticity during runs
+        self.modulators: dict[str, Any] = {}
         #: receptor-channel state and spikes in flight carried from one run to the next
         self._carry: dict[str, tuple] = {}
         #: wall time of the last :meth:`simulate` by phase
@@ -542,6 +544,8 @@ class Network:
         flight."""
         for pop in self.populations.values():
             pop.reset_state()
+        for m in self.modulators.values():
+            m.reset()
         self._carry.clear()
 
     def simulate(self, duration: float, **kwargs):

@@ -71,6 +71,7 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.synapses.chemical import ChemicalSynapse, check_rule_args
+from neurosim_nb.core.synapses.neuromodulation import modulated_integral
 from neurosim_nb.core.synapses.plasticity import (
     EventDrivenDynamics,
     check_bounds,
@@ -123,11 +124,41 @@ def stdp_window(dt_ms, params: STDPParameters) -> np.ndarray:
 
 
 @njit(cache=True)
+def _modulate(syn, h, weight, elig, t_elig, h_last, ref, k_elig, gain, w_min, w_max):
+    """Add ``gain * c_a * exp((a - ref) k) * (h - h_last)`` to a synapse's weight (the exact
+    integral of eligibility times modulator since its last update; clipped)."""
+    dh = h - h_last[syn]
+    if dh != 0.0:
+        e = elig[syn]
+        if e != 0.0:
+            w = weight[syn] + gain * e * math.exp((t_elig[syn] + 1 - ref) * k_elig) * dh
+            weight[syn] = min(max(w, w_min), w_max)
+        h_last[syn] = h
+
+
+@njit(cache=True)
+def _modulate_all(h, weight, elig, t_elig, h_last, ref, k_elig, gain, w_min, w_max, b_now):
+    """Bring every synapse to boundary ``b_now`` (weights integrated, eligibility decayed
+    and stored at ``b_now``, integrals zeroed for a new reference ``b_now``)."""
+    for syn in range(weight.size):
+        _modulate(syn, h, weight, elig, t_elig, h_last, ref, k_elig, gain, w_min, w_max)
+        elig[syn] = elig[syn] * math.exp(-(b_now - 1 - t_elig[syn]) * k_elig)
+        t_elig[syn] = b_now - 1
+        h_last[syn] = 0.0
+
+
+@njit(cache=True)
 def _stdp_chunk(pre_steps, pre_idx, n_pre, post_steps, post_idx, n_post, indptr, post, weight,
                 delay, buf, col_ptr, col_syn, syn_pre, x_pre, t_pre, x_post, t_post, elig,
                 t_elig, k_plus, k_minus, k_elig, a_plus, a_minus, w_min, w_max,
-                multiplicative, reward):
-    """Deliver and learn for one chunk, walking pre and post spikes in time order."""
+                multiplicative, reward, modulated, hblk, step0, h_last, ref, gain):
+    """Deliver and learn for one chunk, walking pre and post spikes in time order.
+
+    ``modulated``: before a synapse is used at step ``s``, its weight takes the integral of
+    ``gain * c * d`` up to the step's end boundary ``s + 1``: ``hblk[s + 1 - step0]`` is the
+    modulator integral there (see :mod:`~neurosim_nb.core.synapses.neuromodulation`),
+    ``h_last`` its value at the synapse's last update, ``ref`` the integral's reference
+    boundary; the eligibility stored with step ``t`` is its value at boundary ``t + 1``."""
     depth = buf.shape[0]
     span = w_max - w_min
     inv_span = 1.0 / span if span > 0.0 else 0.0
@@ -140,6 +171,11 @@ def _stdp_chunk(pre_steps, pre_idx, n_pre, post_steps, post_idx, n_post, indptr,
             i += 1
             x_pre[nrn] = x_pre[nrn] * math.exp(-(s - t_pre[nrn]) * k_plus) + 1.0
             t_pre[nrn] = s
+            if modulated:
+                h = hblk[s + 1 - step0]
+                for syn in range(indptr[nrn], indptr[nrn + 1]):
+                    _modulate(syn, h, weight, elig, t_elig, h_last, ref, k_elig, gain,
+                              w_min, w_max)
             for syn in range(indptr[nrn], indptr[nrn + 1]):
                 q = post[syn]
                 w = weight[syn]
@@ -163,6 +199,9 @@ def _stdp_chunk(pre_steps, pre_idx, n_pre, post_steps, post_idx, n_post, indptr,
             t_post[q] = s
             for c in range(col_ptr[q], col_ptr[q + 1]):
                 syn = col_syn[c]
+                if modulated:
+                    _modulate(syn, hblk[s + 1 - step0], weight, elig, t_elig, h_last, ref,
+                              k_elig, gain, w_min, w_max)
                 p = syn_pre[syn]
                 xp = x_pre[p] * math.exp(-(s - t_pre[p]) * k_plus)
                 if xp == 0.0:
@@ -229,13 +268,20 @@ class STDP(EventDrivenDynamics):
     def process(self, projection, pre_steps, pre_idx, n_pre, post_steps, post_idx, n_post,
                 buf, step_end: int) -> None:
         p = self.params
+        mod = self._modulation(step_end)
         _stdp_chunk(pre_steps, pre_idx, n_pre, post_steps, post_idx, n_post, projection.indptr,
                     projection.post_sorted, projection.weight, projection.delay_steps, buf,
                     self.col_ptr, self.col_syn, self.syn_pre, self.x_pre, self.t_pre,
                     self.x_post, self.t_post, self.elig, self.t_elig, self.k_plus, self.k_minus,
                     self.k_elig, p.A_plus, p.A_minus, p.w_min, p.w_max,
-                    p.weight_dependence == "multiplicative", self._reward)
+                    p.weight_dependence == "multiplicative", self._reward, *mod)
         self.step_now = step_end
+        if mod[0] and (step_end - self.ref) * self.k_elig > 1.0:
+            self.sync()  # a new reference keeps exp((a - ref) k) small (precision)
+
+    def _modulation(self, step_end: int) -> tuple:
+        """The modulator arguments of the chunk function (none for plain STDP)."""
+        return _UNMODULATED
 
     def traces(self) -> tuple[np.ndarray, np.ndarray]:
         """(presynaptic, postsynaptic) STDP traces now (dimensionless)."""
@@ -245,12 +291,92 @@ class STDP(EventDrivenDynamics):
                 traces_at(self.x_post, self.t_post, self.step_now, self.k_minus))
 
 
+_UNMODULATED = (False, np.zeros(1), 0, np.zeros(0), 0, 0.0)
+
+
 class RewardModulatedSTDP(STDP):
-    """Reward-modulated STDP: eligibility traces, weights change only in
-    :meth:`apply_reward` (see the module docstring)."""
+    """Reward-modulated STDP: eligibility traces; weights change in :meth:`apply_reward`
+    and, with a ``modulator``, continuously during a run
+    (:mod:`~neurosim_nb.core.synapses.neuromodulation`; see the module docstring).
+
+    Parameters
+    ----------
+    params : RewardSTDPParameters, optional
+    modulator : Neuromodulator, optional
+        The level this rule reads during runs (it must be added to the same network).
+    **kw
+        Parameter overrides.
+    """
 
     _reward = True
     parameters_class = RewardSTDPParameters
+
+    def __init__(self, params: RewardSTDPParameters | None = None, modulator=None, **kw
+                 ) -> None:
+        super().__init__(params, **kw)
+        if modulator is not None and not isinstance(modulator, str) and not hasattr(
+                modulator, "begin_run"):
+            raise TypeError(f"modulator must be a Neuromodulator (or its name, given to "
+                            f"STDPSynapse.create_reward_modulated), got "
+                            f"{type(modulator).__name__}")
+        self.modulator = modulator
+
+    def _init_state(self, projection) -> None:
+        super()._init_state(projection)
+        self.h_last = np.zeros(projection.n_synapses)
+        self.h_now = 0.0
+        self.ref = 0
+
+    def _rebase(self, step_now: int) -> None:
+        super()._rebase(step_now)
+        self.h_last = np.zeros(self.elig.size)  # (also for state restored from a config)
+        self.h_now = 0.0
+        self.ref = 0
+
+    def _modulation(self, step_end: int) -> tuple:
+        m = self.modulator
+        if m is None:
+            return _UNMODULATED
+        if isinstance(m, str):
+            raise ValueError(f"modulator {m!r} is a name: give the Neuromodulator object, or "
+                             f"add the synapse with net.add(STDPSynapse...)")
+        step0, end = m.blk
+        if end != step_end:
+            raise RuntimeError(f"neuromodulator {m.name!r} was not advanced with this run: "
+                               f"net.add(...) it to the network of projection "
+                               f"{self.projection.name!r}")
+        if not m.active:
+            return _UNMODULATED
+        k_c = self.k_elig
+        if (step0 - self.ref) * k_c > 1.0:
+            self._resync()  # e.g. the first active block, long after the reference
+        tau_c = self.params.tau_eligibility
+        dt = self.dt
+        inv_cd = 1.0 / tau_c + 1.0 / m.tau_ms
+        a_slow = tau_c * -math.expm1(-dt / tau_c)
+        a_fast = -math.expm1(-dt * inv_cd) / inv_cd
+        hblk = np.empty(m.blk_level.size)
+        modulated_integral(self.h_now, step0 - self.ref, k_c, m.blk_level, m.blk_steady,
+                           m.blk_steady.size > 0, m.baseline, a_fast, a_slow, hblk)
+        self.h_now = float(hblk[-1])
+        self._modulated = True
+        gain = self.params.learning_rate / m.tau_ms
+        return True, hblk, step0, self.h_last, self.ref, gain
+
+    def sync(self) -> None:
+        """Bring every weight up to date with the modulator (the engine calls this before
+        it records weights and at the end of a run); nothing to do without modulation."""
+        if self.dt is None or not getattr(self, "_modulated", False):
+            return
+        self._resync()
+
+    def _resync(self) -> None:
+        p = self.params
+        _modulate_all(self.h_now, self.projection.weight, self.elig, self.t_elig, self.h_last,
+                      self.ref, self.k_elig, p.learning_rate / self.modulator.tau_ms,
+                      p.w_min, p.w_max, self.step_now)
+        self.ref = self.step_now
+        self.h_now = 0.0
 
     def eligibility(self) -> np.ndarray:
         """Eligibility of each synapse now (weight units, CSR order of the projection)."""
@@ -269,11 +395,8 @@ class RewardModulatedSTDP(STDP):
             raise ValueError(f"reward must be a number, got {reward!r}") from None
         if not math.isfinite(r):
             raise ValueError(f"reward must be finite, got {reward!r}")
-        if self.projection is None:
-            raise RuntimeError("this reward-modulated STDP is not part of a network yet; "
-                               "net.add(...) the synapse first")
-        if r == 0.0 or self.dt is None:
-            return
+        if self.projection is None or r == 0.0 or self.dt is None:
+            return  # not in a network yet, or never run: no eligibility, nothing changes
         p = self.params
         w = self.projection.weight
         np.clip(w + p.learning_rate * r * self.eligibility(), p.w_min, p.w_max, out=w)
@@ -354,12 +477,33 @@ class STDPSynapse(ChemicalSynapse):
     def create_reward_modulated(cls, pre, post, weight: Any = None, receptor="AMPA",
                                 delay_ms: Any = 1.0, rule: str = "all_to_all", *,
                                 params: RewardSTDPParameters | None = None,
-                                name: str | None = None, **kw) -> STDPSynapse:
+                                name: str | None = None, modulator=None, **kw
+                                ) -> STDPSynapse:
         """Reward-modulated STDP synapse: as :meth:`create_hebbian` plus
         ``tau_eligibility`` (ms, default 1000) and ``learning_rate`` (default 1); the
-        weights change only in :meth:`apply_reward`."""
-        return cls._create(RewardModulatedSTDP, pre, post, weight, receptor, delay_ms, rule,
+        weights change in :meth:`apply_reward` and, with a ``modulator`` (a
+        :class:`~neurosim_nb.core.synapses.neuromodulation.Neuromodulator` or the name of
+        one added to the network first), continuously during runs."""
+        spec = cls._create(RewardModulatedSTDP, pre, post, weight, receptor, delay_ms, rule,
                            params, name, kw)
+        if modulator is not None:
+            if not isinstance(modulator, str) and not hasattr(modulator, "begin_run"):
+                raise TypeError(f"modulator must be a Neuromodulator or its name, got "
+                                f"{type(modulator).__name__}")
+            spec.dynamics.modulator = modulator
+        return spec
+
+    def build(self, network):
+        """Connect in ``network``; a modulator given by name is looked up there."""
+        mod = getattr(self.dynamics, "modulator", None)
+        if isinstance(mod, str):
+            mods = getattr(network, "modulators", {})
+            if mod not in mods:
+                raise ValueError(f"the network has no neuromodulator {mod!r} (it has "
+                                 f"{sorted(mods)}); net.add(Neuromodulator({mod!r}, ...)) "
+                                 f"before the synapse")
+            self.dynamics.modulator = mods[mod]
+        return super().build(network)
 
     @property
     def projection(self):
