@@ -467,6 +467,12 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
 
     for proj in net.projections:
         proj.prepare(dt)
+    for pop in net.populations.values():
+        # populations that schedule their run (spike sources) draw it now, seeded by the
+        # network (the engine does not know which populations they are)
+        prepare_run = getattr(pop, "prepare_run", None)
+        if prepare_run is not None:
+            prepare_run(dt=dt, n_steps=n_steps, seed=net.seed)
     min_delay = min((int(p.delay_steps.min()) for p in net.projections if p.n_synapses),
                     default=None)
     max_delay = max((int(p.delay_steps.max()) for p in net.projections if p.n_synapses),
