@@ -17,20 +17,36 @@ inhibition hyperpolarises above E_rev. NMDA adds the Jahr & Stevens (1990) MgÂ²â
 Current receptors (weight in nA, negative for inhibition) have the same kinetics without
 the driving force; delta receptors (weight in mV) jump V at arrival (Brunel 2000).
 
-Defaults (a documented choice within published ranges):
+Defaults, each value with the source it comes from (a value no paper gives is marked
+as this package's choice):
 
 ======== ===== ========= ========= ======= =====================================
 name     kind  rise ms   decay ms  E mV    source
 ======== ===== ========= ========= ======= =====================================
-AMPA     g     0.2       2.0       0       Brunel & Wang 2001; Destexhe et al. 1998
-NMDA     g     2.0       100.0     0       Brunel & Wang 2001, Mg 1 mM, Jahr & Stevens 1990
-GABA_A   g     0.5       5.0       -70     Brunel & Wang 2001
-GABA_B   g     40.0      200.0     -95     dual exponential fit of Destexhe et al. 1998
+AMPA     g     0.2 [a]   2.0       0       decay, E: Brunel & Wang 2001; Wang 2002
+NMDA     g     2.0       100.0     0       Brunel & Wang 2001; Wang 2002 [b];
+                                           Mg 1 mM, block: Jahr & Stevens 1990
+GABA_A   g     0.5 [a]   5.0       -70     Wang 2002 [c]
+GABA_B   g     40.0 [d]  200.0 [d] -95     E_K: Destexhe, Mainen & Sejnowski 1994
 exp_exc  g     0         5.0       0       Vogels & Abbott 2005 COBA (exponential)
 exp_inh  g     0         10.0      -80     Vogels & Abbott 2005 COBA (exponential)
 current  I     0         5.0       --      exponential current synapse
 delta    dV    --        --        --      instantaneous jump of V
 ======== ===== ========= ========= ======= =====================================
+
+[a] This package's choice (a sub-millisecond rise): the cited models' AMPA and GABA_A
+conductances rise instantaneously. [b] The time constants of the x -> s scheme of Brunel
+& Wang (2001, J Comput Neurosci 11:63), here in its linear limit (s << 1, no
+saturation); the saturating scheme itself is
+:class:`~neurosim_nb.core.synapses.kinetic.SaturatingNMDA`. [c] Wang (2002, Neuron
+36:955) uses a 5 ms GABA_A decay and E = -70 mV. This default was once credited to Brunel
+& Wang (2001), whose GABA decay is 10 ms; the value is kept (the benchmark networks'
+spike counts depend on it) and the citation corrected -- ``Receptor("GABA_A", "conductance",
+10.0, 0.5, -70.0)`` gives Brunel & Wang's. [d] This package's dual exponential with a slow
+GABA-B-like time course (peak at 80 ms), not a published fit; the published kinetics
+(G-protein cascade) are :data:`~neurosim_nb.core.synapses.kinetic.GABA_B_KINETIC`.
+Destexhe, Mainen & Sejnowski's transmitter-pulse receptors (AMPA, NMDA, GABA_A with the
+1994 constants) are in :mod:`neurosim_nb.core.synapses.kinetic`.
 
 Examples
 --------
