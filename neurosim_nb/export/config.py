@@ -109,6 +109,8 @@ VERSION = 1
 TOP_KEYS = ("format", "version", "neurosim_nb_version", "kind", "model", "engine")
 POPULATION_KEYS = ("family", "class", "label", "n", "layer", "params", "units", "derived",
                    "state")
+#: the ``family`` of a spike-source population (``class``: a key of ``sources.SOURCES``)
+SOURCE_FAMILY = "spike_source"
 NETWORK_KEYS = ("class", "name", "seed", "weight_precision", "rng_state", "populations",
                 "projections", "gap_junctions", "stimuli", "layer_names", "attributes",
                 "run_state")
@@ -259,6 +261,19 @@ def _params_to_dict(params) -> tuple[dict, dict, list]:
 
 
 def _population_to_dict(pop, *, standalone: bool, layer: int | None = None) -> dict:
+    from neurosim_nb.core.neurons.sources import SpikeSource
+
+    if isinstance(pop, SpikeSource):  # a spike source: its constructor's arguments
+        spec = pop.to_dict()
+        out = {"family": SOURCE_FAMILY, "class": spec["model"]}
+        if standalone:
+            out["label"] = pop.label
+        out["n"] = int(pop.n)
+        if layer is not None:
+            out["layer"] = int(layer)
+        out["params"] = spec["params"]
+        out["state"] = {"t_ms": _float(pop.t_ms)}
+        return out
     values, units, derived = _params_to_dict(pop.params)
     out: dict[str, Any] = {"family": _family_of(pop), "class": type(pop).__name__}
     if standalone:

@@ -268,3 +268,24 @@ def test_json_spec_round_trip_gives_the_same_spikes():
     with pytest.raises(SpecError, match=r"populations\.p\.preset"):
         build_network({"populations": {"p": {"model": "PoissonSource", "n": 3,
                                              "preset": "x"}}})
+
+
+def test_model_json_round_trip_of_a_network_with_sources():
+    from neurosim_nb.export.config import export_model_json, load_model_json
+
+    net = Network("m", seed=3)
+    net.add_population("poi", PoissonSource(6, rate_hz=[5.0, 10.0, 20.0, 40.0, 80.0, 0.0]))
+    net.add_population("pat", RepeatedPatternSource([[1.0, 2.0]], period_ms=4.0,
+                                                    jitter_ms=0.2, seed=4))
+    net.add_population("lif", LIFNeuron(n=3))
+    net.connect("poi", "lif", "all_to_all", weight=3.0, receptor="delta")
+    cfg = json.loads(json.dumps(export_model_json(net)))
+    assert cfg["model"]["populations"]["poi"]["family"] == "spike_source"
+    back = load_model_json(cfg)
+    a = net.simulate(200.0, record=("V",), verbose=False)
+    b = back.simulate(200.0, record=("V",), verbose=False)
+    assert a.spike_time.size > 10
+    np.testing.assert_array_equal(a.spike_time, b.spike_time)
+    np.testing.assert_array_equal(a.spike_neuron, b.spike_neuron)
+    np.testing.assert_array_equal(a.V, b.V)
+    assert type(back.population("pat")).__name__ == "RepeatedPatternSource"
