@@ -377,6 +377,8 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
             continue
         key = _single.ALIASES.get(v, v)
         valid = plain | per_compartment
+        if key == "V" and key not in valid:
+            continue  # no membrane at all (only spike sources): the default records nothing
         if key not in valid:
             raise ValueError(f"no population of this network can record {v!r}; variables: "
                              f"{sorted(valid)} (spikes are always recorded)")
@@ -467,6 +469,11 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
 
     for proj in net.projections:
         proj.prepare(dt)
+    for gj in net.gap_junctions:
+        for side in (gj.a, gj.b):
+            if "V" not in net.populations[side].state_variables:
+                raise ValueError(f"gap junction {gj.name!r}: population {side!r} has no "
+                                 "membrane potential V (a spike source cannot be coupled)")
     for pop in net.populations.values():
         # populations that schedule their run (spike sources) draw it now, seeded by the
         # network (the engine does not know which populations they are)

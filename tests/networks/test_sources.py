@@ -289,3 +289,18 @@ def test_model_json_round_trip_of_a_network_with_sources():
     np.testing.assert_array_equal(a.spike_neuron, b.spike_neuron)
     np.testing.assert_array_equal(a.V, b.V)
     assert type(back.population("pat")).__name__ == "RepeatedPatternSource"
+
+
+def test_a_source_alone_records_no_v_and_refuses_gap_junctions():
+    net = Network("g", seed=0)
+    net.add_population("src", PoissonSource(3, rate_hz=100.0))
+    ds = net.simulate(50.0, verbose=False)                    # default record=("V",)
+    assert "V" not in ds and ds.spike_time.size > 0
+    with pytest.raises(ValueError, match="cannot record 'V'"):
+        PoissonSource(2, rate_hz=5.0).simulate(10.0, record=("V",), verbose=False)
+    with pytest.raises(ValueError, match="takes no input_current"):
+        PoissonSource(2, rate_hz=5.0).simulate(10.0, 1.0, verbose=False)
+    net.add_population("lif", LIFNeuron(n=3))
+    net.add_gap_junctions("src", "lif", [0], [0], 0.01)
+    with pytest.raises(ValueError, match="has no membrane potential"):
+        net.simulate(10.0, verbose=False)
