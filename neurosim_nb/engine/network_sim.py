@@ -484,6 +484,13 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                     default=None)
     max_delay = max((int(p.delay_steps.max()) for p in net.projections if p.n_synapses),
                     default=0)
+    # a kinetic receptor keeps its arrivals in the ring buffer for its pulse (channels)
+    pulse = max((p.receptor.pulse_steps(dt) for p in net.projections if p.n_synapses),
+                default=0)
+    if pulse and pulse > min_delay + 2:
+        raise ValueError(f"a kinetic receptor's transmitter pulse ({pulse} steps of {dt} ms) "
+                         f"is longer than the network's shortest delay + 2 steps "
+                         f"({min_delay + 2}); use longer delays or a shorter Cdur_ms")
     # a block of steps runs in one compiled call; its stimulus buffers hold about
     # CHUNK_ELEMENTS numbers. Fixed-weight projections deliver inside the call; the others
     # after it, so a block must end before their earliest arrival (delay + 1 steps)

@@ -24,6 +24,7 @@ from neurosim_nb.export.config import (
     ENGINE_KEYS,
     FORMAT,
     GAP_KEYS,
+    KINETIC_RECEPTOR_KEYS,
     NETWORK_KEYS,
     POPULATION_KEYS,
     PROJECTION_KEYS,
@@ -166,10 +167,12 @@ def _restore_state(path: str, pop, spec) -> None:
 def _build_receptor(path: str, spec):
     from neurosim_nb.core.synapses.receptors import Receptor
 
-    spec = _CHECK.keys(path, spec, RECEPTOR_KEYS, required=RECEPTOR_KEYS)
+    spec = _CHECK.keys(path, spec, RECEPTOR_KEYS + KINETIC_RECEPTOR_KEYS,
+                       required=RECEPTOR_KEYS)
     kwargs = {key: _CHECK.string(f"{path}.{key}", spec[key]) for key in RECEPTOR_KEYS[:2]}
-    for key in RECEPTOR_KEYS[2:]:
-        kwargs[key] = _CHECK.number(f"{path}.{key}", spec[key])
+    for key in RECEPTOR_KEYS[2:] + KINETIC_RECEPTOR_KEYS:
+        if key in spec:
+            kwargs[key] = _CHECK.number(f"{path}.{key}", spec[key])
     return _CHECK.call(path, Receptor, **kwargs)
 
 

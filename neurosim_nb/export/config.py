@@ -117,6 +117,8 @@ NETWORK_KEYS = ("class", "name", "seed", "weight_precision", "rng_state", "popul
 PROJECTION_KEYS = ("name", "pre", "post", "receptor", "weight_units", "n_synapses", "indptr",
                    "post_idx", "weight", "weight_dtype", "delay_ms", "dynamics")
 RECEPTOR_KEYS = ("name", "kind", "tau_decay_ms", "tau_rise_ms", "E_rev_mV", "mg_mM")
+#: the further keys of a kinetic receptor (``kind == "kinetic"``)
+KINETIC_RECEPTOR_KEYS = ("alpha_per_ms_mM", "beta_per_ms", "Cmax_mM", "Cdur_ms")
 DYNAMICS_KEYS = ("type", "params", "units", "state")
 GAP_KEYS = ("name", "a", "b", "a_idx", "b_idx", "conductance_uS", "rectification")
 ENGINE_KEYS = ("config", "recording", "inputs")
@@ -291,7 +293,8 @@ def _population_to_dict(pop, *, standalone: bool, layer: int | None = None) -> d
 
 
 def _receptor_to_dict(rec) -> dict:
-    return {k: _plain(getattr(rec, k)) for k in RECEPTOR_KEYS}
+    keys = RECEPTOR_KEYS + (KINETIC_RECEPTOR_KEYS if rec.kind == "kinetic" else ())
+    return {k: _plain(getattr(rec, k)) for k in keys}
 
 
 def _dynamics_to_dict(dyn) -> dict | None:

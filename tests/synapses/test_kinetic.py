@@ -161,3 +161,121 @@ def test_bad_parameters_name_the_argument():
         KINETIC_RECEPTORS["AMPA"].open_fraction([1.0], [np.inf])
     with pytest.raises(ValueError, match="r0"):
         KINETIC_RECEPTORS["AMPA"].open_fraction([1.0], [0.0], r0=2.0)
+
+
+# -- kinetic channels of the compiled engine (receptor kind "kinetic") ------------------------
+def test_kinetic_channel_conductance_is_the_closed_form_on_the_grid():
+    """synaptic_block's kinetic channel, fed arrivals through its ring buffer as the engine
+    does, against the sum of single-pulse closed forms (each pulse from rest: distinct
+    synapses, and one synapse whose earlier pulse has decayed) at every step."""
+    from neurosim_nb.core.synapses.channels import N_SYN_PAR, synaptic_block
+    from neurosim_nb.core.synapses.receptors import RECEPTORS
+
+    dt, depth, n_steps = 0.1, 16, 1200
+    v = np.array([-60.0, -60.0, -30.0])
+    arrivals = {0: [(5, 0.002)], 1: [(5, 0.001), (12, 0.003), (700, 0.002)],
+                2: [(40, 0.004)]}
+    for name in ("AMPA_kinetic", "NMDA_kinetic", "GABA_A_kinetic"):
+        rec = RECEPTORS[name]
+        par = rec.channel_parameters(dt)[None, :]
+        assert par.shape == (1, N_SYN_PAR) and int(par[0, 6]) == 10   # Cdur = 10 steps
+        state = np.zeros((1, 2, 3))
+        buf = np.zeros((1, depth, 3))
+        g = np.zeros((n_steps, 3))
+        isyn, dv = np.zeros(3), np.zeros(3)
+        for t in range(n_steps):
+            for i, evs in arrivals.items():  # delivered a few steps ahead, as the loop does
+                for step, w in evs:
+                    if step == t + 3:
+                        buf[0, step % depth, i] += w
+            synaptic_block(state, buf, par, t % depth, v, isyn, dv, 0, 3)
+            block = rec.mg_block(v)
+            g[t] = isyn / (block * (rec.E_rev_mV - v))
+        kin = KineticReceptor(name, rec.alpha_per_ms_mM, rec.beta_per_ms, rec.E_rev_mV,
+                              rec.mg_mM, rec.Cmax_mM, rec.Cdur_ms)
+        t_ms = np.arange(n_steps) * dt
+        for i, evs in arrivals.items():
+            expect = sum(w * kin.open_fraction(t_ms, [step * dt]) for step, w in evs)
+            np.testing.assert_allclose(g[:, i], expect, rtol=0, atol=1e-15, err_msg=name)
+        # the waveform of Receptor is the same closed form
+        np.testing.assert_allclose(rec.waveform(t_ms), kin.open_fraction(t_ms, [0.0]),
+                                   rtol=0, atol=1e-15)
+
+
+def test_kinetic_receptor_in_a_network_drives_lif_as_an_independent_integration():
+    """Two given spikes through AMPA_kinetic (or NMDA_kinetic, Mg-blocked at the LIF's V)
+    onto a LIF: V against a numpy integration of the LIF's exact step with the current
+    g(t_k) B(V_k) (E - V_k), g from the closed form."""
+    from neurosim_nb import LIFNeuron, LIFParameters, Network
+    from neurosim_nb.core.neurons.sources import SpikeTimesSource
+    from neurosim_nb.core.synapses.receptors import RECEPTORS
+
+    dt, delay = 0.1, 1.0
+    par = LIFParameters(tau_m=10.0, V_rest=-70.0, V_threshold=-40.0, V_reset=-70.0, R_m=10.0)
+    for name, w in (("AMPA_kinetic", 0.02), ("NMDA_kinetic", 0.05), ("GABA_A_kinetic", 0.02)):
+        rec = RECEPTORS[name]
+        net = Network("k", seed=0)
+        net.add_population("src", SpikeTimesSource([[2.0, 30.0]]))
+        net.add_population("lif", LIFNeuron(par, n=1))
+        net.connect("src", "lif", "all_to_all", weight=w, delay_ms=delay, receptor=name)
+        ds = net.simulate(150.0, dt=dt, record=("V",), verbose=False)
+        v_sim = ds.V.sel(neuron=1).values
+        kin = KineticReceptor(name, rec.alpha_per_ms_mM, rec.beta_per_ms, rec.E_rev_mV,
+                              rec.mg_mM, rec.Cmax_mM, rec.Cdur_ms)
+        n = v_sim.size
+        # a spike stamped t acts from t + delay on (spike 2.0 ms -> pulse from 3.0 ms);
+        # each pulse from rest (the engine's lumped scheme): the sum of single pulses
+        t_ms = np.arange(n) * dt
+        g = w * sum(kin.open_fraction(t_ms, [s + delay]) for s in (2.0, 30.0))
+        v, out = -70.0, np.empty(n)
+        decay = math.exp(-dt / 10.0)
+        for k in range(n):
+            i_syn = g[k] * kin.mg_block(v) * (rec.E_rev_mV - v)
+            v_inf = -70.0 + 10.0 * i_syn
+            v = v_inf + (v - v_inf) * decay
+            out[k] = v
+        np.testing.assert_allclose(v_sim, out, rtol=0, atol=1e-9, err_msg=name)
+        moved = np.abs(out + 70.0).max()
+        assert moved > (0.5 if name != "NMDA_kinetic" else 0.1), (name, moved)
+
+
+def test_kinetic_receptor_checks():
+    from neurosim_nb import LIFNeuron, Network
+    from neurosim_nb.core.neurons.sources import SpikeTimesSource
+    from neurosim_nb.core.synapses.receptors import RECEPTORS, Receptor
+
+    rec = RECEPTORS["AMPA_kinetic"]
+    with pytest.raises(ValueError, match="whole number of steps"):
+        rec.channel_parameters(0.3)
+    with pytest.raises(ValueError, match="Receptor.kinetic"):
+        Receptor("k", "kinetic", 5.0, 1.0, 0.0, 0.0, 1.1, 0.19, 1.0, 1.0)
+    with pytest.raises(ValueError, match="belong to kind='kinetic'"):
+        Receptor("k", "conductance", 5.0, 1.0, 0.0, 0.0, 1.1)
+    with pytest.raises(ValueError, match="beta_per_ms"):
+        Receptor.kinetic("k", 1.1, 0.0)
+    net = Network("k", seed=0)
+    net.add_population("src", SpikeTimesSource([[2.0]]))
+    net.add_population("lif", LIFNeuron(n=1))
+    with pytest.raises(ValueError, match="weight"):
+        net.connect("src", "lif", "all_to_all", weight=-0.01, receptor="AMPA_kinetic")
+    # a pulse longer than the shortest delay + 2 steps cannot stay in the ring buffer
+    net.connect("src", "lif", "all_to_all", weight=0.01, delay_ms=0.1,
+                receptor="AMPA_kinetic")
+    with pytest.raises(ValueError, match="shortest delay"):
+        net.simulate(10.0, dt=0.05, verbose=False)
+
+
+def test_kinetic_receptors_round_trip_model_json():
+    from neurosim_nb import LIFNeuron, Network
+    from neurosim_nb.core.neurons.sources import PoissonSource
+    from neurosim_nb.export.config import export_model_json, load_model_json
+
+    net = Network("k", seed=2)
+    net.add_population("src", PoissonSource(20, rate_hz=50.0))
+    net.add_population("lif", LIFNeuron(n=4))
+    net.connect("src", "lif", "all_to_all", weight=0.005, receptor="NMDA_kinetic")
+    back = load_model_json(export_model_json(net))
+    assert back.projections[0].receptor == net.projections[0].receptor
+    a = net.simulate(100.0, verbose=False)
+    b = back.simulate(100.0, verbose=False)
+    np.testing.assert_array_equal(a.V, b.V)

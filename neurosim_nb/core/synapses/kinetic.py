@@ -3,11 +3,14 @@ the GABA-B G-protein cascade, and saturating NMDA (Brunel & Wang 2001).
 
 These are the receptor time courses of **one synapse** driven by its presynaptic spike
 times, computed exactly (closed form, segment by segment) or, for saturating NMDA, with
-a second-order exponential integrator on a time grid. They sit beside the exponential
-receptors of :mod:`~neurosim_nb.core.synapses.receptors`; they are not (yet) channel
-kinds of the compiled network engine, whose receptor channels keep one summed state per
-postsynaptic neuron (two rows), which cannot hold the per-synapse pulse bookkeeping of
-these schemes exactly.
+a second-order exponential integrator on a time grid: the references of the compiled
+channels and the models themselves. In networks, the two-state receptors run as the
+receptors ``AMPA_kinetic``, ``NMDA_kinetic``, ``GABA_A_kinetic`` of
+:data:`~neurosim_nb.core.synapses.receptors.RECEPTORS` (channel kind
+:data:`~neurosim_nb.core.synapses.channels.KIND_KINETIC`: Destexhe's lumped Ron/Roff
+scheme, each pulse from rest). The GABA-B cascade and saturating NMDA are not (yet)
+channels of the engine: their state per synapse (R and G; x and s of each presynaptic
+neuron) does not reduce to the two summed rows a channel keeps per postsynaptic neuron.
 
 **Two-state kinetic receptors** (Destexhe, Mainen & Sejnowski 1994, J Comput Neurosci
 1:195, "Synthesis of models for excitable membranes, synaptic transmission and
