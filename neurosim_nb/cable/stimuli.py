@@ -134,6 +134,10 @@ class SynapseInput:
         if rec.kind == "delta":
             raise ValueError("a delta receptor (an instantaneous V jump) has no meaning on a "
                              "compartment; use a conductance or current receptor")
+        if rec.kind == "kinetic":
+            raise ValueError("a kinetic receptor is not available on a single Cell's "
+                             "synapses; use a conductance or current receptor (kinetic "
+                             "receptors run in networks, CellPopulation included)")
         object.__setattr__(self, "receptor", rec)
         _finite("SynapseInput.weight", self.weight)
         t = np.asarray(self.spike_times_ms, dtype=float).ravel()

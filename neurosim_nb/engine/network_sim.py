@@ -378,6 +378,8 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
             continue
         key = _single.ALIASES.get(v, v)
         valid = plain | per_compartment
+        if key == "V" and key not in valid:
+            continue  # no membrane at all (only spike sources): the default records nothing
         if key not in valid:
             raise ValueError(f"no population of this network can record {v!r}; variables: "
                              f"{sorted(valid)} (spikes are always recorded)")
@@ -468,10 +470,28 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
 
     for proj in net.projections:
         proj.prepare(dt)
+    for gj in net.gap_junctions:
+        for side in (gj.a, gj.b):
+            if "V" not in net.populations[side].state_variables:
+                raise ValueError(f"gap junction {gj.name!r}: population {side!r} has no "
+                                 "membrane potential V (a spike source cannot be coupled)")
+    for pop in net.populations.values():
+        # populations that schedule their run (spike sources) draw it now, seeded by the
+        # network (the engine does not know which populations they are)
+        prepare_run = getattr(pop, "prepare_run", None)
+        if prepare_run is not None:
+            prepare_run(dt=dt, n_steps=n_steps, seed=net.seed)
     min_delay = min((int(p.delay_steps.min()) for p in net.projections if p.n_synapses),
                     default=None)
     max_delay = max((int(p.delay_steps.max()) for p in net.projections if p.n_synapses),
                     default=0)
+    # a kinetic receptor keeps its arrivals in the ring buffer for its pulse (channels)
+    pulse = max((p.receptor.pulse_steps(dt) for p in net.projections if p.n_synapses),
+                default=0)
+    if pulse and pulse > min_delay + 2:
+        raise ValueError(f"a kinetic receptor's transmitter pulse ({pulse} steps of {dt} ms) "
+                         f"is longer than the network's shortest delay + 2 steps "
+                         f"({min_delay + 2}); use longer delays or a shorter Cdur_ms")
     # a block of steps runs in one compiled call; its stimulus buffers hold about
     # CHUNK_ELEMENTS numbers. Fixed-weight projections deliver inside the call; the others
     # after it, so a block must end before their earliest arrival (delay + 1 steps)

@@ -24,10 +24,12 @@ from neurosim_nb.export.config import (
     ENGINE_KEYS,
     FORMAT,
     GAP_KEYS,
+    KINETIC_RECEPTOR_KEYS,
     NETWORK_KEYS,
     POPULATION_KEYS,
     PROJECTION_KEYS,
     RECEPTOR_KEYS,
+    SOURCE_FAMILY,
     TOP_KEYS,
     VERSION,
     ModelConfigError,
@@ -119,6 +121,8 @@ def _build_population(path: str, spec, *, standalone: bool, name: str | None = N
 
     allowed = [k for k in POPULATION_KEYS if k != ("layer" if standalone else "label")]
     spec = _CHECK.keys(path, spec, allowed, required=("family", "n", "params"))
+    if spec["family"] == SOURCE_FAMILY:
+        return _build_source(path, spec, name)
     cls = model_class(_CHECK.choice(f"{path}.family", spec["family"], MODEL_FAMILIES,
                                     "model family"))
     if "class" in spec and _CHECK.string(f"{path}.class", spec["class"]) != cls.__name__:
@@ -135,6 +139,21 @@ def _build_population(path: str, spec, *, standalone: bool, name: str | None = N
     return pop
 
 
+def _build_source(path: str, spec, name: str | None):
+    """A spike-source population (``class`` a key of ``sources.SOURCES``)."""
+    from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
+
+    cls_name = _CHECK.choice(f"{path}.class", spec.get("class"), SOURCES, "spike source")
+    label = _CHECK.string(f"{path}.label", spec["label"]) if "label" in spec else name
+    src = {"model": cls_name, "n": _CHECK.integer(f"{path}.n", spec["n"], AT_LEAST_ONE),
+           "params": dict(_CHECK.mapping(f"{path}.params", spec["params"]))}
+    pop = _CHECK.call(f"{path}.params", source_from_dict, src, label=label)
+    state = _CHECK.keys(f"{path}.state", spec.get("state", {}), ("t_ms",))
+    if "t_ms" in state:
+        pop.t_ms = float(_CHECK.number(f"{path}.state.t_ms", state["t_ms"]))
+    return pop
+
+
 def _restore_state(path: str, pop, spec) -> None:
     spec = _CHECK.keys(path, spec, ("t_ms", "variables"))
     if "t_ms" in spec:
@@ -148,10 +167,12 @@ def _restore_state(path: str, pop, spec) -> None:
 def _build_receptor(path: str, spec):
     from neurosim_nb.core.synapses.receptors import Receptor
 
-    spec = _CHECK.keys(path, spec, RECEPTOR_KEYS, required=RECEPTOR_KEYS)
+    spec = _CHECK.keys(path, spec, RECEPTOR_KEYS + KINETIC_RECEPTOR_KEYS,
+                       required=RECEPTOR_KEYS)
     kwargs = {key: _CHECK.string(f"{path}.{key}", spec[key]) for key in RECEPTOR_KEYS[:2]}
-    for key in RECEPTOR_KEYS[2:]:
-        kwargs[key] = _CHECK.number(f"{path}.{key}", spec[key])
+    for key in RECEPTOR_KEYS[2:] + KINETIC_RECEPTOR_KEYS:
+        if key in spec:
+            kwargs[key] = _CHECK.number(f"{path}.{key}", spec[key])
     return _CHECK.call(path, Receptor, **kwargs)
 
 

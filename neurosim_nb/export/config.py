@@ -109,12 +109,16 @@ VERSION = 1
 TOP_KEYS = ("format", "version", "neurosim_nb_version", "kind", "model", "engine")
 POPULATION_KEYS = ("family", "class", "label", "n", "layer", "params", "units", "derived",
                    "state")
+#: the ``family`` of a spike-source population (``class``: a key of ``sources.SOURCES``)
+SOURCE_FAMILY = "spike_source"
 NETWORK_KEYS = ("class", "name", "seed", "weight_precision", "rng_state", "populations",
                 "projections", "gap_junctions", "stimuli", "layer_names", "attributes",
                 "run_state")
 PROJECTION_KEYS = ("name", "pre", "post", "receptor", "weight_units", "n_synapses", "indptr",
                    "post_idx", "weight", "weight_dtype", "delay_ms", "dynamics")
 RECEPTOR_KEYS = ("name", "kind", "tau_decay_ms", "tau_rise_ms", "E_rev_mV", "mg_mM")
+#: the further keys of a kinetic receptor (``kind == "kinetic"``)
+KINETIC_RECEPTOR_KEYS = ("alpha_per_ms_mM", "beta_per_ms", "Cmax_mM", "Cdur_ms")
 DYNAMICS_KEYS = ("type", "params", "units", "state")
 GAP_KEYS = ("name", "a", "b", "a_idx", "b_idx", "conductance_uS", "rectification")
 ENGINE_KEYS = ("config", "recording", "inputs")
@@ -259,6 +263,19 @@ def _params_to_dict(params) -> tuple[dict, dict, list]:
 
 
 def _population_to_dict(pop, *, standalone: bool, layer: int | None = None) -> dict:
+    from neurosim_nb.core.neurons.sources import SpikeSource
+
+    if isinstance(pop, SpikeSource):  # a spike source: its constructor's arguments
+        spec = pop.to_dict()
+        out = {"family": SOURCE_FAMILY, "class": spec["model"]}
+        if standalone:
+            out["label"] = pop.label
+        out["n"] = int(pop.n)
+        if layer is not None:
+            out["layer"] = int(layer)
+        out["params"] = spec["params"]
+        out["state"] = {"t_ms": _float(pop.t_ms)}
+        return out
     values, units, derived = _params_to_dict(pop.params)
     out: dict[str, Any] = {"family": _family_of(pop), "class": type(pop).__name__}
     if standalone:
@@ -276,7 +293,8 @@ def _population_to_dict(pop, *, standalone: bool, layer: int | None = None) -> d
 
 
 def _receptor_to_dict(rec) -> dict:
-    return {k: _plain(getattr(rec, k)) for k in RECEPTOR_KEYS}
+    keys = RECEPTOR_KEYS + (KINETIC_RECEPTOR_KEYS if rec.kind == "kinetic" else ())
+    return {k: _plain(getattr(rec, k)) for k in keys}
 
 
 def _dynamics_to_dict(dyn) -> dict | None:

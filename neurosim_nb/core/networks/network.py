@@ -245,7 +245,7 @@ def _check_values(rec: Receptor, w: np.ndarray, d) -> None:
     """Weights finite (conductances >= 0) and delays finite and >= 0 ms."""
     if w.size and not (np.isfinite(w.min()) and np.isfinite(w.max())):  # NaN propagates
         raise ValueError("weights must be finite")
-    if rec.kind == "conductance" and w.size and w.min() < 0:
+    if rec.weight_units == "uS" and w.size and w.min() < 0:
         raise ValueError(f"conductance weights onto {rec.name} must be >= 0 uS (inhibition "
                          f"comes from its reversal potential {rec.E_rev_mV} mV)")
     d = np.asarray(d)

@@ -8,6 +8,9 @@ Schema (keys not listed are errors)::
       "seed": int | null,                   # optional: seed of the connectivity draws
       "populations": {                      # required, insertion order = global id order
         NAME: {"model": "LIF",              # a key of neurosim_nb.core.neurons.MODEL_FAMILIES
+                                            # or a spike source of sources.SOURCES, e.g.
+                                            # {"model": "PoissonSource", "n": 100,
+                                            #  "params": {"rate_hz": 10.0}}
                "n": int,                    # number of neurons (>= 1)
                "preset": str,               # optional, a preset of the model family
                "params": {FIELD: value},    # optional parameter overrides
@@ -70,6 +73,7 @@ from neurosim_nb._validation import (
 )
 from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
+from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS
 
 __all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES"]
@@ -113,6 +117,8 @@ def _values(path: str, value):
 # -- sections ---------------------------------------------------------------------------------
 def _population(path: str, spec) -> dict:
     spec = _CHECK.keys(path, spec, POPULATION_KEYS, required=("model", "n"))
+    if isinstance(spec["model"], str) and spec["model"] in SOURCES:
+        return _source(path, spec)
     model = _CHECK.choice(f"{path}.model", spec["model"], MODEL_FAMILIES, "model")
     out = {"model": model, "n": _CHECK.integer(f"{path}.n", spec["n"], AT_LEAST_ONE)}
     cls = model_class(model)
@@ -127,6 +133,19 @@ def _population(path: str, spec) -> dict:
                                      f"{key!r}.{did_you_mean(key, fields)}")
         out["params"][key] = (_CHECK.array(where, value, "f", length=out["n"])
                               if isinstance(value, list | tuple) else value)
+    if "layer" in spec:
+        out["layer"] = _CHECK.integer(f"{path}.layer", spec["layer"])
+    return out
+
+
+def _source(path: str, spec: dict) -> dict:
+    """A spike-source population (``model`` a key of ``SOURCES``; its constructor's
+    arguments under ``params``), checked by building it once."""
+    out = {"model": spec["model"], "n": _CHECK.integer(f"{path}.n", spec["n"], AT_LEAST_ONE),
+           "params": dict(_CHECK.mapping(f"{path}.params", spec.get("params", {})))}
+    if "preset" in spec:
+        raise _CHECK.fail(f"{path}.preset", f"a spike source ({spec['model']}) has no presets")
+    _CHECK.call(f"{path}.params", source_from_dict, out)
     if "layer" in spec:
         out["layer"] = _CHECK.integer(f"{path}.layer", spec["layer"])
     return out
@@ -236,6 +255,9 @@ def build_network(spec: dict) -> Network:
     norm = validate_spec(spec)
     net = Network(norm["name"], norm["seed"])
     for name, p in norm["populations"].items():
+        if p["model"] in SOURCES:
+            net.add_population(name, source_from_dict(p, label=name), layer=p.get("layer"))
+            continue
         where, cls = f"populations.{name}.params", model_class(p["model"])
         if "preset" in p:
             pop = _CHECK.call(where, cls.from_preset, p["preset"], n=p["n"], **p["params"])

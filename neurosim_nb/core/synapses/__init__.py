@@ -28,6 +28,10 @@ _LAZY = {
     "OjaRule": "neurosim_nb.core.synapses.plasticity",
     "HomeostaticScaling": "neurosim_nb.core.synapses.plasticity",
     "TsodyksMarkram": "neurosim_nb.core.synapses.release",
+    "KineticReceptor": "neurosim_nb.core.synapses.kinetic",
+    "GABABReceptor": "neurosim_nb.core.synapses.kinetic",
+    "SaturatingNMDA": "neurosim_nb.core.synapses.kinetic",
+    "KINETIC_RECEPTORS": "neurosim_nb.core.synapses.kinetic",
     "tsodyks_markram_amplitudes": "neurosim_nb.core.synapses.release",
 }
 

@@ -16,7 +16,23 @@ type used by its incoming projections). Channel ``c`` has
   (``SYN_HAS_RISE``); :meth:`~neurosim_nb.core.synapses.receptors.Receptor.channel_parameters`
   writes a row. Kind 0 = conductance (uS; current ``g * B(V) * (E_rev - V)`` nA, with the
   Jahr-Stevens Mg2+ block ``B(V) = 1 / (1 + [Mg]/3.57 exp(-0.062 V))`` when Mg > 0),
-  kind 1 = current (nA), kind 2 = delta (the weight is an instantaneous jump of V in mV).
+  kind 1 = current (nA), kind 2 = delta (the weight is an instantaneous jump of V in mV),
+  kind 3 = kinetic (:data:`KIND_KINETIC`, below).
+
+Kinetic channels (two-state receptors binding a square transmitter pulse, Destexhe, Mainen
+& Sejnowski 1994) use the lumped scheme of their fast method (``Ron``/``Roff`` in
+Destexhe's NEURON mechanisms): ``syn_state[c, 0]`` = ``Ron``, the summed conductance of
+the synapses in a pulse, relaxing to ``r_inf * synon`` with ``tau_rise``;
+``syn_state[c, 1]`` = ``Roff``, the others', decaying with ``1/beta``. A weight ``w``
+arriving in step ``t`` opens a pulse for ``m`` steps (``SYN_HAS_RISE`` holds ``m``); at
+its end ``w * r1`` (``r1 = r_inf (1 - exp(-m dt / tau_rise))``) moves from Ron to Roff.
+The arrivals stay in the ring buffer during their pulse (``synon`` is the sum of the last
+``m`` slots) and are cleared at its end, so ``m`` must not exceed the network's shortest
+delay + 2 steps (the engine checks it). Each pulse is taken to start from a synapse at
+rest (r = 0): exact for one spike per synapse, and while a synapse's previous pulse has
+decayed; conductance ``Ron + Roff`` at the start of the step, held over it. Columns:
+``SYN_DECAY`` = ``exp(-beta dt)``, ``SYN_RISE`` = ``exp(-dt / tau_rise)``, ``SYN_NORM`` =
+``r_inf``.
 
 Kernels (``neurosim_nb.core.neurons``) call :func:`synaptic_step` / :func:`synaptic_block`;
 the receptor models (:mod:`neurosim_nb.core.synapses.receptors`) fill ``syn_par``. Both import
@@ -38,6 +54,7 @@ from neurosim_nb._jit import njit
 KIND_CONDUCTANCE = 0
 KIND_CURRENT = 1
 KIND_DELTA = 2
+KIND_KINETIC = 3
 
 #: columns of ``syn_par[c]`` (see the module docstring)
 SYN_KIND, SYN_DECAY, SYN_RISE, SYN_E_REV, SYN_MG, SYN_NORM, SYN_HAS_RISE = range(7)
@@ -92,6 +109,13 @@ def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_blk, dv_blk, l
                     buf[i] = 0.0
                 dv_set = True
             continue
+        if kind == KIND_KINETIC:
+            if not isyn_set:
+                isyn[:] = 0.0
+                isyn_set = True
+            _kinetic_channel(syn_buf[c], slot, lo, hi, syn_state[c, 0, lo:hi],
+                             syn_state[c, 1, lo:hi], syn_par[c], v, isyn)
+            continue
         decay, rise, e_rev, mg, norm = (syn_par[c, SYN_DECAY], syn_par[c, SYN_RISE],
                                         syn_par[c, SYN_E_REV], syn_par[c, SYN_MG],
                                         syn_par[c, SYN_NORM])
@@ -128,6 +152,34 @@ def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_blk, dv_blk, l
         isyn[:] = 0.0
     if not dv_set:
         dv[:] = 0.0
+
+
+@njit(cache=True)
+def _kinetic_channel(buf, slot, lo, hi, ron, roff, par, v, isyn):
+    """A kinetic channel (see the module docstring) for neurons ``lo .. hi - 1``: the
+    ring buffer ``buf`` is the channel's ``(depth, n)``, ``slot`` this step's row."""
+    depth = buf.shape[0]
+    m = int(par[SYN_HAS_RISE])
+    decay, rise, r_inf = par[SYN_DECAY], par[SYN_RISE], par[SYN_NORM]
+    e_rev, mg = par[SYN_E_REV], par[SYN_MG]
+    r1 = r_inf * (1.0 - rise ** m)
+    end = (slot - m) % depth
+    for i in range(hi - lo):
+        j = lo + i
+        ended = buf[end, j]
+        buf[end, j] = 0.0
+        synon = 0.0
+        for k in range(m):  # the pulses on during this step: arrivals of the last m steps
+            synon += buf[(slot - k) % depth, j]
+        r_on = ron[i] - r1 * ended
+        r_off = roff[i] + r1 * ended
+        g = r_on + r_off
+        target = r_inf * synon
+        ron[i] = target + (r_on - target) * rise
+        roff[i] = r_off * decay
+        if mg > 0.0:
+            g = g / (1.0 + mg / 3.57 * math.exp(-0.062 * v[i]))
+        isyn[i] += g * (e_rev - v[i])
 
 
 @njit(cache=True, inline="always")

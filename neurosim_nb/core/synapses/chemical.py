@@ -142,7 +142,7 @@ class ChemicalSynapse:
         rec = get_receptor(self.receptor)
         object.__setattr__(self, "receptor", rec)
         _check_values(f"weight onto {rec.name} ({rec.weight_units})", self.weight,
-                      nonneg=rec.kind == "conductance")
+                      nonneg=rec.weight_units == "uS")
         _check_values("delay_ms", self.delay_ms, nonneg=True)
         if isinstance(self.rule_args, dict):
             object.__setattr__(self, "rule_args", tuple(self.rule_args.items()))

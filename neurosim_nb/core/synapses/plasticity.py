@@ -99,7 +99,7 @@ def init_pair_traces(dynamics, projection) -> None:
                          f"span [{w.min():g}, {w.max():g}] {projection.receptor.weight_units}"
                          f", outside the bounds [w_min, w_max] = [{p.w_min:g}, {p.w_max:g}];"
                          f" change the weights or the bounds")
-    if projection.receptor.kind == "conductance" and p.w_min < 0:
+    if projection.receptor.weight_units == "uS" and p.w_min < 0:
         raise ValueError(f"w_min = {p.w_min} < 0 for conductance receptor "
                          f"{projection.receptor.name} (weights are conductances >= 0 uS)")
     dynamics.x_pre = np.zeros(projection.n_pre)

@@ -422,7 +422,7 @@ class STDPSynapse(ChemicalSynapse):
             raise TypeError("an STDPSynapse needs STDP dynamics; use "
                             "STDPSynapse.create_hebbian or create_reward_modulated")
         p = self.dynamics.params
-        if self.receptor.kind == "conductance" and p.w_min < 0:
+        if self.receptor.weight_units == "uS" and p.w_min < 0:
             raise ValueError(f"w_min = {p.w_min} < 0 for conductance receptor "
                              f"{self.receptor.name} (weights are conductances >= 0 uS)")
         if not isinstance(self.weight, dict):
