@@ -29,7 +29,7 @@ __all__ = ["astrocyte_network"]
 def astrocyte_network(n_exc: int = 400, n_inh: int = 100, n_astro: int = 100, *,
                       p_conn: float = 0.1, w_exc_mV: float = 0.2, g: float = 5.0,
                       p_astro: float = 0.5, w_astro: float = 1.0, w_sic: float = 1.0,
-                      delta_IP3_uM: float = 0.005, rate_hz: float = 5000.0,
+                      delta_IP3_uM: float = 0.0002, rate_hz: float = 2000.0,
                       kick_mV: float = 0.4, seed: int = 0) -> Network:
     """Build the network (see the module docstring).
 
@@ -48,8 +48,7 @@ def astrocyte_network(n_exc: int = 400, n_inh: int = 100, n_astro: int = 100, *,
     w_sic : float
         Weight of the astrocyte -> neuron SIC (dimensionless; SIC in pA -> nA).
     delta_IP3_uM : float
-        IP3 per unit spike weight (µM; larger than NEST's 0.0002 so that calcium rises
-        within a short run).
+        IP3 per unit spike weight (µM; NEST's default 0.0002).
     rate_hz, kick_mV : float
         External Poisson drive of every neuron.
     seed : int
