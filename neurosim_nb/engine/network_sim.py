@@ -555,7 +555,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                         r.i_ext[:k] = 0.0
                 _gap_currents(net, runs, k)
                 for r in run_list:
-                    loop.table[r.table_row, P_VARYING] = 1  # read row 0 (the gap currents)
+                    loop.table[r.table_row, P_VARYING] = 1  # gap, coupling currents
             steps, ids = loop.run_block(step0, k, run_list)
             if loop.dynamic:
                 loop.run_dynamic(step0 + k, steps, ids)

@@ -161,6 +161,11 @@ def test_netcdf_round_trip(tmp_path):
     for name in ("V", "IP3", "Ca", "h", "SIC"):
         np.testing.assert_array_equal(back[name].values, ds[name].values)
         assert back[name].attrs["units"] == ds[name].attrs["units"]
+    from neurosim_nb.export.io import load_result, save_result
+
+    for fmt in ("npz", "json"):  # the other Dataset formats keep them too
+        other = load_result(save_result(ds, tmp_path / "astro", format=fmt)[0])
+        np.testing.assert_array_equal(other.Ca.values, ds.Ca.values)
 
 
 def test_bad_inputs():
