@@ -262,6 +262,18 @@ class AstrocytePopulation(NeuronPopulation):
         """The astrocytes' compiled kernel (the engine's kernel contract)."""
         return _astro_kernel
 
+    def simulate(self, duration: float, input_current=None, **kwargs):
+        """Simulate the astrocytes alone for ``duration`` ms (see
+        :meth:`NeuronPopulation.simulate`); ``input_current`` is the calcium current J_ext
+        (µM/ms) and ``record`` defaults to ``("IP3", "Ca", "h", "SIC")``.
+
+        >>> ds = AstrocytePopulation(n=1).simulate(1.0, verbose=False)
+        >>> [v for v in ds.data_vars if v in ("IP3", "Ca", "h", "SIC")]
+        ['IP3', 'Ca', 'h', 'SIC']
+        """
+        kwargs.setdefault("record", ("IP3", "Ca", "h", "SIC"))
+        return super().simulate(duration, input_current, **kwargs)
+
     @property
     def V(self):
         """Astrocytes have no membrane potential (an AttributeError says so)."""
