@@ -47,12 +47,14 @@ def test_nest_reference_trace_through_a_network():
     net = Network(seed=0)
     net.add_population("n", LIFNeuron(n=1))
     net.add_population("a", AstrocytePopulation.from_preset("nest_test"))
-    # a 0.5 ms pulse makes the neuron fire once; its spike step s + delay d + 1 = step 99
+    # a 0.5 ms pulse makes the neuron fire once, in step s (spike_time = (s + 1) dt, the end
+    # of the step); a spike of step s with a delay of d steps arrives in step s + d + 1, and
+    # NEST's spike arrives in step 99 (9.9 -> 10 ms): d = 98 - s
     pulse = StepCurrent(60.0, onset_ms=2.0, duration_ms=0.5)
     probe = LIFNeuron(n=1).simulate(10.0, [pulse], verbose=False)
-    s = int(round(float(probe.spike_time.values[0]) / 0.1))
     assert probe.spike_time.size == 1
-    net.add_projection("n", "a", [0], [0], 1.0, (99 - s - 1 + 1) * 0.1, "delta")
+    s = int(round(float(probe.spike_time.values[0]) / 0.1)) - 1
+    net.add_projection("n", "a", [0], [0], 1.0, (98 - s) * 0.1, "delta")
     net.add_stimulus("n", pulse)
     ds = net.simulate(100.0, record=("IP3", "Ca", "h"), verbose=False, seed=0)
     assert ds.spike_time.size == 1
