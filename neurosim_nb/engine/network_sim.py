@@ -228,7 +228,8 @@ class _CompiledLoop:
         syn_par = FlatArrays([r.syn_par for r in run_list], dtype)
         # stimulus buffers: a (step, neuron) array per population, so that a span of steps
         # of one population is one contiguous piece
-        i_rows = chunk if any(r.current_adds for r in run_list) else 1
+        i_rows = chunk if any(r.current_adds for r in run_list) or \
+            getattr(net, "state_couplings", None) else 1
         k_rows = chunk if any(r.has_kick for r in run_list) else 0
         i_ext = FlatArrays.zeros([(i_rows, r.pop.n) for r in run_list], dtype)
         kick = FlatArrays.zeros([(k_rows, r.pop.n) for r in run_list], dtype)
@@ -502,6 +503,10 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         chunk = min(chunk, min(dynamic_delays) + 1)
     if net.gap_junctions:
         chunk = 1
+    couplings = getattr(net, "state_couplings", None) or []
+    if couplings:  # a coupling's current is held for at most its hold_ms
+        chunk = min(chunk, max(1, min(int(round(getattr(c, "hold_ms", dt) / dt))
+                                      for c in couplings)))
     # slots for arrival steps step0 + 1 .. step0 + chunk + max_delay; independent of the run
     # length so that channel state and spikes in flight carry over to the next run
     depth = max_delay + (min_delay or 0) + 3
@@ -548,7 +553,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     run_list = list(runs.values())
     stim_runs = [r for r in run_list if r.kick_adds or r.current_adds]
     rec_i_ext = [r for r in run_list if r.i_ext_rec is not None]
-    gaps = bool(net.gap_junctions)
+    gaps = bool(net.gap_junctions) or bool(getattr(net, "state_couplings", None))
     # a kernel call advances a span of steps; every spike of a span arrives after it.
     # Without spikes to deliver inside the loop (a population alone, or only Python-level
     # projections) a span is the whole block: one kernel call per block, as a population
@@ -572,11 +577,11 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                     loop.set_inputs(r, *r.fill_inputs(k, t_chunk))
             if gaps:
                 for r in run_list:
-                    if not r.current_adds:
-                        r.i_ext[0] = 0.0  # gap currents use the first row only (chunk = 1)
-                _gap_currents(net, runs)
+                    if not r.current_adds or not r.varying:  # (gap junctions: k = 1)
+                        r.i_ext[:k] = 0.0
+                _gap_currents(net, runs, k)
                 for r in run_list:
-                    loop.table[r.table_row, P_VARYING] = 1  # read row 0 (the gap currents)
+                    loop.table[r.table_row, P_VARYING] = 1  # gap, coupling currents
             steps, ids = loop.run_block(step0, k, run_list)
             for m in modulators:
                 m.advance(step0, k, steps, ids)
@@ -663,7 +668,7 @@ def _weight_projections(net, record_weights) -> list:
     return out
 
 
-def _gap_currents(net, runs) -> None:
+def _gap_currents(net, runs, k: int = 1) -> None:
     for gj in net.gap_junctions:
         va = runs[gj.a].state[0][gj.a_idx]  # row 0 is V (the run's arrays, any precision)
         vb = runs[gj.b].state[0][gj.b_idx]
@@ -674,3 +679,7 @@ def _gap_currents(net, runs) -> None:
             i_ab = np.minimum(i_ab, 0.0)
         np.add.at(runs[gj.b].i_ext[0], gj.b_idx, i_ab)
         np.add.at(runs[gj.a].i_ext[0], gj.a_idx, -i_ab)
+    for c in getattr(net, "state_couplings", ()):  # block-start state -> held current
+        i_c = np.zeros(runs[c.post].pop.n)
+        c.add_currents(runs[c.pre].state, i_c)
+        runs[c.post].i_ext[:k] += i_c

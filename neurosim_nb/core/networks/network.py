@@ -315,6 +315,9 @@ class Network:
         self.layer_of: dict[str, int] = {}
         self.projections: list[Projection] = []
         self.gap_junctions: list[GapJunctions] = []
+        #: continuous couplings from one population's state to another's input current
+        #: (e.g. astrocytes' slow inward current), see :meth:`add_coupling`
+        self.state_couplings: list = []
         self.stimuli: dict[str, list] = {}
         #: neuromodulators (``net.add(Neuromodulator(...))``), read by plasticity during runs
         self.modulators: dict[str, Any] = {}
@@ -463,6 +466,22 @@ class Network:
                           rectification)
         self.gap_junctions.append(gj)
         return gj
+
+    def add_coupling(self, coupling):
+        """Add a continuous coupling: an object with ``pre`` and ``post`` (population names)
+        and ``add_currents(pre_state, i_post)``, which adds the current (the post model's
+        ``current_units``) computed from the pre population's ``(n_vars, n)`` state at the
+        start of a block to ``i_post`` (one value per post neuron), held over the block; an
+        optional ``hold_ms`` (default one step) bounds the block. Returns the coupling."""
+        for end in ("pre", "post"):
+            name = getattr(coupling, end, None)
+            if name not in self.populations:
+                raise ValueError(f"coupling {end} {name!r} is not a population of the "
+                                 f"network; it has {list(self.populations)}")
+        if not callable(getattr(coupling, "add_currents", None)):
+            raise TypeError(f"{type(coupling).__name__} has no add_currents(pre_state, i_post)")
+        self.state_couplings.append(coupling)
+        return coupling
 
     def add(self, spec):
         """Add a synapse specification built by a factory such as
