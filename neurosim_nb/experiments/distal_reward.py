@@ -72,6 +72,16 @@ def simulate_distal_reward(*, n_pre: int = 50, n_post: int = 50, p_connect: floa
         The run's Dataset with ``weight`` (``weight_time``, ``synapse``), the dopamine
         (``modulator_level``) and the rewards (``modulator_event_*``); attrs
         ``rewarded_synapse`` (its index on ``synapse``) and ``n_rewards``.
+
+    Examples
+    --------
+    A short run (the rewarded synapse needs simulated minutes to stand out, see the module):
+
+    >>> ds = simulate_distal_reward(n_pre=10, n_post=10, duration_s=20.0, seed=1)
+    >>> ds.weight.dims, ds.modulator_level.attrs["units"]
+    (('weight_time', 'synapse'), 'uM')
+    >>> 0.0 <= rewarded_percentile(ds) <= 100.0
+    True
     """
     from neurosim_nb.core.networks.network import Network
     from neurosim_nb.core.neurons.lif import LIFNeuron, LIFParameters

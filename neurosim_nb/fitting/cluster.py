@@ -210,7 +210,10 @@ def _local_client():
         cluster = LocalCluster(n_workers=usable_cores(), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR,
                                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-        client = Client(cluster)
+        # not the process's default client: that sets dask's global scheduler option, which a
+        # later close out of order leaves pointing at a closed client (then xarray's NetCDF
+        # writer asks for "dask.distributed" and fails); map_batches uses this client itself
+        client = Client(cluster, set_as_default=False)
         _LOCAL[:] = [client, cluster]
         return client
 

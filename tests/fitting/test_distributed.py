@@ -59,7 +59,7 @@ def real_cluster(tmp_path):
                  "--no-dashboard", "--memory-limit", "0", "--name", f"w{k}"], **quiet))
         from distributed import Client
 
-        with Client(address, timeout=30) as probe:
+        with Client(address, timeout=30, set_as_default=False) as probe:
             probe.wait_for_workers(2, timeout=60)
         yield address, procs[1:], log
     finally:

@@ -387,7 +387,8 @@ def test_dask_fit_is_identical_to_the_serial_fit():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, \
+            Client(cluster, set_as_default=False) as client:
         dask_fit, _ = _small_fit(client=client)
     serial, _ = _small_fit(client="serial")
     assert dask_fit.attrs["n_workers"] == 2 and serial.attrs["n_workers"] == 1

@@ -276,7 +276,8 @@ def test_dask_gives_the_serial_result_bit_for_bit():
                   progress=False)
     serial = sensitivity_analysis("LIF", LIF_BOX, client="serial", **kwargs)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, \
+            Client(cluster, set_as_default=False) as client:
         dask = sensitivity_analysis("LIF", LIF_BOX, client=client, batch_size=5, **kwargs)
     for key in ("mu", "mu_star", "sigma", "mu_star_conf"):
         np.testing.assert_array_equal(serial[key].values, dask[key].values)

@@ -47,7 +47,7 @@ def two_workers():
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None,
                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-    client = Client(cluster)
+    client = Client(cluster, set_as_default=False)
     yield client
     client.close()
     cluster.close()
@@ -426,14 +426,22 @@ def test_default_client_is_a_local_cluster_of_the_usable_cores():
     from neurosim_nb.fitting import close_client
     from neurosim_nb.fitting.cluster import n_workers, usable_cores
 
+    import dask
+
     grid = {"a": np.arange(6.0), "b": np.array([1.0, 3.0])}
+    scheduler = dask.config.get("scheduler", None)
     try:
         ds = parameter_sweep(_sweep_models.noisy_product, grid, measures="y", seed=2,
                              progress=False)
         assert n_workers(get_client(None)) == usable_cores() == ds.attrs["n_workers"]
         assert get_client(None) is get_client(None)          # reused across calls
+        # not the process's default client: dask's global scheduler option is untouched
+        # (else a close out of order leaves it naming a closed client, and xarray's NetCDF
+        # writer fails with "Requested dask.distributed scheduler but no Client active")
+        assert dask.config.get("scheduler", None) == scheduler
     finally:
         close_client()
+    assert dask.config.get("scheduler", None) == scheduler
     serial = parameter_sweep(_sweep_models.noisy_product, grid, measures="y", seed=2,
                              client="serial", progress=False)
     xr.testing.assert_identical(_data(ds), _data(serial))
