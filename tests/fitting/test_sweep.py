@@ -423,10 +423,10 @@ def test_first_spike_and_cv_against_the_closed_form():
 
 
 def test_default_client_is_a_local_cluster_of_the_usable_cores():
+    import dask
+
     from neurosim_nb.fitting import close_client
     from neurosim_nb.fitting.cluster import n_workers, usable_cores
-
-    import dask
 
     grid = {"a": np.arange(6.0), "b": np.array([1.0, 3.0])}
     scheduler = dask.config.get("scheduler", None)
