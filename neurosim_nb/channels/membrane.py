@@ -222,15 +222,21 @@ V0, INV_H, NV = {v0!r}, {inv_h!r}, {nv}
 L0, INV_HC, NC = {l0!r}, {inv_hc!r}, {nc}
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def v_index(vj):
+    """Row k of the potential tables below vj and the fraction f towards k + 1 (the ends
+    of the grid are held outside it)."""
+    u = min(max((vj - V0) * INV_H, 0.0), NV - 1.000001)
+    k = int(u)
+    return k, u - k
+
+
 @njit(cache=True, error_model="numpy")
 def currents(v, s, p, tv, tc, i_out, g_out, ica_out):
     """Ionic current density (uA/cm2), its slope (mS/cm2) and the calcium current."""
     for j in range(v.shape[0]):
         vj = v[j]
-        u = (vj - V0) * INV_H
-        u = min(max(u, 0.0), NV - 1.000001)
-        k = int(u)
-        f = u - k
+        k, f = v_index(vj)
         i_tot = 0.0
         g_tot = 0.0
         ica = 0.0
@@ -244,11 +250,7 @@ def currents(v, s, p, tv, tc, i_out, g_out, ica_out):
 def advance(v, s, p, tv, tc, ica):
     """The gates over one step at v, and the calcium pool under ica."""
     for j in range(v.shape[0]):
-        vj = v[j]
-        u = (vj - V0) * INV_H
-        u = min(max(u, 0.0), NV - 1.000001)
-        k = int(u)
-        f = u - k
+        k, f = v_index(v[j])
 {advance_body}
 '''
 

@@ -28,11 +28,8 @@ array([0.2, 0.5, 0.8])
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from neurosim_nb._jit import njit
 from neurosim_nb.core.synapses.release import STPParameters, TsodyksMarkram
 
 __all__ = ["GliotransmitterTM", "gliotransmitter_u", "occupancy"]
@@ -57,26 +54,6 @@ def occupancy(ca_uM, K_G: float = 0.5, n_hill: float = 4.0) -> np.ndarray:
     """
     c = np.maximum(np.asarray(ca_uM, dtype=float), 0.0)
     return c ** n_hill / (c ** n_hill + K_G ** n_hill)
-
-
-@njit(cache=True)
-def _tm_deliver_u(spk_step, spk_idx, n_spk, indptr, post, weight, delay, buf, u, x, last,
-                  k_rec, k_facil, big_u):
-    """``release._tm_deliver`` with one U per presynaptic neuron."""
-    depth = buf.shape[0]
-    for q in range(n_spk):
-        s = spk_step[q]
-        j = spk_idx[q]
-        ds = s - last[j]
-        xj = 1.0 - (1.0 - x[j]) * math.exp(-ds * k_rec)
-        uj = u[j] * math.exp(-ds * k_facil) if k_facil > 0.0 else 0.0
-        uj = uj + big_u[j] * (1.0 - uj)
-        rel = uj * xj
-        for syn in range(indptr[j], indptr[j + 1]):
-            buf[(s + delay[syn] + 1) % depth, post[syn]] += weight[syn] * rel
-        u[j] = uj
-        x[j] = xj - rel
-        last[j] = s
 
 
 class GliotransmitterTM(TsodyksMarkram):
@@ -138,9 +115,3 @@ class GliotransmitterTM(TsodyksMarkram):
         if self.astro_of_pre.size != projection.n_pre:
             raise ValueError(f"astro_of_pre has {self.astro_of_pre.size} entries for "
                              f"{projection.n_pre} presynaptic neurons")
-
-    def process(self, projection, pre_steps, pre_idx, n_pre, post_steps, post_idx, n_post,
-                buf, step_end: int) -> None:
-        _tm_deliver_u(pre_steps, pre_idx, n_pre, projection.indptr, projection.post_sorted,
-                      projection.weight, projection.delay_steps, buf, self.u, self.x,
-                      self.last, self.k_rec, self.k_facil, self.release_probability())

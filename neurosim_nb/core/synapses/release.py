@@ -113,7 +113,9 @@ def tsodyks_markram_amplitudes(spike_times_ms, U: float, tau_rec: float, tau_fac
 @njit(cache=True)
 def _tm_deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, buf, u, x, last,
                 k_rec, k_facil, big_u):
-    """Advance each spiking neuron's (u, x) to its spike, deliver ``w u x``, release."""
+    """Advance each spiking neuron's (u, x) to its spike, deliver ``w u x``, release.
+    ``big_u`` is the release probability U of each presynaptic neuron (one value for plain
+    Tsodyks-Markram, following an astrocyte's calcium with gliotransmission)."""
     depth = buf.shape[0]
     for q in range(n_spk):
         s = spk_step[q]
@@ -121,7 +123,7 @@ def _tm_deliver(spk_step, spk_idx, n_spk, indptr, post, weight, delay, buf, u, x
         ds = s - last[j]
         xj = 1.0 - (1.0 - x[j]) * math.exp(-ds * k_rec)
         uj = u[j] * math.exp(-ds * k_facil) if k_facil > 0.0 else 0.0
-        uj = uj + big_u * (1.0 - uj)
+        uj = uj + big_u[j] * (1.0 - uj)
         rel = uj * xj
         for syn in range(indptr[j], indptr[j + 1]):
             buf[(s + delay[syn] + 1) % depth, post[syn]] += weight[syn] * rel
@@ -179,9 +181,16 @@ class TsodyksMarkram(EventDrivenDynamics):
             return np.zeros(0), np.ones(0)
         return self.u.copy(), self.x.copy()
 
+    def release_probability(self) -> np.ndarray:
+        """U of each presynaptic neuron: ``params.U`` for all (subclasses may modulate it)."""
+        u = getattr(self, "_u_each", None)
+        if u is None or u.size != self.u.size or (u.size and u[0] != self.params.U):
+            u = self._u_each = np.full(self.u.size, float(self.params.U))
+        return u
+
     def process(self, projection, pre_steps, pre_idx, n_pre, post_steps, post_idx, n_post,
                 buf, step_end: int) -> None:
         _tm_deliver(pre_steps, pre_idx, n_pre, projection.indptr, projection.post_sorted,
                     projection.weight, projection.delay_steps, buf, self.u, self.x, self.last,
-                    self.k_rec, self.k_facil, self.params.U)
+                    self.k_rec, self.k_facil, self.release_probability())
         self.step_now = step_end
