@@ -259,6 +259,10 @@ def test_killed_client_resumes_from_the_store(tmp_path):
         before["a"].broadcast_like(before["y"]).values.ravel(),
         before["b"].broadcast_like(before["y"]).values.ravel(),
         before["error"].values.ravel(), strict=True) if e != "not computed"}
+    def logged_calls():
+        return [tuple(map(float, line.split()[:2])) for line in log.read_text().splitlines()]
+
+    killed_run = logged_calls()
     os.environ["SWEEP_CALL_LOG"] = str(log)
     try:
         ds = parameter_sweep(_sweep_models.noisy_product, grid, measures=["y", "z"],
@@ -267,12 +271,14 @@ def test_killed_client_resumes_from_the_store(tmp_path):
     finally:
         del os.environ["SWEEP_CALL_LOG"]
     assert ds.attrs["n_resumed"] == n_before
-    calls = [tuple(map(float, line.split()[:2])) for line in log.read_text().splitlines()]
-    for point in stored:                      # what the store held was not computed again
-        assert calls.count(point) == 1, point
-    for a in grid["a"]:                       # the rest at most twice (the killed batch)
-        for b in grid["b"]:
-            assert 1 <= calls.count((a, b)) <= 2
+    resumed_run = logged_calls()[len(killed_run):]
+    every = {(float(a), float(b)) for a in grid["a"] for b in grid["b"]}
+    for point in stored:        # what the store held: computed once, before the kill
+        assert killed_run.count(point) == 1 and resumed_run.count(point) == 0, point
+    for point in every - stored:  # the rest: exactly once by the resumed run
+        assert resumed_run.count(point) == 1, point
+    # before the kill, only stored points and the one batch being written were computed
+    assert len(set(killed_run) - stored) <= 2
     for k, (a, b) in enumerate((a, b) for a in grid["a"] for b in grid["b"]):
         ref = _sweep_models.noisy_product_reference(a, b, point_seed(3, k))
         assert ds["y"].values.flat[k] == ref["y"] and ds["z"].values.flat[k] == ref["z"]
