@@ -333,11 +333,13 @@ class Cell:
                 f"{self.membrane!r}, {len(self.stimuli)} stimuli)")
 
     # -- initial state ----------------------------------------------------------------
-    def initial_potential(self, compiled) -> np.ndarray:
-        """V (mV) of every node at the start of a run."""
+    def initial_potential(self, compiled, p: np.ndarray | None = None) -> np.ndarray:
+        """V (mV) of every node at the start of a run (``p``: the parameter matrix of
+        :meth:`_parameters`, when the caller has it already)."""
         if self.V_init != "rest":
             return np.full(self.n_nodes, float(self.V_init))
-        p = self._parameters(compiled)
+        if p is None:
+            p = self._parameters(compiled)
         grid = np.arange(-120.0, 40.0, 0.05)
         i_grid = np.empty((grid.size, self.mem_node.size))
         for a, v in enumerate(grid):
@@ -422,8 +424,7 @@ class Cell:
         run = cable_loop(compiled)
         nm = self.mem_node.size
         p = self._parameters(compiled)
-        p = np.ascontiguousarray(p)
-        V = self.initial_potential(compiled)
+        V = self.initial_potential(compiled, p)
         s = np.ascontiguousarray(compiled.initial_state(V[self.mem_node], p))
         tv, tc = compiled.tables
         theta = METHODS[method]

@@ -166,7 +166,7 @@ class CellPopulation(NeuronPopulation):
         cell = self.cell
         compiled = self._compiled_membrane(0.025)
         p = cell._parameters(compiled)
-        v = cell.initial_potential(compiled)
+        v = cell.initial_potential(compiled, p)
         s = compiled.initial_state(v[cell.mem_node], p)
         col = np.concatenate([[v[cell.spike_node], v[self.synapse_node]], v, s.ravel(),
                               np.zeros(len(_TAIL_ROWS))])

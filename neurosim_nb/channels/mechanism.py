@@ -129,22 +129,7 @@ def check_potentials(V_mV, name: str = "V_mV") -> np.ndarray:
     ...
     TypeError: V_mV must be potentials in mV, not booleans
     """
-    if isinstance(V_mV, bool | np.bool_) or (isinstance(V_mV, list | tuple)
-                                             and _holds_bool(V_mV)):
-        raise TypeError(f"{name} must be potentials in mV, not booleans")
-    arr = np.asarray(V_mV)
-    if arr.dtype == bool or (arr.dtype == object and any(isinstance(v, bool | np.bool_)
-                                                         for v in arr.ravel())):
-        raise TypeError(f"{name} must be potentials in mV, not booleans")
-    try:
-        arr = np.atleast_1d(arr.astype(float))
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be numbers (mV), got {V_mV!r}") from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a number or a non-empty 1-D array (mV)")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite potentials (mV); got NaN or infinity")
-    return arr
+    return _check_array(V_mV, name, "potentials", "mV")
 
 
 def check_concentrations(c_mM, name: str = "ca_mM") -> np.ndarray:
@@ -160,23 +145,31 @@ def check_concentrations(c_mM, name: str = "ca_mM") -> np.ndarray:
     ...
     ValueError: ca_mM must be concentrations >= 0 (mM), got a minimum of -0.0001
     """
-    if isinstance(c_mM, bool | np.bool_) or (isinstance(c_mM, list | tuple)
-                                             and _holds_bool(c_mM)):
-        raise TypeError(f"{name} must be concentrations in mM, not booleans")
-    arr = np.asarray(c_mM)
-    if arr.dtype == bool:
-        raise TypeError(f"{name} must be concentrations in mM, not booleans")
-    try:
-        arr = np.atleast_1d(arr.astype(float))
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be numbers (mM), got {c_mM!r}") from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a number or a non-empty 1-D array (mM)")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite concentrations (mM); got NaN or infinity")
+    arr = _check_array(c_mM, name, "concentrations", "mM")
     if np.any(arr < 0.0):
         raise ValueError(f"{name} must be concentrations >= 0 (mM), got a minimum of "
                          f"{arr.min():g}")
+    return arr
+
+
+def _check_array(values, name: str, what: str, unit: str) -> np.ndarray:
+    """``values`` as a 1-D float array of finite numbers, booleans refused; the messages
+    say ``what`` they must be, in ``unit``."""
+    if isinstance(values, bool | np.bool_) or (isinstance(values, list | tuple)
+                                               and _holds_bool(values)):
+        raise TypeError(f"{name} must be {what} in {unit}, not booleans")
+    arr = np.asarray(values)
+    if arr.dtype == bool or (arr.dtype == object and any(isinstance(v, bool | np.bool_)
+                                                         for v in arr.ravel())):
+        raise TypeError(f"{name} must be {what} in {unit}, not booleans")
+    try:
+        arr = np.atleast_1d(arr.astype(float))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numbers ({unit}), got {values!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array ({unit})")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite {what} ({unit}); got NaN or infinity")
     return arr
 
 

@@ -86,7 +86,7 @@ def _steady_current(compiled, p, v):
 
 def _membrane_arrays(cell):
     compiled = cell.membrane.compile(0.025)
-    p = np.ascontiguousarray(cell._parameters(compiled))
+    p = cell._parameters(compiled)  # C-contiguous
     area_f = np.asarray(cell.compartments.area_um2, float)[cell.mem_node] * AREA_FACTOR
     g_ax = np.zeros(cell.n_nodes)
     g_ax[1:] = 1.0 / np.asarray(cell.compartments.r_axial_MOhm, float)[1:]
@@ -119,7 +119,7 @@ def resting_state(cell: Cell, *, tol_mV: float = 1e-9, max_iter: int = 50) -> xr
     _check_cell(cell)
     compiled, p, area_f, g_ax = _membrane_arrays(cell)
     mem = cell.mem_node
-    V = np.asarray(cell.initial_potential(compiled), dtype=float).copy()
+    V = np.asarray(cell.initial_potential(compiled, p), dtype=float).copy()
     parent = cell.parent
     h = 1e-4
     it = 0
