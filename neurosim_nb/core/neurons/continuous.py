@@ -32,14 +32,15 @@ A form names
   (``(*states, *rows) -> values``), e.g. an astrocyte's slow inward current.
 
 Receptor channels (exponential and dual-exponential currents and conductances, with or
-without Mg2+ block) join the integrated state (two decaying components per channel, as in
-the fixed-step channels of :mod:`neurosim_nb.core.synapses.channels`); a weight arriving
-at time ``t`` (off the grid: the presynaptic spike's own time plus the delay) is added
-there, exactly. Kinetic receptors are not supported by the adaptive method.
+without Mg2+ block) have two decaying components per channel, as in the fixed-step
+channels of :mod:`neurosim_nb.core.synapses.channels`; they are not stepped by the
+Runge-Kutta pair but evaluated exactly (``s e^{-t/tau}``) at each stage's time, so their
+fast decay (0.2 ms rises) never limits the step. A weight arriving at time ``t`` (off the
+grid: the presynaptic spike's own time plus the delay) is added there, exactly. Kinetic
+receptors are not supported by the adaptive method.
 
 Error control (scipy's): a step is accepted when the RMS over the model's states of
-``err_j / (atol + rtol max(|y_j|, |y_j'|))`` is at most 1 (the receptor components are
-left out of the norm: exact exponentials, whose error enters V's); the next step is
+``err_j / (atol + rtol max(|y_j|, |y_j'|))`` is at most 1; the next step is
 ``h * min(10, max(0.2, 0.9 err^(-1/5)))``.
 
 Example -- a neuron written for both methods: the quadratic integrate-and-fire neuron of
@@ -142,19 +143,19 @@ NS = {ns}  # integrated model states; receptor components follow (2 per channel)
 
 
 @njit(inline="always", error_model="numpy")
-def rhs(y, dy, i_base, clamp, sp, n_ch, p, c):
+def rhs(y, dy, off, i_base, clamp, sp, n_ch, p, c):
+    # receptor components are exact exponentials: y holds them at the step's start and
+    # they are read ``off`` ms later (the RK stages leave them alone: dy = 0)
     v = y[0]
     isyn = 0.0
     for ch in range(n_ch):
         j = NS + 2 * ch
-        sd = y[j]
-        dy[j] = -sd / sp[ch, 1]
+        dy[j] = 0.0
+        dy[j + 1] = 0.0
+        sd = y[j] if off == 0.0 else y[j] * math.exp(-off / sp[ch, 1])
         if sp[ch, 6] > 0.0:
-            sr = y[j + 1]
-            dy[j + 1] = -sr / sp[ch, 2]
-            g = sd - sr
+            g = sd - (y[j + 1] if off == 0.0 else y[j + 1] * math.exp(-off / sp[ch, 2]))
         else:
-            dy[j + 1] = 0.0
             g = sd
         if sp[ch, 0] == 0.0:  # conductance
             mg = sp[ch, 4]
@@ -166,6 +167,15 @@ def rhs(y, dy, i_base, clamp, sp, n_ch, p, c):
     i_in = i_base + isyn{scale}
     {d_names} = derivatives({y_args}, i_in, {row_args})
 {dy_lines}
+
+
+@njit(inline="always")
+def decay_syn(y, n_ch, sp, elapsed):
+    for ch in range(n_ch):
+        j = NS + 2 * ch
+        y[j] *= math.exp(-elapsed / sp[ch, 1])
+        if sp[ch, 6] > 0.0:
+            y[j + 1] *= math.exp(-elapsed / sp[ch, 2])
 
 
 @njit(inline="always")
@@ -242,6 +252,7 @@ def kernel(state, p, t0, n_win, dt, step0, i_ext, kick, ev_ptr, ev_t, ev_ch, ev_
         need_f = True
         while True:
             # everything due at t: arrivals, the next grid step's input, refractory end
+            v_before = y[0]
             while e < e_end and ev_t[e] <= t + eps_t:
                 ch = ev_ch[e]
                 w = ev_w[e]
@@ -266,6 +277,7 @@ def kernel(state, p, t0, n_win, dt, step0, i_ext, kick, ev_ptr, ev_t, ev_ch, ev_
                                               (has_kick and kick[k_next, i] != 0.0)):
                     k_next += 1
                 need_f = True
+{jump_spike}
             if clamp and ref_end <= t + eps_t:
                 clamp = False
                 need_f = True
@@ -279,7 +291,7 @@ def kernel(state, p, t0, n_win, dt, step0, i_ext, kick, ev_ptr, ev_t, ev_ch, ev_
             if clamp and ref_end < tb:
                 tb = ref_end
             if need_f:
-                rhs(y, K[0], i_base, clamp, sp, n_ch, p, c)
+                rhs(y, K[0], 0.0, i_base, clamp, sp, n_ch, p, c)
                 n_rhs += 1
                 need_f = False
             if not h > 0.0:  # scipy's select_initial_step
@@ -288,7 +300,7 @@ def kernel(state, p, t0, n_win, dt, step0, i_ext, kick, ev_ptr, ev_t, ev_ch, ev_
                 h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
                 for j in range(nv):
                     yt[j] = y[j] + h0 * K[0, j]
-                rhs(yt, K[1], i_base, clamp, sp, n_ch, p, c)
+                rhs(yt, K[1], h0, i_base, clamp, sp, n_ch, p, c)
                 n_rhs += 1
                 d2 = norm_rms_diff(K[1], K[0], y, atol, rtol) / h0
                 if d1 <= 1e-15 and d2 <= 1e-15:
@@ -332,6 +344,7 @@ def kernel(state, p, t0, n_win, dt, step0, i_ext, kick, ev_ptr, ev_t, ev_ch, ev_
 {after}                for j in range(nv):
                     y[j] = y1[j]
                     K[0, j] = K[6, j]
+                decay_syn(y, n_ch, sp, hh)
                 t = t_new
                 h = max(h, hh * fac) if last else hh * fac
                 if not ({finite}):
@@ -380,12 +393,29 @@ _CROSSING = '''\
                         theta_c = hi
 '''
 
+_JUMP_SPIKE = '''\
+            # a jump (delta synapse, kick) across the threshold is a spike at t
+            thr = p[{thr}, c]
+            if not clamp and v_before < thr and y[0] >= thr and {allowed}:
+                if n_spk >= cap:
+                    stats[0] += n_acc
+                    stats[1] += n_rej
+                    stats[2] += n_rhs
+                    return n_spk, i, 3, t
+                spk_t[n_spk] = t
+                spk_i[n_spk] = i
+                n_spk += 1
+                t_stop = t
+{reset}
+'''
+
 _AFTER_SPIKE = '''\
                 if spiked:
                     for j in range(nv):
                         yt[j] = dense(y, K, hh, theta_c, j)
                     for j in range(nv):
                         y[j] = yt[j]
+                    decay_syn(y, n_ch, sp, theta_c * hh)
 {reset}
                     t = t_stop
                     h = hh * fac
@@ -410,10 +440,11 @@ def _stage_lines(indent: int) -> str:
         coef = dopri5.A[s, :s]
         out.append(f"{pad}for j in range(nv):")
         out.append(f"{pad}    yt[j] = y[j] + hh * ({_lin(coef, range(s))})")
-        out.append(f"{pad}rhs(yt, K[{s}], i_base, clamp, sp, n_ch, p, c)")
+        out.append(f"{pad}rhs(yt, K[{s}], {_fmt(dopri5.C[s])} * hh, i_base, clamp, sp, n_ch, "
+                   "p, c)")
     out.append(f"{pad}for j in range(nv):")
     out.append(f"{pad}    y1[j] = y[j] + hh * ({_lin(dopri5.B, range(6))})")
-    out.append(f"{pad}rhs(y1, K[6], i_base, clamp, sp, n_ch, p, c)")
+    out.append(f"{pad}rhs(y1, K[6], hh, i_base, clamp, sp, n_ch, p, c)")
     out.append(f"{pad}n_rhs += 6")
     return "\n".join(out)
 
@@ -510,8 +541,11 @@ def adaptive_kernel(form: ContinuousForm, state_names: tuple[str, ...]):
             if clamps:
                 reset.append(f"{pad16}    clamp = True")
         after = _AFTER_SPIKE.format(reset="\n".join(reset) or f"{pad16}pass")
+        jump_spike = _JUMP_SPIKE.format(
+            thr=form.row_index(form.threshold), allowed=allowed.replace("tc", "t"),
+            reset="\n".join(line[4:] for line in reset) or " " * 16 + "pass")
     else:
-        after = ""
+        after = jump_spike = ""
     finite = " and ".join(f"abs(y[{j}]) < 1e4" for j in range(ns))
     src = _TEMPLATE.format(
         title=f"states {', '.join(form.states)} of "
@@ -523,7 +557,7 @@ def adaptive_kernel(form: ContinuousForm, state_names: tuple[str, ...]):
         jit_args='cache=True, error_model="numpy"' if cacheable else 'error_model="numpy"',
         load="\n".join(load), ref_left=ref_left, clamp_init=clamp_init, jump=jump,
         jump_scale=jump_scale, stages=_stage_lines(16), err=_lin(dopri5.E, range(7)),
-        crossing=crossing, after=after, sample="\n".join(sample) or " " * 20 + "pass",
+        crossing=crossing, after=after, jump_spike=jump_spike, sample="\n".join(sample) or " " * 20 + "pass",
         finite=finite, store="\n".join(store))
     stem = "adaptive_" + "".join(ch if ch.isalnum() else "_" for ch in getattr(
         getattr(form.derivatives, "py_func", form.derivatives), "__name__", "f"))
