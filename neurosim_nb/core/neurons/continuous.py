@@ -557,7 +557,8 @@ def adaptive_kernel(form: ContinuousForm, state_names: tuple[str, ...]):
         jit_args='cache=True, error_model="numpy"' if cacheable else 'error_model="numpy"',
         load="\n".join(load), ref_left=ref_left, clamp_init=clamp_init, jump=jump,
         jump_scale=jump_scale, stages=_stage_lines(16), err=_lin(dopri5.E, range(7)),
-        crossing=crossing, after=after, jump_spike=jump_spike, sample="\n".join(sample) or " " * 20 + "pass",
+        crossing=crossing, after=after, jump_spike=jump_spike,
+        sample="\n".join(sample) or " " * 20 + "pass",
         finite=finite, store="\n".join(store))
     stem = "adaptive_" + "".join(ch if ch.isalnum() else "_" for ch in getattr(
         getattr(form.derivatives, "py_func", form.derivatives), "__name__", "f"))
