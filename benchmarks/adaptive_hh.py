@@ -361,8 +361,8 @@ def markdown(result: dict) -> str:
         if "dt_ms" in rows[0]:
             grid = all(r["spike_times_on_grid"] for r in rows)
             lines.append("")
-            lines.append(("Every spike time is a step's end (a multiple of dt), so the "
-                          "error is of order dt." if grid else
+            lines.append(("Every spike time is a step's end (a multiple of dt): the grid "
+                          "alone costs up to dt of error." if grid else
                           "Spike times are not all multiples of dt.")
                          + (" One rate evaluation per step." if name == "ours fixed" else ""))
         lines.append("")
