@@ -22,8 +22,10 @@ Schema (checked by :func:`neurosim_nb.schema.validate_dataset` on every run):
   ``neurosim_nb_version``, ``params_json`` (``{"populations": [...], "projections":
   [...]}``: each population's name, model, size, first id, layer, current units and
   parameters), ``stimuli_json`` (``{population: [stimulus, ...]}``), ``current_units``
-  (``"mixed"`` when populations differ), ``t_start_ms``, ``requested_duration`` and
-  ``interrupted``; ``layer_names_json`` for layered networks.
+  (``"mixed"`` when populations differ), ``t_start_ms``, ``requested_duration``,
+  ``interrupted`` and ``method`` (``"fixed"`` or ``"adaptive"``; an adaptive run adds
+  ``rtol``, ``atol``, ``n_steps_accepted``, ``n_steps_rejected`` and
+  ``n_rhs_evaluations``); ``layer_names_json`` for layered networks.
 """
 
 from __future__ import annotations
@@ -66,9 +68,12 @@ def _weight_sum(proj) -> float:
 
 def build_dataset(net, runs, loop, rec_names, *, dt: float, sample_every: int, n_steps: int,
                   seed: int, stimuli: dict, requested: float, t_start_ms: float = 0.0,
-                  solo: bool = False) -> xr.Dataset:
+                  solo: bool = False, spikes: tuple | None = None,
+                  method: str = "fixed") -> xr.Dataset:
     """Assemble the result of a run of ``net`` (``runs``: the per-population arrays,
-    ``loop``: the compiled loop's spikes). ``solo``: a population run on its own."""
+    ``loop``: the compiled loop's spikes, or ``spikes``: ``(times_ms, global ids)``
+    already sorted, as an adaptive run locates them off the grid). ``solo``: a population
+    run on its own; ``method``: how it was integrated."""
     off = net.offsets()
     n_samples = n_steps // sample_every
     time_ = np.arange(1, n_samples + 1) * (sample_every * dt)
@@ -108,16 +113,10 @@ def build_dataset(net, runs, loop, rec_names, *, dt: float, sample_every: int, n
         comp_vars, comp_coords = _compartment_variables(runs, rec_names, per_compartment,
                                                         n_samples)
         data_vars.update(comp_vars)
-    steps = np.concatenate(loop.spike_steps) if loop.spike_steps else np.zeros(0, np.int64)
-    neurons = np.concatenate(loop.spike_ids) if loop.spike_ids else np.zeros(0, np.int64)
-    # the compiled loop emits spikes by step, then population, then neuron, i.e. already
-    # in (step, id) order: check it (a few ms) instead of sorting (0.15 s per million)
-    if not _in_spike_order(steps, neurons, max(net.n_neurons, 1)):
-        order = np.lexsort((neurons, steps))
-        steps, neurons = steps[order], neurons[order]
-    spike_time = steps.astype(np.float64)  # (step + 1) dt, the same numbers, one new array
-    spike_time += 1.0
-    spike_time *= dt
+    if spikes is not None:
+        spike_time, neurons = spikes
+    else:
+        spike_time, neurons = _grid_spikes(net, loop, dt)
     data_vars["spike_time"] = ("spike", spike_time, {"units": "ms", "long_name": "spike time"})
     data_vars["spike_neuron"] = ("spike", neurons.astype(np.int64, copy=False),
                                  {"units": "1", "long_name": "neuron id of spike"})
@@ -169,10 +168,26 @@ def build_dataset(net, runs, loop, rec_names, *, dt: float, sample_every: int, n
         "current_units": current_units.pop() if len(current_units) == 1 else "mixed",
         "t_start_ms": float(t_start_ms),
         "requested_duration": float(requested),
+        "method": method,
     }
     if net.layer_of:
         attrs["layer_names_json"] = json.dumps(getattr(net, "layer_names", {}))
     return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+
+
+def _grid_spikes(net, loop, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled loop's spikes as (time, id): a spike of step ``k`` at ``(k + 1) dt``."""
+    steps = np.concatenate(loop.spike_steps) if loop.spike_steps else np.zeros(0, np.int64)
+    neurons = np.concatenate(loop.spike_ids) if loop.spike_ids else np.zeros(0, np.int64)
+    # the compiled loop emits spikes by step, then population, then neuron, i.e. already
+    # in (step, id) order: check it (a few ms) instead of sorting (0.15 s per million)
+    if not _in_spike_order(steps, neurons, max(net.n_neurons, 1)):
+        order = np.lexsort((neurons, steps))
+        steps, neurons = steps[order], neurons[order]
+    spike_time = steps.astype(np.float64)  # (step + 1) dt, the same numbers, one new array
+    spike_time += 1.0
+    spike_time *= dt
+    return spike_time, neurons
 
 
 _PAD = {"f": np.nan, "i": -1, "u": -1, "b": False}

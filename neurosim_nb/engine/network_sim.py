@@ -55,6 +55,8 @@ __all__ = ["simulate_network", "PRECISIONS", "RunTiming"]
 
 #: the arithmetic a network run can use
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
+#: how a run integrates (see simulate_network)
+METHODS = ("fixed", "adaptive")
 
 
 class RunTiming(NamedTuple):
@@ -405,7 +407,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
                      sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
                      max_record_bytes: int | None = None, stimuli: dict[str, list] | None = None,
                      record_weights: bool | list[str] = False, weight_sample_ms: float = 10.0,
-                     precision: str = "float64", progress=None, solo: bool = False
+                     precision: str = "float64", progress=None, solo: bool = False,
+                     method: str = "fixed", rtol: float = 1e-6, atol: float = 1e-6
                      ) -> xr.Dataset:
     """Simulate ``net`` for ``duration`` ms from its current state; return an xarray Dataset.
 
@@ -443,6 +446,15 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         The network is a single population run on its own
         (:func:`neurosim_nb.engine.simulator.simulate`): the result describes the
         population (``model`` is its class) rather than the network.
+    method : {"fixed", "adaptive"}
+        ``"fixed"``: every population's own scheme on steps of ``dt``, spikes stamped at
+        the end of a step. ``"adaptive"``: each neuron on error-controlled Dormand-Prince
+        5(4) steps, spike times located inside a step, delays exact; ``dt`` is then the
+        grid of the inputs and the recording (:mod:`neurosim_nb.engine.adaptive`: what it
+        supports, its cost model and when fixed steps are better).
+    rtol, atol : float
+        Relative and absolute tolerances of ``method="adaptive"`` (per step, on the
+        model's state variables in their units: mV, nA, gates ...).
 
     Returns
     -------
@@ -454,6 +466,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     t_call = time.perf_counter()
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     dt = _check_time("dt", dt)
     duration = _check_time("duration", duration)
     n_steps = int(round(duration / dt))
@@ -463,6 +477,20 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         raise ValueError("the network has no populations")
     sample_every = check_sample_every(sample_every)
     seed = resolve_seed(seed)
+    if method == "adaptive":
+        from neurosim_nb.engine.adaptive import check_tolerances, simulate_adaptive
+
+        rtol, atol = check_tolerances(rtol, atol)
+        if precision != "float64" or record_weights:
+            raise ValueError("method='adaptive' runs in float64 without plasticity: leave "
+                             "precision and record_weights at their defaults")
+        return simulate_adaptive(
+            net, dt=dt, n_steps=n_steps, rtol=rtol, atol=atol, record=record,
+            record_neurons=record_neurons, sample_every=sample_every, seed=seed,
+            verbose=verbose, max_record_bytes=max_record_bytes,
+            all_stims=_all_stimuli(net, stimuli), progress=progress, solo=solo,
+            t_call=t_call)
+    net.__dict__.pop("_adaptive_pending", None)  # spikes in flight of an adaptive run
     rec_names, rec_per_pop = _record_request(net, record, record_neurons)
     n_samples = n_steps // sample_every
     n_rec = sum(v.size for v in rec_per_pop.values())
@@ -511,10 +539,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     # length so that channel state and spikes in flight carry over to the next run
     depth = max_delay + (min_delay or 0) + 3
 
-    all_stims = {k: list(v) for k, v in net.stimuli.items()}
-    for k, v in (stimuli or {}).items():
-        net.population(k)
-        all_stims.setdefault(k, []).extend(as_stimuli(v))
+    all_stims = _all_stimuli(net, stimuli)
     n_stims = sum(len(v) for v in all_stims.values())
     children = iter(np.random.SeedSequence(seed).spawn(max(n_stims, 1)))
     runs: dict[str, _PopRun] = {}
@@ -630,6 +655,15 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     if interrupted:
         warn_interrupted(step0 * dt, n_steps * dt)
     return ds
+
+
+def _all_stimuli(net, stimuli) -> dict[str, list]:
+    """The network's stimuli plus this run's, per population."""
+    all_stims = {k: list(v) for k, v in net.stimuli.items()}
+    for k, v in (stimuli or {}).items():
+        net.population(k)
+        all_stims.setdefault(k, []).extend(as_stimuli(v))
+    return all_stims
 
 
 def _n_traces(net, rec_names, rec_per_pop) -> int | None:

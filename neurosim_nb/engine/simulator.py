@@ -200,7 +200,8 @@ def resolve_seed(seed) -> int:
 def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
              stimuli: list[Stimulus] | None = None, record=("V",), record_neurons=None,
              sample_every: int = 1, seed: int | None = None, verbose: bool | None = None,
-             max_record_bytes: int | None = None, progress=None):
+             max_record_bytes: int | None = None, progress=None, method: str = "fixed",
+             rtol: float = 1e-6, atol: float = 1e-6):
     """Simulate a neuron population from its current state; return an ``xarray.Dataset``.
 
     Parameters
@@ -233,6 +234,12 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     progress : callable, optional
         Called as ``progress(steps_done, n_steps)`` after every block of steps, in the
         simulating thread (e.g. to drive a widget's progress bar).
+    method : {"fixed", "adaptive"}
+        ``"adaptive"``: error-controlled steps (Dormand-Prince 5(4)) and spike times
+        located inside a step; ``dt`` is then only the grid of the inputs and of the
+        recording (see :mod:`neurosim_nb.engine.adaptive`).
+    rtol, atol : float
+        Tolerances of ``method="adaptive"``.
 
     Returns
     -------
@@ -254,6 +261,14 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     >>> ds = LIFNeuron.create_excitatory().simulate(100.0, 2.0, seed=1)
     >>> ds.V.dims, ds.V.attrs["units"]
     (('time', 'neuron'), 'mV')
+
+    The same neuron with adaptive steps: the first spike is located inside a step (the
+    closed form, ``t = tau_m ln(R I / (R I - (V_th - V_rest)))`` = 21.97 ms, off the grid):
+
+    >>> ds = LIFNeuron.create_excitatory().simulate(30.0, 0.3, method="adaptive", rtol=1e-8,
+    ...                                             atol=1e-8, seed=1)
+    >>> round(float(ds.spike_time[0]), 4), ds.attrs["method"]
+    (21.9722, 'adaptive')
     """
     from neurosim_nb.core.networks.network import Network
     from neurosim_nb.engine.network_sim import simulate_network
@@ -272,7 +287,7 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
                             record_neurons={pop.label: rec_idx}, sample_every=sample_every,
                             seed=seed, verbose=verbose, max_record_bytes=max_record_bytes,
                             stimuli={pop.label: stims} if stims else None,
-                            progress=progress, solo=True)
+                            progress=progress, solo=True, method=method, rtol=rtol, atol=atol)
 
 
 # -- the seed's engine facade ---------------------------------------------------------------

@@ -117,6 +117,7 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
+from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.neurons.lif import LIFParameters
 from neurosim_nb.core.neurons.planar import AdExPlanar
 from neurosim_nb.core.neurons.point_model import PointModel
@@ -265,6 +266,29 @@ def adex_update(v, w, r, i_in, dv, dt, c, g_l, e_l, v_t, d_t, a, decay_w, b, v_r
     return v, w, r, event
 
 
+@njit(cache=True)
+def adex_derivatives(v, w, i_in, c, g_l, e_l, v_t, d_t, a, tau_w, b, v_r, v_peak, t_ref):
+    """(dV/dt, dw/dt) of the AdEx (mV/ms, nA/ms) for ``method="adaptive"``; the
+    exponential's argument is capped at :data:`EXP_ARG_MAX` (far beyond V_peak)."""
+    arg = min((v - v_t) / d_t, EXP_ARG_MAX)
+    return ((g_l * (e_l - v + d_t * math.exp(arg)) - w + i_in) / c,
+            (a * (v - e_l) - w) / tau_w)
+
+
+@njit(cache=True)
+def adex_reset(v, w, c, g_l, e_l, v_t, d_t, a, tau_w, b, v_r, v_peak, t_ref):
+    """The state after a spike: ``V = V_r``, ``w = w + b``."""
+    return v_r, w + b
+
+
+#: the AdEx equations for ``method="adaptive"``
+ADEX_FORM = ContinuousForm(
+    states=("V", "w"), rows=("C", "g_L", "E_L", "V_T", "Delta_T", "a", "tau_w", "b", "V_r",
+                             "V_peak", "t_refractory"),
+    derivatives=adex_derivatives, threshold="V_peak", reset=adex_reset, refractory="clamp",
+    refractory_row="t_refractory", refractory_state="refractory")
+
+
 class AdExNeuron(_NamedPresets):
     """A population of ``n`` adaptive exponential integrate-and-fire neurons.
 
@@ -351,6 +375,7 @@ class AdExNeuron(_NamedPresets):
     kernel_rows = ("C", "g_L", "E_L", "V_T", "Delta_T", "a", "decay_w", "b", "V_r", "V_peak",
                    "ref_steps")
     update = adex_update
+    continuous = ADEX_FORM
     ei_presets = ("adapting", "tonic")
 
     planar = AdExPlanar()
@@ -429,6 +454,27 @@ def adaptive_lif_update(v, w, r, i_in, dv, dt, decay, v_rest, r_m, v_th, v_reset
     return v, w, r, 0.0
 
 
+@njit(cache=True)
+def adaptive_lif_derivatives(v, w, i_in, tau_m, v_rest, r_m, v_th, v_reset, t_ref, a, tau_w,
+                             b):
+    """(dV/dt, dw/dt) of the adaptive LIF for ``method="adaptive"``."""
+    return (v_rest - v + r_m * (i_in - w)) / tau_m, (a * (v - v_rest) - w) / tau_w
+
+
+@njit(cache=True)
+def adaptive_lif_reset(v, w, tau_m, v_rest, r_m, v_th, v_reset, t_ref, a, tau_w, b):
+    """The state after a spike: ``V = V_reset``, ``w = w + b``."""
+    return v_reset, w + b
+
+
+#: the adaptive LIF's equations for ``method="adaptive"``
+ADAPTIVE_LIF_FORM = ContinuousForm(
+    states=("V", "w"), rows=("tau_m", "V_rest", "R_m", "V_threshold", "V_reset",
+                             "t_refractory", "a", "tau_w", "b"),
+    derivatives=adaptive_lif_derivatives, threshold="V_threshold", reset=adaptive_lif_reset,
+    refractory="clamp", refractory_row="t_refractory", refractory_state="refractory")
+
+
 class AdaptiveLIFNeuron(_NamedPresets):
     """A population of ``n`` adaptive leaky integrate-and-fire neurons.
 
@@ -483,6 +529,7 @@ class AdaptiveLIFNeuron(_NamedPresets):
     kernel_rows = ("decay", "V_rest", "R_m", "V_threshold", "V_reset", "ref_steps", "a",
                    "decay_w", "b")
     update = adaptive_lif_update
+    continuous = ADAPTIVE_LIF_FORM
     ei_presets = ("adapting", "tonic")
 
     def kernel_values(self, dt: float) -> dict[str, np.ndarray]:

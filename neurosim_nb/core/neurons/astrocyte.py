@@ -68,6 +68,7 @@ import numpy as np
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_step
 from neurosim_nb.core.neurons.base import NeuronPopulation, shared_columns
+from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.synapses.channels import synaptic_step
 from neurosim_nb.params import ParameterSet, param, parameters
 
@@ -204,6 +205,38 @@ def _astro_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_s
     return 0, -1, -1
 
 
+#: the rows of the astrocytes' continuous form: the 13 constants of li_rinzel_rhs, then
+#: the slow inward current's and the spike input's
+_FORM_ROWS = ("Ca_tot", "IP3_0", "Kd_IP3_1", "Kd_IP3_2", "Kd_act", "Kd_inh", "Km_SERCA",
+              "k_IP3R", "rate_IP3R", "rate_L", "rate_SERCA", "ratio_ER_cyt", "tau_IP3",
+              "SIC_scale", "SIC_th", "delta_IP3")
+
+
+@njit(cache=True)
+def li_rinzel_derivatives(ip3, ca, h, j_ext, ca_tot, ip3_0, kd1, kd2, kd_act, kd_inh,
+                          km_serca, k_ip3r, r_ip3r, r_l, r_serca, rho, tau_ip3, sic_scale,
+                          sic_th, delta_ip3):
+    """:func:`li_rinzel_rhs` in the argument order of a continuous form."""
+    return li_rinzel_rhs(ip3, ca, h, j_ext, ca_tot, ip3_0, kd1, kd2, kd_act, kd_inh,
+                         km_serca, k_ip3r, r_ip3r, r_l, r_serca, rho, tau_ip3)
+
+
+@njit(cache=True)
+def astrocyte_sic(ip3, ca, h, ca_tot, ip3_0, kd1, kd2, kd_act, kd_inh, km_serca, k_ip3r,
+                  r_ip3r, r_l, r_serca, rho, tau_ip3, sic_scale, sic_th, delta_ip3):
+    """The slow inward current (pA) of calcium ``ca`` (NEST's formula, see
+    :func:`sic_current`)."""
+    y = (min(max(ca, 0.0), ca_tot) - sic_th) * 1000.0
+    return (sic_scale * math.log(y) if y > 1.0 else 0.0),
+
+
+#: the astrocytes' equations for ``method="adaptive"``: spike weights raise IP3 by
+#: ``delta_IP3 * w`` at their arrival time; the SIC follows the calcium
+ASTROCYTE_FORM = ContinuousForm(
+    states=("IP3", "Ca", "h"), rows=_FORM_ROWS, derivatives=li_rinzel_derivatives,
+    jump_state="IP3", jump_scale="delta_IP3", derived=("SIC",), derive=astrocyte_sic)
+
+
 def sic_current(ca_uM, SIC_th: float = 0.19669, SIC_scale: float = 1.0) -> np.ndarray:
     """NEST's slow inward current (pA) for cytosolic calcium ``ca_uM`` (µM): ``SIC_scale *
     ln((Ca - SIC_th) / nM)`` where that is positive, else 0.
@@ -244,6 +277,7 @@ class AstrocytePopulation(NeuronPopulation):
     current_units: ClassVar[str] = "uM/ms"
     current_long_name: ClassVar[str] = "calcium current into the cytosol"
     default_label: ClassVar[str] = "astrocytes"
+    continuous: ClassVar = ASTROCYTE_FORM
 
     def _initial_state(self) -> np.ndarray:
         p = self.params

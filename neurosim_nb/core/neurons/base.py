@@ -125,6 +125,9 @@ class NeuronPopulation:
     ei_presets: ClassVar[tuple[str, str] | None] = None
     #: the 2-D phase-plane description (:mod:`~neurosim_nb.core.neurons.planar`), if any
     planar: ClassVar = None
+    #: the continuous-time equations for ``method="adaptive"``
+    #: (:class:`~neurosim_nb.core.neurons.continuous.ContinuousForm`); None: fixed step only
+    continuous: ClassVar = None
 
     def __init__(self, params: ParameterSet | None = None, n: int = 1, label: str | None = None):
         if params is None:
@@ -162,6 +165,31 @@ class NeuronPopulation:
         :data:`KERNEL_DOC`). :class:`~neurosim_nb.core.neurons.point_model.PointModel`
         generates it from the model's update; a hand-written family returns its own."""
         raise NotImplementedError(f"{type(self).__name__} has no compiled kernel")
+
+    def continuous_form(self):
+        """The population's :class:`~neurosim_nb.core.neurons.continuous.ContinuousForm`
+        (default: the class's ``continuous``; a family with variants picks one here), or
+        None when it runs with fixed steps only."""
+        return type(self).continuous
+
+    def continuous_values(self) -> dict[str, np.ndarray]:
+        """The values of the form's ``rows`` per neuron (``{row: (n,) array}``); by
+        default each row is the parameter of that name."""
+        form = self.continuous_form()
+        return {name: self.params.per_neuron(name, self.n) for name in form.rows}
+
+    def continuous_params(self) -> np.ndarray:
+        """The form's rows as the adaptive kernel reads them: ``(n_rows, n)``, or one
+        column when all neurons share them."""
+        form = self.continuous_form()
+        values = self.continuous_values()
+        missing = [r for r in form.rows if r not in values]
+        if missing:
+            raise ValueError(f"{type(self).__name__}.continuous_values gave no value for "
+                             f"{missing}")
+        rows = [np.broadcast_to(np.asarray(values[r], dtype=np.float64), (self.n,))
+                for r in form.rows]
+        return shared_columns(np.stack(rows))
 
     def compartment_layout(self) -> CompartmentLayout | None:
         """The per-compartment quantities the engine records on ``(time, neuron,

@@ -118,6 +118,7 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
+from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.neurons.point_model import PointModel
 from neurosim_nb.numerics.fastmath import expg, lit, phi1, x_over_expm1
 from neurosim_nb.params import ParameterSet, param, parameters
@@ -313,6 +314,41 @@ def traub_miles_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, e
 
 #: the update of each kinetics (index of KINETICS)
 _UPDATES = (hh1952_update, traub_miles_update)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _hh_derivatives(kin, v, m, h, nn, i_in, c_m, gna, gk, gl, ena, ek, el, dens, phi, vt):
+    am, bm, ah, bh, an, bn = _rates(v, kin, vt)
+    n2 = nn * nn
+    i_ion = gna * m * m * m * h * (v - ena) + gk * n2 * n2 * (v - ek) + gl * (v - el)
+    return ((dens * i_in - i_ion) / c_m, phi * (am * (1.0 - m) - bm * m),
+            phi * (ah * (1.0 - h) - bh * h), phi * (an * (1.0 - nn) - bn * nn))
+
+
+@njit(cache=True, error_model="numpy")
+def hh1952_derivatives(v, m, h, nn, i_in, c_m, gna, gk, gl, ena, ek, el, dens, phi, vt, vth,
+                       t_ref):
+    """(dV/dt, dm/dt, dh/dt, dn/dt) per ms with the hh1952 rates (``method="adaptive"``)."""
+    return _hh_derivatives(0, v, m, h, nn, i_in, c_m, gna, gk, gl, ena, ek, el, dens, phi, vt)
+
+
+@njit(cache=True, error_model="numpy")
+def traub_miles_derivatives(v, m, h, nn, i_in, c_m, gna, gk, gl, ena, ek, el, dens, phi, vt,
+                            vth, t_ref):
+    """(dV/dt, dm/dt, dh/dt, dn/dt) per ms with the Traub-Miles rates."""
+    return _hh_derivatives(1, v, m, h, nn, i_in, c_m, gna, gk, gl, ena, ek, el, dens, phi, vt)
+
+
+#: the rows of the continuous forms (:data:`HH_FORMS`)
+_FORM_ROWS = ("C_m", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "input_density", "phi",
+              "V_T", "V_spike_threshold", "t_refractory")
+#: the equations of each kinetics for ``method="adaptive"``: a spike is an upward crossing
+#: of ``V_spike_threshold`` at least ``t_refractory`` after the previous one (no reset)
+HH_FORMS = tuple(
+    ContinuousForm(states=("V", "m", "h", "n"), rows=_FORM_ROWS, derivatives=f,
+                   threshold="V_spike_threshold", refractory="detect",
+                   refractory_row="t_refractory", refractory_state="refractory")
+    for f in (hh1952_derivatives, traub_miles_derivatives))
 
 
 #: rows of the model matrix (:meth:`HodgkinHuxleyNeuron._model_matrix`, independent of dt)
@@ -594,6 +630,17 @@ class HodgkinHuxleyNeuron(PointModel):
     kernel_rows = ("dt_phi", "g_Na_h", "g_K_h", "g_L_h", "g_L_E_L_h", "E_Na", "E_K",
                    "input_h", "V_T", "V_spike_threshold", "ref_steps", "level")
     ei_presets = ("mammalian", "mammalian")
+
+    def continuous_form(self) -> ContinuousForm:
+        """The equations of the population's kinetics (:data:`HH_FORMS`)."""
+        return HH_FORMS[KINETICS.index(self.params.kinetics)]
+
+    def continuous_values(self) -> dict[str, np.ndarray]:
+        """The form's rows: the model matrix (dt-independent) and ``t_refractory``."""
+        mm = self._model_matrix()
+        values = {name: mm[MODEL_ROWS.index(name)] for name in _FORM_ROWS[:-1]}
+        values["t_refractory"] = self.params.per_neuron("t_refractory", self.n)
+        return values
 
     def update_function(self):
         """The update of the population's kinetics (one per kinetics, each compiled with

@@ -101,6 +101,7 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
+from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.neurons.planar import IzhikevichPlanar
 from neurosim_nb.core.neurons.point_model import PointModel
 from neurosim_nb.params import ParameterSet, param, parameters
@@ -326,6 +327,25 @@ def izhikevich_update(v, u, i_in, dv, dt, a, b, c, d, v_peak, decay, syn_gain):
     return v, u, (1.0 if spiked else 0.0)
 
 
+@njit(cache=True)
+def izhikevich_derivatives(v, u, i_in, a, b, c, d, v_peak, syn_gain):
+    """(dv/dt, du/dt) of Izhikevich (2003) for ``method="adaptive"`` (mV/ms, mV/ms^2)."""
+    return QUAD * v * v + 5.0 * v + 140.0 - u + i_in, a * (b * v - u)
+
+
+@njit(cache=True)
+def izhikevich_reset(v, u, a, b, c, d, v_peak, syn_gain):
+    """The state after a spike: ``v = c``, ``u = u + d``."""
+    return c, u + d
+
+
+#: Izhikevich's equations for ``method="adaptive"`` (a spike where v crosses v_peak)
+IZHIKEVICH_FORM = ContinuousForm(
+    states=("V", "u"), rows=("a", "b", "c", "d", "v_peak", "syn_gain"),
+    derivatives=izhikevich_derivatives, threshold="v_peak", reset=izhikevich_reset,
+    input_scale="syn_gain")
+
+
 # -- the population -------------------------------------------------------------------------
 class IzhikevichNeuron(PointModel):
     """A population of ``n`` Izhikevich (2003) simple-model neurons (struct-of-arrays).
@@ -424,11 +444,19 @@ class IzhikevichNeuron(PointModel):
 
     kernel_rows = ("a", "b", "c", "d", "v_peak", "decay", "syn_gain")
     update = izhikevich_update
+    continuous = IZHIKEVICH_FORM
     spike_sample = "v_peak"  # traces draw each spike up to v_peak
     input_scale = "syn_gain"  # receptor current (nA) -> drive (mV/ms)
     ei_presets = ("RS", "FS")
 
     planar = IzhikevichPlanar()
+
+    def continuous_values(self) -> dict[str, np.ndarray]:
+        """The form's rows: the parameters and ``syn_gain = 1 / C``."""
+        per = self.params.per_neuron
+        values = {name: per(name, self.n) for name in ("a", "b", "c", "d", "v_peak")}
+        values["syn_gain"] = 1.0 / per("C", self.n)
+        return values
 
     def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
         values = {}

@@ -32,6 +32,7 @@ import numpy as np
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons._kernel_util import record_flat, record_step
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT, NeuronPopulation, shared_columns
+from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.synapses.channels import (
     KIND_CONDUCTANCE,
     KIND_CURRENT,
@@ -435,6 +436,26 @@ def _lif_kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slo
     return n_spk, -1, -1
 
 
+@njit(cache=True)
+def lif_derivatives(v, i_in, tau_m, v_rest, r_m, v_th, v_reset, t_ref):
+    """dV/dt (mV/ms) of the LIF membrane, ``tau_m dV/dt = -(V - V_rest) + R_m I`` (the
+    continuous form of ``method="adaptive"``)."""
+    return (v_rest - v + r_m * i_in) / tau_m,
+
+
+@njit(cache=True)
+def lif_reset(v, tau_m, v_rest, r_m, v_th, v_reset, t_ref):
+    """The state after a spike: ``V = V_reset``."""
+    return v_reset,
+
+
+#: the LIF equations for ``method="adaptive"`` (V clamped at reset while refractory)
+LIF_FORM = ContinuousForm(
+    states=("V",), rows=("tau_m", "V_rest", "R_m", "V_threshold", "V_reset", "t_refractory"),
+    derivatives=lif_derivatives, threshold="V_threshold", reset=lif_reset,
+    refractory="clamp", refractory_row="t_refractory", refractory_state="refractory")
+
+
 class LIFNeuron(NeuronPopulation):
     """A population of ``n`` leaky integrate-and-fire neurons (struct-of-arrays).
 
@@ -462,6 +483,7 @@ class LIFNeuron(NeuronPopulation):
         "refractory": ("1", "refractory steps remaining"),
     }
     default_label = "lif"
+    continuous = LIF_FORM
 
     @classmethod
     def create_excitatory(cls, n: int = 1, **overrides) -> LIFNeuron:
