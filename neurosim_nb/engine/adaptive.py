@@ -222,8 +222,11 @@ def simulate_adaptive(net, *, dt: float, n_steps: int, rtol: float, atol: float,
         r.i_ext = np.zeros((window, pop.n))
         r.kick = np.zeros((window if r.has_kick else 0, pop.n))
         r.varying = False
-        if hasattr(pop, "scheduled_steps"):
-            sources[name] = pop.scheduled_steps()
+        if hasattr(pop, "scheduled_steps"):  # the run's spikes, sorted by step
+            indptr, flat = pop._schedule
+            ids = np.repeat(np.arange(pop.n, dtype=np.int64), np.diff(indptr)) + off[name]
+            order = np.argsort(flat, kind="stable")
+            sources[name] = (flat[order], ids[order])
             continue
         form = pop.continuous_form()
         carried = net._carry.get(name)
@@ -290,12 +293,11 @@ def simulate_adaptive(net, *, dt: float, n_steps: int, rtol: float, atol: float,
                 win_t.append(spk_t_buf[:n_spk].copy())
                 win_id.append(spk_i_buf[:n_spk] + off[name])
                 del n  # (per population)
-            for name, steps in sources.items():
-                for i, s in enumerate(steps):
-                    s = s[(s >= step0) & (s < step0 + k)]
-                    if s.size:
-                        win_t.append((s + 1.0) * dt)
-                        win_id.append(np.full(s.size, off[name] + i, np.int64))
+            for steps, ids in sources.values():
+                lo, hi = np.searchsorted(steps, (step0, step0 + k))
+                if hi > lo:
+                    win_t.append((steps[lo:hi] + 1.0) * dt)
+                    win_id.append(ids[lo:hi])
             w_t = np.concatenate(win_t) if win_t else np.zeros(0)
             w_id = np.concatenate(win_id) if win_id else np.zeros(0, np.int64)
             _fan_out(net, runs, arrivals, w_t, w_id)
