@@ -76,7 +76,7 @@ from neurosim_nb.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, 
 __all__ = ["NeuronExplorer", "available_families", "current_range", "PROTOCOLS",
            "make_stimulus", "fi_currents", "PulseSettings", "RampSettings", "NoiseSettings",
            "PoissonSettings", "METHODS", "TOLERANCES", "supports_adaptive",
-           "integration_summary", "spike_times_text"]
+           "integration_summary", "spike_times_text", "tolerance_label"]
 
 #: the current step starts at this fraction of the run and lasts STEP_FRACTION of it
 ONSET_FRACTION = 0.1
@@ -263,6 +263,16 @@ def supports_adaptive(pop) -> bool:
     if isinstance(pop, type):
         pop = pop()
     return pop.continuous_form() is not None
+
+
+def tolerance_label(tol: float) -> str:
+    """How the tolerance dropdown shows ``tol``: ``"1e-6"`` for a power of ten.
+
+    >>> [tolerance_label(t) for t in (1e-3, 1e-8, 2e-5)]
+    ['1e-3', '1e-8', '2e-05']
+    """
+    exponent = round(math.log10(tol))
+    return f"1e{exponent}" if math.isclose(tol, 10.0**exponent) else f"{tol:g}"
 
 
 def integration_summary(ds: xr.Dataset) -> str:
@@ -462,7 +472,7 @@ class NeuronExplorer(ModelChoicePanel):
             tooltip="fixed steps of dt, or error-controlled adaptive steps "
                     "(spike times located inside a step)")
         self.tolerance_dropdown = W.Dropdown(
-            options=[(f"{tol:.0e}", tol) for tol in TOLERANCES], value=tolerance,
+            options=[(tolerance_label(tol), tol) for tol in TOLERANCES], value=tolerance,
             description="rtol = atol", style={"description_width": "80px"},
             layout=W.Layout(width="190px"), disabled=method != "adaptive",
             tooltip="relative and absolute tolerance of the adaptive steps")
