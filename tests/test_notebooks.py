@@ -53,7 +53,7 @@ def test_there_are_notebooks():
     names = {p.relative_to(ROOT).as_posix() for p in NOTEBOOKS}
     assert {"notebooks/01_single_neurons.ipynb", "notebooks/02_synapses_plasticity.ipynb",
             "notebooks/03_networks.ipynb", "notebooks/04_analysis_export.ipynb",
-            "widgets/neuron_explorer.ipynb"} <= names
+            "notebooks/09_adaptive_time_steps.ipynb", "widgets/neuron_explorer.ipynb"} <= names
 
 
 def test_kernel_is_this_environment(tmp_path):

@@ -23,6 +23,15 @@ slider is the step amplitude, the pulse amplitude, the ramp's end, the noise mea
 bias; the protocol's other settings are generated from the metadata of small parameter
 sets (:class:`PulseSettings`, ...), like the model's parameters.
 
+**Integration.** The trace runs with fixed steps of ``dt`` (the default) or with
+error-controlled adaptive steps (``method="adaptive"``, :mod:`neurosim_nb.engine.adaptive`)
+at one of :data:`TOLERANCES` (``rtol = atol``); an adaptive run reports its accepted and
+rejected steps and its right-hand-side evaluations, and its spike times lie off the grid
+(the status line gives them to 0.001 ms). Only families whose population declares a
+continuous form (``pop.continuous_form() is not None``; every built-in point model does)
+offer it: for others the control is disabled and runs use fixed steps. The f-I curve
+always uses fixed steps (it is a rate, not a spike time).
+
 The trace is simulated at once on every change (a few milliseconds). The f-I curve
 (:func:`~neurosim_nb.analysis.transfer_function` of the current parameters, one
 population run per chunk of currents) is computed in a background thread after a short
@@ -66,7 +75,8 @@ from neurosim_nb.stimuli import OUNoise, PoissonInput, PulseTrain, RampCurrent, 
 
 __all__ = ["NeuronExplorer", "available_families", "current_range", "PROTOCOLS",
            "make_stimulus", "fi_currents", "PulseSettings", "RampSettings", "NoiseSettings",
-           "PoissonSettings"]
+           "PoissonSettings", "METHODS", "TOLERANCES", "supports_adaptive",
+           "integration_summary", "spike_times_text", "tolerance_label"]
 
 #: the current step starts at this fraction of the run and lasts STEP_FRACTION of it
 ONSET_FRACTION = 0.1
@@ -85,6 +95,13 @@ FI_TRANSIENT_MS = 200.0
 FI_CHUNK = 12
 #: quiet period (s) after the last change before the f-I curve is recomputed
 FI_DELAY_S = 0.15
+#: integration methods of the trace runs (label -> ``simulate(method=...)``)
+METHODS = {"fixed step": "fixed", "adaptive": "adaptive"}
+#: tolerances (``rtol = atol``) offered for the adaptive method, and the default
+TOLERANCES = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
+DEFAULT_TOLERANCE = 1e-6
+#: spike times listed in the status line
+SPIKES_LISTED = 4
 
 
 # -- input protocols ------------------------------------------------------------------------
@@ -235,6 +252,61 @@ def current_range(demo: float) -> tuple[float, float, float]:
     return float(f"{lo:.12g}"), float(f"{hi:.12g}"), step
 
 
+def supports_adaptive(pop) -> bool:
+    """Whether a population (or a population class, checked with its default parameters)
+    can run with ``method="adaptive"``: it declares a continuous form.
+
+    >>> from neurosim_nb import LIFNeuron
+    >>> supports_adaptive(LIFNeuron), supports_adaptive(LIFNeuron(n=2))
+    (True, True)
+    """
+    if isinstance(pop, type):
+        pop = pop()
+    return pop.continuous_form() is not None
+
+
+def tolerance_label(tol: float) -> str:
+    """How the tolerance dropdown shows ``tol``: ``"1e-6"`` for a power of ten.
+
+    >>> [tolerance_label(t) for t in (1e-3, 1e-8, 2e-5)]
+    ['1e-3', '1e-8', '2e-05']
+    """
+    exponent = round(math.log10(tol))
+    return f"1e{exponent}" if math.isclose(tol, 10.0**exponent) else f"{tol:g}"
+
+
+def integration_summary(ds: xr.Dataset) -> str:
+    """The work of a run, as the explorer shows it: ``"N steps (M rejected), K evaluations"``
+    for an adaptive run (its attrs), ``"N fixed steps of dt ms"`` for a fixed one.
+
+    >>> from neurosim_nb import LIFNeuron
+    >>> integration_summary(LIFNeuron().simulate(10.0, 0.3, seed=0, verbose=False))
+    '100 fixed steps of 0.1 ms'
+    >>> ds = LIFNeuron().simulate(30.0, 0.3, method="adaptive", seed=0, verbose=False)
+    >>> integration_summary(ds)
+    '8 steps (0 rejected), 50 evaluations'
+    """
+    a = ds.attrs
+    if a.get("method") == "adaptive":
+        return (f"{int(a['n_steps_accepted'])} steps ({int(a['n_steps_rejected'])} rejected), "
+                f"{int(a['n_rhs_evaluations'])} evaluations")
+    dt = float(a["dt"])
+    return f"{int(round(float(a['duration']) / dt))} fixed steps of {dt:g} ms"
+
+
+def spike_times_text(times, n: int = SPIKES_LISTED) -> str:
+    """The first ``n`` spike times (ms) to 0.001 ms, ``"..."`` when there are more.
+
+    >>> spike_times_text([21.97224577, 43.1, 64.25, 85.4, 106.5])
+    '21.972, 43.100, 64.250, 85.400, ...'
+    >>> spike_times_text([])
+    ''
+    """
+    times = np.asarray(times, dtype=float)
+    text = ", ".join(f"{t:.3f}" for t in times[:n])
+    return text + (", ..." if times.size > n else "")
+
+
 def _set_slider(w: W.FloatSlider, lo: float, hi: float, step: float, value: float) -> None:
     """Change a slider's range and value without an invalid intermediate state."""
     w.min = min(w.min, lo)
@@ -276,6 +348,10 @@ class NeuronExplorer(ModelChoicePanel):
         of it, whichever is shorter, are left out).
     background : bool
         Compute the f-I curve in a worker thread (default) or at once.
+    method : {"fixed", "adaptive"}
+        Integration of the trace runs (see the module docstring).
+    tolerance : float
+        ``rtol = atol`` of the adaptive method, one of :data:`TOLERANCES`.
 
     Attributes
     ----------
@@ -290,6 +366,11 @@ class NeuronExplorer(ModelChoicePanel):
         The latest f-I curve (:func:`~neurosim_nb.analysis.transfer_function`).
     widget : ipywidgets.VBox
         The top-level widget (display the panel itself or this).
+    method_dropdown, tolerance_dropdown : ipywidgets.Dropdown
+        The integration control: method (values of :data:`METHODS`; disabled for a
+        family without a continuous form) and tolerance (enabled for ``"adaptive"``).
+    integration_readout : ipywidgets.HTML
+        The last run's work (:func:`integration_summary`).
     controls : dict
         ``{field: widget}`` of the current family's parameters.
     input_controls : dict
@@ -317,12 +398,23 @@ class NeuronExplorer(ModelChoicePanel):
     >>> panel.protocol_dropdown.value = "pulse train"
     >>> sorted(panel.input_controls)
     ['frequency_hz', 'pulse_ms']
+
+    Adaptive steps: spike times off the grid, and the work done in the readout:
+
+    >>> panel.reset_button.click()                 # back to the preset's V_reset
+    >>> panel.protocol_dropdown.value = "constant"
+    >>> panel.method_dropdown.value = "adaptive"
+    >>> panel.result.attrs["method"], panel.tolerance_dropdown.value
+    ('adaptive', 1e-06)
+    >>> "rejected" in panel.integration_readout.value
+    True
     """
 
     def __init__(self, family: str | None = None, preset: str | None = None,
                  current: float | None = None, duration: float = 300.0, dt: float = 0.1,
                  width: int = 720, protocol: str = "constant",
-                 fi_duration: float = FI_DURATION_MS, background: bool = True):
+                 fi_duration: float = FI_DURATION_MS, background: bool = True,
+                 method: str = "fixed", tolerance: float = DEFAULT_TOLERANCE):
         self.families = available_families()
         if not self.families:  # pragma: no cover - LIF is always there
             raise RuntimeError("no neuron model family could be imported")
@@ -332,6 +424,10 @@ class NeuronExplorer(ModelChoicePanel):
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown input protocol {protocol!r}; choose from "
                              f"{list(PROTOCOLS)}")
+        if method not in METHODS.values():
+            raise ValueError(f"method must be one of {list(METHODS.values())}, got {method!r}")
+        if tolerance not in TOLERANCES:
+            raise ValueError(f"tolerance must be one of {list(TOLERANCES)}, got {tolerance!r}")
         self.dt = float(dt)
         self.fi_duration = float(fi_duration)
         self.result: xr.Dataset | None = None
@@ -370,6 +466,17 @@ class NeuronExplorer(ModelChoicePanel):
             value=float(duration), continuous_update=False, readout_format=".0f",
             tooltip="simulated time; the input acts in the middle 80 %",
             layout=W.Layout(width="460px"), **wide)
+        self.method_dropdown = W.Dropdown(
+            options=list(METHODS.items()), value=method, description="Integration",
+            style={"description_width": "80px"}, layout=W.Layout(width="220px"),
+            tooltip="fixed steps of dt, or error-controlled adaptive steps "
+                    "(spike times located inside a step)")
+        self.tolerance_dropdown = W.Dropdown(
+            options=[(tolerance_label(tol), tol) for tol in TOLERANCES], value=tolerance,
+            description="rtol = atol", style={"description_width": "80px"},
+            layout=W.Layout(width="190px"), disabled=method != "adaptive",
+            tooltip="relative and absolute tolerance of the adaptive steps")
+        self.integration_readout = W.HTML(layout=W.Layout(min_height="1.6em"))
         self.status = W.HTML(layout=W.Layout(min_height="2.2em"))
         self.fi_progress = W.FloatProgress(value=0.0, min=0.0, max=1.0, bar_style="info",
                                            layout=W.Layout(width="390px", height="14px"))
@@ -380,7 +487,9 @@ class NeuronExplorer(ModelChoicePanel):
                        (self.duration_slider, "duration"), (self.status, "status"),
                        (self.protocol_dropdown, "protocol"), (self.seed_box, "seed"),
                        (self.fi_progress, "fi-progress"), (self.fi_status, "fi-status"),
-                       (self.input_box, "input-settings")):
+                       (self.input_box, "input-settings"), (self.method_dropdown, "method"),
+                       (self.tolerance_dropdown, "tolerance"),
+                       (self.integration_readout, "integration")):
             w.add_class(f"neurosim-{cls}")
 
         self.source = ColumnDataSource(plotting.empty_trace_columns(), name=SOURCE_NAME)
@@ -401,8 +510,10 @@ class NeuronExplorer(ModelChoicePanel):
         self.preset_dropdown.observe(self._on_preset, names="value")
         self.reset_button.on_click(self._on_reset)
         self.protocol_dropdown.observe(self._on_protocol, names="value")
-        for w in (self.current_slider, self.duration_slider, self.seed_box):
+        for w in (self.current_slider, self.duration_slider, self.seed_box,
+                  self.tolerance_dropdown):
             w.observe(self._on_value, names="value")
+        self.method_dropdown.observe(self._on_method, names="value")
         self.set_model(family, preset, current=current)
 
         # BokehModel serialises the document when it is created and sends only patches
@@ -418,6 +529,8 @@ class NeuronExplorer(ModelChoicePanel):
             W.HBox([self.protocol_dropdown, self.seed_box, self.input_box],
                    layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.current_slider, self.duration_slider]),
+            W.HBox([self.method_dropdown, self.tolerance_dropdown, self.integration_readout],
+                   layout=W.Layout(flex_flow="row wrap", align_items="center")),
             self.status,
             W.HBox([self.plot,
                     W.VBox([self.fi_plot, self.fi_progress, self.fi_status,
@@ -432,6 +545,16 @@ class NeuronExplorer(ModelChoicePanel):
     def protocol(self) -> str:
         """The selected input protocol (a key of :data:`PROTOCOLS`)."""
         return self.protocol_dropdown.value
+
+    @property
+    def method(self) -> str:
+        """The integration method of the trace runs, ``"fixed"`` or ``"adaptive"``."""
+        return self.method_dropdown.value
+
+    @property
+    def tolerance(self) -> float:
+        """``rtol = atol`` of the adaptive method."""
+        return float(self.tolerance_dropdown.value)
 
     @property
     def current_units(self) -> str:
@@ -468,6 +591,7 @@ class NeuronExplorer(ModelChoicePanel):
         cls, preset = self.model_class, self.preset
         base = cls.presets()[preset]
         self._rebuild_controls(base)
+        self._sync_integration(supports_adaptive(cls(base)))
         demo = float(cls.demo_current(preset))
         self._demo = demo
         lo, hi, step = current_range(demo)
@@ -500,6 +624,19 @@ class NeuronExplorer(ModelChoicePanel):
         self.input_box.children = list(self.input_controls.values())
         self.seed_box.layout.display = None if stochastic else "none"
 
+    def _sync_integration(self, supported: bool) -> None:
+        """Enable the method choice for a model with a continuous form; otherwise fall
+        back to fixed steps and say why in the tooltip."""
+        with self._hold():
+            if not supported:
+                self.method_dropdown.value = "fixed"
+            self.method_dropdown.disabled = not supported
+            self.method_dropdown.tooltip = (
+                "fixed steps of dt, or error-controlled adaptive steps (spike times located "
+                "inside a step)" if supported else
+                f"{self.family} declares no continuous form: fixed steps only")
+            self.tolerance_dropdown.disabled = self.method != "adaptive"
+
     # -- callbacks ---------------------------------------------------------------------
     def _on_family(self, change: dict) -> None:
         if self._hold_depth:
@@ -525,6 +662,12 @@ class NeuronExplorer(ModelChoicePanel):
             return
         self.update()
 
+    def _on_method(self, change: dict) -> None:
+        self.tolerance_dropdown.disabled = change["new"] != "adaptive"
+        if self._hold_depth:
+            return
+        self.update()
+
     # -- state -> view -------------------------------------------------------------------
     def input_settings(self) -> ParameterSet | None:
         """The current protocol's settings from its widgets (``None`` for ``constant``).
@@ -543,13 +686,18 @@ class NeuronExplorer(ModelChoicePanel):
         """One run of a single neuron with ``params`` under the panel's input protocol.
 
         The input (:func:`make_stimulus`) acts from 10 % to 90 % of ``duration``; ``V``,
-        ``I_ext`` and the model's state variables are recorded.
+        ``I_ext`` and the model's state variables are recorded. The run uses the selected
+        :attr:`method` (and :attr:`tolerance`), or fixed steps for a population without a
+        continuous form.
         """
         stim = make_stimulus(self.protocol, current, duration, self.input_settings(),
                              demo_current=self._demo)
         neuron = self.model_class(params)
+        adaptive = self.method == "adaptive" and supports_adaptive(neuron)
+        extra = (dict(method="adaptive", rtol=self.tolerance, atol=self.tolerance)
+                 if adaptive else {})
         return neuron.simulate(float(duration), stim, dt=self.dt, record=self.recorded,
-                               seed=int(self.seed_box.value), verbose=False)
+                               seed=int(self.seed_box.value), verbose=False, **extra)
 
     def update(self) -> xr.Dataset | None:
         """Re-simulate with the widgets' values, refresh figures and status, and request
@@ -575,6 +723,8 @@ class NeuronExplorer(ModelChoicePanel):
         plotting.show_threshold(self.voltage_figure, bool(np.isfinite(columns["threshold"]).any()))
         plotting.update_current_labels(self.current_figure, ds["I_ext"])
         self.status.value = self._summary(ds, current, duration)
+        self.integration_readout.value = (f"<span style='color:#444'>"
+                                          f"{integration_summary(ds)}</span>")
         self._request_fi(params, current)
         return ds
 
@@ -665,12 +815,15 @@ class NeuronExplorer(ModelChoicePanel):
                 f"{step_ms:g} ms {what} of {current:g} {html.escape(units)} "
                 f"&rarr; <b>{rate:.1f} Hz</b>")
         if in_step.size:
-            text += f"; first spike {in_step[0] - onset:.1f} ms after onset"
+            text += f"; first spike {in_step[0] - onset:.3f} ms after onset"
         if in_step.size >= 3:
             isi = np.diff(in_step)
-            text += (f"; ISI {isi[0]:.1f} ms &rarr; {isi[-1]:.1f} ms"
+            text += (f"; ISI {isi[0]:.3f} ms &rarr; {isi[-1]:.3f} ms"
                      if not math.isclose(isi[0], isi[-1], rel_tol=0.05)
-                     else f"; ISI {isi.mean():.1f} ms")
+                     else f"; ISI {isi.mean():.3f} ms")
+        if t.size:
+            text += (f"<br><span class='neurosim-spike-times'>spike times (ms): "
+                     f"{spike_times_text(t)}</span>")
         if self.protocol == "Poisson kicks":
             text += " <span style='color:#666'>(the kicks jump V; they are not in I)</span>"
         return text

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import re
 import statistics
 import time
 
@@ -191,6 +193,34 @@ def test_app_loads_moves_and_reports(voila_server, browser_page, artifacts_dir):
     final, _ = wait_for_change(page, izh)
     assert final["vsum"] == pytest.approx(start["vsum"])    # back to the same first run
     page.screenshot(path=str(artifacts_dir / "neuron_explorer.png"), full_page=True)
+
+    # -- adaptive integration: the readout appears, spikes move off the grid ---------------
+    #    LIF excitatory at 0.3 nA from 30 ms: first spike at 30 + 20 ln 3 = 51.972 ms (closed
+    #    form), ISI 2 + 20 ln 2 = 15.863 ms; the fixed step (dt 0.1) reports 52.000
+    first, isi = 30.0 + 20.0 * math.log(3.0), 2.0 + 20.0 * math.log(2.0)
+    assert "52.000, " in status_text(page)
+    readout = page.locator(".neurosim-integration")
+    assert "3000 fixed steps of 0.1 ms" in readout.inner_text()
+    assert page.locator(".neurosim-tolerance select").is_disabled()
+    page.locator(".neurosim-method select").select_option("adaptive")
+    adaptive, _ = wait_for_change(page, final)
+    page.locator(".neurosim-integration", has_text="rejected").wait_for(timeout=10_000)
+    work = re.fullmatch(r"(\d+) steps \((\d+) rejected\), (\d+) evaluations",
+                        readout.inner_text().strip())
+    assert work, readout.inner_text()
+    steps_1e6 = int(work[1])
+    assert 0 < steps_1e6 < 3000           # far fewer than the 3000 fixed steps
+    status = wait_for_status(page, f"{first:.3f}, {first + isi:.3f}")
+    assert adaptive["spikes"] == final["spikes"] and f"ISI {isi:.3f} ms" in status
+    assert not page.locator(".neurosim-tolerance select").is_disabled()
+    page.locator(".neurosim-tolerance select").select_option("1e-8")
+    page.wait_for_function(
+        "(n) => { const m = document.querySelector('.neurosim-integration').innerText"
+        ".match(/(\\d+) steps/); return m !== null && Number(m[1]) > n; }",
+        arg=steps_1e6, timeout=10_000)              # a tighter tolerance takes more steps
+    assert f"{first:.3f}, {first + isi:.3f}" in status_text(page)
+    assert plot_is_drawn(page) > 20, "the Bokeh plot looks blank after the adaptive run"
+    page.screenshot(path=str(artifacts_dir / "neuron_explorer_adaptive.png"), full_page=True)
 
     # -- nothing went wrong on the way ------------------------------------------------------
     assert not log.problems(), "\n".join(log.problems())

@@ -446,3 +446,121 @@ def test_without_background_thread_the_first_fi_curve_is_shown():
     np.testing.assert_array_equal(np.asarray(p.fi_source.data["I"], float),
                                   p.fi["current"].values)
     assert "Hz" in p.fi_status.value
+
+
+# -- integration: fixed or adaptive steps ----------------------------------------------------
+def lif_closed_form(p, current_nA: float, onset_ms: float) -> tuple[float, float]:
+    """First spike time (ms) and interspike interval (ms) of a LIF at rest driven by a
+    constant current from ``onset_ms``: t = tau ln(RI / (RI - (V_th - V_rest))), ISI =
+    t_ref + tau ln((RI - (V_reset - V_rest)) / (RI - (V_th - V_rest)))."""
+    drive = p.R_m * current_nA
+    first = onset_ms + p.tau_m * math.log(drive / (drive - (p.V_threshold - p.V_rest)))
+    isi = p.t_refractory + p.tau_m * math.log((drive - (p.V_reset - p.V_rest))
+                                              / (drive - (p.V_threshold - p.V_rest)))
+    return first, isi
+
+
+def test_adaptive_spike_times_match_the_closed_form_to_the_readout_precision():
+    """LIF excitatory at 0.3 nA from 30 ms: first spike at 30 + 20 ln 3 = 51.972 ms, ISI
+    2 + 20 ln 2 = 15.863 ms. At rtol = atol = 1e-8 the adaptive times are within 1e-6 ms
+    (the integrator's error at that tolerance, measured 2e-7 in notebook 09), so their
+    3-decimal readout is the closed form's; the fixed step (dt 0.1) stamps the end of its
+    step: 52.000."""
+    p = NeuronExplorer("LIF", "excitatory", current=0.3, duration=300.0, fi_duration=200.0,
+                       background=False)
+    first, isi = lif_closed_form(p.params, 0.3, 30.0)
+    assert p.method == "fixed" and p.tolerance_dropdown.disabled
+    t_fixed = p.result.spike_time.values
+    assert t_fixed[0] == pytest.approx(math.ceil(first / 0.1) * 0.1, abs=1e-9)
+    assert "52.000, " in p.status.value
+    assert p.integration_readout.value.endswith("3000 fixed steps of 0.1 ms</span>")
+
+    p.tolerance_dropdown.value = 1e-8         # (disabled in the page) still fixed steps ...
+    assert p.result.attrs.get("method", "fixed") == "fixed"
+    p.method_dropdown.value = "adaptive"      # ... what choosing adaptive does
+    ds = p.result
+    assert not p.tolerance_dropdown.disabled and p.error is None
+    assert (ds.attrs["method"], ds.attrs["rtol"], ds.attrs["atol"]) == ("adaptive", 1e-8, 1e-8)
+    t = ds.spike_time.values
+    assert t.size == t_fixed.size
+    np.testing.assert_allclose(t, first + np.arange(t.size) * isi, atol=1e-6)
+    assert f"spike times (ms): {first:.3f}, {first + isi:.3f}, " in p.status.value
+    assert f"first spike {first - 30.0:.3f} ms after onset" in p.status.value
+    assert f"ISI {isi:.3f} ms" in p.status.value
+    a = ds.attrs
+    assert (f"{a['n_steps_accepted']} steps ({a['n_steps_rejected']} rejected), "
+            f"{a['n_rhs_evaluations']} evaluations") in p.integration_readout.value
+    # the markers follow the off-grid spikes: one per spike, at the first sample after it
+    assert marked_spikes(p) == t.size
+
+
+def test_tolerance_trades_steps_for_accuracy():
+    p = NeuronExplorer("LIF", "excitatory", current=0.3, duration=300.0, fi_duration=200.0,
+                       background=False, method="adaptive", tolerance=1e-3)
+    first, _ = lif_closed_form(p.params, 0.3, 30.0)
+    loose = p.result
+    p.tolerance_dropdown.value = 1e-8
+    tight = p.result
+    assert tight is not loose and tight.attrs["rtol"] == 1e-8
+    assert tight.attrs["n_steps_accepted"] > loose.attrs["n_steps_accepted"]
+    err = [abs(float(ds.spike_time[0]) - first) for ds in (loose, tight)]
+    assert err[1] < 1e-6 < err[0]
+    p.method_dropdown.value = "fixed"
+    assert p.result.attrs.get("method", "fixed") == "fixed" and p.tolerance_dropdown.disabled
+
+
+@pytest.mark.parametrize("family", list(MODEL_FAMILIES))
+def test_every_family_runs_adaptively_in_the_panel(family):
+    """Every built-in family has a continuous form; its adaptive run in the panel (rtol
+    1e-6) fires the same number of spikes as a fixed run at dt = 0.01 ms (the two methods
+    converge to the same solution; 0.01 ms is far below any interspike interval here)."""
+    cls = model_class(family)
+    preset = next(iter(cls.presets()))
+    p = NeuronExplorer(family, preset, duration=200.0, fi_duration=200.0, background=False,
+                       method="adaptive")
+    assert not p.method_dropdown.disabled
+    assert p.error is None and p.result.attrs["method"] == "adaptive"
+    assert n_spikes(p) > 0 and marked_spikes(p) == n_spikes(p)
+    fine = cls(p.params).simulate(200.0, ne.make_stimulus("constant", p.current_slider.value,
+                                                          200.0), dt=0.01, record=(),
+                                  seed=0, verbose=False)
+    assert n_spikes(p) == fine.sizes["spike"]
+    assert "evaluations" in p.integration_readout.value
+
+
+def test_stochastic_inputs_run_adaptively():
+    p = NeuronExplorer("LIF", "excitatory", duration=200.0, fi_duration=200.0,
+                       background=False, protocol="Poisson kicks", method="adaptive")
+    assert p.error is None and p.result.attrs["method"] == "adaptive"
+    assert p.result.attrs["n_steps_accepted"] > 0
+    steps = p.result.attrs["n_steps_accepted"]
+    p.input_controls["rate_hz"].value = 6000.0     # every kick ends a step: more steps
+    assert p.result.attrs["n_steps_accepted"] > steps
+
+
+def test_a_family_without_continuous_form_disables_adaptive(monkeypatch):
+    from neurosim_nb.core.neurons.adaptive_lif import AdaptiveLIFNeuron
+
+    monkeypatch.setattr(AdaptiveLIFNeuron, "continuous", None)
+    assert not ne.supports_adaptive(AdaptiveLIFNeuron)
+    p = NeuronExplorer("LIF", "excitatory", duration=200.0, fi_duration=200.0,
+                       background=False, method="adaptive")
+    p.family_dropdown.value = "Adaptive LIF"
+    assert p.method_dropdown.disabled and p.method == "fixed"
+    assert p.tolerance_dropdown.disabled and "fixed steps only" in p.method_dropdown.tooltip
+    assert p.error is None and p.result.attrs.get("method", "fixed") == "fixed"
+    assert "fixed steps of 0.1 ms" in p.integration_readout.value
+    p.family_dropdown.value = "LIF"
+    assert not p.method_dropdown.disabled
+
+
+def test_bad_integration_arguments_are_readable_errors():
+    with pytest.raises(ValueError, match="method must be one of"):
+        NeuronExplorer("LIF", method="rk4")
+    with pytest.raises(ValueError, match="tolerance must be one of"):
+        NeuronExplorer("LIF", tolerance=0.5)
+
+
+def test_readout_helpers():
+    assert ne.spike_times_text([1.23456, 2.0]) == "1.235, 2.000"
+    assert ne.spike_times_text(np.arange(6.0), n=2) == "0.000, 1.000, ..."
