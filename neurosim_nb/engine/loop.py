@@ -440,7 +440,7 @@ def run_steps(step0, k_begin, k_end, a):
             sb = syn_buf[o:o + n_ch * depth * n].reshape((n_ch, depth, n))
             o = pops[p, P_SYNPAR]
             sp = syn_par[o:o + n_ch * N_SYN_PAR].reshape((n_ch, N_SYN_PAR))
-            sc = scratch[2 * off:2 * off + 2 * n].reshape((2, n))
+            sc = scratch[3 * off:3 * off + 3 * n].reshape((3, n))
 {kernel_calls}
             n_spk, bad, bad_step = r
             if bad >= 0:

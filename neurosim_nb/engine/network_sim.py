@@ -304,7 +304,7 @@ class _CompiledLoop:
             i_zero=i_zero, kick=kick.flat, rec_idx=rec_idx.flat, rec_slots=rec_slots.flat,
             rec_out=rec_out.flat, spk_step=np.empty(span * n_total, np.int64),
             spk_idx=np.empty(span * n_total, np.int64), syn_state=syn_state.flat,
-            syn_buf=syn_buf.flat, syn_par=syn_par.flat, scratch=np.zeros(2 * n_total, dtype),
+            syn_buf=syn_buf.flat, syn_par=syn_par.flat, scratch=np.zeros(3 * n_total, dtype),
             projs=projs, proj_weight=proj_weight, indptr=store.indptr.flat,
             post=store.post.flat, weight=weight, delay=delay, out_step=self.out_step,
             out_id=self.out_id)

@@ -19,7 +19,7 @@ from numba.extending import intrinsic, overload
 
 from neurosim_nb._jit import njit
 
-__all__ = ["lit", "exp64", "exp32", "expg", "x_over_expm1", "phi1", "float_bits",
+__all__ = ["lit", "exp64", "exp32", "expg", "log64", "x_over_expm1", "phi1", "float_bits",
            "bits_float", "series_below"]
 
 @intrinsic
@@ -115,6 +115,49 @@ def exp64(x):
     q = q * r + 1.0
     # 2^k: the low bits of t hold k; k + 1023 in [2, 2046] is the biased exponent
     return q * bits_float((float_bits(t) + 1023) << 52, t)
+
+
+_MANTISSA = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+_TWO52_BITS = 0x433 << 52
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def log64(x):
+    """ln x for a positive normal float64 without a libm call, so that loops calling it
+    vectorise.
+
+    ``x = 2^e m`` read from the bits, ``m`` moved to [sqrt(1/2), sqrt(2)), then
+    ``ln m = 2 atanh(s)``, ``s = (m - 1) / (m + 1)`` (``|s| <= 0.1716``), by its series to
+    ``s^23`` (truncation < 2e-19) and ``e ln 2`` in two parts. Relative error <= 2 ulp
+    against ``math.log`` (``tests/test_fastmath.py``). Zero, negative, subnormal, inf and
+    NaN arguments give meaningless finite results: callers guarantee ``x`` is positive and
+    normal (or select another value for such lanes).
+    """
+    bits = float_bits(x)
+    # the biased exponent as a float by the 2^52 trick (no int64 -> double conversion,
+    # which AVX2 lacks): the bits of 2^52 + k are 0x433 << 52 | k
+    ef = bits_float((bits >> 52) | _TWO52_BITS, x) - (4503599627370496.0 + 1023.0)
+    m = bits_float((bits & _MANTISSA) | _ONE_BITS, x)  # in [1, 2)
+    big = m > 1.4142135623730951
+    m = m * 0.5 if big else m
+    ef = ef + 1.0 if big else ef
+    s = (m - 1.0) / (m + 1.0)
+    s2 = s * s
+    q = 1.0 / 23.0
+    q = q * s2 + 1.0 / 21.0
+    q = q * s2 + 1.0 / 19.0
+    q = q * s2 + 1.0 / 17.0
+    q = q * s2 + 1.0 / 15.0
+    q = q * s2 + 1.0 / 13.0
+    q = q * s2 + 1.0 / 11.0
+    q = q * s2 + 1.0 / 9.0
+    q = q * s2 + 1.0 / 7.0
+    q = q * s2 + 1.0 / 5.0
+    q = q * s2 + 1.0 / 3.0
+    # 2 s (1 + s2 q) = 2 s + 2 s s2 q: the small part added to the exact 2 s last
+    return ef * 6.93147180369123816490e-01 + (2.0 * s + (2.0 * s * s2 * q
+                                                       + ef * 1.90821492927058770002e-10))
 
 
 _EXP_SHIFT32 = np.float32(12582912.0)  # 1.5 * 2**23: x + it rounds x to an integer

@@ -435,7 +435,7 @@ def test_kicks_add_to_v_and_a_kick_past_v_peak_fires_in_its_step():
     spk_step, spk_idx = np.empty(3 * k, np.int64), np.empty(3 * k, np.int64)
     n_spk, bad, _ = nrn.compiled_kernel()(nrn._state, p, np.zeros((k, 3)), kick, 0.1, 0, 1,
                                 np.arange(3), np.array([0, -1]), rec_out, spk_step, spk_idx,
-                                *no_synapses(3), np.zeros((2, 3)))
+                                *no_synapses(3), np.zeros((3, 3)))
     assert bad == -1
     assert (n_spk, spk_step[0], spk_idx[0]) == (1, 2, 0)
     assert rec_out[0, 2, 0] == 30.0 and rec_out[0, 3, 0] < -60.0
@@ -479,7 +479,7 @@ def _one_step(params, i_ext, i_syn):
     nrn.compiled_kernel()(nrn._state, nrn._kernel_params(0.1), np.full((1, 1), i_ext),
                           np.zeros((0, 1)), 0.1, 0, 1, np.zeros(0, np.int64),
                           np.array([-1, -1]), np.zeros((0, 1, 0)), spk, spk.copy(),
-                          syn_state, np.zeros((1, 1, 1)), syn_par, np.zeros((2, 1)))
+                          syn_state, np.zeros((1, 1, 1)), syn_par, np.zeros((3, 1)))
     return nrn.V
 
 

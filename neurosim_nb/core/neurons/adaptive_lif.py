@@ -121,6 +121,7 @@ from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.neurons.lif import LIFParameters
 from neurosim_nb.core.neurons.planar import AdExPlanar
 from neurosim_nb.core.neurons.point_model import PointModel
+from neurosim_nb.numerics.fastmath import exp64
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["AdExParameters", "AdExNeuron", "AdaptiveLIFParameters", "AdaptiveLIFNeuron",
@@ -226,44 +227,58 @@ class AdExParameters(ParameterSet):
         return tau if tau.ndim else float(tau)
 
 
-@njit(cache=True)
-def adex_update(v, w, r, i_in, dv, dt, c, g_l, e_l, v_t, d_t, a, decay_w, b, v_r, v_peak,
-                ref_steps):
+@njit(cache=True, inline="always", error_model="numpy")
+def expm1_ratio(z):
+    """(e^z - 1) / z with its limit 1 at z = 0, branch-free (series below |z| = 1e-3,
+    truncation < 1e-14; above, the quotient with :func:`~neurosim_nb.numerics.fastmath.
+    exp64`, relative error <~ 2e-16 / |z| <= 2e-13).
+
+    >>> round(expm1_ratio(1.0), 12), expm1_ratio(0.0)
+    (1.718281828459, 1.0)
+    """
+    series = 1.0 + z * (0.5 + z * (1.0 / 6.0 + z * (1.0 / 24.0)))
+    direct = (exp64(z) - 1.0) / z
+    return series if abs(z) < 1e-3 else direct
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def adex_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, a, decay_w, b,
+                v_r, v_peak, ref_steps):
     """One neuron, one step (the point-model protocol,
     :mod:`~neurosim_nb.core.neurons.point_model`): held at ``V_r`` while refractory (w
     relaxes), else the exponential Rosenbrock-Euler step of V with w and I frozen, the exact
     step of w, threshold and reset. Event -1 for NaN, a runaway hyperpolarisation or a
-    runaway w (an overshoot above ``V_peak`` is a spike, not a divergence)."""
-    if r > 0.0:
-        w_inf = a * (v_r - e_l)
-        return v_r, w_inf + (w - w_inf) * decay_w, r - 1.0, 0.0
-    v = v + dv
-    arg = (v - v_t) / d_t
-    if arg > EXP_ARG_MAX:
-        arg = EXP_ARG_MAX
-    ex = math.exp(arg)
-    f = (g_l * (e_l - v + d_t * ex) - w + i_in) / c
-    jac = g_l * (ex - 1.0) / c
-    if f < 0.0 and jac > 0.0:
-        jac = 0.0
+    runaway w (an overshoot above ``V_peak`` is a spike, not a divergence).
+
+    Branch-free: both the refractory and the integrating outcome are computed and one is
+    selected, and the exponentials are :func:`~neurosim_nb.numerics.fastmath.exp64`, so the
+    skeleton's loop over neurons vectorises."""
+    refractory = r > 0.0
+    v1 = v + dv
+    arg = (v1 - v_t) * inv_d_t
+    arg = arg if arg < EXP_ARG_MAX else EXP_ARG_MAX
+    ex = exp64(arg)
+    f = (g_l * (e_l - v1 + d_t * ex) - w + i_in) * inv_c  # (reciprocals: no division)
+    jac = g_l * (ex - 1.0) * inv_c
+    jac = 0.0 if (f < 0.0) & (jac > 0.0) else jac
     z = jac * dt
-    if z > EXP_ARG_MAX:
-        z = EXP_ARG_MAX
-    phi = 1.0 + 0.5 * z if abs(z) < 1e-8 else math.expm1(z) / z
-    w_inf = a * (v - e_l)
-    v = v + dt * f * phi
-    w = w_inf + (w - w_inf) * decay_w
-    event = 0.0
-    if v >= v_peak:
-        v = v_r
-        w += b
-        r = ref_steps
-        event = 1.0
-    elif not (v > -DIVERGENCE_LIMIT):  # NaN or runaway hyperpolarisation
-        event = -1.0
-    if not (w < DIVERGENCE_LIMIT and w > -DIVERGENCE_LIMIT):
-        event = -1.0
-    return v, w, r, event
+    z = z if z < EXP_ARG_MAX else EXP_ARG_MAX
+    vn = v1 + dt * f * expm1_ratio(z)
+    w_inf = a * (v1 - e_l)
+    wn = w_inf + (w - w_inf) * decay_w
+    spike = vn >= v_peak
+    ok = ((vn > -DIVERGENCE_LIMIT) | spike) & (wn < DIVERGENCE_LIMIT) & \
+        (wn > -DIVERGENCE_LIMIT)
+    event = (1.0 if spike else 0.0) if ok else -1.0
+    vn = v_r if spike else vn
+    wn = wn + b if spike else wn
+    rn = ref_steps if spike else r
+    # refractory: V held at V_r (kicks dropped), w relaxes towards a (V_r - E_L)
+    w_inf_r = a * (v_r - e_l)
+    return (v_r if refractory else vn,
+            (w_inf_r + (w - w_inf_r) * decay_w) if refractory else wn,
+            (r - 1.0) if refractory else rn,
+            0.0 if refractory else event)
 
 
 @njit(cache=True)
@@ -372,8 +387,8 @@ class AdExNeuron(_NamedPresets):
         s[0] = self.params.per_neuron("E_L", self.n)
         return s
 
-    kernel_rows = ("C", "g_L", "E_L", "V_T", "Delta_T", "a", "decay_w", "b", "V_r", "V_peak",
-                   "ref_steps")
+    kernel_rows = ("inv_C", "g_L", "E_L", "V_T", "inv_Delta_T", "Delta_T", "a", "decay_w",
+                   "b", "V_r", "V_peak", "ref_steps")
     update = adex_update
     continuous = ADEX_FORM
     ei_presets = ("adapting", "tonic")
@@ -386,6 +401,8 @@ class AdExNeuron(_NamedPresets):
                                              "V_r", "V_peak")}
         values["decay_w"] = np.exp(-dt / per("tau_w", self.n))
         values["ref_steps"] = np.round(per("t_refractory", self.n) / dt)
+        values["inv_C"] = 1.0 / values["C"]
+        values["inv_Delta_T"] = 1.0 / values["Delta_T"]
         return values
 
 

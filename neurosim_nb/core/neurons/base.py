@@ -85,7 +85,7 @@ Kernel contract (every model's ``_kernel``, compiled with ``numba.njit(cache=Tru
         spk_step,     # (K*n,) int64 spike buffer: global step index
         spk_idx,      # (K*n,) int64 spike buffer: neuron index
         syn_state, syn_buf, syn_par,  # receptor channels, see neurosim_nb.core.synapses.channels
-        scratch,      # (2, n) float64 workspace, zero-filled by the caller (kernels are
+        scratch,      # (3, n) float64 workspace, zero-filled by the caller (kernels are
                       # called once per step by the network loop: no allocation inside)
     )
 

@@ -19,7 +19,13 @@ A model family is a :class:`PointModel` subclass that declares
   when the state is no longer finite (the run stops with a clear error);
 * ``_initial_state()`` -- the ``(n_vars, n)`` starting state.
 
-Optional: ``spike_sample`` (a row name: the recorded V of a spiking step shows that value,
+Optional: ``fast_update``, an ``@njit`` function with the update's arguments returning
+``(*new_state, slow)``: a branch-free (vectorisable) step that is exact wherever it claims
+to be, with ``slow`` = 1.0 for the neurons it cannot take this step -- a spike, a rare
+regime, a non-finite input -- which the skeleton then gives to ``update`` (from their
+unchanged state). A model whose update needs transcendental functions or a branchy spike
+path (Izhikevich's exact step) thus runs at the speed of its common case.
+Also optional: ``spike_sample`` (a row name: the recorded V of a spiking step shows that value,
 e.g. a spike peak), ``input_scale`` (a row name: the synaptic current, nA from the
 receptors, is multiplied by it before it is added to the input -- for models whose input
 is not in nA), ``planar`` (a :class:`~neurosim_nb.core.neurons.planar.PlanarModel` for
@@ -90,6 +96,8 @@ class PointModel(NeuronPopulation):
     spike_sample: ClassVar[str | None] = None
     #: row that multiplies the synaptic current (None: the synaptic current as it is)
     input_scale: ClassVar[str | None] = None
+    #: optional branch-free update (see the module docstring), or None
+    fast_update: ClassVar = None
 
     def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
         """The values of :attr:`kernel_rows` for each neuron (``{row: (n,) array}``).
@@ -118,7 +126,12 @@ class PointModel(NeuronPopulation):
         if update is None:
             raise TypeError(f"{type(self).__name__} declares no update function")
         return point_kernel(update, tuple(self.state_variables), tuple(self.kernel_rows),
-                            self.spike_sample, self.input_scale)
+                            self.spike_sample, self.input_scale, self.fast_update_function())
+
+    def fast_update_function(self):
+        """The fast update this population's kernel inlines, or None (default: the class's
+        ``fast_update``; it must go with :meth:`update_function`'s update)."""
+        return type(self).fast_update
 
 
 _KERNELS: dict = {}
@@ -139,6 +152,7 @@ def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, r
     n = state.shape[1]
     isyn = scratch[0]  # the step's synaptic current
     flag = scratch[1]  # in: the step's V jumps; out: the neurons' events; left zero
+    mark = scratch[2]  # (models with a fast update) 1 where the exact update takes over
 {state_views}
     has_kick = kick.shape[0] > 0
     has_input = i_ext.shape[1] == n  # (K, 0): no external input this block
@@ -156,19 +170,15 @@ def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, r
 {shared_rows}
             if has_input:
                 i_k = i_ext[k]
-                for i in range(n):
-{body_shared_input}
+{loop_shared_input}
             else:
-                for i in range(n):
-{body_shared_none}
+{loop_shared_none}
         else:
             if has_input:
                 i_k = i_ext[k]
-                for i in range(n):
-{body_each_input}
+{loop_each_input}
             else:
-                for i in range(n):
-{body_each_none}
+{loop_each_none}
         if n_ev:
             for i in range(n):
                 ev = flag[i]
@@ -206,11 +216,35 @@ def _body(n_state: int, rows: list[str], i_in: str, indent: int) -> str:
     return "\n".join(" " * indent + line for line in lines)
 
 
+def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool) -> str:
+    """The loop over neurons of one variant: the update of every neuron, or -- for a model
+    with a fast update -- a branch-free pass of the fast update over every neuron (it
+    vectorises) that leaves the state of the neurons it cannot take (``slow`` = 1: a spike,
+    a rare regime) untouched, then the exact update of those neurons only."""
+    pad = " " * indent
+    if not fast:
+        return f"{pad}for i in range(n):\n" + _body(n_state, rows, i_in, indent + 4)
+    new = ", ".join(f"s{j}" for j in range(n_state))
+    old = ", ".join(f"S{j}[i]" for j in range(n_state))
+    args = f"{old}, {i_in}, flag[i], dt" + (f", {', '.join(rows)}" if rows else "")
+    # (an integer count: a float sum would not vectorise without reassociation)
+    lines = ["n_slow = 0", "for i in range(n):", f"    {new}, slow = fast({args})",
+             "    keep = slow > 0.0"]
+    lines += [f"    S{j}[i] = S{j}[i] if keep else s{j}" for j in range(n_state)]
+    lines += ["    flag[i] = flag[i] if keep else 0.0", "    mark[i] = slow",
+              "    n_slow += 1 if keep else 0", "if n_slow > 0:", "    for i in range(n):",
+              "        if mark[i] > 0.0:"]
+    out = "\n".join(pad + line for line in lines)
+    return out + "\n" + _body(n_state, rows, i_in, indent + 12)
+
+
 def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
-                 spike_sample: str | None = None, input_scale: str | None = None):
-    """The compiled kernel of the skeleton with ``update`` inlined (generated on first
-    use; cached on disk when ``update`` is importable from a file)."""
-    key = (update, state_names, rows, spike_sample, input_scale)
+                 spike_sample: str | None = None, input_scale: str | None = None,
+                 fast_update=None):
+    """The compiled kernel of the skeleton with ``update`` (and ``fast_update``, if given)
+    inlined (generated on first use; cached on disk when they are importable from a
+    file)."""
+    key = (update, state_names, rows, spike_sample, input_scale, fast_update)
     kernel = _KERNELS.get(key)
     if kernel is not None:
         return kernel
@@ -227,8 +261,11 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
         each_scale = f" * p[{rows.index(input_scale)}, i]"
     else:
         each_scale = ""
-    cacheable = importable(update)
+    fast = fast_update is not None
+    cacheable = importable(update) and (not fast or importable(fast_update))
     imports = import_line(update, "update") if cacheable else ""
+    if fast and cacheable:
+        imports += import_line(fast_update, "fast")
     src = _TEMPLATE.format(
         title=f"{getattr(update, '__qualname__', update)} (state {', '.join(state_names)})",
         imports=imports,
@@ -237,10 +274,10 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
                               for j, nm in enumerate(state_names)),
         shared_rows="\n".join(f"            r{j} = p[{j}, 0]  # {nm}"
                               for j, nm in enumerate(rows)) or "            pass",
-        body_shared_input=_body(n_state, shared, f"i_k[i] + isyn[i]{scale}", 20),
-        body_shared_none=_body(n_state, shared, f"isyn[i]{scale}", 20),
-        body_each_input=_body(n_state, each, f"i_k[i] + isyn[i]{each_scale}", 20),
-        body_each_none=_body(n_state, each, f"isyn[i]{each_scale}", 20),
+        loop_shared_input=_loop(n_state, shared, f"i_k[i] + isyn[i]{scale}", 16, fast),
+        loop_shared_none=_loop(n_state, shared, f"isyn[i]{scale}", 16, fast),
+        loop_each_input=_loop(n_state, each, f"i_k[i] + isyn[i]{each_scale}", 16, fast),
+        loop_each_none=_loop(n_state, each, f"isyn[i]{each_scale}", 16, fast),
         spike_sample="" if spike_sample is None else _SPIKE_SAMPLE.format(
             row=spike_sample, index=rows.index(spike_sample)),
     )
@@ -248,6 +285,7 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
         src = src.replace("        n_ev = 0\n", "        n_ev = 0\n        first = n_spk\n", 1)
     stem = "kernel_" + "".join(c if c.isalnum() else "_" for c in
                                getattr(getattr(update, "py_func", update), "__name__", "u"))
-    module = load_module(stem, src, {"update": update}, cacheable=cacheable)
+    module = load_module(stem, src, {"update": update, "fast": fast_update},
+                         cacheable=cacheable)
     _KERNELS[key] = module.kernel
     return module.kernel
