@@ -90,6 +90,10 @@ def test_phase_plane_app(voila_server, browser_page, artifacts_dir):
     page.locator(".neurosim-family select").select_option("AdEx")
     page.locator(".neurosim-r0", has_text="Start w (nA)").wait_for(timeout=20_000)
     page.wait_for_function(HAS_ROWS, arg=[f"{PREFIX}-fixed_points", "V", 2], timeout=20_000)
+    # the status follows the new run (it may lag the plot's data on a loaded machine)
+    page.wait_for_function(
+        "() => !document.querySelector('.neurosim-status').innerText.includes('Not simulated')",
+        timeout=20_000)
     assert "Not simulated" not in status_text(page)
 
     assert not log.problems(), "\n".join(log.problems())
