@@ -181,3 +181,35 @@ def test_fast_path_used_at_rest(preset):
         float(x) for x in (pop.params.a, pop.params.b, pop.params.c, pop.params.d,
                            pop.params.v_peak)], math.exp(-0.1 * float(pop.params.a)), 1.0)
     assert slow == 0.0
+
+
+def test_expm1_ratio_pade_to_rounding():
+    from neurosim_nb.core.neurons.adaptive_lif import PHI_Z_MAX, expm1_ratio_pade
+
+    z = np.linspace(-PHI_Z_MAX, PHI_Z_MAX, 20_001)
+    z = z[z != 0.0]
+    got = np.array([expm1_ratio_pade(x) for x in z])
+    np.testing.assert_allclose(got, np.expm1(z) / z, rtol=1e-15)
+
+
+def test_adex_fast_update_is_the_exact_update_or_hands_over():
+    """20 000 random states: the fast update either hands the neuron over (slow = 1: the
+    upswing, a spike) or gives the exact update's state to 1e-13 relative, never an event."""
+    from neurosim_nb.core.neurons.adaptive_lif import adex_fast_update
+
+    rng = np.random.default_rng(3)
+    n_fast = 0
+    for _ in range(20_000):
+        row = (1.0 / 0.281, 0.03, -70.6, -50.4, 0.5, 2.0, 0.004, math.exp(-0.1 / 144.0),
+               0.0805, -70.6, 0.0, 2.0)
+        state = (rng.uniform(-90.0, -30.0), rng.uniform(-0.2, 0.5),
+                 float(rng.choice([0.0, 0.0, 3.0])), rng.uniform(-1.0, 2.0),
+                 float(rng.choice([0.0, 1.5])), 0.1)
+        v, w, r, slow = adex_fast_update(*state, *row)
+        exact = adex_update(*state, *row)
+        if slow == 1.0:
+            continue
+        n_fast += 1
+        assert exact[3] == 0.0  # no spike, no divergence
+        np.testing.assert_allclose((v, w, r), exact[:3], rtol=1e-13, atol=1e-13)
+    assert n_fast > 10_000

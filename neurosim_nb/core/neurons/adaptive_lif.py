@@ -281,6 +281,53 @@ def adex_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, a, de
             0.0 if refractory else event)
 
 
+#: |z| = |dt V'(V)| up to which the fast update's Pade approximant of (e^z - 1)/z is exact
+#: to rounding (relative error < 1e-15)
+PHI_Z_MAX = 0.1
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def expm1_ratio_pade(z):
+    """(e^z - 1) / z from the [4/4] Pade approximant of e^z, ``(1 + z^2/42) / (1 - z/2 +
+    3 z^2/28 - z^3/84 + z^4/1680)``: relative error < 1e-15 for ``|z| <= PHI_Z_MAX``
+    (``tests/core/test_fast_updates.py``), no exponential.
+
+    >>> abs(expm1_ratio_pade(0.05) - math.expm1(0.05) / 0.05) < 1e-15
+    True
+    """
+    return (1.0 + z * z * (1.0 / 42.0)) / \
+        (1.0 - z * (0.5 - z * (3.0 / 28.0 - z * (1.0 / 84.0 - z * (1.0 / 1680.0)))))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def adex_fast_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, a, decay_w,
+                     b, v_r, v_peak, ref_steps):
+    """:func:`adex_update` for the common case, with one exponential instead of two
+    (the point-model ``fast_update``): below the upswing ``|dt J| <= PHI_Z_MAX`` and
+    ``phi`` is :func:`expm1_ratio_pade`; refractory neurons are held as there. ``slow`` = 1
+    hands the neuron to :func:`adex_update`: the upswing (``dt J > PHI_Z_MAX``, V above
+    about V_T + 2.3 Delta_T at the default cell), a spike, a non-finite or runaway state."""
+    refractory = r > 0.0
+    v1 = v + dv
+    arg = (v1 - v_t) * inv_d_t
+    arg = arg if arg < EXP_ARG_MAX else EXP_ARG_MAX
+    ex = exp64(arg)
+    f = (g_l * (e_l - v1 + d_t * ex) - w + i_in) * inv_c
+    jac = g_l * (ex - 1.0) * inv_c
+    jac = 0.0 if (f < 0.0) & (jac > 0.0) else jac
+    z = jac * dt
+    vn = v1 + dt * f * expm1_ratio_pade(z)
+    w_inf = a * (v1 - e_l)
+    wn = w_inf + (w - w_inf) * decay_w
+    ok = (abs(z) <= PHI_Z_MAX) & (vn < v_peak) & (vn > -DIVERGENCE_LIMIT) & \
+        (wn < DIVERGENCE_LIMIT) & (wn > -DIVERGENCE_LIMIT)
+    w_inf_r = a * (v_r - e_l)
+    return (v_r if refractory else vn,
+            (w_inf_r + (w - w_inf_r) * decay_w) if refractory else wn,
+            (r - 1.0) if refractory else r,
+            0.0 if (refractory | ok) else 1.0)
+
+
 @njit(cache=True)
 def adex_derivatives(v, w, i_in, c, g_l, e_l, v_t, d_t, a, tau_w, b, v_r, v_peak, t_ref):
     """(dV/dt, dw/dt) of the AdEx (mV/ms, nA/ms) for ``method="adaptive"``; the
@@ -390,6 +437,7 @@ class AdExNeuron(_NamedPresets):
     kernel_rows = ("inv_C", "g_L", "E_L", "V_T", "inv_Delta_T", "Delta_T", "a", "decay_w",
                    "b", "V_r", "V_peak", "ref_steps")
     update = adex_update
+    fast_update = adex_fast_update
     continuous = ADEX_FORM
     ei_presets = ("adapting", "tonic")
 
