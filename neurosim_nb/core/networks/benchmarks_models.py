@@ -379,11 +379,11 @@ def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = Non
     inh = IzhikevichParameters(a=0.02 + 0.08 * r_i, b=0.25 - 0.05 * r_i, c=-65.0, d=2.0)
     net.add_population("exc", IzhikevichNeuron(exc, n=n_exc))
     net.add_population("inh", IzhikevichNeuron(inh, n=n_inh))
-    for pre, w_max in (("exc", 0.5 * weight_scale), ("inh", -1.0 * weight_scale)):
-        low, high = sorted((0.0, w_max))
+    for pre, low, high in (("exc", 0.0, 0.5 * weight_scale), ("inh", -weight_scale, 0.0)):
+        # weight_scale = 0: no recurrent effect (a uniform on an empty interval is an error)
+        weight = {"dist": "uniform", "low": low, "high": high} if high > low else 0.0
         for post in ("exc", "inh"):
-            net.connect(pre, post, "fixed_probability", p=p, delay_ms=delay_ms,
-                        weight={"dist": "uniform", "low": low, "high": high},
+            net.connect(pre, post, "fixed_probability", p=p, delay_ms=delay_ms, weight=weight,
                         receptor="delta", autapses=True)
     for name in ("exc", "inh"):
         net.add_stimulus(name, PoissonInput(rate_hz=drive_rate_hz, weight_mV=drive_weight_mV,
