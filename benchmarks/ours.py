@@ -10,8 +10,10 @@ and Poisson sampler from Numba's on-disk cache (compiling them on a cold cache) 
 ``--target float32`` for the float32 arithmetic): ``run_s`` is its step loop
 (``net.last_run_timing.loop_s``: every block's stimuli, compiled steps, delivery and
 recording), the part Brian2 cpp_standalone's ``device._last_run_time`` and NEST's
-``Simulate`` time; ``call_s`` the whole call's wall time, which adds the run's set-up (flat
-arrays, the synapse store on a network's first run) and the Dataset assembly;
+``Simulate`` time; ``run_cpu_s`` the loop's CPU time (``net.last_run_loop_cpu_s``,
+``time.process_time()`` around the same loop); ``call_s`` the whole call's wall time, which
+adds the run's set-up (flat arrays, the synapse store on a network's first run) and the
+Dataset assembly;
 ``import_s`` the import of the package.
 
 Models: CUBA, COBA and Brunel from :mod:`neurosim_nb.core.networks.benchmarks_models`
@@ -21,7 +23,11 @@ the 4000-neuron network (p = 80 / N); COBAHH is Brian2's ``examples/COBAHH.py`` 
 (Traub-Miles HH at phi = 1, E_L -60 mV, area 20 000 um^2, 3 ms refractory counted at
 -20 mV, 6 / 67 nS exponential conductances, p = 0.02, one-step delay) -- the engine starts
 receptors at zero, so, as for COBA, the first 50 excitatory neurons get a 50 ms Poisson
-kick; ONI is ``LayeredNetwork.create_oni_model()``.
+kick; Izhikevich and AdEx are ``izhikevich_network`` and ``adex_network`` of
+:mod:`~neurosim_nb.core.networks.benchmarks_models` (their defaults are the numbers of
+``common.IZHIKEVICH`` / ``common.ADEX``; the AdEx drive's 4000 Poisson sources are a
+population of the network, left out of ``n``, ``spikes`` and the rate); ONI is
+``LayeredNetwork.create_oni_model()``.
 """
 
 from __future__ import annotations
@@ -40,10 +46,13 @@ import numpy as np  # noqa: E402
 import neurosim_nb  # noqa: E402
 from neurosim_nb.core.networks.benchmarks_models import (  # noqa: E402
     COBA_KICK_MV,
+    adex_network,
     brunel_network,
     coba_network,
     cuba_network,
+    izhikevich_network,
 )
+from neurosim_nb.core.neurons.sources import SpikeSource  # noqa: E402
 
 T_IMPORT = time.perf_counter() - T0
 
@@ -85,17 +94,23 @@ def build(model: str, n: int, seed: int):
         return brunel_network(scale=n / 12500, seed=seed)
     if model == "cobahh":
         return cobahh_network(n, seed)
+    if model == "izhikevich":
+        return izhikevich_network(n, seed=seed)
+    if model == "adex":
+        return adex_network(n, seed=seed)
     from neurosim_nb.core.networks.layered import LayeredNetwork
 
     return LayeredNetwork.create_oni_model(neurons_per_layer=n, seed=seed)
 
 
-def load_compiled_loop(precision: str) -> float:
+def load_compiled_loop(precision: str, model: str = "cuba") -> float:
     """Run a 2-neuron network with a Poisson input for one step, so that the compiled
     network loop and the compiled Poisson sampler (the kick-start's) are loaded from Numba's
     on-disk cache (or compiled) before the timed run -- as Brian2 cpp_standalone's run time
-    excludes its build and BrainPy's its JIT warm-up. Returns the seconds taken (reported
-    as ``compile_s``; it is part of the end-to-end time)."""
+    excludes its build and BrainPy's its JIT warm-up; for the Izhikevich and AdEx models a
+    20-neuron copy of the network (their neuron kernels, receptors and sources) runs one
+    step as well. Returns the seconds taken (reported as ``compile_s``; it is part of the
+    end-to-end time)."""
     from neurosim_nb.core.networks.network import Network
     from neurosim_nb.core.neurons.lif import LIFNeuron
     from neurosim_nb.stimuli import PoissonInput
@@ -106,6 +121,8 @@ def load_compiled_loop(precision: str) -> float:
     tiny.connect("a", "a", "all_to_all", weight=0.1, receptor="current")
     tiny.add_stimulus("a", PoissonInput(rate_hz=10.0, weight_mV=1.0, n_sources=1))
     tiny.simulate(0.1, record=(), seed=0, verbose=False, precision=precision)
+    if model in ("izhikevich", "adex"):
+        build(model, 20, 0).simulate(0.1, record=(), seed=0, verbose=False, precision=precision)
     return time.perf_counter() - t0
 
 
@@ -115,17 +132,22 @@ def main() -> None:
     t0 = time.perf_counter()
     net = build(args.model, n, args.seed)
     build_s = time.perf_counter() - t0
-    compile_s = load_compiled_loop(args.target)
-    n_total = sum(p.n for p in net.populations.values())
-    n_syn = int(sum(p.n_synapses for p in net.projections))
+    compile_s = load_compiled_loop(args.target, args.model)
+    # the neurons, not the spike sources (the AdEx network's drive)
+    neurons = [p for name, p in net.populations.items() if not isinstance(p, SpikeSource)]
+    n_total = sum(p.n for p in neurons)
+    n_syn = int(sum(p.n_synapses for p in net.projections
+                    if not isinstance(net.populations[p.pre], SpikeSource)))
     t0 = time.perf_counter()
     ds = net.simulate(args.duration, dt=0.1, record=(), seed=args.seed, verbose=False,
                       precision=args.target)
     call_s = time.perf_counter() - t0
+    # populations are numbered in the order they were added: the neurons come first
+    spikes = int(np.count_nonzero(ds.spike_neuron.values < n_total))
     emit(tool="neurosim_nb", target=args.target, model=args.model, n=n_total,
          duration_ms=args.duration, build_s=build_s, run_s=net.last_run_timing.loop_s,
-         call_s=call_s, import_s=T_IMPORT, compile_s=compile_s,
-         spikes=int(ds.sizes["spike"]), synapses=n_syn, version=neurosim_nb.__version__)
+         run_cpu_s=net.last_run_loop_cpu_s, call_s=call_s, import_s=T_IMPORT,
+         compile_s=compile_s, spikes=spikes, synapses=n_syn, version=neurosim_nb.__version__)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""BrainPy versions of the benchmark models (CUBA, COBA, COBAHH; BrainPy 2.x ``brainpy.dyn``).
+"""BrainPy versions of the benchmark models (CUBA, COBA, COBAHH, Izhikevich, AdEx; BrainPy 2.x).
 
 Run in the peers' environment (``benchmarks/.peers-venv``), e.g.::
 
@@ -17,10 +17,21 @@ Integration: CUBA ``exp_auto`` (Brian2: exact), COBA ``euler`` (as Brian2), COBA
 ``exp_auto`` (Brian2: exponential Euler). ``tau_ref`` is 5 ms - dt / 2 because BrainPy holds
 V while ``t - t_spike <= tau_ref`` (Brian2 releases it at ``t - t_spike = 5 ms``).
 
+Izhikevich and AdEx (the networks of ``common.IZHIKEVICH`` / ``common.ADEX``): neuron classes
+written out here with forward Euler (as Brian2 and NEST's ``izhikevich``; BrainPy's own
+``Izhikevich`` / ``AdExIF`` integrate with ``exp_auto`` and have no per-neuron heterogeneity
+of this form), the same ``EventCSRLinear`` projections -- Izhikevich: delta synapses (the
+summed weights of the previous step's spikes are added to v, uniform weights drawn by
+``bp.init.Uniform``), AdEx: exponential currents decaying by exp(-dt / tau) per step -- and
+the Poisson drive drawn as ours draws it: Izhikevich a Poisson count per neuron and step
+(inversion of one uniform variate), AdEx a Bernoulli draw (p = rate * dt, ours'
+``PoissonSource``, Brian2's ``PoissonInput`` with N = 1).
+
 Timing: the whole run is one jitted ``bm.for_loop`` chunk of ``CHUNK`` steps called
 repeatedly. ``build_s`` is construction plus the JIT compilation of that chunk (one warm-up
 call, after which the initial state is restored); ``run_s`` the timed loop over all chunks
-(float64 by default; ``--target float32``). ``compile_s`` reports the warm-up separately.
+(float64 by default; ``--target float32``), ``run_cpu_s`` its ``time.process_time()``.
+``compile_s`` reports the warm-up separately.
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import connection_p, default_n, emit, parser  # noqa: E402
+from common import ADEX, ADEX_CELLS, IZHIKEVICH, connection_p, default_n, emit, parser  # noqa: E402
 
 T0 = time.perf_counter()
 import brainpy as bp  # noqa: E402
@@ -157,9 +168,122 @@ class COBAHHNet(EINet):
         self.I.syn.g.value = bm.asarray(rng.normal(20.0, 12.0, n) * 10.0)
 
 
+class IzhikevichEuler(bp.dyn.NeuDyn):
+    """Izhikevich (2003) neurons, forward Euler; ``jump`` (mV) is added to v before the
+    step (spikes of the previous step and the Poisson kicks)."""
+
+    def __init__(self, n: int, a, b, c, d):
+        super().__init__(n)
+        self.a, self.b, self.c, self.d = (bm.asarray(x) for x in (a, b, c, d))
+        self.V = bm.Variable(bm.ones(n) * -65.0)
+        self.u = bm.Variable(self.b * -65.0)
+        self.spike = bm.Variable(bm.zeros(n, dtype=bool))
+
+    def update(self, jump):
+        v, u = self.V.value + jump, self.u.value
+        dt = bp.share["dt"]
+        v_new = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u)
+        u_new = u + dt * self.a * (self.b * v - u)
+        spike = v_new >= 30.0
+        self.V.value = bm.where(spike, self.c, v_new)
+        self.u.value = bm.where(spike, u_new + self.d, u_new)
+        self.spike.value = spike
+        return spike
+
+
+class IzhikevichNet(bp.DynSysGroup):
+    def __init__(self, n: int, seed: int):
+        super().__init__()
+        par = IZHIKEVICH
+        self.n, self.n_exc = n, (n_exc := int(round(0.8 * n)))
+        rng = np.random.default_rng(seed)
+        r_e, r_i = rng.random(n_exc), rng.random(n - n_exc)
+        self.N = IzhikevichEuler(
+            n, a=np.concatenate([np.full(n_exc, 0.02), 0.02 + 0.08 * r_i]),
+            b=np.concatenate([np.full(n_exc, 0.2), 0.25 - 0.05 * r_i]),
+            c=np.concatenate([-65.0 + 15.0 * r_e**2, np.full(n - n_exc, -65.0)]),
+            d=np.concatenate([8.0 - 6.0 * r_e**2, np.full(n - n_exc, 2.0)]))
+        w_e = par["w_exc_max_mV"] * par["weight_scale"]
+        w_i = par["w_inh_max_mV"] * par["weight_scale"]
+        self.E = bp.dnn.EventCSRLinear(bp.conn.FixedProb(0.02, pre=n_exc, post=n, seed=seed),
+                                       bp.init.Uniform(0.0, w_e, seed=seed))
+        self.I = bp.dnn.EventCSRLinear(bp.conn.FixedProb(0.02, pre=n - n_exc, post=n,
+                                                         seed=seed + 1),
+                                       bp.init.Uniform(w_i, 0.0, seed=seed + 1))
+        # Poisson counts per neuron and step by inversion of a uniform variate against the
+        # cumulative probabilities of 0..5 events (mean 0.05: P(> 5) ~ 2e-11)
+        lam = par["drive_rate_hz"] * DT / 1000.0
+        terms = np.exp(-lam) * np.cumprod([1.0] + [lam / k for k in range(1, 6)])
+        self.drive_cdf = bm.asarray(np.cumsum(terms))
+        self.w_drive = par["drive_weight_mV"]
+
+    def update(self):
+        spk = self.N.spike.value  # spikes of the previous step
+        u = bm.random.rand(self.n)
+        kicks = bm.sum(u[:, None] >= self.drive_cdf[None, :], axis=1) * self.w_drive
+        return self.N(self.E(spk[:self.n_exc]) + self.I(spk[self.n_exc:]) + kicks)
+
+
+class AdExEuler(bp.dyn.NeuDyn):
+    """AdEx neurons (pF, nS, mV, ms, pA) with exponential current synapses, forward Euler
+    of V and w; the synaptic currents decay exactly."""
+
+    def __init__(self, n: int, n_exc: int):
+        super().__init__(n)
+        cells = [ADEX_CELLS["exc"], ADEX_CELLS["inh"]]
+
+        def col(name):
+            return bm.asarray(np.concatenate([np.full(n_exc, cells[0][name]),
+                                              np.full(n - n_exc, cells[1][name])]))
+
+        self.C, self.g_L, self.E_L, self.a, self.tau_w, self.b, self.V_r = (
+            col(k) for k in ("C", "g_L", "E_L", "a", "tau_w", "b", "V_r"))
+        self.V = bm.Variable(self.E_L * 1.0)
+        self.w = bm.Variable(bm.zeros(n))
+        self.Ie = bm.Variable(bm.zeros(n))
+        self.Ii = bm.Variable(bm.zeros(n))
+        self.spike = bm.Variable(bm.zeros(n, dtype=bool))
+
+    def update(self, ie_in, ii_in):
+        p, dt = ADEX, bp.share["dt"]
+        v, w = self.V.value, self.w.value
+        ie = self.Ie.value + ie_in
+        ii = self.Ii.value + ii_in
+        ex = bm.exp(bm.minimum((v - p["V_T"]) / p["Delta_T"], 50.0))
+        dv = (self.g_L * (self.E_L - v) + self.g_L * p["Delta_T"] * ex - w + ie + ii) / self.C
+        v_new = v + dt * dv
+        w_new = w + dt * (self.a * (v - self.E_L) - w) / self.tau_w
+        spike = v_new > p["V_peak"]
+        self.V.value = bm.where(spike, self.V_r, v_new)
+        self.w.value = bm.where(spike, w_new + self.b, w_new)
+        self.Ie.value = ie * np.exp(-DT / p["tau_e"])
+        self.Ii.value = ii * np.exp(-DT / p["tau_i"])
+        self.spike.value = spike
+        return spike
+
+
+class AdExNet(bp.DynSysGroup):
+    def __init__(self, n: int, seed: int):
+        super().__init__()
+        par = ADEX
+        self.n, self.n_exc = n, (n_exc := int(round(0.8 * n)))
+        self.N = AdExEuler(n, n_exc)
+        self.E = bp.dnn.EventCSRLinear(bp.conn.FixedProb(0.02, pre=n_exc, post=n, seed=seed),
+                                       par["w_exc_pA"])
+        self.I = bp.dnn.EventCSRLinear(bp.conn.FixedProb(0.02, pre=n - n_exc, post=n,
+                                                         seed=seed + 1), par["w_inh_pA"])
+        self.p_drive = par["drive_rate_hz"] * DT / 1000.0
+        self.w_drive = par["drive_weight_pA"]
+
+    def update(self):
+        spk = self.N.spike.value  # spikes of the previous step
+        drive = (bm.random.rand(self.n) < self.p_drive) * self.w_drive
+        return self.N(self.E(spk[:self.n_exc]) + drive, self.I(spk[self.n_exc:]))
+
+
 def main() -> None:
     args = parser(__doc__.splitlines()[0], ("float64", "float32")).parse_args()
-    if args.model not in ("cuba", "coba", "coba_scaling", "cobahh"):
+    if args.model not in ("cuba", "coba", "coba_scaling", "cobahh", "izhikevich", "adex"):
         raise SystemExit(f"no BrainPy version of {args.model}")
     if args.target == "float64":
         bm.enable_x64()
@@ -169,8 +293,16 @@ def main() -> None:
     n = default_n(args.model, args.n)
     n_steps = int(round(args.duration / DT))
     t_start = time.perf_counter()
-    net = COBAHHNet(n, args.seed) if args.model == "cobahh" else EINet(args.model, n, args.seed)
-    n_syn = int(net.E.comm.indices.size + net.I.comm.indices.size)
+    if args.model == "cobahh":
+        net = COBAHHNet(n, args.seed)
+    elif args.model == "izhikevich":
+        net = IzhikevichNet(n, args.seed)
+    elif args.model == "adex":
+        net = AdExNet(n, args.seed)
+    else:
+        net = EINet(args.model, n, args.seed)
+    comm = [getattr(x, "comm", x) for x in (net.E, net.I)]
+    n_syn = int(comm[0].indices.size + comm[1].indices.size)
     state = net.vars().unique()
     init = {k: v.value for k, v in state.items()}
 
@@ -185,14 +317,14 @@ def main() -> None:
         v.value = init[k]
     build_s = time.perf_counter() - t_start
     counts = []
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for start in range(0, n_steps, CHUNK):
         idx = np.arange(start, start + CHUNK)
         counts.append(chunk(idx))
     counts = np.concatenate([np.asarray(c) for c in counts])[:n_steps]
-    run_s = time.perf_counter() - t0
+    run_s, run_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     emit(tool="brainpy", target=args.target, model=args.model, n=n, duration_ms=args.duration,
-         build_s=build_s, run_s=run_s, compile_s=compile_s, import_s=T_IMPORT,
+         build_s=build_s, run_s=run_s, run_cpu_s=run_cpu_s, compile_s=compile_s, import_s=T_IMPORT,
          spikes=int(counts.sum()), synapses=n_syn, version=bp.__version__,
          jax_version=jax.__version__)
 

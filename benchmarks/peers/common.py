@@ -2,8 +2,10 @@
 
 Every script builds one model, runs it, and prints ONE JSON line as its last line of
 standard output: ``{"tool", "target", "model", "n", "duration_ms", "build_s", "run_s",
-"spikes", "rate_hz", ...}``. ``run_s`` is the simulation loop only; ``build_s`` is network
-construction (and, where the tool compiles, whatever it does before the loop).
+"spikes", "rate_hz", ...}``. ``run_s`` is the simulation loop only (wall time), ``run_cpu_s``
+the CPU time of the same loop (``time.process_time()`` around it, or what the tool reports);
+``build_s`` is network construction (and, where the tool compiles, whatever it does before
+the loop).
 
 Models (dt 0.1 ms everywhere):
 
@@ -12,6 +14,12 @@ Models (dt 0.1 ms everywhere):
 * ``cobahh`` Traub-Miles HH with exponential conductances (benchmark 3, ``examples/COBAHH.py``)
 * ``brunel`` Brunel (2000) model A, Brian2 ``examples/frompapers/Brunel_2000.py`` (g=5, eta=2)
 * ``coba_scaling`` COBA at a fixed in-degree of 80 (p = 80 / N) for any N
+* ``izhikevich`` Izhikevich (2003) network: 80 % RS / 20 % FS with his heterogeneity, p = 0.02,
+  delta synapses (his weights x 5), a Poisson train of V kicks per neuron
+  (``neurosim_nb.core.networks.benchmarks_models.izhikevich_network``; numbers in ``IZHIKEVICH``)
+* ``adex``   the same network of AdEx neurons (Naud et al. 2008 "adapting" E, "tonic" I) with
+  exponential current synapses, the Poisson drive through the excitatory synapse
+  (``adex_network``; numbers in ``ADEX``)
 * ``oni``    the neurosim_nb ONI 14-layer model (neurosim_nb only)
 
 This file is imported by scripts that run in either virtual environment: standard library only.
@@ -23,7 +31,17 @@ import argparse
 import json
 import sys
 
-MODELS = ("cuba", "coba", "cobahh", "brunel", "coba_scaling", "oni")
+MODELS = ("cuba", "coba", "cobahh", "brunel", "coba_scaling", "izhikevich", "adex", "oni")
+#: the Izhikevich network (the defaults of ``izhikevich_network``): maximal weights (mV) of
+#: Izhikevich's 2003 code, the factor on them, the Poisson drive (Hz, mV per kick)
+IZHIKEVICH = {"w_exc_max_mV": 0.5, "w_inh_max_mV": -1.0, "weight_scale": 5.0,
+              "drive_rate_hz": 500.0, "drive_weight_mV": 4.0}
+#: the AdEx network (the defaults of ``adex_network``): Naud et al. (2008) cells in pF, nS,
+#: mV, ms, pA (V_T -50 mV, Delta_T 2 mV, V_peak 0 mV); weights (pA) and drive (Hz, pA)
+ADEX_CELLS = {"exc": dict(C=200.0, g_L=12.0, E_L=-70.0, a=2.0, tau_w=300.0, b=60.0, V_r=-58.0),
+              "inh": dict(C=200.0, g_L=10.0, E_L=-70.0, a=2.0, tau_w=30.0, b=0.0, V_r=-58.0)}
+ADEX = {"V_T": -50.0, "Delta_T": 2.0, "V_peak": 0.0, "tau_e": 5.0, "tau_i": 10.0,
+        "w_exc_pA": 30.0, "w_inh_pA": -120.0, "drive_rate_hz": 500.0, "drive_weight_pA": 150.0}
 #: in-degree of the COBA scaling series (that of the 4000-neuron benchmark, p = 0.02)
 SCALING_INDEGREE = 80
 

@@ -250,7 +250,7 @@ def simulate_adaptive(net, *, dt: float, n_steps: int, rtol: float, atol: float,
     spk_t_buf, spk_i_buf = np.empty(cap), np.empty(cap, np.int64)
     step0 = 0
     interrupted = False
-    t_loop = time.perf_counter()
+    t_loop, cpu_loop = time.perf_counter(), time.process_time()
     try:
         while step0 < n_steps:
             k = min(window, n_steps - step0)
@@ -315,7 +315,7 @@ def simulate_adaptive(net, *, dt: float, n_steps: int, rtol: float, atol: float,
         interrupted = True
     finally:
         bar.close()
-    t_output = time.perf_counter()
+    t_output, cpu_output = time.perf_counter(), time.process_time()
     for name, pop in net.populations.items():
         pop.t_ms = t_start[name] + step0 * dt
         if name in sources:
@@ -337,6 +337,7 @@ def simulate_adaptive(net, *, dt: float, n_steps: int, rtol: float, atol: float,
                      "n_steps_accepted": int(stats[0]), "n_steps_rejected": int(stats[1]),
                      "n_rhs_evaluations": int(stats[2]), "interrupted": int(interrupted)})
     validate_dataset(ds, run=True)
+    net.last_run_loop_cpu_s = cpu_output - cpu_loop
     net.last_run_timing = RunTiming(t_loop - t_call, t_output - t_loop,
                                     time.perf_counter() - t_output)
     if interrupted:

@@ -66,7 +66,8 @@ class RunTiming(NamedTuple):
     compiled loop (the store is built on a network's first run and reused); ``loop_s``: the
     step loop -- every block's stimuli, compiled steps, delivery, plasticity and recording,
     the part Brian2's ``device._last_run_time`` and NEST's ``Simulate`` measure;
-    ``output_s``: the Dataset's assembly.
+    ``output_s``: the Dataset's assembly. The CPU time of the loop (``time.process_time``)
+    is kept beside it as ``Network.last_run_loop_cpu_s``.
 
     >>> from neurosim_nb import LIFNeuron, Network
     >>> net = Network("t", seed=0)
@@ -590,7 +591,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         span = chunk
     loop = _CompiledLoop(net, runs, dt, sample_every, n_samples, depth, chunk, span,
                          PRECISIONS[precision])
-    t_loop = time.perf_counter()
+    t_loop, cpu_loop = time.perf_counter(), time.process_time()
     try:
         while step0 < n_steps:
             k = min(chunk, n_steps - step0)
@@ -632,7 +633,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         _sync(net.projections)
         for m in modulators:
             m.finish_run(step0)
-    t_output = time.perf_counter()
+    t_output, cpu_output = time.perf_counter(), time.process_time()
     for name, pop in net.populations.items():
         pop.t_ms = t_start[name] + step0 * dt
         r = runs[name]
@@ -649,6 +650,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         ds = ds.merge(modulators_dataset(modulators))
     ds.attrs["interrupted"] = int(interrupted)
     validate_dataset(ds, run=True, spikes=False)  # one schema on every path
+    net.last_run_loop_cpu_s = cpu_output - cpu_loop
     net.last_run_timing = RunTiming(t_loop - t_call, t_output - t_loop,
                                     time.perf_counter() - t_output)
     freeze_long_lived()  # opt-in, once per process: see neurosim_nb._gc

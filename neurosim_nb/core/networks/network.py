@@ -326,6 +326,9 @@ class Network:
         #: wall time of the last :meth:`simulate` by phase
         #: (:class:`~neurosim_nb.engine.network_sim.RunTiming`; None before the first run)
         self.last_run_timing = None
+        #: CPU time (s, ``time.process_time``) of the last run's step loop, the span of
+        #: ``last_run_timing.loop_s`` (None before the first run)
+        self.last_run_loop_cpu_s = None
 
     # -- building -----------------------------------------------------------------------
     def add_population(self, name: str, population: NeuronPopulation,
