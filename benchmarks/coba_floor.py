@@ -157,7 +157,7 @@ def main() -> None:
     rows = {}
     stages = {"neurons": stage_neurons, "+ delivery": stage_delivery,
               "+ recording": stage_recording}
-    for name, make in stages.items():  # warm (load the compiled loops)
+    for make in stages.values():  # warm (load the compiled loops)
         net, kw = make()
         net.simulate(10.0, dt=DT, verbose=False, seed=1, **kw)
     best = {name: (np.inf, np.inf, 0) for name in stages}
