@@ -231,11 +231,17 @@ def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool) -> 
     lines = ["n_slow = 0", "for i in range(n):", f"    {new}, slow = fast({args})",
              "    keep = slow > 0.0"]
     lines += [f"    S{j}[i] = S{j}[i] if keep else s{j}" for j in range(n_state)]
+    # the neurons handed back are first gathered (their indices, in place in `mark`), so
+    # that the exact update runs for them only: a loop over all neurons with the update
+    # under an `if` would be if-converted by the vectoriser -- the exact update computed
+    # for every neuron (measured: AdEx under Poisson drive 0.82 s instead of 0.36 s)
     lines += ["    flag[i] = flag[i] if keep else 0.0", "    mark[i] = slow",
-              "    n_slow += 1 if keep else 0", "if n_slow > 0:", "    for i in range(n):",
-              "        if mark[i] > 0.0:"]
+              "    n_slow += 1 if keep else 0", "if n_slow > 0:", "    m_slow = 0",
+              "    for i in range(n):", "        if mark[i] > 0.0:",
+              "            mark[m_slow] = i", "            m_slow += 1",
+              "    for q in range(m_slow):", "        i = int(mark[q])"]
     out = "\n".join(pad + line for line in lines)
-    return out + "\n" + _body(n_state, rows, i_in, indent + 12)
+    return out + "\n" + _body(n_state, rows, i_in, indent + 8)
 
 
 def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
