@@ -42,12 +42,13 @@ re-implementation of both update rules reproduced Brian2's and our spike trains 
   Brian2's exponential Euler the old ones (first order). Old gates: 35.4 Hz, new gates
   38.6 Hz (mean of 3 networks; the synaptic current held vs integrated in the exponent
   changed < 1 Hz either way, so did the spike latency, ours one step longer). At dt
-  0.01 ms both give 38.8-39.8 Hz: Brian2's rate at dt 0.1 ms is 8-10 % low, ours is
-  within 1 %;
-* with Brian2's method on the shared realisation, 5 seeds: ours 37.0 Hz on average, Brian2
-  36.2 (numpy target), BrainPy 35.0; seed by seed ours - Brian2 is -5 to +8 %, the
-  spread of a single 1 s run of this chaotic network (1e-3 mV perturbations of the
-  initial V alone move Brian2's rate by -1 to +6 % on the seed-2 network).
+  0.01 ms both give 38.8-39.8 Hz (one network): Brian2's rate at dt 0.1 ms is 8-10 %
+  low, ours within 1 %;
+* with Brian2's method on the shared realisation, 5 seeds: ours 36.5 Hz on average, Brian2
+  36.2 (numpy target), BrainPy 35.0; seed by seed ours - Brian2 is -9 to +8 %, within the
+  spread of a single 1 s run of this network: 0.1 mV perturbations of the initial V move
+  Brian2's own rate on the seed-5 network from 37.3 to 32.9-34.8 Hz (ours 33.9), on the
+  seed-2 network from 33.4 to 34.3-35.5 Hz (ours 36.0).
 """
 
 from __future__ import annotations
