@@ -13,9 +13,11 @@ every neuron with probability p, self-connections allowed, as Brian2's ``connect
 ``bp.dyn.Expon`` conductances and ``bp.dyn.CUBA`` / ``bp.dyn.COBA`` outputs; the spikes of
 step k act in step k + 1 (as Brian2's synapses without delay). Parameters are those of
 ``brian2_models.py`` (CUBA: mV-valued currents; COBA in pF / nS / mV / ms, R = 1 / g_L).
-Integration: CUBA ``exp_auto`` (Brian2: exact), COBA ``euler`` (as Brian2), COBAHH
-``exp_auto`` (Brian2: exponential Euler). ``tau_ref`` is 5 ms - dt / 2 because BrainPy holds
-V while ``t - t_spike <= tau_ref`` (Brian2 releases it at ``t - t_spike = 5 ms``).
+COBAHH's synapses and initial state are those all tools share (``cobahh_shared.py``,
+``bp.conn.IJConn``). Integration: CUBA ``exp_auto`` (Brian2: exact), COBA ``euler`` (as
+Brian2), COBAHH ``exp_auto`` (Brian2: exponential Euler). ``tau_ref`` is 5 ms - dt / 2
+because BrainPy holds V while ``t - t_spike <= tau_ref`` (Brian2 releases it at
+``t - t_spike = 5 ms``).
 
 Izhikevich and AdEx (the networks of ``common.IZHIKEVICH`` / ``common.ADEX``): neuron classes
 written out here with forward Euler (as Brian2 and NEST's ``izhikevich``; BrainPy's own
@@ -151,21 +153,27 @@ class TraubHH(bp.dyn.NeuDyn):
 
 
 class COBAHHNet(EINet):
+    """Brian2's COBAHH on the realisation all tools share (``cobahh_shared.py``)."""
+
     def __init__(self, n: int, seed: int):
+        from cobahh_shared import cobahh_realisation
+
         bp.DynSysGroup.__init__(self)
-        self.n_exc = n_exc = int(round(0.8 * n))
-        rng = np.random.default_rng(seed)
-        self.N = TraubHH(n, HH["El"] + rng.normal(-5.0, 5.0, n))
+        real = cobahh_realisation(n, seed)
+        self.n_exc = n_exc = real["n_exc"]
+        self.N = TraubHH(n, real["v"])
         self.E = bp.dyn.ProjAlignPostMg1(
-            comm=bp.dnn.EventCSRLinear(bp.conn.FixedProb(0.02, pre=n_exc, post=n, seed=seed),
-                                       6.0),
+            comm=bp.dnn.EventCSRLinear(
+                bp.conn.IJConn(i=real["e_pre"], j=real["e_post"])(pre_size=n_exc, post_size=n),
+                6.0),
             syn=bp.dyn.Expon.desc(n, tau=5.0), out=bp.dyn.COBA.desc(E=0.0), post=self.N)
         self.I = bp.dyn.ProjAlignPostMg1(
-            comm=bp.dnn.EventCSRLinear(bp.conn.FixedProb(0.02, pre=n - n_exc, post=n,
-                                                         seed=seed + 1), 67.0),
+            comm=bp.dnn.EventCSRLinear(
+                bp.conn.IJConn(i=real["i_pre"], j=real["i_post"])(pre_size=n - n_exc,
+                                                                   post_size=n), 67.0),
             syn=bp.dyn.Expon.desc(n, tau=10.0), out=bp.dyn.COBA.desc(E=-80.0), post=self.N)
-        self.E.syn.g.value = bm.asarray(rng.normal(4.0, 1.5, n) * 10.0)
-        self.I.syn.g.value = bm.asarray(rng.normal(20.0, 12.0, n) * 10.0)
+        self.E.syn.g.value = bm.asarray(real["ge"])
+        self.I.syn.g.value = bm.asarray(real["gi"])
 
 
 class IzhikevichEuler(bp.dyn.NeuDyn):

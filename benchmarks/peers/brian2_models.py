@@ -13,7 +13,8 @@ time the compiled program reports for its run loop (``device._last_run_time``), 
 Sources: CUBA -- Brian2 ``examples/CUBA.py``; COBA -- the Brian script of Brette et al.
 (2007) benchmark 1 in absolute units (C 200 pF, g_L 10 nS, E_L -60 mV, Ee 0, Ei -80 mV,
 we 6 nS, wi 67 nS, initial ge ~ N(4, 1.5^2) g_L, gi ~ N(20, 12^2) g_L, v ~ E_L + N(-5, 5^2)
-mV), integrated with Euler (the method Brian2 picks for it); COBAHH -- ``examples/COBAHH.py``;
+mV), integrated with Euler (the method Brian2 picks for it); COBAHH -- ``examples/COBAHH.py``
+on the connectivity and initial state all tools share (``cobahh_shared.py``);
 Brunel -- ``examples/frompapers/Brunel_2000.py``, panel C (g = 5, eta = 2); Izhikevich and
 AdEx -- the networks of ``neurosim_nb.core.networks.benchmarks_models`` (numbers in
 ``common.py``), both integrated with forward Euler (what Brian2 picks for them; for the
@@ -83,7 +84,13 @@ def vogels_abbott(model: str, n: int):
     return P, [P, Ce, Ci]
 
 
-def cobahh(n: int):
+def cobahh(n: int, seed: int = 1):
+    """``examples/COBAHH.py`` on the realisation all tools share (``cobahh_shared.py``:
+    its synapses and initial V, ge, gi in place of ``connect(p=0.02)`` and the example's
+    draws from Brian2's generator; m, h, n start at 0 as in the example)."""
+    from cobahh_shared import cobahh_realisation
+
+    real = cobahh_realisation(n, seed)
     area = 20000 * umetre**2
     ns = dict(Cm=(1 * ufarad * cm**-2) * area, gl=(5e-5 * siemens * cm**-2) * area,
               El=-60 * mV, EK=-90 * mV, ENa=50 * mV,
@@ -109,16 +116,16 @@ def cobahh(n: int):
              (exp((15*mV-v+VT)/(5*mV))-1.)/ms : Hz
     beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
     """)
-    n_exc = int(round(0.8 * n))
+    n_exc = real["n_exc"]
     P = b2.NeuronGroup(n, model=eqs, threshold="v>-20*mV", refractory=3 * ms,
                        method="exponential_euler", namespace=ns)
     Ce = b2.Synapses(P[:n_exc], P, on_pre="ge+=we", namespace=ns)
     Ci = b2.Synapses(P[n_exc:], P, on_pre="gi+=wi", namespace=ns)
-    Ce.connect(p=0.02)
-    Ci.connect(p=0.02)
-    P.v = "El + (randn() * 5 - 5)*mV"
-    P.ge = "(randn() * 1.5 + 4) * 10.*nS"
-    P.gi = "(randn() * 12 + 20) * 10.*nS"
+    Ce.connect(i=real["e_pre"], j=real["e_post"])
+    Ci.connect(i=real["i_pre"], j=real["i_post"])
+    P.v = real["v"] * mV
+    P.ge = real["ge"] * nS
+    P.gi = real["gi"] * nS
     return P, [P, Ce, Ci]
 
 
@@ -258,7 +265,7 @@ def main() -> None:
     if args.model in ("cuba", "coba", "coba_scaling"):
         group, objs = vogels_abbott(args.model, n)
     elif args.model == "cobahh":
-        group, objs = cobahh(n)
+        group, objs = cobahh(n, args.seed)
     elif args.model == "izhikevich":
         group, objs = izhikevich(n, args.seed)
     elif args.model == "adex":

@@ -232,6 +232,7 @@ def simulate_adaptive(net, *, dt: float, n_steps: int, rtol: float, atol: float,
         carried = net._carry.get(name)
         if carried is not None and carried[0][1] == tuple(receptors):
             r.syn_state[:] = carried[1]
+        net._apply_receptor_init(name, channels, r.syn_state)
         r.p_cont = pop.continuous_params()
         r.sp = _receptor_table(channels)
         r.h_last = np.zeros(pop.n)

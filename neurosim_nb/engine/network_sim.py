@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb._gc import freeze_long_lived
-from neurosim_nb.core.synapses.channels import N_SYN_PAR
+from neurosim_nb.core.synapses.channels import N_SYN_PAR, SYN_DECAY
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.neuromodulation import modulators_dataset
 from neurosim_nb.engine import simulator as _single
@@ -557,6 +557,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         carried = net._carry.get(name)
         if carried is not None and carried[0] == (dt, tuple(receptors), depth):
             r.syn_state[:], r.syn_buf[:] = carried[1], carried[2]
+        net._apply_receptor_init(name, channels, r.syn_state, r.syn_par[:, SYN_DECAY])
 
     plastic = _weight_projections(net, record_weights)
     w_every = max(1, int(round(weight_sample_ms / dt)))

@@ -323,6 +323,8 @@ class Network:
         self.modulators: dict[str, Any] = {}
         #: receptor-channel state and spikes in flight carried from one run to the next
         self._carry: dict[str, tuple] = {}
+        #: receptor state for the start of the next run (:meth:`set_receptor_state`)
+        self._receptor_init: dict[str, dict] = {}
         #: wall time of the last :meth:`simulate` by phase
         #: (:class:`~neurosim_nb.engine.network_sim.RunTiming`; None before the first run)
         self.last_run_timing = None
@@ -501,6 +503,81 @@ class Network:
 
         self.stimuli.setdefault(self._name_of(population), []).extend(as_stimuli(stimulus))
 
+    def set_receptor_state(self, population, receptor, value) -> None:
+        """Set a receptor channel's conductance (µS) or current (nA) on every neuron of
+        ``population`` for the start of the next run.
+
+        The value replaces the channel's state at the start of the next :meth:`simulate`
+        (also what a previous run left; spikes in flight are kept) and is used once. The
+        first step's current uses it, as a Brian2 ``NeuronGroup`` variable set before
+        ``run``: a single-exponential channel then runs exactly as if an event of weight
+        ``value`` had arrived at t = 0 on a channel at rest (a dual exponential starts at
+        ``value`` and decays with its decay time constant, without a rise). E.g. Brian2's
+        COBAHH example starts ``ge ~ N(40, 15^2) nS``, ``gi ~ N(200, 120^2) nS``.
+        :meth:`reset_state` discards it.
+
+        Parameters
+        ----------
+        population : str or NeuronPopulation
+            The postsynaptic population.
+        receptor : str or Receptor
+            A ``"conductance"`` or ``"current"`` receptor of a projection onto
+            ``population`` (a dual exponential gets the value in its decay component, so
+            it starts at its peak).
+        value : float or array_like
+            µS for conductance receptors (>= 0), nA for current receptors; one number or
+            one per neuron, finite.
+
+        Raises
+        ------
+        ValueError
+            Unknown population, a receptor no projection onto it uses, a delta or kinetic
+            receptor, a value of the wrong shape, not finite, or a negative conductance.
+
+        Examples
+        --------
+        >>> from neurosim_nb import LIFNeuron
+        >>> net = Network("g0", seed=0)
+        >>> _ = net.add_population("a", LIFNeuron(n=2))
+        >>> _ = net.connect("a", "a", "all_to_all", weight=0.001, receptor="exp_exc")
+        >>> net.set_receptor_state("a", "exp_exc", [0.0, 0.05])   # uS
+        >>> ds = net.simulate(5.0, record=("V",), seed=0, verbose=False)
+        >>> bool(ds.V.values[-1, 1] > ds.V.values[-1, 0])          # the conductance depolarises
+        True
+        """
+        name = self._name_of(population)
+        rec = get_receptor(receptor)
+        onto = [p.receptor for p in self.projections if p.post == name]
+        if rec not in onto:
+            raise ValueError(f"no projection onto {name!r} uses receptor {rec.name!r}; its "
+                             f"receptors are {sorted({r.name for r in onto})}")
+        if rec.kind not in ("conductance", "current"):
+            raise ValueError(f"receptor {rec.name!r} is of kind {rec.kind!r}: only "
+                             f"'conductance' and 'current' receptors have a settable state")
+        n = self.populations[name].n
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
+            raise ValueError(f"value must be a number or one per neuron of {name!r} ({n}), "
+                             f"got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"value must be finite, got {value!r}")
+        if rec.kind == "conductance" and np.any(arr < 0):
+            raise ValueError(f"conductances (uS) must be >= 0, got a minimum of {arr.min()}")
+        self._receptor_init.setdefault(name, {})[rec] = np.broadcast_to(arr, (n,)).copy()
+
+    def _apply_receptor_init(self, name: str, channels: dict, syn_state: np.ndarray,
+                             decay: np.ndarray | None = None) -> None:
+        """Write the values of :meth:`set_receptor_state` for population ``name`` into a
+        run's channel state ``syn_state[channel, 0|1, neuron]`` and forget them (engine).
+        ``decay[channel]`` is the fixed-step engine's one-step decay factor: its first step
+        uses ``state * decay``, so the state is ``value / decay`` (the adaptive engine's
+        state is the value itself: no ``decay``)."""
+        for rec, value in getattr(self, "_receptor_init", {}).pop(name, {}).items():
+            if rec in channels:
+                c = channels[rec]
+                syn_state[c, 0] = value if decay is None else value / decay[c]
+                syn_state[c, 1] = 0.0
+
     # -- introspection ------------------------------------------------------------------
     @property
     def n_neurons(self) -> int:
@@ -569,6 +646,7 @@ class Network:
         for m in self.modulators.values():
             m.reset()
         self._carry.clear()
+        self._receptor_init.clear()
 
     def simulate(self, duration: float, **kwargs):
         """Simulate the network; see :func:`neurosim_nb.engine.network_sim.simulate_network`."""
