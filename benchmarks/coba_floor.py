@@ -17,7 +17,8 @@ Floors (``@njit`` loops written here, the least work each stage must do):
 
 * neuron floor: one fused, vectorised pass per step over 4000 neurons updating V
   (exact LIF step), the refractory counter and two decaying conductances, taking the
-  arrivals from two ring-buffer rows -- the same arrays and arithmetic;
+  arrivals from two ring-buffer rows and counting the spikes -- the same arrays and
+  arithmetic, without writing the spikes' indices out;
 * delivery floor: the run's synaptic events as one CSR scatter-add (for each spike, add
   the weight to its targets' ring-buffer slot) -- the same event count and access pattern.
 
@@ -94,8 +95,7 @@ def _neuron_floor(v, ref, ge, gi, buf_e, buf_i, steps, decay, de, di, v_inf0, r_
             fire = vn >= v_th
             v[i] = v_reset if fire else vn
             ref[i] = ref_steps if fire else (r - 1.0 if r > 0.0 else r)
-        for i in range(n):  # spike collection (a second pass, as a kernel's)
-            spikes += v[i] == v_reset
+            spikes += 1 if fire else 0  # (an integer count: the pass still vectorises)
     return spikes
 
 

@@ -383,14 +383,16 @@ def izhikevich_fast_update(v, u, i_in, dv, dt, a, b, c, d, v_peak, decay, syn_ga
     kappa = i_in - u - KAPPA_SHIFT
     cq = QUAD * dt
     z = cq * dt * kappa
-    # F = P / Q (tan_ratio's numerator and denominator), g = cq F; with both fractions
-    # cleared the step needs two divisions (and log64's one)
+    # F = P / Q (tan_ratio's numerator and denominator), g = cq F; with the fractions
+    # cleared the step needs one division (and log64's one)
     p = 135135.0 - z * (17325.0 - z * (378.0 - z))
     q = 135135.0 - z * (62370.0 - z * (3150.0 - 28.0 * z))
     cp = cq * p
     den = q - w0 * cp                                   # Q (1 - w0 g)
-    w = (w0 * q + (kappa * (1.0 / QUAD)) * cp) / den
-    ratio = den * den / (q * q + z * p * p)             # (1 - w0 g)^2 / (1 + z F^2)
+    d2 = q * q + z * p * p                              # Q^2 (1 + z F^2)
+    r = 1.0 / (den * d2)                                # one division for both quotients
+    w = (w0 * q + (kappa * (1.0 / QUAD)) * cp) * (d2 * r)
+    ratio = den * den * den * r                         # (1 - w0 g)^2 / (1 + z F^2)
     ratio = ratio if ratio > 1e-300 else 1.0  # (lanes going to the exact update)
     bv = b * (log64(ratio) * (-0.5 / cq) - W_SHIFT)
     u_new = bv + (u - bv) * decay
