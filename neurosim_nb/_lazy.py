@@ -28,7 +28,7 @@ def defer_dask_in_xarray() -> bool:
     xarray asks ``isinstance(data, dask.array.Array)`` of every new variable, and the first
     time it imports ``dask.array`` to get that class if Dask is installed -- with it
     ``scipy.sparse``, ``scipy.fft`` and ``scipy.special``: ~10-20 MB of resident memory
-    and ~0.1 s on the first ``simulate`` of a process, for arrays that cannot be Dask's
+    and 0.1-0.2 s on the first ``simulate`` of a process, for arrays that cannot be Dask's
     (an object is a Dask array only if ``dask.array`` was imported to make it). This puts
     in xarray's cache of duck-array modules an entry whose ``type`` is ``()`` while
     ``dask.array`` is not imported, and the real entry (that xarray would have made) as soon
