@@ -6,9 +6,10 @@ libraries cost -- neurosim_nb beside Brian2 on the CUBA benchmark (4000 neurons,
         [--json benchmarks/results/memory.json] [--md benchmarks/results/memory.md]
 
 Every row is a fresh process (one thread, like ``benchmarks/run.py``) that reads its
-``VmRSS`` (``/proc/self/status``) after each stage and its peak (``ru_maxrss``: the process
-itself; ``children`` is the largest of the processes it waited for -- Brian2
-cpp_standalone's ``make`` and compiled program):
+``VmRSS`` (``/proc/self/status``) after each stage and its peak (``VmHWM`` and
+``ru_maxrss``: the process itself; ``children`` is the largest of the processes it waited
+for -- Brian2 cpp_standalone's ``make`` and compiled program -- whose ``ru_maxrss``
+includes the RSS of the parent at the fork, so it cannot be less than that):
 
 * **imports** -- one process per library: RSS after ``import numpy`` and after the library;
   "numba + first function" also loads one cached ``@njit`` function, which initialises
@@ -401,8 +402,9 @@ def main() -> None:
     Path(args.json).write_text(json.dumps(res, indent=1))
     head = textwrap.fill(
         f"Memory {res['meta']['date']}, CUBA {args.n} neurons, {args.duration / 1000:g} s, "
-        "dt 0.1 ms, spikes only (record=()); RSS = VmRSS after the stage, peak = ru_maxrss "
-        "of the process (children: the largest process it waited for). Made by "
+        "dt 0.1 ms, spikes only (record=()); RSS = VmRSS after the stage, peak = the "
+        "process's high-water RSS (VmHWM, ru_maxrss; children: ru_maxrss of the largest "
+        "process it waited for, which includes its parent's RSS at the fork). Made by "
         "`benchmarks/memory.py`.", 99)
     Path(args.md).write_text(head + "\n\n" + md + "\n")
     print(f"\nwrote {args.json} and {args.md}")
