@@ -27,6 +27,10 @@ import inspect
 import xarray as xr
 
 import neurosim_nb.analysis as analysis
+from neurosim_nb._lazy import defer_dask_in_xarray
+
+# no dask.array (and the scipy modules it imports) for the first Dataset of a process
+defer_dask_in_xarray()
 
 __all__ = ["NeuroAccessor"]
 

@@ -212,17 +212,16 @@ def test_graph_degrees_match_networkx():
 # -- import cost ---------------------------------------------------------------------------------
 def test_building_and_running_imports_no_optional_scipy():
     """Building and running a benchmark network needs numpy, numba and xarray, not
-    scipy.signal / optimize / integrate / sparse (slow imports)."""
-    # xarray imports dask.array (which imports scipy.sparse) at the first Dataset whenever
-    # dask is installed, as it is with the "research" extra: not our import, so dask is
-    # hidden from xarray here (a None entry makes importlib.util.find_spec say "absent")
+    scipy.signal / optimize / integrate / sparse (slow imports), nor Dask: xarray would
+    import dask.array (and with it scipy.sparse) at the first Dataset whenever Dask is
+    installed, as it is with the "research" extra, were it not deferred
+    (neurosim_nb._lazy.defer_dask_in_xarray)."""
     code = ("import sys\n"
-            "sys.modules['dask'] = None\n"
             "from neurosim_nb.core.networks.benchmarks_models import brunel_network\n"
             "net = brunel_network(n_exc=400, n_inh=100, seed=1)\n"
             "net.simulate(5.0, record=(), seed=1, verbose=False)\n"
             "heavy = ('scipy.signal', 'scipy.optimize', 'scipy.integrate', 'scipy.sparse',\n"
-            "         'scipy.stats')\n"
+            "         'scipy.stats', 'dask', 'dask.array')\n"
             "print(sorted(m for m in heavy if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
