@@ -98,8 +98,8 @@ Brian2's ``method="exponential_euler"`` (and BrainPy's ``exp_auto``) for these e
 It is first-order: in Brian2's COBAHH network (4000 neurons, 1 s, same connectivity and
 initial state) it fires 8-10 % less at dt = 0.1 ms than at dt = 0.01 ms, where both schemes
 agree (measured: old gates 35.4 Hz, new gates 38.6 Hz at dt = 0.1 ms, mean of 3 networks;
-38.8 and 39.8 Hz at dt = 0.01 ms on one of them). Use it to run the same arithmetic as those simulators
-(``benchmarks/ours.py``); the default is the more accurate at a given dt.
+38.8 and 39.8 Hz at dt = 0.01 ms on one of them). Use it to run the same arithmetic as
+those simulators (``benchmarks/ours.py``); the default is the more accurate at a given dt.
 
 A spike is an upward crossing of ``V_spike_threshold``: the potential at the start of
 the step (before kicks) was below it and the potential at the end is at or above it.
