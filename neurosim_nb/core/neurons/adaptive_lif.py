@@ -241,7 +241,7 @@ def expm1_ratio(z):
     return series if abs(z) < 1e-3 else direct
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def adex_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, a, decay_w, b,
                 v_r, v_peak, ref_steps):
     """One neuron, one step (the point-model protocol,

@@ -142,7 +142,7 @@ from neurosim_nb._jit import njit
 NS = {ns}  # integrated model states; receptor components follow (2 per channel)
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")  # (not inlined: eight call sites would compile it eight times)
 def rhs(y, dy, off, i_base, clamp, sp, n_ch, p, c):
     # receptor components are exact exponentials: y holds them at the step's start and
     # they are read ``off`` ms later (the RK stages leave them alone: dy = 0)
