@@ -16,8 +16,10 @@ from neurosim_nb.core.neurons.adaptive_lif import (
     adex_update,
 )
 from neurosim_nb.core.neurons.izhikevich import (
+    ATANH_S_MAX,
     PADE_Z_MAX,
     IzhikevichNeuron,
+    _flow,
     _izhikevich_step,
     izhikevich_fast_update,
     tan_ratio,
@@ -58,8 +60,9 @@ def test_tan_ratio_is_tan_and_tanh_to_rounding():
 def test_izhikevich_fast_update_is_the_exact_step():
     """On 20 000 random states (v from -90 mV to v_peak, u and drive over the presets'
     ranges) the fast update either hands the neuron to the exact update (a spike in the
-    step, or |kappa| beyond the Pade range) or gives its v and u to 1e-11 mV (absolute;
-    the residue is rounding of different but equivalent formulas)."""
+    step, |kappa| beyond the Pade range, a mean v beyond the atanh series' range) or gives
+    its v and u to 1e-11 mV (absolute; the residue is rounding of different but equivalent
+    formulas)."""
     rng = np.random.default_rng(1)
     n_fast = 0
     for _ in range(20_000):
@@ -77,6 +80,14 @@ def test_izhikevich_fast_update_is_the_exact_step():
             continue
         kappa = i_in - u - 16.25
         if abs(0.04 * dt * dt * kappa) > PADE_Z_MAX:
+            assert slow == 1.0
+            continue
+        # the atanh series' range: s = (ratio - 1) / (ratio + 1) = tanh(ln y), y the
+        # linearising variable of the exact flow
+        s = math.tanh(_flow(v + 62.5, kappa, dt)[1])
+        if abs(abs(s) - ATANH_S_MAX) < 1e-12:
+            continue                                    # on the boundary: either is right
+        if abs(s) > ATANH_S_MAX:
             assert slow == 1.0
             continue
         assert slow == 0.0

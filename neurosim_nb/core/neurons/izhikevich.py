@@ -104,7 +104,6 @@ from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
 from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.neurons.planar import IzhikevichPlanar
 from neurosim_nb.core.neurons.point_model import PointModel
-from neurosim_nb.numerics.fastmath import log64
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["IzhikevichParameters", "IzhikevichType", "IzhikevichNeuron", "resting_potential"]
@@ -349,6 +348,9 @@ IZHIKEVICH_FORM = ContinuousForm(
 
 #: |z| = QUAD dt^2 |kappa| up to which the fast update's Pade approximant is exact
 PADE_Z_MAX = 0.25
+#: |s| up to which the fast update's atanh series is exact: ln ratio within +-0.69, i.e. the
+#: step's mean v in [-105, -20] mV at dt = 0.1 ms (wider at smaller dt)
+ATANH_S_MAX = 0.17
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -371,12 +373,14 @@ def izhikevich_fast_update(v, u, i_in, dv, dt, a, b, c, d, v_peak, decay, syn_ga
 
     With ``z = QUAD dt^2 kappa``, ``F = tan_ratio(z)``, ``g = QUAD dt F``: the Riccati flow
     is ``w(dt) = (w0 + g kappa / QUAD) / (1 - w0 g)`` (tan and tanh cases in one formula;
-    ``kappa = 0`` is F = 1) and the integral of ``w`` gives ``ln y = 1/2 ln((1 - w0 g)^2 /
-    (1 + z F^2))``, so the mean v of the step -- and the exact u -- need one logarithm
-    (:func:`~neurosim_nb.numerics.fastmath.log64`) and no tan, tanh, sin or cos. ``slow``
-    is 1 where this is not the exact step: v reaches v_peak in the step (a spike),
-    ``|z| > PADE_Z_MAX`` (|kappa| > 625 mV/ms at dt = 0.1 ms), or a value is not finite or
-    beyond the divergence limit; the exact update takes those neurons.
+    ``kappa = 0`` is F = 1) and the integral of ``w`` gives ``ln y = 1/2 ln ratio``, ``ratio
+    = (1 - w0 g)^2 / (1 + z F^2)``, so the mean v of the step -- and the exact u -- need
+    ``ln ratio = 2 atanh((ratio - 1) / (ratio + 1))``, a short series, and no tan, tanh, sin,
+    cos or log; the step's quotients share one division. ``slow`` is 1 where this is not
+    the exact step: v reaches v_peak in the step (a spike), ``|z| > PADE_Z_MAX``
+    (|kappa| > 625 mV/ms at dt = 0.1 ms), ``|s| > ATANH_S_MAX`` (a step whose mean v lies
+    outside [-105, -20] mV at dt = 0.1 ms), or a value is not finite or beyond the
+    divergence limit; the exact update takes those neurons.
     """
     v = v + dv
     w0 = v + W_SHIFT
@@ -384,21 +388,31 @@ def izhikevich_fast_update(v, u, i_in, dv, dt, a, b, c, d, v_peak, decay, syn_ga
     cq = QUAD * dt
     z = cq * dt * kappa
     # F = P / Q (tan_ratio's numerator and denominator), g = cq F; with the fractions
-    # cleared the step needs one division (and log64's one)
+    # cleared the step needs one division
     p = 135135.0 - z * (17325.0 - z * (378.0 - z))
     q = 135135.0 - z * (62370.0 - z * (3150.0 - 28.0 * z))
     cp = cq * p
     den = q - w0 * cp                                   # Q (1 - w0 g)
     d2 = q * q + z * p * p                              # Q^2 (1 + z F^2)
-    r = 1.0 / (den * d2)                                # one division for both quotients
-    w = (w0 * q + (kappa * (1.0 / QUAD)) * cp) * (d2 * r)
-    ratio = den * den * den * r                         # (1 - w0 g)^2 / (1 + z F^2)
-    ratio = ratio if ratio > 1e-300 else 1.0  # (lanes going to the exact update)
-    bv = b * (log64(ratio) * (-0.5 / cq) - W_SHIFT)
+    dd = den * den                                      # ratio = dd / d2
+    sm = dd + d2
+    e = den * d2
+    r = 1.0 / (e * sm)                                  # one division for three quotients
+    w = (w0 * q + (kappa * (1.0 / QUAD)) * cp) * (d2 * sm * r)
+    # ln ratio = 2 atanh(s), s = (ratio - 1) / (ratio + 1), by its series to s^23 (truncation
+    # < 1e-18 relative for |s| <= ATANH_S_MAX): no logarithm, no second division
+    s = (dd - d2) * (e * r)
+    s2 = s * s
+    s4 = s2 * s2
+    s8 = s4 * s4
+    poly = ((1.0 + s2 * (1.0 / 3.0)) + s4 * (1.0 / 5.0 + s2 * (1.0 / 7.0))) + s8 * (
+        ((1.0 / 9.0 + s2 * (1.0 / 11.0)) + s4 * (1.0 / 13.0 + s2 * (1.0 / 15.0)))
+        + s8 * ((1.0 / 17.0 + s2 * (1.0 / 19.0)) + s4 * (1.0 / 21.0 + s2 * (1.0 / 23.0))))
+    bv = b * ((s * poly) * (-1.0 / cq) - W_SHIFT)       # mean v = -ln(ratio) / (2 cq) - shift
     u_new = bv + (u - bv) * decay
     wp = v_peak + W_SHIFT
-    ok = (abs(z) <= PADE_Z_MAX) & (den > 0.0) & (q > 0.0) & (w0 < wp) & (w < wp) & \
-        (w > W_SHIFT - DIVERGENCE_LIMIT) & (abs(u_new) < DIVERGENCE_LIMIT)
+    ok = (abs(z) <= PADE_Z_MAX) & (abs(s) <= ATANH_S_MAX) & (den > 0.0) & (q > 0.0) & \
+        (w0 < wp) & (w < wp) & (w > W_SHIFT - DIVERGENCE_LIMIT) & (abs(u_new) < DIVERGENCE_LIMIT)
     return w - W_SHIFT, u_new, (0.0 if ok else 1.0)
 
 
