@@ -48,6 +48,9 @@ PEERS_VENV = HERE / ".peers-venv"
 PEERS_PY = PEERS_VENV / "bin" / "python"
 CACHE = HERE / "results" / ".cache"
 BRIAN2_TARGETS = ("numpy", "cython", "cpp_standalone")
+sys.path.insert(0, str(HERE / "peers"))
+from common import OURS_ONLY_MODELS  # noqa: E402  (standard library only)
+
 ALL_TOOLS = ("ours",) + tuple(f"brian2-{t}" for t in BRIAN2_TARGETS) + (
     "nest", "brainpy", "ours-f32", "brainpy-f32")
 #: float32 tools, compared with ours-f32 (same precision); all others with ours (float64)
@@ -58,7 +61,8 @@ BRAINPY_MODELS = ("cuba", "coba", "cobahh", "coba_scaling", "izhikevich", "adex"
 DEFAULT_CASES = [("cuba", 4000, 1000.0), ("coba", 4000, 1000.0), ("cobahh", 4000, 1000.0),
                  ("brunel", 12500, 1000.0)] + [
     ("coba_scaling", n, 1000.0) for n in (1000, 4000, 16000, 64000)] + [
-    ("izhikevich", 4000, 1000.0), ("adex", 4000, 1000.0), ("oni", 50, 2000.0)]
+    ("izhikevich", 4000, 1000.0), ("izhikevich_exact", 4000, 1000.0), ("adex", 4000, 1000.0),
+    ("oni", 50, 2000.0)]
 QUICK_CASES = [("cuba", 4000, 1000.0), ("coba", 4000, 1000.0)]
 QUICK_TOOLS = ("ours", "brian2-numpy", "brian2-cython", "brian2-cpp_standalone")
 #: (tool, model, n) combinations left out of the default suite, with the reason
@@ -313,7 +317,7 @@ def main() -> None:
         case = f"{model} {n}, {dur / 1000:g} s"
         case_tools = []
         for tool in tools:
-            if tool not in ("ours", "ours-f32") and model == "oni":
+            if tool not in ("ours", "ours-f32") and model in OURS_ONLY_MODELS:
                 continue
             if tool.startswith("brainpy") and model not in BRAINPY_MODELS:
                 continue

@@ -16,7 +16,10 @@ Models (dt 0.1 ms everywhere):
 * ``coba_scaling`` COBA at a fixed in-degree of 80 (p = 80 / N) for any N
 * ``izhikevich`` Izhikevich (2003) network: 80 % RS / 20 % FS with his heterogeneity, p = 0.02,
   delta synapses (his weights x 5), a Poisson train of V kicks per neuron
-  (``neurosim_nb.core.networks.benchmarks_models.izhikevich_network``; numbers in ``IZHIKEVICH``)
+  (``neurosim_nb.core.networks.benchmarks_models.izhikevich_network``; numbers in ``IZHIKEVICH``),
+  integrated with forward Euler by every tool
+* ``izhikevich_exact`` the same network with neurosim_nb's default exact scheme (neurosim_nb
+  only: its cost against the Euler rows of ``izhikevich``)
 * ``adex``   the same network of AdEx neurons (Naud et al. 2008 "adapting" E, "tonic" I) with
   exponential current synapses, the Poisson drive through the excitatory synapse
   (``adex_network``; numbers in ``ADEX``)
@@ -31,7 +34,11 @@ import argparse
 import json
 import sys
 
-MODELS = ("cuba", "coba", "cobahh", "brunel", "coba_scaling", "izhikevich", "adex", "oni")
+MODELS = ("cuba", "coba", "cobahh", "brunel", "coba_scaling", "izhikevich", "adex", "oni",
+          "izhikevich_exact")
+#: models only neurosim_nb runs: ONI, and the Izhikevich network with its default exact
+#: integration (``izhikevich`` is forward Euler everywhere, the peers' numerics)
+OURS_ONLY_MODELS = ("oni", "izhikevich_exact")
 #: the Izhikevich network (the defaults of ``izhikevich_network``): maximal weights (mV) of
 #: Izhikevich's 2003 code, the factor on them, the Poisson drive (Hz, mV per kick)
 IZHIKEVICH = {"w_exc_max_mV": 0.5, "w_inh_max_mV": -1.0, "weight_scale": 5.0,

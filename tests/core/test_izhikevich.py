@@ -514,3 +514,63 @@ def test_doubling_C_and_the_weight_gives_the_same_network_run():
     assert a.sizes["spike"] > 40
     np.testing.assert_array_equal(a.spike_neuron.values, b.spike_neuron.values)
     np.testing.assert_array_equal(a.V.values, b.V.values)
+
+
+# -- scheme="euler" -----------------------------------------------------------------------------
+#: Brian2 2.9.0, numpy target, dt 0.1 ms, method="euler": one neuron of each preset,
+#: v = -65 mV, u = b v, I = 10 mV/ms from t = 0, 300 ms; threshold "v >= 30 * mV", reset
+#: "v = c; u += d" (the script: benchmarks/peers/brian2_models.py's equations, run once).
+#: Brian2 stamps a spike at the start of the step that produced it, neurosim_nb at its end.
+BRIAN2_EULER_SPIKES_MS = {
+    "RS": [3.3, 27.0, 72.1, 117.2, 162.3, 207.4, 252.5, 297.6],
+    "CH": [3.3, 4.9, 6.6, 8.5, 10.7, 13.3, 16.8, 63.7, 65.8, 68.2, 71.2, 76.3, 124.4, 126.5,
+           128.9, 131.8, 136.8, 184.9, 187.0, 189.4, 192.3, 197.3, 245.4, 247.5, 249.9, 252.8,
+           257.8],
+    "FS": [3.3, 7.9, 14.2, 21.7, 29.4, 37.0, 44.6, 52.3, 60.1, 67.9, 75.7, 83.5, 91.3, 99.0,
+           106.6, 114.3, 122.0, 129.6, 137.3, 145.1, 152.9, 160.7, 168.5, 176.3, 184.0, 191.6,
+           199.2, 206.8, 214.4, 222.0, 229.6, 237.2, 244.8, 252.5, 260.2, 267.8, 275.5, 283.3,
+           291.1, 298.8],
+}
+
+
+@pytest.mark.parametrize("preset", sorted(BRIAN2_EULER_SPIKES_MS))
+def test_euler_scheme_gives_brian2s_spike_times(preset):
+    """Same numerics, same spikes: every spike of Brian2's forward Euler, one step later
+    (the stamping convention), to rounding."""
+    pop = IzhikevichNeuron(IzhikevichType[preset].parameters.replace(scheme="euler"))
+    ds = pop.simulate(300.0, 10.0, seed=0, verbose=False)
+    np.testing.assert_allclose(ds.spike_time.values - 0.1, BRIAN2_EULER_SPIKES_MS[preset],
+                               atol=1e-9)
+
+
+def test_euler_scheme_is_forward_euler_under_a_fluctuating_current():
+    """20 neurons under a random current that changes every step, against forward Euler
+    written here step by step (v and u from the old values, then the reset): the same
+    spikes at the same steps and V to 1e-9 mV at every step."""
+    from neurosim_nb.stimuli import Waveform
+
+    n, steps = 20, 2000
+    current = np.random.default_rng(4).normal(6.0, 8.0, (steps, n))
+    pop = IzhikevichNeuron(IzhikevichType.RS.parameters.replace(scheme="euler"), n=n)
+    ds = pop.simulate(200.0, Waveform(current, dt_ms=0.1), seed=0, verbose=False,
+                      record=("V",), sample_every=1)
+    v = np.full(n, -65.0)
+    u = 0.2 * v
+    vs, spikes = [], []
+    for k in range(steps):
+        vn = v + 0.1 * (0.04 * v * v + 5.0 * v + 140.0 - u + current[k])
+        un = u + 0.1 * (0.02 * (0.2 * v - u))
+        fired = vn >= 30.0
+        spikes += [(round((k + 1) * 0.1, 6), int(j)) for j in np.flatnonzero(fired)]
+        v, u = np.where(fired, -65.0, vn), np.where(fired, un + 8.0, un)
+        vs.append(np.where(fired, 30.0, v))          # a spiking step's sample shows v_peak
+    got = sorted(zip(np.round(ds.spike_time.values, 6).tolist(),
+                     ds.spike_neuron.values.tolist(), strict=True))
+    assert len(spikes) > 40
+    assert got == sorted(spikes)
+    np.testing.assert_allclose(ds.V.values, np.array(vs), atol=1e-9)
+
+
+def test_unknown_scheme_is_refused():
+    with pytest.raises(ValueError, match="scheme"):
+        IzhikevichParameters(scheme="rk4")

@@ -320,7 +320,7 @@ def brunel_network(n_exc: int = 10000, n_inh: int = 2500, eps: float = 0.1, J: f
 def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = None,
                        exc_fraction: float = 0.8, weight_scale: float = 5.0,
                        drive_rate_hz: float = 500.0, drive_weight_mV: float = 4.0,
-                       delay_ms: float = 0.1) -> Network:
+                       delay_ms: float = 0.1, scheme: str = "exact") -> Network:
     r"""Izhikevich's (2003) cortical network, sparse, with delta synapses and Poisson drive.
 
     Neurons (:class:`~neurosim_nb.core.neurons.izhikevich.IzhikevichNeuron`, currents in
@@ -353,6 +353,9 @@ def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = Non
         Rate (Hz) of each neuron's Poisson drive (>= 0).
     drive_weight_mV : float
         V jump (mV) of each drive spike.
+    scheme : {"exact", "euler"}
+        The neurons' integration scheme (:class:`IzhikevichParameters`); ``"euler"`` is
+        the numerics of the Brian2, BrainPy and NEST versions of this benchmark.
 
     Returns
     -------
@@ -375,8 +378,10 @@ def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = Non
     n_exc, n_inh = _split(n, exc_fraction)
     net = Network("izhikevich", seed=seed)
     r_e, r_i = net.rng.random(n_exc), net.rng.random(n_inh)
-    exc = IzhikevichParameters(a=0.02, b=0.2, c=-65.0 + 15.0 * r_e**2, d=8.0 - 6.0 * r_e**2)
-    inh = IzhikevichParameters(a=0.02 + 0.08 * r_i, b=0.25 - 0.05 * r_i, c=-65.0, d=2.0)
+    exc = IzhikevichParameters(a=0.02, b=0.2, c=-65.0 + 15.0 * r_e**2, d=8.0 - 6.0 * r_e**2,
+                               scheme=scheme)
+    inh = IzhikevichParameters(a=0.02 + 0.08 * r_i, b=0.25 - 0.05 * r_i, c=-65.0, d=2.0,
+                               scheme=scheme)
     net.add_population("exc", IzhikevichNeuron(exc, n=n_exc))
     net.add_population("inh", IzhikevichNeuron(inh, n=n_inh))
     for pre, low, high in (("exc", 0.0, 0.5 * weight_scale), ("inh", -weight_scale, 0.0)):
