@@ -22,7 +22,8 @@ conductances, Brunel with fixed in-degrees); the COBA scaling series keeps the i
 the 4000-neuron network (p = 80 / N); Izhikevich and AdEx are ``izhikevich_network`` and
 ``adex_network`` of :mod:`~neurosim_nb.core.networks.benchmarks_models` (their defaults are
 the numbers of ``common.IZHIKEVICH`` / ``common.ADEX``; ``izhikevich`` with
-``scheme="euler"``, the peers' numerics, ``izhikevich_exact`` with our default exact step;
+``scheme="euler"``, the peers' numerics, ``izhikevich_exact`` and ``adex_rosenbrock`` with
+our default schemes;
 the AdEx drive's 4000 Poisson
 sources are a population of the network, left out of ``n``, ``spikes`` and the rate); ONI
 is ``LayeredNetwork.create_oni_model()``.
@@ -127,8 +128,9 @@ def build(model: str, n: int, seed: int):
     if model in ("izhikevich", "izhikevich_exact"):
         return izhikevich_network(n, seed=seed,
                                   scheme="exact" if model == "izhikevich_exact" else "euler")
-    if model == "adex":
-        return adex_network(n, seed=seed)
+    if model in ("adex", "adex_rosenbrock"):
+        return adex_network(n, seed=seed,
+                            scheme="rosenbrock" if model == "adex_rosenbrock" else "euler")
     from neurosim_nb.core.networks.layered import LayeredNetwork
 
     return LayeredNetwork.create_oni_model(neurons_per_layer=n, seed=seed)
@@ -152,7 +154,7 @@ def load_compiled_loop(precision: str, model: str = "cuba") -> float:
     tiny.connect("a", "a", "all_to_all", weight=0.1, receptor="current")
     tiny.add_stimulus("a", PoissonInput(rate_hz=10.0, weight_mV=1.0, n_sources=1))
     tiny.simulate(0.1, record=(), seed=0, verbose=False, precision=precision)
-    if model in ("izhikevich", "izhikevich_exact", "adex"):
+    if model in ("izhikevich", "izhikevich_exact", "adex", "adex_rosenbrock"):
         build(model, 20, 0).simulate(0.1, record=(), seed=0, verbose=False, precision=precision)
     return time.perf_counter() - t0
 

@@ -62,7 +62,7 @@ DEFAULT_CASES = [("cuba", 4000, 1000.0), ("coba", 4000, 1000.0), ("cobahh", 4000
                  ("brunel", 12500, 1000.0)] + [
     ("coba_scaling", n, 1000.0) for n in (1000, 4000, 16000, 64000)] + [
     ("izhikevich", 4000, 1000.0), ("izhikevich_exact", 4000, 1000.0), ("adex", 4000, 1000.0),
-    ("oni", 50, 2000.0)]
+    ("adex_rosenbrock", 4000, 1000.0), ("oni", 50, 2000.0)]
 QUICK_CASES = [("cuba", 4000, 1000.0), ("coba", 4000, 1000.0)]
 QUICK_TOOLS = ("ours", "brian2-numpy", "brian2-cython", "brian2-cpp_standalone")
 #: (tool, model, n) combinations left out of the default suite, with the reason

@@ -22,7 +22,9 @@ Models (dt 0.1 ms everywhere):
   only: its cost against the Euler rows of ``izhikevich``)
 * ``adex``   the same network of AdEx neurons (Naud et al. 2008 "adapting" E, "tonic" I) with
   exponential current synapses, the Poisson drive through the excitatory synapse
-  (``adex_network``; numbers in ``ADEX``)
+  (``adex_network``; numbers in ``ADEX``), forward Euler in every tool
+* ``adex_rosenbrock`` the same with neurosim_nb's default Rosenbrock-Euler step (neurosim_nb
+  only)
 * ``oni``    the neurosim_nb ONI 14-layer model (neurosim_nb only)
 
 This file is imported by scripts that run in either virtual environment: standard library only.
@@ -35,10 +37,11 @@ import json
 import sys
 
 MODELS = ("cuba", "coba", "cobahh", "brunel", "coba_scaling", "izhikevich", "adex", "oni",
-          "izhikevich_exact")
-#: models only neurosim_nb runs: ONI, and the Izhikevich network with its default exact
-#: integration (``izhikevich`` is forward Euler everywhere, the peers' numerics)
-OURS_ONLY_MODELS = ("oni", "izhikevich_exact")
+          "izhikevich_exact", "adex_rosenbrock")
+#: models only neurosim_nb runs: ONI, and the Izhikevich and AdEx networks with neurosim_nb's
+#: default integration (``izhikevich`` and ``adex`` are forward Euler in every tool, the
+#: peers' numerics)
+OURS_ONLY_MODELS = ("oni", "izhikevich_exact", "adex_rosenbrock")
 #: the Izhikevich network (the defaults of ``izhikevich_network``): maximal weights (mV) of
 #: Izhikevich's 2003 code, the factor on them, the Poisson drive (Hz, mV per kick)
 IZHIKEVICH = {"w_exc_max_mV": 0.5, "w_inh_max_mV": -1.0, "weight_scale": 5.0,

@@ -393,3 +393,35 @@ def test_adaptive_lif_parameters_are_lif_coherent():
     assert not isinstance(p, LIFParameters)  # a LIFNeuron must not silently drop a, b
     with pytest.raises(TypeError):
         LIFNeuron(p)
+
+
+# -- AdEx scheme="euler" ---------------------------------------------------------------------
+#: Brian2 2.9.0, numpy target, dt 0.1 ms, method="euler": one AdEx neuron of each Naud preset
+#: (V_T -50 mV, Delta_T 2 mV, V_peak 0 mV; the other constants from the presets), V = E_L,
+#: w = 0, the preset's demo current from t = 0, 500 ms; threshold "v >= V_peak", reset
+#: "v = V_r; w += b". Brian2 stamps a spike at the start of its step, neurosim_nb at the end.
+BRIAN2_ADEX_EULER_SPIKES_MS = {
+    "adapting": [15.1, 26.7, 41.4, 61.4, 91.2, 139.2, 207.0, 281.9, 357.8, 433.9],
+    "tonic": [
+        14.4, 23.7, 33.1, 42.7, 52.4, 62.2, 72.0, 81.9, 91.8, 101.7, 111.6, 121.5, 131.4, 141.3,
+        151.2, 161.1, 171.0, 180.9, 190.8, 200.7, 210.6, 220.5, 230.4, 240.3, 250.2, 260.1, 270.0,
+        279.9, 289.8, 299.7, 309.6, 319.5, 329.4, 339.3, 349.2, 359.1, 369.0, 378.9, 388.8,
+        398.7, 408.6, 418.5, 428.4, 438.3, 448.2, 458.1, 468.0, 477.9, 487.8, 497.7],
+    "initial_burst": [5.7, 9.5, 17.2, 72.2, 136.5, 200.7, 264.9, 329.1, 393.3, 457.5],
+}
+
+
+@pytest.mark.parametrize("preset", sorted(BRIAN2_ADEX_EULER_SPIKES_MS))
+def test_adex_euler_scheme_gives_brian2s_spike_times(preset):
+    pop = AdExNeuron.from_preset(preset, scheme="euler")
+    ds = pop.simulate(500.0, AdExNeuron.demo_current(preset), seed=0, verbose=False)
+    np.testing.assert_allclose(ds.spike_time.values - 0.1, BRIAN2_ADEX_EULER_SPIKES_MS[preset],
+                               atol=1e-9)
+
+
+def test_adex_euler_scheme_needs_dt_below_tau_w():
+    pop = AdExNeuron(AdExParameters(tau_w=0.5, scheme="euler"))
+    with pytest.raises(ValueError, match="dt < tau_w"):
+        pop.simulate(10.0, 0.0, dt=1.0, verbose=False)
+    with pytest.raises(ValueError, match="scheme"):
+        AdExParameters(scheme="rk4")

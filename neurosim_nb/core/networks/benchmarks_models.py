@@ -399,7 +399,7 @@ def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = Non
 def adex_network(n: int = 4000, p: float = 0.02, *, seed: int | None = None,
                  exc_fraction: float = 0.8, w_exc_nA: float = 0.03, w_inh_nA: float = -0.12,
                  drive_rate_hz: float = 500.0, drive_weight_nA: float = 0.15,
-                 delay_ms: float = 0.1) -> Network:
+                 delay_ms: float = 0.1, scheme: str = "rosenbrock") -> Network:
     r"""The network of :func:`izhikevich_network` with AdEx neurons and current synapses.
 
     Excitatory neurons are Naud et al.'s (2008) "adapting" cell (C 200 pF, g_L 12 nS,
@@ -427,6 +427,9 @@ def adex_network(n: int = 4000, p: float = 0.02, *, seed: int | None = None,
         Rate (Hz) of each neuron's Poisson drive (``rate * dt <= 1``).
     drive_weight_nA : float
         Weight (nA) of a drive spike on the excitatory synapse.
+    scheme : {"rosenbrock", "euler"}
+        The neurons' integration scheme (:class:`AdExParameters`); ``"euler"`` is the
+        numerics of the Brian2, BrainPy and NEST versions of this benchmark.
 
     Returns
     -------
@@ -441,8 +444,8 @@ def adex_network(n: int = 4000, p: float = 0.02, *, seed: int | None = None,
     """
     n_exc, n_inh = _split(n, exc_fraction)
     net = Network("adex", seed=seed)
-    net.add_population("exc", AdExNeuron.from_preset("adapting", n=n_exc))
-    net.add_population("inh", AdExNeuron.from_preset("tonic", n=n_inh))
+    net.add_population("exc", AdExNeuron.from_preset("adapting", n=n_exc, scheme=scheme))
+    net.add_population("inh", AdExNeuron.from_preset("tonic", n=n_inh, scheme=scheme))
     for pre, rec, w in (("exc", CUBA_EXC, w_exc_nA), ("inh", CUBA_INH, w_inh_nA)):
         for post in ("exc", "inh"):
             net.connect(pre, post, "fixed_probability", p=p, weight=w, delay_ms=delay_ms,

@@ -44,7 +44,11 @@ drift is not extrapolated with a positive slope (:math:`J_k \to 0` when
 :math:`w_{k+1} = a(V_k - E_L) + (w_k - a(V_k - E_L))\, e^{-dt/\tau_w}`. The exponential's
 argument is capped at :data:`EXP_ARG_MAX` and :math:`dt\,J_k` at :data:`EXP_ARG_MAX`: a
 step that starts there overshoots :math:`V_{peak}` by many orders of magnitude, so the
-neuron spikes and the state never becomes ``inf`` or ``NaN``.
+neuron spikes and the state never becomes ``inf`` or ``NaN``. ``scheme="euler"`` (an
+:class:`AdExParameters` field) steps V and w by forward Euler instead,
+:math:`V_{k+1} = V_k + dt\, f(V_k)`, :math:`w_{k+1} = w_k + dt\,(a(V_k - E_L) - w_k)/\tau_w`:
+the numerics of Brian2's ``method="euler"`` (and of many published AdEx codes), for
+reproducing them; it needs ``dt < tau_w`` and a dt small against the upswing.
 
 **Adaptive LIF** (*exponential Euler*): with ``w`` frozen over the step the membrane is
 integrated exactly, :math:`V_{k+1} = V_\infty + (V_k - V_\infty) e^{-dt/\tau_m}`,
@@ -174,13 +178,23 @@ def _stack(params: list[ParameterSet]) -> ParameterSet:
     """One parameter set with a per-neuron array for every numeric field of ``params``."""
     cls = type(params[0])
     values = {}
-    for name in cls.field_info():
+    for name, info in cls.field_info().items():
         column = [getattr(p, name) for p in params]
+        if info["choices"] is not None:              # a string choice: one for all
+            if len(set(column)) > 1:
+                raise ValueError(f"{cls.__name__}.{name} differs between the cells "
+                                 f"({sorted(set(column))}); one population has one {name}")
+            values[name] = column[0]
+            continue
         values[name] = None if any(v is None for v in column) else np.array(column, float)
     return cls(**values)
 
 
 # -- AdEx -------------------------------------------------------------------------------------
+#: the AdEx's fixed-step integration schemes (see :class:`AdExNeuron`)
+ADEX_SCHEMES = ("rosenbrock", "euler")
+
+
 @parameters
 class AdExParameters(ParameterSet):
     """Parameters of the adaptive exponential integrate-and-fire neuron.
@@ -212,6 +226,10 @@ class AdExParameters(ParameterSet):
     V_r: float = param(-70.6, "mV", (-120.0, 50.0), "reset potential")
     V_peak: float = param(0.0, "mV", (-100.0, 100.0), "spike cut-off (detection) potential")
     t_refractory: float = param(0.0, "ms", (0.0, 100.0), "absolute refractory period")
+    scheme: str = param("rosenbrock", "", None,
+                        "fixed-step integration of V and w: exponential Rosenbrock-Euler for "
+                        "V with the exact w step, or euler (forward Euler for both, Brian2's "
+                        "method='euler')", choices=ADEX_SCHEMES)
 
     def validate(self) -> None:
         cls = type(self).__name__
@@ -326,6 +344,31 @@ def adex_fast_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, 
             (w_inf_r + (w - w_inf_r) * decay_w) if refractory else wn,
             (r - 1.0) if refractory else r,
             0.0 if (refractory | ok) else 1.0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def adex_euler_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, a, decay_w,
+                      b, v_r, v_peak, ref_steps):
+    """One forward-Euler step (``scheme="euler"``): V and w from their old values
+    (``decay_w`` is then ``1 - dt / tau_w``, so ``w_inf + (w - w_inf) decay_w`` is
+    ``w + dt (a (V - E_L) - w) / tau_w``), threshold, reset and refractoriness as in
+    :func:`adex_update`. Branch-free; event -1 for a non-finite or runaway state."""
+    refractory = r > 0.0
+    v1 = v + dv
+    arg = (v1 - v_t) * inv_d_t
+    arg = arg if arg < EXP_ARG_MAX else EXP_ARG_MAX
+    vn = v1 + dt * ((g_l * (e_l - v1 + d_t * exp64(arg)) - w + i_in) * inv_c)
+    w_inf = a * (v1 - e_l)
+    wn = w_inf + (w - w_inf) * decay_w
+    spike = vn >= v_peak
+    ok = ((vn > -DIVERGENCE_LIMIT) | spike) & (wn < DIVERGENCE_LIMIT) & \
+        (wn > -DIVERGENCE_LIMIT)
+    event = (1.0 if spike else 0.0) if ok else -1.0
+    w_inf_r = a * (v_r - e_l)
+    return (v_r if (refractory | spike) else vn,
+            (w_inf_r + (w - w_inf_r) * decay_w) if refractory else (wn + b if spike else wn),
+            (r - 1.0) if refractory else (ref_steps if spike else r),
+            0.0 if refractory else event)
 
 
 @njit(cache=True)
@@ -447,11 +490,28 @@ class AdExNeuron(_NamedPresets):
         per = self.params.per_neuron
         values = {k: per(k, self.n) for k in ("C", "g_L", "E_L", "V_T", "Delta_T", "a", "b",
                                              "V_r", "V_peak")}
-        values["decay_w"] = np.exp(-dt / per("tau_w", self.n))
+        tau_w = per("tau_w", self.n)
+        if self.params.scheme == "euler":
+            if np.any(dt >= tau_w):
+                raise ValueError(f"scheme='euler' needs dt < tau_w (forward Euler's w step "
+                                 f"overshoots otherwise): dt = {dt} ms, smallest tau_w = "
+                                 f"{tau_w.min()} ms; use a smaller dt or 'rosenbrock'")
+            values["decay_w"] = 1.0 - dt / tau_w
+        else:
+            values["decay_w"] = np.exp(-dt / tau_w)
         values["ref_steps"] = np.round(per("t_refractory", self.n) / dt)
         values["inv_C"] = 1.0 / values["C"]
         values["inv_Delta_T"] = 1.0 / values["Delta_T"]
         return values
+
+    def update_function(self):
+        """:func:`adex_update` (``scheme="rosenbrock"``) or :func:`adex_euler_update`."""
+        return adex_euler_update if self.params.scheme == "euler" else adex_update
+
+    def fast_update_function(self):
+        """:func:`adex_fast_update` for the Rosenbrock scheme; none for Euler (branch-free
+        with one exponential already)."""
+        return None if self.params.scheme == "euler" else adex_fast_update
 
 
 # -- adaptive LIF --------------------------------------------------------------------------

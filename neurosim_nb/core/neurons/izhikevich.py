@@ -341,7 +341,7 @@ def izhikevich_update(v, u, i_in, dv, dt, a, b, c, d, v_peak, decay, syn_gain):
     return v, u, (1.0 if spiked else 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def izhikevich_euler_update(v, u, i_in, dv, dt, a, b, c, d, v_peak, decay, syn_gain):
     """One forward-Euler step (``scheme="euler"``): the V jump, then ``v += dt (0.04 v^2 +
     5 v + 140 - u + I)`` and ``u += dt a (b v - u)`` from the old values, and the reset
