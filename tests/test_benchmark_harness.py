@@ -4,6 +4,7 @@ the model lists, and the peers' copies of the Izhikevich and AdEx networks' numb
 
 import importlib.util
 import inspect
+import os
 import sys
 from pathlib import Path
 
@@ -106,6 +107,30 @@ def test_izhikevich_and_adex_are_in_every_model_list(run, common):
         assert (model, 4000, 1000.0) in run.DEFAULT_CASES
         for tool in ("ours", "brian2-cpp_standalone", "nest", "brainpy"):
             assert model in run.command(tool, model, 4000, 1000.0)
+
+
+def test_ours_rows_use_the_peers_numerics_and_our_defaults_run_alone(run, common):
+    """``izhikevich`` / ``adex`` compare like with like (forward Euler in every tool); the
+    variants with our default schemes are in the suite for ours only."""
+    env = dict(os.environ)
+    sys.path.insert(0, str(PEERS))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_ours", RUN.parent / "ours.py")
+        ours = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(ours)
+    finally:
+        sys.path.remove(str(PEERS))
+        os.environ.clear()
+        os.environ.update(env)        # (ours.py sets a variable for its run)
+    for model, default in (("izhikevich", "izhikevich_exact"), ("adex", "adex_rosenbrock")):
+        assert default in common.OURS_ONLY_MODELS and (default, 4000, 1000.0) in \
+            run.DEFAULT_CASES
+        same = ours.build(model, 10, 0)
+        own = ours.build(default, 10, 0)
+        for name in ("exc", "inh"):
+            assert same.populations[name].params.scheme == "euler"
+            assert own.populations[name].params.scheme == type(
+                own.populations[name].params)().scheme  # the family's default
 
 
 def _defaults(func) -> dict:
