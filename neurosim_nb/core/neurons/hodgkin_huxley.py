@@ -124,12 +124,23 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons.base import DIVERGENCE_LIMIT
 from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.neurons.point_model import PointModel
-from neurosim_nb.numerics.fastmath import expg, lit, phi1, x_over_expm1
+from neurosim_nb.numerics.fastmath import (
+    exp_fma,
+    expg,
+    fma,
+    lit,
+    phi1,
+    prefer_wide_vectors,
+    series_below,
+    x_over_expm1,
+)
 from neurosim_nb.params import ParameterSet, param, parameters
 from neurosim_nb.units import current_to_density, density_to_current
 
@@ -337,6 +348,248 @@ def traub_miles_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, e
 _UPDATES = (hh1952_update, traub_miles_update)
 
 
+# -- the fast update (the point-model ``fast_update``) ------------------------------------
+# The exact update above is branch-free already and vectorises; per neuron and step it
+# takes 8 exponentials, 9 divisions and ~530 AVX2 instructions per 4 neurons, bound by
+# the floating-point ports (measured 21 ns per neuron and step at rest, COBAHH). The fast
+# update computes the same step with fused multiply-adds (exp_fma: 19 instead of ~37
+# operations per exponential), exponentials without clamps where their arguments are
+# bounded, and one division for each group of independent quotients (_recip3/4/5): the
+# rates' denominators (with the membrane's in the exponential_euler scheme), then the
+# gates'. It agrees with the exact update to rounding (~1e-13 relative) and hands back
+# (``slow``) the rare neurons it does not take: a spike in the step (events come from the
+# exact update), a potential outside the range where its quotients cannot overflow
+# (:func:`_fast_u_max`), a non-finite or diverging state.
+
+
+def _fast_u_max(like):
+    """|u| (mV; u = V - V_T for traub_miles, V for hh1952) up to which the fast update
+    runs: 300 mV in float64, 120 mV in float32, where the products of the rates'
+    denominators (up to e^((13 - u)/4) (e^((u - 40)/5))^3 times the membrane's) stay far
+    below overflow."""
+    return 300.0
+
+
+@overload(_fast_u_max, inline="always")
+def _fast_u_max_overload(like):
+    if isinstance(like, types.Float) and like.bitwidth == 32:
+        return lambda like: np.float32(120.0)
+    return lambda like: 300.0
+
+
+def _exp_arg_min(like):
+    """The lowest argument the fast update passes to exp_fma (-708 in float64, -87 in
+    float32), where the exact update's exponentials clamp too."""
+    return -708.0
+
+
+@overload(_exp_arg_min, inline="always")
+def _exp_arg_min_overload(like):
+    if isinstance(like, types.Float) and like.bitwidth == 32:
+        return lambda like: np.float32(-87.0)
+    return lambda like: -708.0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _at_least(x, lo):
+    """max(x, lo) as a select (a NaN x gives lo)."""
+    return x if x > lo else lo
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _recip3(a, b, c):
+    """1/a, 1/b, 1/c with one division and five multiplications (~3 ulp each)."""
+    bc = b * c
+    r = lit(1.0, a) / (a * bc)
+    rbc = r * a
+    return r * bc, rbc * c, rbc * b
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _recip4(a, b, c, d):
+    """1/a, 1/b, 1/c, 1/d with one division and seven multiplications (~3 ulp each)."""
+    ab = a * b
+    cd = c * d
+    r = lit(1.0, a) / (ab * cd)
+    rab = r * cd
+    rcd = r * ab
+    return rab * b, rab * a, rcd * d, rcd * c
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _recip5(a, b, c, d, e):
+    """1/a .. 1/e with one division and ten multiplications (~4 ulp each)."""
+    ra, rb, rc, rde = _recip4(a, b, c, d * e)
+    return ra, rb, rc, rde * e, rde * d
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _x_over_expm1_series(x):
+    """1 - x/2 + x^2/12 - x^4/720, x / (e^x - 1) for |x| < series_below (fused)."""
+    s = fma(-x, fma(x * x, lit(-1.0 / 720.0, x), lit(1.0 / 12.0, x)), lit(0.5, x))
+    return fma(-x, s, lit(1.0, x))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _phi1_series(a):
+    """1 - a/2 + a^2/6 - a^3/24, (1 - e^-a) / a for a < series_below (fused)."""
+    s = fma(-a, fma(a, lit(-1.0 / 24.0, a), lit(1.0 / 6.0, a)), lit(0.5, a))
+    return fma(-a, s, lit(1.0, a))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _hh_fast(kin, stag, v0, m, h, nn, r0, i_in, dv, dt_phi, gna_h, gk_h, gl_h, gle_h, e_na,
+             e_k, dens_h, v_t, vth, ref, level, stagger):
+    """The fast update of one neuron: kinetics ``kin`` (0 hh1952, 1 traub_miles) and scheme
+    ``stag`` (1 staggered, 0 exponential_euler), both literals at each call, so that only
+    one variant's code is compiled into a kernel. Returns ``(v, m, h, n, r, event,
+    slow)``: the spike detector's event (1 spike, 0 none) and ``slow`` = 1 for the neurons
+    handed to the exact update."""
+    prefer_wide_vectors()  # a latency-bound loop: 8 neurons per chain on AVX-512
+    c = v0
+    one = lit(1.0, c)
+    thr = series_below(c)
+    v = v0 + dv
+    # -- rates: their quotients' denominators, then one division for all -----------------
+    if kin == 0:  # hh1952 (see _rates)
+        u = v
+        x = (v + lit(40.0, c)) * lit(-0.1, c)
+        e10 = exp_fma(x)
+        xa = x - lit(1.5, c)
+        small1 = abs(x) < thr
+        small2 = abs(xa) < thr
+        d1 = one if small1 else e10 - one                       # alpha_m
+        d2 = one if small2 else fma(e10, lit(0.22313016014842982, c), -one)   # alpha_n
+        d3 = fma(e10, lit(1.6487212707001282, c), one)          # beta_h
+        w = v + lit(65.0, c)
+        bm = lit(4.0, c) * exp_fma(w * lit(-1.0 / 18.0, c))
+        ah = lit(0.07, c) * exp_fma(w * lit(-0.05, c))
+        bn = lit(0.125, c) * exp_fma(w * lit(-0.0125, c))
+    else:  # traub_miles, u = v - V_T
+        u = v - v_t
+        x = (lit(13.0, c) - u) * lit(0.25, c)
+        y = (u - lit(40.0, c)) * lit(0.2, c)
+        xa = -y - lit(5.0, c)                                   # (15 - u) / 5
+        ex = exp_fma(x)
+        e5 = exp_fma(y)
+        small1 = abs(x) < thr
+        small2 = abs(xa) < thr
+        small4 = abs(y) < thr
+        d1 = one if small1 else ex - one                        # alpha_m
+        # alpha_n: xa / (e^xa - 1) with e^xa = e^-5 / e5, i.e. xa e5 / (e^-5 - e5)
+        d2 = one if small2 else lit(0.006737946999085467, c) - e5
+        d3 = e5 + one                                           # beta_h
+        d4 = one if small4 else e5 - one                        # beta_m
+        ah = lit(0.128, c) * exp_fma((lit(17.0, c) - u) * lit(1.0 / 18.0, c))
+        bn = lit(0.5, c) * exp_fma((lit(10.0, c) - u) * lit(0.025, c))
+    # the membrane with the old gates (exponential_euler): its quotient joins the rates'
+    m2 = m * m
+    n2 = nn * nn
+    gna0 = gna_h * (m2 * m) * h
+    gk0 = gk_h * (n2 * n2)
+    g0 = gna0 + gk0 + gl_h
+    small5 = g0 < thr
+    d5 = one if small5 else g0
+    if kin == 0:
+        if stag:
+            i1, i2, i3 = _recip3(d1, d2, d3)
+            i5 = one
+        else:
+            i1, i2, i3, i5 = _recip4(d1, d2, d3, d5)
+        am = _x_over_expm1_series(x) if small1 else x * i1
+        an = lit(0.1, c) * (_x_over_expm1_series(xa) if small2 else xa * i2)
+        bh = i3
+    else:
+        if stag:
+            i1, i2, i3, i4 = _recip4(d1, d2, d3, d4)
+            i5 = one
+        else:
+            i1, i2, i3, i4, i5 = _recip5(d1, d2, d3, d4, d5)
+        am = lit(1.28, c) * (_x_over_expm1_series(x) if small1 else x * i1)
+        an = lit(0.16, c) * (_x_over_expm1_series(xa) if small2 else xa * e5 * i2)
+        bh = lit(4.0, c) * e5 * i3
+        bm = lit(1.4, c) * (_x_over_expm1_series(y) if small4 else y * i4)
+    # -- gates: exact for frozen rates, one division for the three steady states ---------
+    sm = am + bm
+    sh = ah + bh
+    sn = an + bn
+    jm, jh, jn = _recip3(sm, sh, sn)
+    lo = _exp_arg_min(c)
+    em = exp_fma(_at_least(-dt_phi * sm, lo))
+    eh = exp_fma(_at_least(-dt_phi * sh, lo))
+    en = exp_fma(_at_least(-dt_phi * sn, lo))
+    m_inf = am * jm
+    h_inf = ah * jh
+    n_inf = an * jn
+    m1 = fma(m - m_inf, em, m_inf)
+    h1 = fma(h - h_inf, eh, h_inf)
+    n1 = fma(nn - n_inf, en, n_inf)
+    # -- membrane: exact for the frozen conductances -------------------------------------
+    if stag:
+        m2 = m1 * m1
+        n2 = n1 * n1
+        gna = gna_h * (m2 * m1) * h1
+        gk = gk_h * (n2 * n2)
+        g = gna + gk + gl_h
+        small5 = g < thr
+        i5 = one / (one if small5 else g)
+    else:
+        gna = gna0
+        gk = gk0
+        g = g0
+    drive = fma(gna, e_na, fma(gk, e_k, fma(dens_h, i_in, gle_h)))
+    ea = exp_fma(_at_least(-g, lo))
+    p1 = _phi1_series(g) if small5 else (one - ea) * i5
+    v1 = fma(fma(-g, v, drive), p1, v)
+    # -- spike detector (as _hh_neuron) and the neurons handed to the exact update -------
+    free = r0 < lit(0.5, r0)
+    cross = (v1 >= vth) & free & ((v0 < vth) | (level > lit(0.5, r0)))
+    r = ref if cross else (lit(0.0, r0) if free else r0 - lit(1.0, r0))
+    ok = (v1 < lit(DIVERGENCE_LIMIT, c)) & (v1 > lit(-DIVERGENCE_LIMIT, c))
+    umax = _fast_u_max(c)
+    ok = ok & (u < umax) & (u > -umax) & ((stagger > lit(0.5, c)) == (stag == 1))
+    event = lit(1.0, r0) if cross else lit(0.0, r0)
+    slow = lit(0.0, r0) if ok else lit(1.0, r0)
+    return v1, m1, h1, n1, r, event, slow
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def hh1952_fast_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, ena, ek, dens,
+                       vt, vth, ref, level, stagger):
+    """The fast update of :func:`hh1952_update`, staggered scheme (``slow`` last)."""
+    return _hh_fast(0, 1, v, m, h, nn, r, i_in, dv, dt_phi, gna, gk, gl, gle, ena, ek, dens,
+                    vt, vth, ref, level, stagger)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def hh1952_ee_fast_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, ena, ek,
+                          dens, vt, vth, ref, level, stagger):
+    """The fast update of :func:`hh1952_update`, exponential_euler scheme."""
+    return _hh_fast(0, 0, v, m, h, nn, r, i_in, dv, dt_phi, gna, gk, gl, gle, ena, ek, dens,
+                    vt, vth, ref, level, stagger)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def traub_miles_fast_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, ena, ek,
+                            dens, vt, vth, ref, level, stagger):
+    """The fast update of :func:`traub_miles_update`, staggered scheme."""
+    return _hh_fast(1, 1, v, m, h, nn, r, i_in, dv, dt_phi, gna, gk, gl, gle, ena, ek, dens,
+                    vt, vth, ref, level, stagger)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def traub_miles_ee_fast_update(v, m, h, nn, r, i_in, dv, dt, dt_phi, gna, gk, gl, gle, ena,
+                               ek, dens, vt, vth, ref, level, stagger):
+    """The fast update of :func:`traub_miles_update`, exponential_euler scheme."""
+    return _hh_fast(1, 0, v, m, h, nn, r, i_in, dv, dt_phi, gna, gk, gl, gle, ena, ek, dens,
+                    vt, vth, ref, level, stagger)
+
+
+#: the fast update of each (kinetics, scheme) (indices of KINETICS and SCHEMES)
+_FAST_UPDATES = {(0, 0): hh1952_fast_update, (0, 1): hh1952_ee_fast_update,
+                 (1, 0): traub_miles_fast_update, (1, 1): traub_miles_ee_fast_update}
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _hh_derivatives(kin, v, m, h, nn, i_in, c_m, gna, gk, gl, ena, ek, el, dens, phi, vt):
     am, bm, ah, bh, an, bn = _rates(v, kin, vt)
@@ -493,6 +746,8 @@ class HodgkinHuxleyNeuron(PointModel):
         "refractory": ("1", "steps left in which no spike is detected (t_refractory)"),
     }
     default_label = "hodgkin_huxley"
+    #: the fast update (one per kinetics and scheme: fast_update_function) detects spikes
+    fast_events = True
 
     # -- factories and presets -----------------------------------------------------------
     @classmethod
@@ -667,6 +922,11 @@ class HodgkinHuxleyNeuron(PointModel):
         """The update of the population's kinetics (one per kinetics, each compiled with
         its rate functions inlined)."""
         return _UPDATES[KINETICS.index(self.params.kinetics)]
+
+    def fast_update_function(self):
+        """The fast update of the population's kinetics and scheme (see ``_hh_fast``)."""
+        return _FAST_UPDATES[KINETICS.index(self.params.kinetics),
+                             SCHEMES.index(self.params.scheme)]
 
     def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
         """The update's rows with dt folded in once per run: dt * phi, conductances times

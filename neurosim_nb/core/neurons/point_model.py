@@ -24,7 +24,11 @@ Optional: ``fast_update``, an ``@njit`` function with the update's arguments ret
 to be, with ``slow`` = 1.0 for the neurons it cannot take this step -- a spike, a rare
 regime, a non-finite input -- which the skeleton then gives to ``update`` (from their
 unchanged state). A model whose update needs transcendental functions or a branchy spike
-path (Izhikevich's exact step) thus runs at the speed of its common case.
+path (Izhikevich's exact step) thus runs at the speed of its common case. A model whose
+fast update also detects spikes (no reset to branch on: Hodgkin-Huxley) sets
+``fast_events = True``; its fast update then returns ``(*new_state, event, slow)``, the
+event (1 spike, 0 none) of the neurons it takes, so that spiking steps need not be
+handed back.
 Also optional: ``spike_sample`` (a row name: the recorded V of a spiking step shows that value,
 e.g. a spike peak), ``input_scale`` (a row name: the synaptic current, nA from the
 receptors, is multiplied by it before it is added to the input -- for models whose input
@@ -98,6 +102,8 @@ class PointModel(NeuronPopulation):
     input_scale: ClassVar[str | None] = None
     #: optional branch-free update (see the module docstring), or None
     fast_update: ClassVar = None
+    #: whether ``fast_update`` returns the event too: ``(*new_state, event, slow)``
+    fast_events: ClassVar[bool] = False
 
     def kernel_values(self, dt: float) -> dict[str, np.ndarray]:
         """The values of :attr:`kernel_rows` for each neuron (``{row: (n,) array}``).
@@ -126,7 +132,8 @@ class PointModel(NeuronPopulation):
         if update is None:
             raise TypeError(f"{type(self).__name__} declares no update function")
         return point_kernel(update, tuple(self.state_variables), tuple(self.kernel_rows),
-                            self.spike_sample, self.input_scale, self.fast_update_function())
+                            self.spike_sample, self.input_scale, self.fast_update_function(),
+                            type(self).fast_events)
 
     def fast_update_function(self):
         """The fast update this population's kernel inlines, or None (default: the class's
@@ -216,11 +223,13 @@ def _body(n_state: int, rows: list[str], i_in: str, indent: int) -> str:
     return "\n".join(" " * indent + line for line in lines)
 
 
-def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool) -> str:
+def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool,
+          events: bool = False) -> str:
     """The loop over neurons of one variant: the update of every neuron, or -- for a model
     with a fast update -- a branch-free pass of the fast update over every neuron (it
     vectorises) that leaves the state of the neurons it cannot take (``slow`` = 1: a spike,
-    a rare regime) untouched, then the exact update of those neurons only."""
+    a rare regime) untouched, then the exact update of those neurons only. With ``events``
+    the fast update returns the event of the neurons it takes as well."""
     pad = " " * indent
     if not fast:
         return f"{pad}for i in range(n):\n" + _body(n_state, rows, i_in, indent + 4)
@@ -228,14 +237,20 @@ def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool) -> 
     old = ", ".join(f"S{j}[i]" for j in range(n_state))
     args = f"{old}, {i_in}, flag[i], dt" + (f", {', '.join(rows)}" if rows else "")
     # (an integer count: a float sum would not vectorise without reassociation)
-    lines = ["n_slow = 0", "for i in range(n):", f"    {new}, slow = fast({args})",
+    result = f"{new}, fev, slow" if events else f"{new}, slow"
+    lines = ["n_slow = 0", "for i in range(n):", f"    {result} = fast({args})",
              "    keep = slow > 0.0"]
     lines += [f"    S{j}[i] = S{j}[i] if keep else s{j}" for j in range(n_state)]
     # the neurons handed back are first gathered (their indices, in place in `mark`), so
     # that the exact update runs for them only: a loop over all neurons with the update
     # under an `if` would be if-converted by the vectoriser -- the exact update computed
     # for every neuron (measured: AdEx under Poisson drive 0.82 s instead of 0.36 s)
-    lines += ["    flag[i] = flag[i] if keep else 0.0", "    mark[i] = slow",
+    if events:  # the events of the neurons taken, counted for the collection below
+        lines += ["    flag[i] = flag[i] if keep else fev",
+                  "    n_ev += 0 if keep or fev == 0.0 else 1"]
+    else:
+        lines += ["    flag[i] = flag[i] if keep else 0.0"]
+    lines += ["    mark[i] = slow",
               "    n_slow += 1 if keep else 0", "if n_slow > 0:", "    m_slow = 0",
               "    for i in range(n):", "        if mark[i] > 0.0:",
               "            mark[m_slow] = i", "            m_slow += 1",
@@ -246,11 +261,12 @@ def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool) -> 
 
 def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
                  spike_sample: str | None = None, input_scale: str | None = None,
-                 fast_update=None):
-    """The compiled kernel of the skeleton with ``update`` (and ``fast_update``, if given)
-    inlined (generated on first use; cached on disk when they are importable from a
-    file)."""
-    key = (update, state_names, rows, spike_sample, input_scale, fast_update)
+                 fast_update=None, fast_events: bool = False):
+    """The compiled kernel of the skeleton with ``update`` (and ``fast_update``, if given;
+    returning the event too if ``fast_events``) inlined (generated on first use; cached on
+    disk when they are importable from a file)."""
+    fast_events = bool(fast_events) and fast_update is not None
+    key = (update, state_names, rows, spike_sample, input_scale, fast_update, fast_events)
     kernel = _KERNELS.get(key)
     if kernel is not None:
         return kernel
@@ -280,10 +296,12 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
                               for j, nm in enumerate(state_names)),
         shared_rows="\n".join(f"            r{j} = p[{j}, 0]  # {nm}"
                               for j, nm in enumerate(rows)) or "            pass",
-        loop_shared_input=_loop(n_state, shared, f"i_k[i] + isyn[i]{scale}", 16, fast),
-        loop_shared_none=_loop(n_state, shared, f"isyn[i]{scale}", 16, fast),
-        loop_each_input=_loop(n_state, each, f"i_k[i] + isyn[i]{each_scale}", 16, fast),
-        loop_each_none=_loop(n_state, each, f"isyn[i]{each_scale}", 16, fast),
+        loop_shared_input=_loop(n_state, shared, f"i_k[i] + isyn[i]{scale}", 16, fast,
+                                fast_events),
+        loop_shared_none=_loop(n_state, shared, f"isyn[i]{scale}", 16, fast, fast_events),
+        loop_each_input=_loop(n_state, each, f"i_k[i] + isyn[i]{each_scale}", 16, fast,
+                              fast_events),
+        loop_each_none=_loop(n_state, each, f"isyn[i]{each_scale}", 16, fast, fast_events),
         spike_sample="" if spike_sample is None else _SPIKE_SAMPLE.format(
             row=spike_sample, index=rows.index(spike_sample)),
     )
