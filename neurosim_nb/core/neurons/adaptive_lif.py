@@ -125,7 +125,7 @@ from neurosim_nb.core.neurons.continuous import ContinuousForm
 from neurosim_nb.core.neurons.lif import LIFParameters
 from neurosim_nb.core.neurons.planar import AdExPlanar
 from neurosim_nb.core.neurons.point_model import PointModel
-from neurosim_nb.numerics.fastmath import exp64
+from neurosim_nb.numerics.fastmath import exp64, exp_fma64, fma, prefer_wide_vectors
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["AdExParameters", "AdExNeuron", "AdaptiveLIFParameters", "AdaptiveLIFNeuron",
@@ -313,8 +313,8 @@ def expm1_ratio_pade(z):
     >>> abs(expm1_ratio_pade(0.05) - math.expm1(0.05) / 0.05) < 1e-15
     True
     """
-    return (1.0 + z * z * (1.0 / 42.0)) / \
-        (1.0 - z * (0.5 - z * (3.0 / 28.0 - z * (1.0 / 84.0 - z * (1.0 / 1680.0)))))
+    den = fma(-z, fma(-z, fma(-z, fma(z, -1.0 / 1680.0, 1.0 / 84.0), 3.0 / 28.0), 0.5), 1.0)
+    return fma(z * z, 1.0 / 42.0, 1.0) / den
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -324,24 +324,28 @@ def adex_fast_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, 
     (the point-model ``fast_update``): below the upswing ``|dt J| <= PHI_Z_MAX`` and
     ``phi`` is :func:`expm1_ratio_pade`; refractory neurons are held as there. ``slow`` = 1
     hands the neuron to :func:`adex_update`: the upswing (``dt J > PHI_Z_MAX``, V above
-    about V_T + 2.3 Delta_T at the default cell), a spike, a non-finite or runaway state."""
+    about V_T + 2.3 Delta_T at the default cell), a spike, a non-finite or runaway state.
+    Fused multiply-adds (:func:`~neurosim_nb.numerics.fastmath.exp_fma64`) and 512-bit
+    vectors where the CPU has them: the step is a latency-bound chain."""
+    prefer_wide_vectors()
     refractory = r > 0.0
     v1 = v + dv
     arg = (v1 - v_t) * inv_d_t
     arg = arg if arg < EXP_ARG_MAX else EXP_ARG_MAX
-    ex = exp64(arg)
-    f = (g_l * (e_l - v1 + d_t * ex) - w + i_in) * inv_c
-    jac = g_l * (ex - 1.0) * inv_c
+    arg = arg if arg > -700.0 else -700.0               # (exp_fma64's range)
+    ex = exp_fma64(arg)
+    f = (fma(g_l, fma(d_t, ex, e_l - v1), i_in) - w) * inv_c
+    jac = fma(g_l, ex, -g_l) * inv_c
     jac = 0.0 if (f < 0.0) & (jac > 0.0) else jac
     z = jac * dt
-    vn = v1 + dt * f * expm1_ratio_pade(z)
+    vn = fma(dt * f, expm1_ratio_pade(z), v1)
     w_inf = a * (v1 - e_l)
-    wn = w_inf + (w - w_inf) * decay_w
+    wn = fma(w - w_inf, decay_w, w_inf)
     ok = (abs(z) <= PHI_Z_MAX) & (vn < v_peak) & (vn > -DIVERGENCE_LIMIT) & \
         (wn < DIVERGENCE_LIMIT) & (wn > -DIVERGENCE_LIMIT)
     w_inf_r = a * (v_r - e_l)
     return (v_r if refractory else vn,
-            (w_inf_r + (w - w_inf_r) * decay_w) if refractory else wn,
+            fma(w - w_inf_r, decay_w, w_inf_r) if refractory else wn,
             (r - 1.0) if refractory else r,
             0.0 if (refractory | ok) else 1.0)
 
@@ -352,12 +356,15 @@ def adex_euler_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t,
     """One forward-Euler step (``scheme="euler"``): V and w from their old values
     (``decay_w`` is then ``1 - dt / tau_w``, so ``w_inf + (w - w_inf) decay_w`` is
     ``w + dt (a (V - E_L) - w) / tau_w``), threshold, reset and refractoriness as in
-    :func:`adex_update`. Branch-free; event -1 for a non-finite or runaway state."""
+    :func:`adex_update`. Branch-free (512-bit vectors where the CPU has them); event -1
+    for a non-finite or runaway state."""
+    prefer_wide_vectors()
     refractory = r > 0.0
     v1 = v + dv
     arg = (v1 - v_t) * inv_d_t
     arg = arg if arg < EXP_ARG_MAX else EXP_ARG_MAX
-    vn = v1 + dt * ((g_l * (e_l - v1 + d_t * exp64(arg)) - w + i_in) * inv_c)
+    arg = arg if arg > -700.0 else -700.0               # (exp_fma64's range)
+    vn = fma(dt, (fma(g_l, fma(d_t, exp_fma64(arg), e_l - v1), i_in) - w) * inv_c, v1)
     w_inf = a * (v1 - e_l)
     wn = w_inf + (w - w_inf) * decay_w
     spike = vn >= v_peak
