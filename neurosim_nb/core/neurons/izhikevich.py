@@ -66,8 +66,9 @@ eight spikes of every preset agree with a tight ``scipy`` reference to within 0.
 forward Euler at the same dt drifts by 2-3 ms; Izhikevich's 1-ms network code (two 0.5-ms
 half-steps of v) is off by tens of ms after a few spikes. A step without a spike runs
 branch-free (:func:`izhikevich_fast_update`: a Pade approximant and a short series instead
-of tan, tanh and log, one division; ~3-4 ns per neuron and step against ~1 ns for LIF);
-the closed forms above take the rare steps with a spike.
+of tan, tanh and log, one division, fused multiply-adds; ~1.8 ns per neuron and step against
+~1 ns for LIF, ``benchmarks/kernel_cost.py``); the closed forms above take the rare steps
+with a spike.
 
 ``scheme="euler"`` is forward Euler instead (``v`` and ``u`` from their old values, then
 the reset where ``v >= v_peak``): the numerics of Brian2's ``method="euler"`` (NEST's
