@@ -276,6 +276,7 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
     limit)`` is one unordered compare: true for NaN and for V beyond either limit."""
     d0, n0, a0, c0, d1, n1, a1, c1 = ch
     oV, oR, oI, oK, oS0, oF0, oS1, oF1 = o
+    zero = one - one
     n_cross = 0
     n_bad = 0
     for j in range(n):  # unsigned: no negative-index handling in the vector loop
@@ -283,12 +284,19 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
         x0 = f0[oF0 + j]
         g0 = s0[oS0 + j] * d0 + (x0 if unit else x0 * n0)
         s0[oS0 + j] = g0
-        f0[oF0 + j] = 0.0
+        # stores only where they change memory (masked vector stores): a cache line
+        # none of whose entries changes stays clean, and is not written back -- the
+        # ring-buffer rows hold a few arrivals per step, the refractory counters of
+        # most neurons stay 0 (the buffer never holds -0.0: it starts at +0.0 and
+        # +0.0 + w is never -0.0, so skipping the store of a zero changes no bit)
+        if x0 != zero:
+            f0[oF0 + j] = zero
         if n_ch == 2:
             x1 = f1[oF1 + j]
             g1 = s1[oS1 + j] * d1 + (x1 if unit else x1 * n1)
             s1[oS1 + j] = g1
-            f1[oF1 + j] = 0.0
+            if x1 != zero:
+                f1[oF1 + j] = zero
             if kinds == INLINE_CURRENTS:
                 isyn = g0 + g1
             elif kinds == INLINE_CONDUCTANCES:
@@ -297,11 +305,13 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
                 isyn = g0 * (a0 + c0 * v0) + g1 * (a1 + c1 * v0)
         else:
             isyn = g0 * (a0 + c0 * v0)
-        v, r = _lif_integrate(v0 + kb[oK + j] if kicks else v0, rb[oR + j],
+        r0 = rb[oR + j]
+        v, r = _lif_integrate(v0 + kb[oK + j] if kicks else v0, r0,
                               ib[oI + j] + isyn if inputs else isyn, decay, v_rest, r_m,
                               v_reset, one)
         Vb[oV + j] = v
-        rb[oR + j] = r
+        if r != r0:  # (only a refractory neuron's counter changes)
+            rb[oR + j] = r
         n_cross += v >= v_th
         n_bad += not (abs(v) < limit)
     return n_cross, n_bad
