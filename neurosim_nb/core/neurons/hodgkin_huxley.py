@@ -101,6 +101,13 @@ agree (measured: old gates 35.4 Hz, new gates 38.6 Hz at dt = 0.1 ms, mean of 3 
 38.8 and 39.8 Hz at dt = 0.01 ms on one of them). Use it to run the same arithmetic as
 those simulators (``benchmarks/ours.py``); the default is the more accurate at a given dt.
 
+Both schemes run in a fast form (the point model's ``fast_update``, spike detection
+included): fused multiply-adds, one division for each group of independent quotients and
+512-bit vectors on AVX-512 CPUs (COBAHH 4000 x 1 s: loop CPU 0.93 -> 0.49 s). It agrees
+with the reference code of the update to rounding (~1e-13 mV per step;
+``tests/core/test_hh_fast_update.py``) and hands a neuron to it only when its potential
+leaves 300 mV around V_T (hh1952: around 0; 120 mV in float32 runs) or stops being finite.
+
 A spike is an upward crossing of ``V_spike_threshold``: the potential at the start of
 the step (before kicks) was below it and the potential at the end is at or above it.
 There is no reset and no refractory clamp; the spike shape is the model's own. With
