@@ -247,7 +247,7 @@ def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool,
     # for every neuron (measured: AdEx under Poisson drive 0.82 s instead of 0.36 s)
     if events:  # the events of the neurons taken, counted for the collection below
         lines += ["    flag[i] = flag[i] if keep else fev",
-                  "    n_ev += 0 if keep or fev == 0.0 else 1"]
+                  "    n_ev += 1 if (fev != 0.0) & (slow <= 0.0) else 0"]  # (no branch)
     else:
         lines += ["    flag[i] = flag[i] if keep else 0.0"]
     lines += ["    mark[i] = slow",
