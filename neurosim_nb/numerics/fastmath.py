@@ -240,8 +240,10 @@ def phi1(a):
 @intrinsic
 def fma(typingctx, a, b, c):
     """``a * b + c`` rounded once (LLVM's ``llvm.fma``: one ``vfmadd`` instruction on a CPU
-    with FMA, vectorised in loops like ``*`` and ``+``; a libm ``fma`` call elsewhere). All
-    three arguments must have the same float type (use :func:`lit` for literals).
+    with FMA, vectorised in loops like ``*`` and ``+``; a libm ``fma`` call elsewhere).
+    Arguments of different float types are promoted to the widest, as ``a * b + c`` would
+    be (a float64 literal makes a float32 operation float64: use :func:`lit` to keep a
+    float32 run in float32).
 
     The result is the same in scalar and vectorised code (one rounding, no choice left
     to the compiler), unlike ``fastmath`` contraction.
@@ -249,17 +251,22 @@ def fma(typingctx, a, b, c):
     >>> from neurosim_nb._jit import njit
     >>> njit(lambda a, b, c: fma(a, b, c))(0.1, 10.0, -1.0)   # 0.1 is 0.1000...0555
     5.551115123125783e-17
+    >>> import numpy as np
+    >>> njit(lambda a, b, c: fma(a, b, c))(np.float32(0.5), 2.0, np.float32(1.0))
+    2.0
     """
-    if not (isinstance(a, types.Float) and a == b == c):
+    if not all(isinstance(x, types.Float) for x in (a, b, c)):
         return None
+    ty = max((a, b, c), key=lambda x: x.bitwidth)
 
     def codegen(context, builder, sig, args):
-        ty = context.get_value_type(a)
-        fn = builder.module.declare_intrinsic("llvm.fma", [ty],
-                                              llvm_ir.FunctionType(ty, [ty, ty, ty]))
-        return builder.call(fn, args)
+        vals = [context.cast(builder, v, t, ty) for v, t in zip(args, sig.args, strict=True)]
+        lty = context.get_value_type(ty)
+        fn = builder.module.declare_intrinsic("llvm.fma", [lty],
+                                              llvm_ir.FunctionType(lty, [lty, lty, lty]))
+        return builder.call(fn, vals)
 
-    return a(a, b, c), codegen
+    return ty(a, b, c), codegen
 
 
 @njit(cache=True, inline="always", error_model="numpy")
