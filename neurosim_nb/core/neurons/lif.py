@@ -45,6 +45,7 @@ from neurosim_nb.core.synapses.channels import (
     synaptic_block,
 )
 from neurosim_nb.numerics.bits import ge_mask64, lowest_bit64
+from neurosim_nb.numerics.fastmath import prefer_wide_vectors
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["LIFParameters", "LIFNeuron", "lif_rate_closed_form"]
@@ -274,6 +275,7 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
     normalisations 1), ``kicks`` and ``inputs`` (an input current) are constants at each
     call, so each call compiles to its own loop without the branches. ``not (|V| <
     limit)`` is one unordered compare: true for NaN and for V beyond either limit."""
+    prefer_wide_vectors()
     d0, n0, a0, c0, d1, n1, a1, c1 = ch
     oV, oR, oI, oK, oS0, oF0, oS1, oF1 = o
     zero = one - one
