@@ -304,3 +304,37 @@ def test_a_source_alone_records_no_v_and_refuses_gap_junctions():
     net.add_gap_junctions("src", "lif", [0], [0], 0.01)
     with pytest.raises(ValueError, match="has no membrane potential"):
         net.simulate(10.0, verbose=False)
+
+
+# -- the step-ordered schedule the kernel walks -----------------------------------------------
+@pytest.mark.parametrize("n_steps", [50, 100000])  # counting sort / argsort (long, sparse run)
+def test_step_schedule_lists_each_steps_neurons_in_order(n_steps):
+    from neurosim_nb.core.neurons.sources import _step_schedule
+
+    rng = np.random.default_rng(3)
+    per_neuron = [np.sort(rng.choice(50, size=k, replace=False)) for k in (0, 7, 50, 1, 12)]
+    indptr = np.concatenate([[0], np.cumsum([s.size for s in per_neuron])])
+    col = _step_schedule(indptr, np.concatenate(per_neuron), n_steps)
+    u = int(col[0])
+    steps, offsets, ids = col[1:1 + u], col[1 + u:2 + 2 * u], col[2 + 2 * u:]
+    # reference: for every step, the neurons whose train contains it (a double loop)
+    expected = {s: [i for i, t in enumerate(per_neuron) if s in t] for s in range(50)}
+    expected = {s: v for s, v in expected.items() if v}
+    assert steps.tolist() == sorted(expected)
+    assert {int(s): ids[offsets[j]:offsets[j + 1]].tolist()
+            for j, s in enumerate(steps)} == expected
+    assert offsets[-1] == ids.size == indptr[-1]
+
+
+def test_source_emits_its_schedule_and_counts_it_in_schedule_index():
+    # the kernel's spikes are the per-neuron schedule (scheduled_steps), step by step, and
+    # each neuron's schedule_index ends at the end of its entries of that schedule
+    src = PoissonSource(30, rate_hz=np.linspace(0.0, 800.0, 30))
+    net, ds = _run(src, 50.0, seed=5)
+    sched = src.scheduled_steps()
+    for k, t in enumerate(_trains(ds, 30)):
+        assert np.allclose(t, (sched[k] + 1) * DT)
+    ds = net.simulate(20.0, dt=DT, verbose=False, record=("schedule_index",))
+    sched = src.scheduled_steps()
+    end = np.cumsum([s.size for s in sched])
+    assert ds.schedule_index.values[-1].tolist() == end.tolist()
