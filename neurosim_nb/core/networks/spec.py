@@ -76,7 +76,7 @@ from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS
 
-__all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES"]
+__all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES", "text_fields"]
 
 TOP_KEYS = ("name", "seed", "populations", "projections", "stimuli", "layer_names")
 POPULATION_KEYS = ("model", "n", "preset", "params", "layer")
@@ -184,11 +184,26 @@ def _projection(path: str, spec: dict, populations) -> dict:
     return out
 
 
+def text_fields(cls) -> set[str]:
+    """The fields of stimulus class ``cls`` that take a string (their default is one, e.g.
+    ``PoissonInput.sampling``); every other field takes numbers.
+
+    >>> sorted(text_fields(STIMULUS_TYPES["PoissonInput"]))
+    ['sampling']
+    """
+    return {f.name for f in dataclasses.fields(cls) if f.init and isinstance(f.default, str)}
+
+
 def _stimulus(path: str, spec: dict, n: int) -> tuple[type, dict]:
     cls = _CHECK.kind(path, spec, STIMULUS_TYPES, "stimulus type")
     _CHECK.keys(path, spec, ["type", *(f.name for f in dataclasses.fields(cls) if f.init)])
     kwargs = {k: v for k, v in spec.items() if k != "type"}
-    for where, _, value in _CHECK.members(path, kwargs):
+    text = text_fields(cls)
+    for where, key, value in _CHECK.members(path, kwargs):
+        if key in text:
+            if not isinstance(value, str):
+                raise _CHECK.wrong(where, value, "a string")
+            continue  # (its value is checked by the class when built)
         if isinstance(value, bool | str):
             raise _CHECK.wrong(where, value, "a number (or a list)")
     targets = kwargs.get("targets")
