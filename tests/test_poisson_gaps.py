@@ -22,6 +22,7 @@ from neurosim_nb.core.networks.benchmarks_models import izhikevich_network
 from neurosim_nb.core.networks.spec import SpecError, build_network
 from neurosim_nb.engine import simulator as _single
 from neurosim_nb.export.config import export_model_json, load_model_json
+from neurosim_nb.numerics.pcg64 import random_into
 from neurosim_nb.numerics.philox import philox4x64
 from neurosim_nb.stimuli import PoissonInput
 
@@ -60,6 +61,26 @@ def test_philox_is_numpys_philox(key, counter):
             carry, cc[w] = divmod(cc[w], 2**64)
         ours.extend(int(x) for x in philox4x64(*(np.uint64(x) for x in cc), k[0], k[1]))
     assert ours == [int(x) for x in ref]
+
+
+@pytest.mark.parametrize("shape", [(1,), (63,), (64,), (65,), (7, 131), (262, 3200)])
+def test_fast_uniforms_are_numpys_and_leave_its_state(shape):
+    # the per-step sampler's uniforms: Generator.random's numbers, in its order, and the
+    # generator where random() leaves it (drawing on from both gives the same numbers)
+    for seed in (0, 12345):
+        ours, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+        ours.random(3)
+        ref.random(3)
+        out = np.empty(shape)
+        random_into(ours, out)
+        assert np.array_equal(out, ref.random(shape))
+        assert ours.bit_generator.state == ref.bit_generator.state
+        assert np.array_equal(ours.random(5), ref.random(5))
+    # another bit generator: numpy's own call
+    ours, ref = (np.random.Generator(np.random.Philox(3)) for _ in range(2))
+    out = np.empty(shape)
+    random_into(ours, out)
+    assert np.array_equal(out, ref.random(shape))
 
 
 # -- the counts ---------------------------------------------------------------------------
