@@ -31,6 +31,10 @@ Schema (keys not listed are errors)::
       "layer_names": {"1": str, ...}        # optional
     }
 
+A stimulus entry takes the fields of its class: numbers or lists, and strings for the
+fields whose default is one (``text_fields``: ``PoissonInput``'s ``"sampling"``,
+``"per_step"`` or ``"gaps"``).
+
 Every problem raises :class:`SpecError` (a :class:`ValueError`) whose message starts with
 the key path, e.g. ``projections[2].rule: unknown connection rule 'fixed_prob'; ...``.
 The same spec and seed build the same network, also after a round trip through JSON.
