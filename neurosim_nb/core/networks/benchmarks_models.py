@@ -345,8 +345,10 @@ def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = Non
     (``PoissonInput(sampling="gaps")``: one variate per drive spike, 2 M a second at
     N = 4000, instead of one per neuron and step, 40 M -- the same process, other random
     numbers): by default 7.3-7.4 Hz excitatory, 24.3-24.5 Hz inhibitory, 10.76-10.78 Hz
-    overall (N = 4000, 1 s, seeds 1-3; with ``drive_sampling="per_step"`` 10.72-10.83 Hz;
-    Brian2 2.9 cpp_standalone, drawing per step, 10.59-10.71 Hz).
+    overall (N = 4000, 1 s, seeds 1-3; with ``drive_sampling="per_step"`` 10.72-10.83 Hz);
+    with ``scheme="euler"``, the peers' numerics, 7.4 and 24.1-24.2 Hz, 10.70-10.79 Hz
+    overall (per step 10.73-10.82 Hz), 1.1 % above Brian2 2.9 cpp_standalone's
+    10.59-10.71 Hz (the same network drawn by Brian2, its drive per step).
 
     Parameters
     ----------
