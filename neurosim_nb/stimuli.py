@@ -25,12 +25,15 @@ array([0., 2., 2., 0., 2.])
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from neurosim_nb._jit import njit
+from neurosim_nb.numerics.pcg64 import random_into
+from neurosim_nb.numerics.philox import philox4x64, uniform53
 
 __all__ = [
     "Stimulus", "ConstantCurrent", "StepCurrent", "PulseTrain", "RampCurrent", "SineCurrent",
@@ -343,6 +346,34 @@ class PoissonInput(Stimulus):
     order, only for steps inside the active window. The same seed therefore gives the
     same kicks however the run is chunked -- but not the numbers numpy's
     ``Generator.poisson`` would draw for the same seed.
+
+    ``sampling`` chooses how the counts are drawn -- two samplers of the same process
+    (each step's count Poisson(``lam``), independent across steps and targets), with
+    different random numbers:
+
+    * ``"per_step"`` (default): one uniform per target and active step, inverted as above
+      (about 2.5 ns per target and step at small ``lam``); the stream of earlier versions,
+      so existing seeds reproduce.
+    * ``"gaps"``: each target's input is a Poisson process in continuous time, its
+      exponential inter-event gaps (mean ``1 / lam`` steps) laid end to end on the active
+      steps and each event counted in the step it falls in -- so the count of a step is
+      exactly Poisson(``lam``) and independent of every other step's. It costs one
+      variate per event (about 10 ns), not one per step: cheaper when ``lam`` is small
+      (below ~0.3; a 500 Hz drive at dt = 0.1 ms has 0.05: ~7x fewer operations). The
+      gaps come from a counter-based generator
+      (:func:`~neurosim_nb.numerics.philox.philox4x64`, numpy's Philox) addressed by
+      (target, gap index) under a key drawn from the stimulus' generator; each target's
+      next event time is carried from chunk to chunk, so the kicks do not depend on how
+      the run is chunked either.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurosim_nb import LIFNeuron
+    >>> drive = PoissonInput(rate_hz=500.0, weight_mV=1.0, sampling="gaps")
+    >>> ds = LIFNeuron(n=3).simulate(100.0, drive, seed=1, verbose=False)
+    >>> ds.sizes["neuron"], ds.attrs["seed"]
+    (3, 1)
     """
 
     rate_hz: float = 1000.0
@@ -350,10 +381,14 @@ class PoissonInput(Stimulus):
     n_sources: int = 1
     onset_ms: float = 0.0
     duration_ms: float = np.inf
+    sampling: str = "per_step"
     kind = "kick"
     stochastic = True
 
     def __post_init__(self) -> None:
+        if self.sampling not in POISSON_SAMPLINGS:
+            raise ValueError(f"sampling must be one of {list(POISSON_SAMPLINGS)}, got "
+                             f"{self.sampling!r}")
         _finite("rate_hz", self.rate_hz, nonneg=True)
         _finite("weight_mV", self.weight_mV)
         _finite("onset_ms", self.onset_ms, nonneg=True)
@@ -369,14 +404,15 @@ class PoissonInput(Stimulus):
         """Kicks (mV) of each target in the steps starting at ``t_ms``: ``(K, n_targets)``."""
         m = rt.n if rt.idx is None else rt.idx.size
         out = np.zeros((t_ms.size, m))
-        _poisson_kicks(rt.rng, rt.cdf, rt.lam, self.weight_mV, self._active(t_ms), out,
-                       np.arange(m, dtype=np.int64))
+        rt.draw(out, self._active(t_ms), np.arange(m, dtype=np.int64))
         return out
 
     def _active(self, t_ms: np.ndarray) -> np.ndarray:
         return (t_ms >= self.onset_ms - EPS_MS) & (t_ms < self.onset_ms + self.duration_ms - EPS_MS)
 
 
+#: the samplers of :class:`PoissonInput` (its ``sampling``)
+POISSON_SAMPLINGS = ("per_step", "gaps")
 #: mean count per step up to which Poisson counts are drawn by table inversion
 POISSON_TABLE_MAX_LAM = 30.0
 
@@ -394,22 +430,29 @@ def _poisson_cdf(lam: float) -> np.ndarray:
     return np.cumsum(terms)
 
 
-def _poisson_kicks(rng, cdf, lam, weight, active, out, idx):
+def _poisson_kicks(rng, cdf, lam, weight, active, out, idx, buf=None):
     """Add ``weight`` times a Poisson(``lam``) count to ``out[k, idx[j]]`` for every target
     ``j`` of every active step ``k``, drawn in (step, target) order from ``rng``.
 
     With a table ``cdf`` a count is found by inversion of a uniform variate (a uniform
     beyond the table's last entry, probability < 1e-16, counts as the last entry); the
-    uniforms of all active steps are drawn in one call of ``rng.random`` (about 4x faster
-    than one call per variate, and the same numbers in the same order). Without a table
+    uniforms of all active steps are the numbers of one call of ``rng.random`` (about 4x
+    faster than one call per variate, and the same numbers in the same order), made by
+    :func:`~neurosim_nb.numerics.pcg64.random_into` (numpy's PCG64 on four interleaved
+    chains: 1.4 instead of 2.2 ns per number, the same numbers). Without a table
     (large ``lam``) the generator's own ``poisson`` is used. Inactive steps draw nothing, so
     the stream (and the result) does not depend on how the run is cut into chunks.
+    ``buf`` (optional, float64): room for the uniforms, reused from call to call (a fresh
+    array of a block's uniforms costs its page faults every time).
     """
     rows = np.flatnonzero(active)
     if rows.size == 0:
         return
     if cdf.shape[0]:
-        u = rng.random((rows.size, idx.shape[0]))
+        size = rows.size * idx.shape[0]
+        u = (buf[:size] if buf is not None and buf.size >= size else np.empty(size)).reshape(
+            rows.size, idx.shape[0])
+        random_into(rng, u)
         _add_inverted_counts(u, cdf, weight, rows, out, idx)
     else:
         _poisson_kicks_large(rng, lam, weight, rows, out, idx)
@@ -462,25 +505,103 @@ def _poisson_kicks_large(rng, lam, weight, rows, out, idx):
                 o[idx[j]] += c * weight
 
 
+@njit(cache=True, inline="always")
+def _gap_block(k0, k1, inv_lam, j, block, lanes):
+    """``lanes[j]``: the gaps (steps) ``4 block .. 4 block + 3`` of target ``j``'s events,
+    exponential with mean ``inv_lam``, from Philox of counter (block, j, 0, 0)."""
+    x0, x1, x2, x3 = philox4x64(np.uint64(block), np.uint64(j), np.uint64(0), np.uint64(0),
+                                k0, k1)
+    # 1 - u is exact and in [2**-53, 1]: the logarithm is finite and accurate (log1p
+    # would give the same gaps at 13 instead of 6 ns)
+    lanes[j, 0] = -math.log(1.0 - uniform53(x0)) * inv_lam
+    lanes[j, 1] = -math.log(1.0 - uniform53(x1)) * inv_lam
+    lanes[j, 2] = -math.log(1.0 - uniform53(x2)) * inv_lam
+    lanes[j, 3] = -math.log(1.0 - uniform53(x3)) * inv_lam
+
+
+@njit(cache=True)
+def _gaps_start(k0, k1, inv_lam, t_next, drawn, lanes):
+    """Every target's first event time (steps after the window's start): its gap 0."""
+    for j in range(t_next.shape[0]):
+        _gap_block(k0, k1, inv_lam, j, 0, lanes)
+        t_next[j] = lanes[j, 0]
+        drawn[j] = 1
+
+
+@njit(cache=True)
+def _poisson_gap_kicks(k0, k1, inv_lam, weight, rows, out, cols, t_next, drawn, lanes, tau0):
+    """Add ``weight`` to ``out[rows[r], cols[j]]`` for every event of target ``j`` in the
+    ``r``-th active step of this block -- active-step time ``[tau0 + r, tau0 + r + 1)`` --
+    and advance each target's next event time ``t_next[j]`` (active-step time, carried
+    between blocks) by its gaps ``drawn[j], drawn[j] + 1, ...`` (cached four at a time
+    in ``lanes[j]``)."""
+    tau_end = tau0 + rows.shape[0]
+    for j in range(cols.shape[0]):
+        t = t_next[j]
+        if t >= tau_end:
+            continue
+        g = drawn[j]
+        c = cols[j]
+        while t < tau_end:
+            out[rows[int(t) - tau0], c] += weight
+            lane = g & 3
+            if lane == 0:
+                _gap_block(k0, k1, inv_lam, j, g >> 2, lanes)
+            t += lanes[j, lane]
+            g += 1
+        t_next[j] = t
+        drawn[j] = g
+
+
 class _PoissonRuntime(_Runtime):
     """A bound :class:`PoissonInput`: draws its kicks (compiled) straight into the buffer."""
 
     def __init__(self, stim: PoissonInput, idx: np.ndarray | None, n: int, dt: float, rng):
         super().__init__(stim, idx, n, dt, rng)
         self.lam = stim.n_sources * stim.rate_hz * dt / 1000.0
-        self.cdf = _poisson_cdf(self.lam)
         self.targets = np.arange(n, dtype=np.int64) if idx is None else idx
+        self.gaps = stim.sampling == "gaps"
+        if self.gaps:
+            m = self.targets.size
+            self.key = rng.bit_generator.random_raw(2).astype(np.uint64)
+            self.t_next = np.zeros(m)
+            self.drawn = np.zeros(m, np.int64)
+            self.lanes = np.zeros((m, 4))
+            self.tau = 0  # active steps drawn so far
+            if self.lam > 0.0:
+                _gaps_start(self.key[0], self.key[1], 1.0 / self.lam, self.t_next,
+                            self.drawn, self.lanes)
+        else:
+            self.cdf = _poisson_cdf(self.lam)
+            self.buf = np.zeros(0)  # the uniforms of a block (grown on first use)
 
     def active_in(self, t_ms: np.ndarray) -> bool:
         # outside its window a Poisson input draws nothing (the stream does not advance)
         return self.lam > 0.0 and bool(self.stim._active(t_ms).any())
 
+    def draw(self, out: np.ndarray, active: np.ndarray, cols: np.ndarray) -> None:
+        """Add the kicks of the ``active`` rows of ``out`` (rows: steps, in order; the
+        target at position ``j`` in column ``cols[j]``)."""
+        if self.lam <= 0.0:
+            return
+        if not self.gaps:
+            size = int(np.count_nonzero(active)) * cols.size
+            if self.buf.size < size:
+                self.buf = np.empty(size)
+            _poisson_kicks(self.rng, self.cdf, self.lam, self.stim.weight_mV, active, out,
+                           cols, self.buf)
+            return
+        rows = np.flatnonzero(active)
+        if rows.size:
+            _poisson_gap_kicks(self.key[0], self.key[1], 1.0 / self.lam, self.stim.weight_mV,
+                               rows, out, cols, self.t_next, self.drawn, self.lanes, self.tau)
+            self.tau += rows.size
+
     def add(self, out: np.ndarray, t_ms: np.ndarray) -> None:
         if type(self.stim).values is not PoissonInput.values:  # a subclass's own values()
             super().add(out, t_ms)
-        elif self.lam > 0.0:
-            _poisson_kicks(self.rng, self.cdf, self.lam, self.stim.weight_mV,
-                           self.stim._active(t_ms), out, self.targets)
+        else:
+            self.draw(out, self.stim._active(t_ms), self.targets)
 
 
 def as_stimuli(input_current) -> list[Stimulus]:

@@ -245,16 +245,21 @@ def _build_projection(path: str, spec: dict, net):
 
 
 def _build_stimulus(path: str, spec, n: int):
-    from neurosim_nb.core.networks.spec import STIMULUS_TYPES
+    from neurosim_nb.core.networks.spec import STIMULUS_TYPES, text_fields
 
     spec = _CHECK.mapping(path, spec)
     cls = _CHECK.kind(path, spec, STIMULUS_TYPES, "stimulus type")
     _CHECK.keys(path, spec, ["type", *(f.name for f in dataclasses.fields(cls) if f.init)])
     kwargs: dict[str, Any] = {}
+    text = text_fields(cls)
     for where, key, value in _CHECK.members(path, spec):
         if key == "type":
             continue
-        if value is None or value in ("inf", "-inf"):  # an infinite duration_ms
+        if key in text:  # e.g. PoissonInput.sampling (checked by the class)
+            if not isinstance(value, str):
+                raise _CHECK.wrong(where, value, "a string")
+            kwargs[key] = value
+        elif value is None or value in ("inf", "-inf"):  # an infinite duration_ms
             kwargs[key] = None if value is None else float(value)
         elif key == "targets":
             kwargs[key] = _CHECK.indices(where, value, n)

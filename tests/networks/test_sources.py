@@ -304,3 +304,89 @@ def test_a_source_alone_records_no_v_and_refuses_gap_junctions():
     net.add_gap_junctions("src", "lif", [0], [0], 0.01)
     with pytest.raises(ValueError, match="has no membrane potential"):
         net.simulate(10.0, verbose=False)
+
+
+# -- the step-ordered schedule the kernel walks -----------------------------------------------
+@pytest.mark.parametrize("n_steps", [50, 100000])  # counting sort / argsort (long, sparse run)
+def test_step_schedule_lists_each_steps_neurons_in_order(n_steps):
+    from neurosim_nb.core.neurons.sources import _step_schedule
+
+    rng = np.random.default_rng(3)
+    per_neuron = [np.sort(rng.choice(50, size=k, replace=False)) for k in (0, 7, 50, 1, 12)]
+    indptr = np.concatenate([[0], np.cumsum([s.size for s in per_neuron])])
+    col = _step_schedule(indptr, np.concatenate(per_neuron), n_steps)
+    u, m = int(col[0]), int(col[1])
+    ids, steps, offsets = col[2:2 + m], col[2 + m:2 + m + u], col[2 + m + u:]
+    assert col.size == 3 + m + 2 * u
+    # reference: for every step, the neurons whose train contains it (a double loop)
+    expected = {s: [i for i, t in enumerate(per_neuron) if s in t] for s in range(50)}
+    expected = {s: v for s, v in expected.items() if v}
+    assert steps.tolist() == sorted(expected)
+    assert {int(s): ids[int(offsets[j]):int(offsets[j + 1])].tolist()
+            for j, s in enumerate(steps)} == expected
+    assert offsets[-1] == ids.size == indptr[-1]
+
+
+def test_source_emits_its_schedule_and_counts_it_in_schedule_index():
+    # the kernel's spikes are the per-neuron schedule (scheduled_steps), step by step, and
+    # each neuron's schedule_index ends at the end of its entries of that schedule
+    src = PoissonSource(30, rate_hz=np.linspace(0.0, 800.0, 30))
+    net, ds = _run(src, 50.0, seed=5)
+    sched = src.scheduled_steps()
+    for k, t in enumerate(_trains(ds, 30)):
+        assert np.allclose(t, (sched[k] + 1) * DT)
+    ds = net.simulate(20.0, dt=DT, verbose=False, record=("schedule_index",))
+    sched = src.scheduled_steps()
+    end = np.cumsum([s.size for s in sched])
+    assert ds.schedule_index.values[-1].tolist() == end.tolist()
+
+
+def _geometric_loop(rng, p, n_steps, sd, extra):
+    """The neuron-by-neuron draw the bulk draw must reproduce (as it was written before)."""
+    out = []
+    for pi in p:
+        if pi <= 0.0:
+            out.append(np.zeros(0, np.int64))
+            continue
+        mean = n_steps * pi
+        m = int(mean + sd * math.sqrt(mean) + extra)
+        steps = np.cumsum(rng.geometric(pi, m)) - 1
+        while steps[-1] < n_steps:
+            more = np.cumsum(rng.geometric(pi, m)) + steps[-1]
+            steps = np.concatenate([steps, more])
+        out.append(steps[steps < n_steps].astype(np.int64))
+    return out
+
+
+@pytest.mark.parametrize("sd, extra, bulk", [(6.0, 16, 1 << 20), (0.0, 0, 1 << 20),
+                                             (-1.0, 1, 50)])
+def test_bulk_geometric_draw_is_the_neuron_by_neuron_stream(monkeypatch, sd, extra, bulk):
+    # margins that make many neurons fall short (sd <= 0) exercise the put-back path; a
+    # small bulk size, the split of a group; the rates: groups, zeros, p > 1/3 (numpy's
+    # search method), p = 1
+    from neurosim_nb.core.neurons import sources
+
+    monkeypatch.setattr(sources, "GEOMETRIC_MARGIN_SD", sd)
+    monkeypatch.setattr(sources, "GEOMETRIC_MARGIN_MIN", extra)
+    monkeypatch.setattr(sources, "GEOMETRIC_BULK", bulk)
+    p = np.array([0.05] * 7 + [0.0, 0.0] + [0.02] * 5 + [0.5] * 3 + [1.0, 1.0, 0.05, 0.3])
+    for seed in range(3):
+        ref = _geometric_loop(np.random.default_rng(seed), p, 400, sd, extra)
+        rng = np.random.default_rng(seed)
+        indptr, flat = sources._geometric_schedule(rng, p, 400)
+        got = [flat[indptr[i]:indptr[i + 1]].tolist() for i in range(p.size)]
+        assert got == [r.tolist() for r in ref]
+        # and the generator is left where the loop leaves it
+        rng_ref = np.random.default_rng(seed)
+        _geometric_loop(rng_ref, p, 400, sd, extra)
+        assert rng.random() == rng_ref.random()
+
+
+def test_two_spikes_of_a_neuron_in_one_step_are_refused_with_its_time():
+    # 1.0 and 1.04 ms both fall in the step ending at 1.0 ms; a later train starting
+    # earlier than the previous one ends is fine (the check looks within trains only)
+    src = SpikeTimesSource([[], [5.0], [0.5], [1.0, 1.04], [0.2]])
+    with pytest.raises(ValueError, match=r"neuron 3 has two spikes in one step .*at 1 ms"):
+        _run(src, 5.0)
+    _, ds = _run(SpikeTimesSource([[], [5.0], [0.5], [1.0, 1.2], [0.2]]), 5.0)
+    assert np.allclose(ds.spike_time.values, [0.2, 0.5, 1.0, 1.2, 5.0])

@@ -31,6 +31,10 @@ Schema (keys not listed are errors)::
       "layer_names": {"1": str, ...}        # optional
     }
 
+A stimulus entry takes the fields of its class: numbers or lists, and strings for the
+fields whose default is one (``text_fields``: ``PoissonInput``'s ``"sampling"``,
+``"per_step"`` or ``"gaps"``).
+
 Every problem raises :class:`SpecError` (a :class:`ValueError`) whose message starts with
 the key path, e.g. ``projections[2].rule: unknown connection rule 'fixed_prob'; ...``.
 The same spec and seed build the same network, also after a round trip through JSON.
@@ -76,7 +80,7 @@ from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS
 
-__all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES"]
+__all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES", "text_fields"]
 
 TOP_KEYS = ("name", "seed", "populations", "projections", "stimuli", "layer_names")
 POPULATION_KEYS = ("model", "n", "preset", "params", "layer")
@@ -184,11 +188,26 @@ def _projection(path: str, spec: dict, populations) -> dict:
     return out
 
 
+def text_fields(cls) -> set[str]:
+    """The fields of stimulus class ``cls`` that take a string (their default is one, e.g.
+    ``PoissonInput.sampling``); every other field takes numbers.
+
+    >>> sorted(text_fields(STIMULUS_TYPES["PoissonInput"]))
+    ['sampling']
+    """
+    return {f.name for f in dataclasses.fields(cls) if f.init and isinstance(f.default, str)}
+
+
 def _stimulus(path: str, spec: dict, n: int) -> tuple[type, dict]:
     cls = _CHECK.kind(path, spec, STIMULUS_TYPES, "stimulus type")
     _CHECK.keys(path, spec, ["type", *(f.name for f in dataclasses.fields(cls) if f.init)])
     kwargs = {k: v for k, v in spec.items() if k != "type"}
-    for where, _, value in _CHECK.members(path, kwargs):
+    text = text_fields(cls)
+    for where, key, value in _CHECK.members(path, kwargs):
+        if key in text:
+            if not isinstance(value, str):
+                raise _CHECK.wrong(where, value, "a string")
+            continue  # (its value is checked by the class when built)
         if isinstance(value, bool | str):
             raise _CHECK.wrong(where, value, "a number (or a list)")
     targets = kwargs.get("targets")
