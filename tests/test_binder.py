@@ -133,7 +133,7 @@ def _run(cmd, cwd: Path, env: dict[str, str], timeout: float = 900) -> str:
 
 class _Background:
     """The install check run in a thread started when the suite's collection ends
-    (``tests/conftest.py``): its work is subprocesses (pip, the warm-up's compilation), so on
+    (the root ``conftest.py``): its work is subprocesses (pip, the warm-up's compilation), so on
     a machine with a second core it overlaps the rest of the suite instead of adding ~2
     minutes to it; the test then waits for it and re-raises what it raised."""
 
@@ -160,7 +160,7 @@ class _Background:
 
 
 def start_install_in_background() -> None:
-    """Begin :func:`_install_and_check` now (called by ``tests/conftest.py``)."""
+    """Begin :func:`_install_and_check` now (called by the root ``conftest.py``)."""
     _Background.start()
 
 

@@ -1,4 +1,5 @@
-"""Suite-wide hooks."""
+"""Suite-wide hooks (at the repository root: a ``tests/conftest.py`` would collide, as module
+``conftest``, with ``tests/browser/conftest.py`` under ``--doctest-modules``)."""
 
 from __future__ import annotations
 
