@@ -22,6 +22,16 @@ APP = "/voila/render/neuron_explorer.ipynb"
 SOURCE = "neurosim-trace"  # name of the trace ColumnDataSource (neuron_explorer.SOURCE_NAME)
 FI_SOURCE = "neurosim-fi"  # the f-I curve (neuron_explorer.FI_SOURCE_NAME)
 STATE_SOURCE = "neurosim-state"  # gating / adaptation variables (STATE_SOURCE_NAME)
+#: JS: true once the state source's first line holds finite values only
+STATE_FINITE = """(name) => {
+  if (!window.Bokeh || !Bokeh.documents) return false;
+  for (const doc of Bokeh.documents) {
+    const src = doc.get_model_by_name(name);
+    if (src && src.data.x0 && src.data.x0.length > 0)
+      return Array.from(src.data.x0).every(Number.isFinite);
+  }
+  return false;
+}"""
 
 
 #: JS: summary of the plotted trace, or null while BokehJS / the document is not there
@@ -185,6 +195,9 @@ def test_app_loads_moves_and_reports(voila_server, browser_page, artifacts_dir):
     izh, _ = wait_for_change(page, recovered)
     assert "Current (mV/ms)" in page.locator(".neurosim-current").inner_text()
     assert izh["spikes"] > 0 and izh["i_max"] == pytest.approx(10.0)
+    # the state figure's source is a second message from the kernel: wait for it (it held
+    # the LIF run's NaN columns until then -- seen on a busy CI machine)
+    page.wait_for_function(STATE_FINITE, arg=STATE_SOURCE, polling=10, timeout=20_000)
     u = source(page, STATE_SOURCE)["x0"]
     assert len(u) == izh["n"] and all(x == x for x in u)          # u recorded, no NaN
     page.wait_for_timeout(300)
