@@ -44,7 +44,6 @@ import numpy as np
 from neurosim_nb._jit import njit
 from neurosim_nb.core.networks.benchmarks_models import cuba_network
 from neurosim_nb.core.neurons import lif
-from neurosim_nb.numerics.fastmath import prefer_wide_vectors
 
 RESULTS = Path(__file__).parent / "results"
 N, T, DT = 4000, 1000.0, 0.1
@@ -55,7 +54,6 @@ V_REST, R_M, V_TH, V_RESET, REF_STEPS = -49.0, 100.0, -50.0, -60.0, 50.0
 
 @njit(cache=True, error_model="numpy")
 def _floor_full(v, ref, ie, ii, buf_e, buf_i, steps, dm, de, di):
-    prefer_wide_vectors()  # as the engine's pass (512-bit vectors)
     n = v.shape[0]
     depth = buf_e.shape[0]
     spikes = 0
@@ -113,7 +111,6 @@ def _masked_block(v, ref, ie, ii, be, bi, lo, hi, dm, de, di):
 
 @njit(cache=True, error_model="numpy")
 def _floor_masked(v, ref, ie, ii, buf_e, buf_i, steps, dm, de, di):
-    prefer_wide_vectors()  # as the engine's pass (512-bit vectors)
     depth = buf_e.shape[0]
     spikes = 0
     for k in range(steps):
@@ -124,7 +121,6 @@ def _floor_masked(v, ref, ie, ii, buf_e, buf_i, steps, dm, de, di):
 
 @njit(cache=True, error_model="numpy")
 def _floor_blocked(v, ref, ie, ii, buf_e, buf_i, steps, dm, de, di):
-    prefer_wide_vectors()  # as the engine's pass (512-bit vectors)
     n = v.shape[0]
     depth = buf_e.shape[0]
     spikes = 0
