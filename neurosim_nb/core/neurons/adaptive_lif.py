@@ -318,6 +318,15 @@ def expm1_ratio_pade(z):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _spike_exponential(v, v_t, inv_d_t):
+    """e^((V - V_T) / Delta_T) by :func:`~neurosim_nb.numerics.fastmath.exp_fma64`, the
+    argument capped at :data:`EXP_ARG_MAX` and held above -700 (exp_fma64's range)."""
+    arg = (v - v_t) * inv_d_t
+    arg = arg if arg < EXP_ARG_MAX else EXP_ARG_MAX
+    return exp_fma64(arg if arg > -700.0 else -700.0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def adex_fast_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, a, decay_w,
                      b, v_r, v_peak, ref_steps):
     """:func:`adex_update` for the common case, with one exponential instead of two
@@ -330,10 +339,7 @@ def adex_fast_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t, 
     prefer_wide_vectors()
     refractory = r > 0.0
     v1 = v + dv
-    arg = (v1 - v_t) * inv_d_t
-    arg = arg if arg < EXP_ARG_MAX else EXP_ARG_MAX
-    arg = arg if arg > -700.0 else -700.0               # (exp_fma64's range)
-    ex = exp_fma64(arg)
+    ex = _spike_exponential(v1, v_t, inv_d_t)
     f = (fma(g_l, fma(d_t, ex, e_l - v1), i_in) - w) * inv_c
     jac = fma(g_l, ex, -g_l) * inv_c
     jac = 0.0 if (f < 0.0) & (jac > 0.0) else jac
@@ -361,10 +367,8 @@ def adex_euler_update(v, w, r, i_in, dv, dt, inv_c, g_l, e_l, v_t, inv_d_t, d_t,
     prefer_wide_vectors()
     refractory = r > 0.0
     v1 = v + dv
-    arg = (v1 - v_t) * inv_d_t
-    arg = arg if arg < EXP_ARG_MAX else EXP_ARG_MAX
-    arg = arg if arg > -700.0 else -700.0               # (exp_fma64's range)
-    vn = fma(dt, (fma(g_l, fma(d_t, exp_fma64(arg), e_l - v1), i_in) - w) * inv_c, v1)
+    vn = fma(dt, (fma(g_l, fma(d_t, _spike_exponential(v1, v_t, inv_d_t), e_l - v1), i_in)
+                  - w) * inv_c, v1)
     w_inf = a * (v1 - e_l)
     wn = w_inf + (w - w_inf) * decay_w
     spike = vn >= v_peak
