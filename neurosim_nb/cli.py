@@ -45,6 +45,7 @@ import sys
 from pathlib import Path
 
 from neurosim_nb._version import __version__
+from neurosim_nb.errors import InvalidArgumentError
 from neurosim_nb.export.run_config import (
     INPUT_KEYS,
     INPUT_TYPES,
@@ -66,7 +67,7 @@ DEPENDENCIES = ["numpy", "scipy", "xarray", "netCDF4", "numba", "tqdm", "ipywidg
 NETWORKS = tuple(t for t in NETWORK_TYPES if t != "population")
 
 
-class UsageError(ValueError):
+class UsageError(InvalidArgumentError):
     """The command line asks for something impossible (exit code 2)."""
 
 

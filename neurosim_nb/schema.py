@@ -12,6 +12,8 @@ import json
 import numpy as np
 import xarray as xr
 
+from neurosim_nb.errors import InvalidArgumentError
+
 REQUIRED_ATTRS = {
     "Conventions": str, "model": str, "n_neurons": (int, np.integer), "dt": (float, np.floating),
     "duration": (float, np.floating), "seed": (int, np.integer), "neurosim_nb_version": str,
@@ -28,7 +30,7 @@ RUN_ATTRS = {
 NETCDF_ATTR_TYPES = (str, int, float, np.integer, np.floating, np.ndarray)
 
 
-class SchemaError(ValueError):
+class SchemaError(InvalidArgumentError):
     """A Dataset does not follow the neurosim_nb result schema."""
 
 

@@ -43,6 +43,7 @@ from neurosim_nb.cable.stimuli import (
 from neurosim_nb.channels.library import MECHANISMS, mechanism
 from neurosim_nb.channels.mechanism import Mechanism
 from neurosim_nb.channels.membrane import CalciumPool, Membrane
+from neurosim_nb.errors import NeurosimError
 
 __all__ = ["Cell", "CableDivergedError", "IClamp", "CurrentWaveform", "SynapseInput"]
 
@@ -55,7 +56,7 @@ PROGRESS_AFTER_S = 2.0
 _COMPARTMENT_FIELDS = ("parent", "r_axial_MOhm", "area_um2", "cm_uF_cm2")
 
 
-class CableDivergedError(RuntimeError):
+class CableDivergedError(NeurosimError, RuntimeError):
     """V became NaN or left +-1e4 mV: the step is too large for the cell's fastest
     dynamics, or a parameter is unphysical."""
 

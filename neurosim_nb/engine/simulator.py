@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from neurosim_nb.engine.recorder import Recorder
+from neurosim_nb.errors import NeurosimError
 from neurosim_nb.stimuli import StepCurrent, Stimulus, as_stimuli
 
 __all__ = ["simulate", "SimulationConfig", "SimulationEngine", "SimulationResult",
@@ -41,11 +42,11 @@ ALIASES = {"voltage": "V", "v": "V", "membrane_potential": "V", "current": "I_ex
 SPIKE_NAMES = {"spikes", "spike_times", "spike_time"}
 
 
-class SimulationDivergedError(FloatingPointError):
+class SimulationDivergedError(NeurosimError, FloatingPointError):
     """The state of a population left the finite range: the step is too large."""
 
 
-class RecordingMemoryError(MemoryError):
+class RecordingMemoryError(NeurosimError, MemoryError):
     """A recording request would not fit in memory."""
 
 

@@ -21,8 +21,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from neurosim_nb.errors import NeurosimError
 
-class ExportError(OSError):
+
+class ExportError(NeurosimError, OSError):
     """A result or model could not be written or read (bad path, corrupt or foreign file)."""
 
 

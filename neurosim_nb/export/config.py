@@ -97,6 +97,7 @@ from typing import Any
 import numpy as np
 
 from neurosim_nb._version import __version__
+from neurosim_nb.errors import InvalidArgumentError
 from neurosim_nb.export._atomic import ExportError, atomic_path
 
 __all__ = ["FORMAT", "VERSION", "ModelConfigError", "export_model_json", "load_model_json"]
@@ -138,7 +139,7 @@ _DYNAMICS_STATE = {
 }
 
 
-class ModelConfigError(ValueError):
+class ModelConfigError(InvalidArgumentError):
     """A model configuration is invalid; the message starts with the key path."""
 
 

@@ -122,6 +122,7 @@ from neurosim_nb._validation import (
     SentenceChecker,
     parse_json,
 )
+from neurosim_nb.errors import InvalidArgumentError
 
 __all__ = ["RunConfig", "InputConfig", "OutputConfig", "RunOutcome", "ConfigError",
            "NETWORK_TYPES", "INPUT_TYPES", "OUTPUT_FORMATS",
@@ -145,7 +146,7 @@ DEFAULT_POISSON_RATE_HZ = 2000.0
 DEFAULT_POISSON_WEIGHT_MV = 1.0
 
 
-class ConfigError(ValueError):
+class ConfigError(InvalidArgumentError):
     """A run configuration (file or command line) is invalid; the message names the key."""
 
 

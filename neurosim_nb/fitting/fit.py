@@ -52,6 +52,7 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb._validation import did_you_mean
+from neurosim_nb.errors import InvalidArgumentError
 from neurosim_nb.fitting.objectives import (
     COINCIDENCE_WINDOW_MS,
     FEATURE_SCALES,
@@ -77,7 +78,7 @@ _INVALID = 1e10
 _REFINE_EVALS_PER_PARAMETER = 40
 
 
-class FitError(ValueError):
+class FitError(InvalidArgumentError):
     """A fit that cannot run as asked: unknown family or parameter, bad bounds, bad data or
     stimulus."""
 

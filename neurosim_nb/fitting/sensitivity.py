@@ -52,6 +52,7 @@ import xarray as xr
 
 from neurosim_nb._validation import did_you_mean
 from neurosim_nb._version import __version__
+from neurosim_nb.errors import InvalidArgumentError
 from neurosim_nb.fitting.sweep import (
     FAMILY_RUN_PARAMETERS,
     SweepError,
@@ -70,7 +71,7 @@ METHODS: dict[str, int] = {"sobol": 16, "morris": 4}
 DEFAULT_OUTPUT = "output"
 
 
-class SensitivityError(ValueError):
+class SensitivityError(InvalidArgumentError):
     """An analysis that cannot be made: bad bounds, too small ``n``, or failed points."""
 
 

@@ -59,6 +59,7 @@ import xarray as xr
 
 from neurosim_nb._validation import did_you_mean
 from neurosim_nb._version import __version__
+from neurosim_nb.errors import InvalidArgumentError
 from neurosim_nb.fitting import cluster
 
 __all__ = ["parameter_sweep", "load_sweep", "point_seed", "SWEEP_MEASURES", "SweepError",
@@ -80,7 +81,7 @@ SWEEP_MEASURES: dict[str, tuple[str, str]] = {
 }
 
 
-class SweepError(ValueError):
+class SweepError(InvalidArgumentError):
     """A sweep that cannot run as asked: bad grid or design, unknown parameter, bad measure,
     or a store made by another sweep."""
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neurosim_nb.errors import InvalidArgumentError
 from neurosim_nb.morphology.morphology import NEURON_PREFIXES, SWC_TYPES, Morphology, Section
 
 __all__ = ["SWCError", "load_swc", "sample_morphology", "SAMPLE_MORPHOLOGIES"]
@@ -47,7 +48,7 @@ __all__ = ["SWCError", "load_swc", "sample_morphology", "SAMPLE_MORPHOLOGIES"]
 SAMPLE_MORPHOLOGIES = ("mp_ma_40984_gc2",)
 
 
-class SWCError(ValueError):
+class SWCError(InvalidArgumentError):
     """A malformed SWC file; ``line`` is the 1-based line number, ``text`` that line.
 
     >>> try:

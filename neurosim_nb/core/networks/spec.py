@@ -79,6 +79,7 @@ from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS
+from neurosim_nb.errors import InvalidArgumentError
 
 __all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES", "text_fields"]
 
@@ -102,7 +103,7 @@ STIMULUS_TYPES = {name: getattr(_stimuli, name) for name in (
     "OUNoise", "PoissonInput")}
 
 
-class SpecError(ValueError):
+class SpecError(InvalidArgumentError):
     """A network specification is invalid; the message starts with the key path."""
 
 
