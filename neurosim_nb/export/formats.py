@@ -27,18 +27,36 @@ floats (``"float"``) and booleans (``"bool"``).
 ``time_ms,neuron_id[,population][,layer]`` in the file given, and each state variable
 ``(time, neuron)`` in ``<stem>_<var>.csv``: wide (``time_ms`` then one column per neuron,
 headed by its id) or long (``time_ms,neuron_id,value``). Floats are written with ``repr``
-(exact round trip; ``nan``/``inf`` as such). No comment lines, so spreadsheets open them
-directly; names, units and attrs are not kept (use NetCDF for that).
+(exact round trip; ``nan``/``inf`` as such); names, units and attrs are not kept (use NetCDF
+for that). Each file starts with one comment line, the *marker*::
 
-Every writer is atomic (temporary file, then rename); every reader raises
-:class:`~neurosim_nb.export._atomic.ExportError` on a missing, truncated or foreign file.
+    # neurosim_nb.csv v1 rows=12 sha256=<64 hex digits>          (padded with spaces)
+
+``rows`` counts the data rows and ``sha256`` is the digest of every byte after the marker
+line, so the readers refuse a file truncated anywhere (even at a line end) or changed after
+it was written. pandas reads the files with ``pd.read_csv(path, comment="#")``; a
+spreadsheet shows the marker in its first row. A CSV without the marker (written before it
+existed, or by another tool) is read with the checks it allows: every row as wide as the
+header, and a newline at the end of the last row (a file cut inside its last value is
+refused). To read an edited file unchecked, delete its marker line.
+
+Every writer is atomic (temporary file, then rename); :func:`save_csv` writes its files as a
+set (all temporaries first, then all renamed, so a failure leaves every previous file as
+it was). Every reader raises :class:`~neurosim_nb.export._atomic.ExportError` on a missing,
+truncated or foreign file, and :class:`~neurosim_nb.export._atomic.FileTooLargeError`
+(also a :class:`~neurosim_nb.errors.TooLargeError`) on one that declares more data than it
+holds or than memory allows, before allocating it.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import itertools
 import json
 import math
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -48,17 +66,26 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb._validation import Checker, parse_json
-from neurosim_nb.export._atomic import ExportError, atomic_path, readable_path, writable_path
+from neurosim_nb.export._atomic import (
+    ExportError,
+    FileTooLargeError,
+    atomic_path,
+    atomic_paths,
+    check_declared,
+    readable_path,
+    write_failure,
+)
 
 __all__ = ["save_npz", "load_npz", "save_json", "load_json", "dataset_to_dict",
-           "dataset_from_dict", "save_csv", "load_csv_spikes", "load_csv_trace"]
+           "dataset_from_dict", "save_csv", "load_csv_spikes", "load_csv_trace", "read_npz",
+           "CSV_MARKER"]
 
 FORMAT_TAG = "neurosim_nb.dataset"
 NPZ_FORMAT_TAG = "neurosim_nb.npz"
 FORMAT_VERSION = 1
 META_KEY = "__neurosim_nb__"
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_DECODE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+_DECODE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError)
 _CHECK = Checker(ValueError)
 _DOC_KEYS = ("format", "version", "attrs", "attr_types", "dims", "coords", "data_vars")
 _VARIABLE_KEYS = ("dims", "dtype", "shape", "data", "attrs", "attr_types")
@@ -111,23 +138,74 @@ def _array_to_json(values: np.ndarray, what: str):
                     "(numbers, booleans and strings only)")
 
 
-def _array_from_json(data, dtype: str, shape) -> np.ndarray:
-    dt = np.dtype(dtype)
+#: dtype kinds a Dataset description may declare (bool, int, uint, float, str, object str)
+_JSON_KINDS = "biufUO"
+#: a string array may take this many times the memory its strings take in the document
+#: (its declared width may exceed its longest string) plus this margin
+_STRING_RATIO, _STRING_SLACK = 16, 64 * 2**20
+_LEAF_TYPES = {"b": {bool}, "i": {int}, "u": {int}, "f": {float, int, str}, "U": {str},
+               "O": {str}}
+
+
+def _json_dtype(dtype) -> np.dtype:
+    """The numpy dtype a description declares (only the kinds JSON can carry)."""
+    if not isinstance(dtype, str):
+        raise ValueError(f"dtype must be a string, got {dtype!r}")
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError, SyntaxError):
+        raise ValueError(f"unknown dtype {dtype!r}") from None
+    if dt.kind not in _JSON_KINDS or dt.fields is not None or dt.subdtype is not None:
+        raise ValueError(f"dtype {dtype!r} cannot be stored in a Dataset description "
+                         "(booleans, integers, floats and strings only)")
+    return dt
+
+
+def _json_shape(shape) -> tuple[int, ...]:
+    if not isinstance(shape, list | tuple) or len(shape) > 32 or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise ValueError(f"shape must be a list of at most 32 integers >= 0, got {shape!r:.80}")
+    return tuple(shape)
+
+
+def _array_from_json(data, dtype, shape, source: str = "the Dataset description",
+                     what: str = "a variable") -> np.ndarray:
+    """The array ``data`` (a nested list) holds, checked against the declared ``dtype`` and
+    ``shape`` before anything of the declared size is allocated."""
+    dt, shape = _json_dtype(dtype), _json_shape(shape)
+    try:
+        obj = np.array(data, dtype=object)  # the document's own values: no new allocation
+    except ValueError:
+        raise ValueError(f"{what}: a ragged nested list (rows of different lengths)") from None
+    if obj.shape != shape and not (obj.size == 0 and math.prod(shape) == 0):
+        raise ValueError(f"{what}: {obj.size} values in shape {obj.shape} for the declared "
+                         f"shape {shape}")
+    if obj.size == 0:
+        return np.empty(shape, dtype=dt) if dt.kind == "O" else np.zeros(shape, dtype=dt)
+    types = set(map(type, obj.flat))
+    if not types <= _LEAF_TYPES[dt.kind]:
+        found = ", ".join(sorted(t.__name__ for t in types - _LEAF_TYPES[dt.kind]))
+        raise ValueError(f"{what}: declared {dt} but holds values of type {found}")
     if dt.kind == "f":
-        try:  # fast path; float() also reads "NaN", "Infinity", "-Infinity"
-            arr = np.array(data, dtype=dt).reshape(-1)
-        except (ValueError, TypeError):
-            flat = np.array(data, dtype=object).reshape(-1)
-            arr = np.array([_float_value(x) for x in flat], dtype=dt)
-    elif dt.kind == "O":
-        arr = np.array(data, dtype=object).reshape(-1)
-        if not all(isinstance(v, str) for v in arr):
-            raise ValueError("object arrays must hold strings")
-    else:
-        arr = np.array(data, dtype=dt).reshape(-1)
-    if arr.size != math.prod(shape):
-        raise ValueError(f"{arr.size} values for shape {tuple(shape)}")
-    return arr.reshape(shape)
+        if str in types:
+            obj = np.array([_float_value(x) for x in obj.flat], dtype=object).reshape(shape)
+        return obj.astype(dt)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        lo, hi = min(obj.flat), max(obj.flat)
+        if lo < info.min or hi > info.max:
+            raise ValueError(f"{what}: values {lo}..{hi} do not fit {dt}")
+        return obj.astype(dt)
+    if dt.kind == "U":
+        longest = max(map(len, obj.flat))
+        if longest > dt.itemsize // 4:
+            raise ValueError(f"{what}: a string of {longest} characters in the declared "
+                             f"dtype {dtype!r} (it would be cut short)")
+        check_declared(source, f"{what} (dtype {dtype!r}, shape {shape})",
+                       obj.size * dt.itemsize, stored=4 * obj.size * max(longest, 1),
+                       ratio=_STRING_RATIO, slack=_STRING_SLACK)
+        return obj.astype(dt)
+    return obj.astype(dt) if dt.kind == "b" else obj  # object strings stay objects
 
 
 def _attrs_to_json(attrs: dict, what: str) -> tuple[dict, dict]:
@@ -156,19 +234,26 @@ def _attrs_to_json(attrs: dict, what: str) -> tuple[dict, dict]:
     return out, types
 
 
-def _attrs_from_json(attrs: dict, types: dict) -> dict:
-    out = dict(attrs)
-    for key, record in types.items():
+def _attrs_from_json(attrs: dict, types: dict, source: str, where: str) -> dict:
+    out = dict(_CHECK.mapping(where, attrs))
+    for key, record in _CHECK.mapping(f"{where} types", types).items():
         value = out[key]
         if record == "bool":
-            out[key] = bool(value)
+            if not isinstance(value, bool):
+                raise ValueError(f"{where} {key!r}: {value!r:.40} is not a boolean")
         elif record == "float":
             out[key] = _float_value(value)
-        elif "shape" in record:
-            out[key] = _array_from_json(value, record["dtype"], record["shape"])
+        elif isinstance(record, dict) and "shape" in record:
+            out[key] = _array_from_json(value, record["dtype"], record["shape"], source,
+                                        f"{where} {key!r}")
+        elif isinstance(record, dict):
+            dt = _json_dtype(record["dtype"])
+            out[key] = _array_from_json(value, record["dtype"], [], source,
+                                        f"{where} {key!r}")[()]
+            if dt.kind in "US":
+                raise ValueError(f"{where} {key!r}: a scalar string attr needs no dtype")
         else:
-            dt = np.dtype(record["dtype"])
-            out[key] = dt.type(_float_value(value) if dt.kind == "f" else value)
+            raise ValueError(f"{where} {key!r}: unknown type record {record!r:.40}")
     return out
 
 
@@ -193,8 +278,8 @@ def _describe(ds: xr.Dataset, store_data) -> dict:
     return out
 
 
-def _build(d: dict, load_data) -> xr.Dataset:
-    """Inverse of :func:`_describe`; ``load_data(entry)`` returns the variable's array."""
+def _build(d: dict, load_data, source: str = "the Dataset description") -> xr.Dataset:
+    """Inverse of :func:`_describe`; ``load_data(entry, what)`` returns the variable's array."""
     if not isinstance(d, dict) or d.get("format") not in (FORMAT_TAG, NPZ_FORMAT_TAG):
         raise ValueError(f"not a neurosim_nb Dataset description (no 'format': {FORMAT_TAG!r})")
     if d.get("version") != FORMAT_VERSION:
@@ -206,17 +291,17 @@ def _build(d: dict, load_data) -> xr.Dataset:
         for where, name, entry in _CHECK.members(section, d[section]):
             _CHECK.keys(where, entry, _VARIABLE_KEYS, required=("dims", "dtype", "shape", "data",
                                                                 "attrs"))
-            values = load_data(entry)
+            values = load_data(entry, f"variable {name!r}")
             if list(values.shape) != list(entry["shape"]):
                 raise ValueError(f"variable {name!r} has shape {values.shape}, "
                                  f"expected {tuple(entry['shape'])}")
-            attrs = _attrs_from_json(_CHECK.mapping(f"{where}.attrs", entry["attrs"]),
-                                     _CHECK.mapping(f"{where}.attr_types",
-                                                    entry.get("attr_types", {})))
+            attrs = _attrs_from_json(entry["attrs"], entry.get("attr_types", {}), source,
+                                     f"variable {name!r} attr")
             part[name] = xr.Variable(tuple(_CHECK.strings(f"{where}.dims", entry["dims"])),
                                      values, attrs)
     ds = xr.Dataset(parts["data_vars"], parts["coords"],
-                    attrs=_attrs_from_json(d["attrs"], d.get("attr_types", {})))
+                    attrs=_attrs_from_json(d["attrs"], d.get("attr_types", {}), source,
+                                           "Dataset attr"))
     if dict(ds.sizes) != dict(d.get("dims", ds.sizes)):
         raise ValueError(f"dims {dict(ds.sizes)} differ from the recorded {d['dims']}")
     return ds
@@ -279,8 +364,15 @@ def dataset_from_dict(d: dict) -> xr.Dataset:
     >>> dataset_from_dict(dataset_to_dict(ds)).identical(ds)
     True
     """
+    return _from_dict(d, "the Dataset description")
+
+
+def _from_dict(d, source: str) -> xr.Dataset:
     try:
-        return _build(d, lambda e: _array_from_json(e["data"], e["dtype"], e["shape"]))
+        return _build(d, lambda e, what: _array_from_json(e["data"], e["dtype"], e["shape"],
+                                                          source, what), source)
+    except FileTooLargeError:
+        raise
     except _DECODE_ERRORS as e:
         raise ValueError(f"invalid neurosim_nb Dataset description: {_msg(e)}") from e
 
@@ -358,7 +450,9 @@ def load_json(path) -> xr.Dataset:
     except OSError as e:
         raise ExportError(f"cannot read {p}: {e.strerror or e}") from e
     try:
-        return dataset_from_dict(d)
+        return _from_dict(_CHECK.document(d), str(p))
+    except FileTooLargeError:
+        raise
     except ValueError as e:
         raise ExportError(f"cannot read {p}: {_msg(e)}") from e
 
@@ -453,6 +547,80 @@ def load_npz(path) -> xr.Dataset:
     array(['E', 'I'], dtype='<U1')
     """
     p = readable_path(path)
+    arrays = read_npz(p)
+    meta_array = arrays.get(META_KEY)
+    if meta_array is None:
+        raise ExportError(f"cannot read {p}: not a neurosim_nb NPZ file (no {META_KEY!r} entry)")
+    if meta_array.shape != () or meta_array.dtype.kind != "U":
+        raise ExportError(f"cannot read {p}: its {META_KEY!r} entry is not a JSON string")
+    try:
+        meta = _CHECK.document(parse_json(str(meta_array[()])))
+    except ValueError as e:
+        raise ExportError(f"cannot read {p}: its {META_KEY!r} entry is not valid JSON "
+                          f"({_msg(e)})") from e
+    if not isinstance(meta, dict) or meta.get("format") != NPZ_FORMAT_TAG:
+        raise ExportError(f"cannot read {p}: not a neurosim_nb NPZ file")
+
+    def load(entry: dict, what: str) -> np.ndarray:
+        key = entry["data"]
+        if not isinstance(key, str) or key == META_KEY or key not in arrays:
+            raise ValueError(f"{what}: no entry {key!r:.40} in the archive")
+        values = arrays[key]
+        declared = _json_dtype(entry["dtype"])
+        if declared.kind == "O":
+            if values.dtype.kind != "U":
+                raise ValueError(f"{what}: declared object strings, the entry holds "
+                                 f"{values.dtype}")
+            return values.astype(object)
+        if values.dtype != declared:
+            raise ValueError(f"{what}: declared {declared}, the entry holds {values.dtype}")
+        return values
+
+    try:
+        return _build(meta, load, str(p))
+    except (*_DECODE_ERRORS, OSError) as e:
+        raise ExportError(f"cannot read {p}: not a valid neurosim_nb NPZ file ({_msg(e)})"
+                          ) from e
+
+
+#: the largest expansion of a deflated entry: zlib's is 1032:1
+_DEFLATE_RATIO = 1100
+_NPY_SUFFIX = ".npy"
+
+
+def read_npz(path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` archive, each checked before it is allocated.
+
+    Unlike ``np.load``, each entry's header (shape and dtype) is compared with the bytes the
+    archive holds for it before any memory is taken: a 1 kB file whose header declares
+    10**12 samples is refused, not allocated. Pickled (object) entries are refused.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An ``.npz`` file (``np.savez`` or ``np.savez_compressed``).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Entry name (without ``.npy``) -> array.
+
+    Raises
+    ------
+    ExportError
+        Missing, truncated or corrupt archive, a ``.npy`` file, a non-array entry, pickles.
+    FileTooLargeError
+        An entry declaring more than it holds or more than memory allows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.npz"
+    >>> np.savez(path, x=np.arange(3.0))
+    >>> read_npz(path)
+    {'x': array([0., 1., 2.])}
+    """
+    p = readable_path(path)
     try:
         with open(p, "rb") as f:
             magic = f.read(6)
@@ -463,30 +631,63 @@ def load_npz(path) -> xr.Dataset:
     if not magic.startswith(b"PK"):
         raise ExportError(f"cannot read {p}: not an NPZ (zip) archive")
     try:
-        with np.load(p, allow_pickle=False) as npz:
-            if META_KEY not in npz.files:
-                raise ExportError(f"cannot read {p}: not a neurosim_nb NPZ file "
-                                  f"(no {META_KEY!r} entry)")
-            meta = parse_json(str(npz[META_KEY][()]))
-            if meta.get("format") != NPZ_FORMAT_TAG:
-                raise ExportError(f"cannot read {p}: not a neurosim_nb NPZ file")
-
-            def load(entry: dict) -> np.ndarray:
-                values = npz[entry["data"]]
-                return values.astype(object) if entry["dtype"] == "object" else values
-
-            return _build(meta, load)
+        with zipfile.ZipFile(p) as zf:
+            out = {}
+            for info in zf.infolist():
+                if not info.filename.endswith(_NPY_SUFFIX):
+                    raise ExportError(f"cannot read {p}: its entry {info.filename!r:.60} is "
+                                      "not a .npy array")
+                out[info.filename[:-len(_NPY_SUFFIX)]] = _read_npy_entry(p, zf, info)
+            return out
     except ExportError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+            ValueError, OverflowError, OSError) as e:
         raise ExportError(f"cannot read {p}: truncated or corrupt NPZ archive ({_msg(e)})"
                           ) from e
-    except (*_DECODE_ERRORS, OSError) as e:
-        if "pickle" in str(e):
-            raise ExportError(f"cannot read {p}: it holds pickled (object) data, which is "
-                              "not loaded for safety") from e
-        raise ExportError(f"cannot read {p}: not a valid neurosim_nb NPZ file ({_msg(e)})"
-                          ) from e
+
+
+def _read_npy_entry(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    what = f"entry {info.filename!r:.60}"
+    stored_max = (info.compress_size if info.compress_type == zipfile.ZIP_STORED
+                  else _DEFLATE_RATIO * info.compress_size + 4096)
+    if info.file_size > stored_max:
+        raise FileTooLargeError(f"cannot read {p}: {what} declares {info.file_size} bytes "
+                                f"from {info.compress_size} compressed bytes, more than "
+                                "compression can give (corrupt or hostile archive)")
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ExportError(f"cannot read {p}: {what} has .npy version {version}, which "
+                              "this reader does not read")
+        if dtype.hasobject:
+            raise ExportError(f"cannot read {p}: {what} holds pickled (object) data, which "
+                              "is not loaded for safety")
+        count = math.prod(shape)
+        n_bytes = count * dtype.itemsize
+        stored = info.file_size - f.tell()
+        check_declared(p, f"{what} ({count} values of {dtype}, shape {shape})", n_bytes,
+                       stored=stored)
+        if n_bytes != stored:
+            raise ExportError(f"cannot read {p}: {what} holds {stored} bytes of data, its "
+                              f"header declares {n_bytes} (corrupt archive)")
+        array = np.empty(count, dtype=dtype)
+        if n_bytes:
+            buf, got = array.view(np.uint8), 0
+            while got < n_bytes:
+                k = f.readinto(buf[got:])
+                if not k:
+                    break
+                got += k
+            if got != n_bytes:
+                raise ExportError(f"cannot read {p}: {what} is truncated ({got} of {n_bytes} "
+                                  "bytes)")
+        f.read(1)  # reaches the end: zipfile checks the CRC
+    return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
 
 
 # ----------------------------------------------------------------------------------- CSV
@@ -525,7 +726,8 @@ def save_csv(ds: xr.Dataset, path, *,
     ValueError
         No spike list in ``ds`` or an unknown ``voltages`` layout.
     ExportError
-        Unwritable path.
+        Unwritable path or a failed write (a full disk included); every previous file is
+        then left as it was.
 
     Examples
     --------
@@ -535,8 +737,10 @@ def save_csv(ds: xr.Dataset, path, *,
     >>> paths = save_csv(ds, pathlib.Path(tempfile.mkdtemp()) / "run")
     >>> [p.name for p in paths]
     ['run.csv', 'run_V.csv']
-    >>> paths[0].read_text().splitlines()[:2]
+    >>> paths[0].read_text().splitlines()[1:3]
     ['time_ms,neuron_id,population', '2.2,0,excitatory']
+    >>> paths[0].read_text().split()[:3]
+    ['#', 'neurosim_nb.csv', 'v1']
     """
     if voltages not in ("wide", "long", None):
         raise ValueError(f"voltages must be 'wide', 'long' or None, got {voltages!r}")
@@ -546,11 +750,10 @@ def save_csv(ds: xr.Dataset, path, *,
     target = _with_suffix(path, ".csv")
     states = _state_variables(ds) if voltages else []
     paths = [target] + [target.with_name(f"{target.stem}_{n}{target.suffix}") for n in states]
-    for p in paths:  # fail before writing anything
-        writable_path(p)
-    _write_csv(target, *_spike_rows(ds))
-    for name, p in zip(states, paths[1:], strict=True):
-        _write_csv(p, *_trace_rows(ds, name, voltages))
+    with atomic_paths(paths) as tmps:  # every path checked first; all renamed at the end
+        _write_csv(tmps[0], target, *_spike_rows(ds))
+        for name, tmp, p in zip(states, tmps[1:], paths[1:], strict=True):
+            _write_csv(tmp, p, *_trace_rows(ds, name, voltages))
     return paths
 
 
@@ -584,40 +787,99 @@ def _trace_rows(ds: xr.Dataset, name: str, layout: str):
     return header, rows
 
 
-def _write_csv(target: Path, header, rows) -> None:
-    with atomic_path(target) as tmp:
-        try:
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f, lineterminator="\n")
-                writer.writerow(header)
-                writer.writerows(rows)  # floats via repr: exact round trip
-        except OSError as e:
-            raise ExportError(f"cannot write {target}: {e.strerror or e}") from e
+#: the first line of a CSV file written by :func:`save_csv` starts with this
+CSV_MARKER = "# neurosim_nb.csv"
+_MARKER_VERSION = 1
+_MARKER_WIDTH = 120  # the line is padded to a fixed width, written last over a placeholder
+_MARKER_RE = re.compile(r"# neurosim_nb\.csv v(\d+) rows=(\d+) sha256=([0-9a-f]{64}) *\Z")
+_CSV_CHUNK = 4096  # rows formatted at a time
+
+
+def _marker_line(rows: int, digest: str) -> bytes:
+    line = f"{CSV_MARKER} v{_MARKER_VERSION} rows={rows} sha256={digest}".ljust(_MARKER_WIDTH)
+    return (line + "\n").encode("ascii")
+
+
+def _write_csv(tmp: Path, target: Path, header, rows) -> None:
+    """Write the CSV to ``tmp``: the marker line (row count and SHA-256 of the rest), the
+    header, the rows. The marker is written last, over a placeholder of the same width."""
+    digest, n = hashlib.sha256(), 0
+    try:
+        with open(tmp, "wb") as f:
+            f.write(b" " * _MARKER_WIDTH + b"\n")
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(header)
+            rows = iter(rows)
+            while True:
+                chunk = list(itertools.islice(rows, _CSV_CHUNK))
+                writer.writerows(chunk)  # floats via repr: exact round trip
+                n += len(chunk)
+                data = buf.getvalue().encode("utf-8")
+                digest.update(data)
+                f.write(data)
+                buf.seek(0)
+                buf.truncate()
+                if len(chunk) < _CSV_CHUNK:
+                    break
+            f.seek(0)
+            f.write(_marker_line(n, digest.hexdigest()))
+    except OSError as e:
+        raise write_failure(target, e) from e
 
 
 def _read_csv(path) -> tuple[Path, list[str], list[list[str]]]:
     p = readable_path(path)
     try:
-        with open(p, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ExportError(f"cannot read {p}: {e.strerror or e}") from e
+    marker = None
+    if raw.startswith(b"#"):
+        end = raw.find(b"\n")
+        first = raw[:end if end >= 0 else len(raw)].decode("ascii", "replace").rstrip("\r")
+        marker = _MARKER_RE.match(first)
+        if marker is None:
+            what = ("its first line is a damaged neurosim_nb marker" if
+                    first.startswith(CSV_MARKER) else "it starts with a comment line")
+            raise ExportError(f"cannot read {p}: {what} ({first[:60]!r}); not a neurosim_nb CSV "
+                              "or a damaged one")
+        if int(marker.group(1)) != _MARKER_VERSION:
+            raise ExportError(f"cannot read {p}: CSV marker version {marker.group(1)}, this "
+                              f"reader knows {_MARKER_VERSION}")
+        raw = raw[end + 1:] if end >= 0 else b""
+    try:
+        text = raw.decode("utf-8")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except UnicodeDecodeError as e:
         raise ExportError(f"cannot read {p}: not a UTF-8 text file") from e
-    except (OSError, csv.Error) as e:
+    except csv.Error as e:
         raise ExportError(f"cannot read {p}: {_msg(e)}") from e
     if not rows:
         raise ExportError(f"cannot read {p}: empty file (no header)")
     header, body = rows[0], rows[1:]
-    for lineno, row in enumerate(body, start=2):
+    for lineno, row in enumerate(body, start=2 + (marker is not None)):
         if len(row) != len(header):
             raise ExportError(f"cannot read {p}: line {lineno} has {len(row)} fields, the "
                               f"header {len(header)} (truncated or not a neurosim_nb CSV?)")
+    if marker is not None:
+        if hashlib.sha256(raw).hexdigest() != marker.group(3):
+            raise ExportError(f"cannot read {p}: its content does not match the SHA-256 of its "
+                              "first line: truncated, or changed after it was written (delete "
+                              "the first line to read an edited file unchecked)")
+        if len(body) != int(marker.group(2)):
+            raise ExportError(f"cannot read {p}: {len(body)} rows where its first line "
+                              f"declares {marker.group(2)}")
+    elif not text.endswith("\n"):
+        raise ExportError(f"cannot read {p}: no newline at the end of the last line "
+                          "(truncated file)")
     return p, header, body
 
 
 def _column(p: Path, body, j: int, dtype, header) -> np.ndarray:
     try:
         return np.array([row[j] for row in body], dtype=dtype)
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:
         raise ExportError(f"cannot read {p}: column {header[j]!r} holds a value that is not "
                           f"a number ({_msg(e)})") from e
 
@@ -709,6 +971,9 @@ def load_csv_trace(path, *, name: str | None = None) -> xr.DataArray:
         v = _column(p, body, 2, np.float64, header)
         times, ti = np.unique(t, return_inverse=True)
         neurons, ni = np.unique(ids, return_inverse=True)
+        check_declared(p, f"a long-layout table of {times.size} times x {neurons.size} "
+                          "neurons", 8 * times.size * neurons.size, stored=8 * v.size,
+                       ratio=64, slack=64 * 2**20)
         data = np.full((times.size, neurons.size), np.nan)
         data[ti, ni] = v
     else:
@@ -718,7 +983,11 @@ def load_csv_trace(path, *, name: str | None = None) -> xr.DataArray:
                               f"'time_ms,<neuron ids>' or 'time_ms,neuron_id,value', found "
                               f"{','.join(header)[:80]!r})")
         times = _column(p, body, 0, np.float64, header)
-        neurons = np.array([int(h) for h in header[1:]], dtype=np.int64)
+        try:
+            neurons = np.array([int(h) for h in header[1:]], dtype=np.int64)
+        except (ValueError, OverflowError) as e:
+            raise ExportError(f"cannot read {p}: a neuron id in the header is not an int64 "
+                              f"({_msg(e)})") from e
         try:
             data = np.array([row[1:] for row in body], dtype=np.float64).reshape(
                 times.size, neurons.size)

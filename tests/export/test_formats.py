@@ -221,8 +221,9 @@ def test_csv_spike_header(datasets, tmp_path):
     (path,) = save_csv(datasets["network"], tmp_path / "net.csv", voltages=None)
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["time_ms", "neuron_id", "population", "layer"]
-    assert len(rows) == datasets["network"].sizes["spike"] + 1
+    assert rows[0][0].startswith("# neurosim_nb.csv v1 rows=")  # the marker line
+    assert rows[1] == ["time_ms", "neuron_id", "population", "layer"]
+    assert len(rows) == datasets["network"].sizes["spike"] + 2
 
 
 @pytest.mark.parametrize("layout", ["wide", "long"])
@@ -238,7 +239,7 @@ def test_csv_traces_round_trip(datasets, layout, tmp_path):
         np.testing.assert_array_equal(trace.values, ds[name].values)  # exact, NaN included
         np.testing.assert_array_equal(trace.time.values, ds.time.values)
         np.testing.assert_array_equal(trace.neuron.values, ds.neuron.values)
-    header = paths[1].read_text().splitlines()[0]
+    header = paths[1].read_text().splitlines()[1]  # after the marker line
     assert header == ("time_ms," + ",".join(map(str, range(12))) if layout == "wide"
                       else "time_ms,neuron_id,value")
 
@@ -280,7 +281,7 @@ def test_csv_truncated_mid_line(datasets, tmp_path):
     text = path.read_text()
     cut = text.index(",", len(text) // 2) + 1  # inside a row, after its first field
     path.write_text(text[:cut])
-    with pytest.raises(ExportError, match="fields|not a number"):
+    with pytest.raises(ExportError, match="fields|not a number|SHA-256"):
         load_csv_spikes(path)
 
 
@@ -352,7 +353,7 @@ def test_failing_writers_leave_existing_files_untouched(datasets, tmp_path, monk
     monkeypatch.setattr(np, "savez_compressed", failing_savez)
     monkeypatch.setattr(formats, "_write_text", failing_write_text)
     monkeypatch.setattr(csv, "writer", FailingWriter)
-    with pytest.raises(RuntimeError, match="disk on fire"):
+    with pytest.raises(ExportError, match="cannot write .*r.npz: disk on fire"):
         save_npz(other, tmp_path / "r.npz")
     with pytest.raises(OSError, match="No space"):
         save_json(other, tmp_path / "r.json")

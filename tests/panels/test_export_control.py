@@ -48,6 +48,8 @@ def test_csv_zip_json_and_oni(tmp_path, oni_run):
         assert sorted(zf.namelist()) == ["run.csv", "run_V.csv"]
         spikes = zf.read("run.csv").decode().splitlines()
         v_rows = zf.read("run_V.csv").decode().splitlines()
+    assert spikes[0].startswith("# neurosim_nb.csv")   # the marker line (row count, SHA-256)
+    spikes, v_rows = spikes[1:], v_rows[1:]
     assert spikes[0] == "time_ms,neuron_id,population,layer"
     assert len(spikes) - 1 == ds.sizes["spike"]
     first = spikes[1].split(",")
