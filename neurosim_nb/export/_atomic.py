@@ -314,13 +314,14 @@ def check_declared(path, what: str, n_bytes: int, *, stored: int | None = None,
     ...     check_declared("a.npz", "entry 'v0.npy'", 8 * 10**12, stored=900)
     ... except FileTooLargeError as e:
     ...     print(e)  # doctest: +NORMALIZE_WHITESPACE
-    cannot read a.npz: entry 'v0.npy' declares 8.0 TB but the file holds 900 bytes for it
-    (truncated, corrupt or hostile file)
+    cannot read a.npz: entry 'v0.npy' would need 8.0 TB but the file holds 900 bytes for
+    it (truncated, corrupt or hostile file)
     """
     if stored is not None and n_bytes > ratio * stored + slack:
-        raise FileTooLargeError(f"cannot read {path}: {what} declares {human_bytes(n_bytes)} "
-                                f"but the file holds {human_bytes(stored)} for it (truncated, "
-                                f"corrupt or hostile file)")
+        raise FileTooLargeError(f"cannot read {path}: {what} would need "
+                                f"{human_bytes(n_bytes)} but the file holds "
+                                f"{human_bytes(stored)} for it (truncated, corrupt or hostile "
+                                "file)")
     limit = int(available_memory() * MEMORY_FRACTION)
     if n_bytes > limit:
         raise FileTooLargeError(f"cannot read {path}: {what} needs {human_bytes(n_bytes)} of "

@@ -16,7 +16,14 @@ loading with :func:`load_simulation`:
   one-element or 0-d array as a scalar, a 2-D array flattened. The attr types are stored in
   ``neurosim_nb_attr_types`` (a JSON string, on the file and on each variable that needs it)
   and restored;
-* numbers whose ``units`` read as time (``"seconds"``) are not decoded to ``timedelta64``.
+* numbers whose ``units`` read as time (``"seconds"``) are not decoded to ``timedelta64``;
+* a Python ``int`` attr outside the int64 range (``seed=2**64``), which NetCDF cannot hold as
+  a number, is stored as its decimal string and typed back to ``int``.
+
+:func:`load_simulation` first reads only the file's metadata and compares the bytes its
+variables declare with the file's size (zlib expands at most 1032:1) and with the memory
+available: a 6 kB file declaring a 2**31-sample variable is refused
+(:class:`~neurosim_nb.export._atomic.FileTooLargeError`) instead of allocated.
 
 Other NetCDF readers see ordinary CF data plus those two bookkeeping attrs.
 
@@ -32,13 +39,22 @@ Other NetCDF readers see ordinary CF data plus those two bookkeeping attrs.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.export._atomic import ExportError, atomic_path, readable_path
+from neurosim_nb._validation import parse_json
+from neurosim_nb.export._atomic import (
+    ExportError,
+    FileTooLargeError,
+    atomic_path,
+    check_declared,
+    readable_path,
+    write_failure,
+)
 from neurosim_nb.schema import SchemaError, validate_dataset
 
 __all__ = ["save_simulation", "load_simulation"]
@@ -51,6 +67,19 @@ _STRING_KINDS = "OUS"
 _READ_ERRORS = (OSError, RuntimeError, ValueError, KeyError, IndexError, TypeError)
 
 
+_INT64 = np.iinfo(np.int64)
+#: the type record of a Python int stored as its decimal string
+_BIG_INT = {"python": "int"}
+#: bytes variables may declare per byte of file (zlib's largest expansion is 1032:1), and a
+#: margin for HDF5's own structures
+_NETCDF_RATIO, _NETCDF_SLACK = 1100, 16 * 2**20
+
+
+def _big_int(value) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)
+            and not _INT64.min <= value <= _INT64.max)
+
+
 def _attr_types(attrs: dict) -> dict:
     """Type records for attrs that NetCDF would not give back as they are (see module doc)."""
     types = {}
@@ -59,20 +88,37 @@ def _attr_types(attrs: dict) -> dict:
             types[key] = {"dtype": value.dtype.str, "shape": list(value.shape)}
         elif isinstance(value, np.generic):
             types[key] = {"dtype": value.dtype.str}
+        elif _big_int(value):
+            types[key] = _BIG_INT
     return types
 
 
 def _encode_attrs(attrs: dict) -> dict:
-    out = {k: v.ravel() if isinstance(v, np.ndarray) else v for k, v in attrs.items()}
+    out = {k: v.ravel() if isinstance(v, np.ndarray) else str(v) if _big_int(v) else v
+           for k, v in attrs.items()}
     types = _attr_types(attrs)
     if types:
         out[ATTR_TYPES_ATTR] = json.dumps(types)
     return out
 
 
-def _decode_attrs(attrs: dict) -> dict:
+def _checked_dtype(dtype, what: str, values, source) -> np.dtype:
+    """A dtype recorded in the file; a string width is checked against the data it widens."""
+    dt = np.dtype(dtype)
+    if dt.hasobject or dt.fields is not None or dt.kind not in "biufcUSM":
+        raise ValueError(f"{what}: unsupported recorded dtype {dtype!r}")
+    values = np.asarray(values)
+    check_declared(source, f"{what} (recorded dtype {dtype!r})", values.size * dt.itemsize,
+                   stored=max(values.nbytes, 8 * values.size), ratio=16,
+                   slack=_NETCDF_SLACK)
+    return dt
+
+
+def _decode_attrs(attrs: dict, source="the file", what: str = "attr") -> dict:
     out = dict(attrs)
-    types = json.loads(out.pop(ATTR_TYPES_ATTR, "{}"))
+    types = parse_json(out.pop(ATTR_TYPES_ATTR, "{}"))
+    if not isinstance(types, dict):
+        raise ValueError(f"{ATTR_TYPES_ATTR} is not a JSON object")
     for key, value in out.items():
         record = types.get(key)
         if record is None:  # written from a Python scalar
@@ -80,10 +126,18 @@ def _decode_attrs(attrs: dict) -> dict:
                 out[key] = int(value)
             elif isinstance(value, np.floating):
                 out[key] = float(value)
+        elif record == _BIG_INT:
+            out[key] = int(str(value))
         elif "shape" in record:
-            out[key] = np.asarray(value, dtype=record["dtype"]).reshape(record["shape"])
+            dt = _checked_dtype(record["dtype"], f"{what} {key!r}", value, source)
+            shape = record["shape"]
+            if not isinstance(shape, list) or not all(
+                    isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+                raise ValueError(f"{what} {key!r}: bad recorded shape {shape!r:.40}")
+            out[key] = np.asarray(value, dtype=dt).reshape(shape)
         else:
-            out[key] = np.dtype(record["dtype"]).type(value)
+            dt = _checked_dtype(record["dtype"], f"{what} {key!r}", value, source)
+            out[key] = dt.type(value)
     return out
 
 
@@ -171,21 +225,25 @@ def save_simulation(ds: xr.Dataset, path, *, compression_level: int = 4,
         try:
             out.to_netcdf(tmp, mode="w", format="NETCDF4", engine="netcdf4",
                           encoding=encoding)
-        except OSError as e:
-            raise ExportError(f"cannot write {target}: {e}") from e
+        except (OSError, RuntimeError) as e:  # a full disk: RuntimeError("NetCDF: HDF error")
+            raise write_failure(target, e) from e
     return target
 
 
-def _restore(ds: xr.Dataset) -> xr.Dataset:
+def _restore(ds: xr.Dataset, source="the file") -> xr.Dataset:
     """Undo the bookkeeping of :func:`_prepare` on a freshly opened Dataset, in place."""
-    ds.attrs = _decode_attrs(ds.attrs)
+    ds.attrs = _decode_attrs(ds.attrs, source, "Dataset attr")
     for name in list(ds.variables):
         var = ds.variables[name]
-        var.attrs = _decode_attrs(var.attrs)
+        var.attrs = _decode_attrs(var.attrs, source, f"variable {name!r} attr")
         dtype = var.attrs.pop(DTYPE_ATTR, None)
         if dtype is not None and var.dtype != np.dtype(dtype):
-            cast = xr.Variable(var.dims, np.asarray(var.values).astype(dtype), var.attrs,
-                               var.encoding)
+            values = np.asarray(var.values)
+            if values.dtype.kind not in "OUS":
+                raise ValueError(f"variable {name!r}: {values.dtype} data recorded as {dtype!r}")
+            if dtype != "object":
+                _checked_dtype(dtype, f"variable {name!r}", values, source)
+            cast = xr.Variable(var.dims, values.astype(dtype), var.attrs, var.encoding)
             if name in ds.coords:
                 ds.coords[name] = cast
             else:
@@ -235,6 +293,7 @@ def load_simulation(path, *, lazy: bool = False, validate: bool = True) -> xr.Da
     False True
     """
     p = readable_path(path)
+    _check_declared_sizes(p, lazy)
     try:
         raw = xr.open_dataset(p, engine="netcdf4", decode_timedelta=False)
     except _READ_ERRORS as e:
@@ -243,18 +302,47 @@ def load_simulation(path, *, lazy: bool = False, validate: bool = True) -> xr.Da
     try:
         if not lazy:
             raw.load()
-        ds = _restore(raw)
+        ds = _restore(raw, p)
         if validate and "spike_time" in ds.variables and "neurosim_nb_version" in ds.attrs:
             validate_dataset(ds)
     except SchemaError as e:
         raw.close()
         raise ExportError(f"{p} is not a valid neurosim_nb result: {e}") from e
+    except FileTooLargeError:
+        raw.close()
+        raise
     except _READ_ERRORS as e:
         raw.close()
         raise ExportError(f"cannot read {p}: corrupt NetCDF file ({_short(e)})") from e
     if not lazy:
         raw.close()
     return ds
+
+
+def _check_declared_sizes(p: Path, lazy: bool) -> None:
+    """Refuse a file whose variables declare more bytes than it can hold or than memory
+    allows, reading its metadata only (``lazy``: only the index coordinates xarray loads)."""
+    import netCDF4
+
+    try:
+        with netCDF4.Dataset(p, "r") as nc:
+            declared = {}
+            for name, var in nc.variables.items():
+                if lazy and var.dimensions != (name,):
+                    continue
+                itemsize = 8 if var.dtype is str else np.dtype(var.dtype).itemsize
+                declared[name] = (math.prod(var.shape), itemsize)
+    except _READ_ERRORS as e:
+        raise ExportError(f"cannot read {p}: not a NetCDF file, or truncated or corrupt "
+                          f"({_short(e)})") from e
+    if not declared:
+        return
+    total = sum(n * size for n, size in declared.values())
+    big = max(declared, key=lambda k: declared[k][0] * declared[k][1])
+    what = (f"{'its index coordinates' if lazy else 'its variables'} (the largest, {big!r}: "
+            f"{declared[big][0]} values)")
+    check_declared(p, what, total, stored=p.stat().st_size, ratio=_NETCDF_RATIO,
+                   slack=_NETCDF_SLACK)
 
 
 def _short(error: BaseException) -> str:

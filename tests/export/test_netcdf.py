@@ -202,7 +202,7 @@ def test_failing_writer_leaves_existing_file_untouched(datasets, tmp_path, monke
         raise error
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", half_write)
-    with pytest.raises(ExportError if isinstance(error, OSError) else RuntimeError):
+    with pytest.raises(ExportError, match="cannot write .*r.nc"):  # HDF5's RuntimeError too
         save_simulation(datasets["network"], target)
     assert target.read_bytes() == before
     assert no_part_files(tmp_path)
