@@ -967,23 +967,30 @@ def load_oni(path) -> dict:
             doc = parse_json(p.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             raise ExportError(f"{p} is not a valid JSON file: {err}") from None
+        except OSError as err:
+            raise ExportError(f"cannot read {p}: {err.strerror or err}") from None
     try:
         validate_oni_document(doc)
-    except ValueError as err:
+    except (ValueError, TypeError, KeyError) as err:
         raise ExportError(f"{p}: {err}") from None
     return doc
 
 
 def _load_npz(p: Path) -> dict:
+    from neurosim_nb.export._atomic import FileTooLargeError
+    from neurosim_nb.export.formats import read_npz
+
     try:
-        with np.load(p, allow_pickle=False) as z:
-            if "native_json" not in z.files:
-                raise ExportError(f"{p} is an .npz file but not an ONI export (no native_json)")
-            arrays = {k: z[k] for k in z.files}
-    except ExportError:
+        arrays = read_npz(p)  # each entry checked against its header before it is allocated
+    except FileTooLargeError:
         raise
-    except Exception as err:  # zipfile/pickle/format errors of a corrupt file
-        raise ExportError(f"{p} is not a readable .npz file: {err}") from None
+    except ExportError as err:
+        reason = str(err).split(f"{p}: ", 1)[-1]
+        raise ExportError(f"{p} is not a readable .npz file: {reason}") from None
+    if "native_json" not in arrays:
+        raise ExportError(f"{p} is an .npz file but not an ONI export (no native_json)")
+    if arrays["native_json"].shape != () or arrays["native_json"].dtype.kind != "U":
+        raise ExportError(f"{p}: its native_json entry is not a JSON string")
     try:
         doc = parse_json(str(arrays["native_json"]))
     except ValueError as err:
@@ -996,7 +1003,7 @@ def _load_npz(p: Path) -> dict:
         if not (np.array_equal(arrays["inter_layer_weights"], w)
                 and np.array_equal(arrays["coherence"], np.asarray(coh, dtype=np.float64))):
             raise ValueError("its arrays disagree with its native document")
-    except (ValueError, KeyError) as err:
+    except (ValueError, KeyError, TypeError) as err:
         raise ExportError(f"{p}: {err}") from None
     return doc
 

@@ -82,15 +82,32 @@ def sample_morphology(name: str = "mp_ma_40984_gc2") -> Path:
 
 def _read_source(path_or_text) -> tuple[str, str]:
     if isinstance(path_or_text, os.PathLike):
-        path = Path(path_or_text)
-        return path.read_text(), path.name
+        return _read_file(Path(path_or_text))
     if not isinstance(path_or_text, str):
         raise TypeError(f"path_or_text must be a path or the text of an SWC file, "
                         f"got {type(path_or_text).__name__}")
     if "\n" in path_or_text or len(path_or_text.split()) >= 7:
         return path_or_text, "SWC"
-    path = Path(path_or_text)
-    return path.read_text(), path.name       # FileNotFoundError names a missing file
+    return _read_file(Path(path_or_text))
+
+
+def _read_file(path: Path) -> tuple[str, str]:
+    """The text of an SWC file; a missing, unreadable or non-text file is an SWCError."""
+    def fail(reason: str) -> SWCError:
+        return SWCError(f"cannot read {path}: {reason}", 0, "", path.name)
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except OSError as err:  # a folder, permissions, a name too long
+        raise fail(err.strerror or str(err)) from None
+    if b"\0" in data:
+        raise fail("a binary file (it holds NUL bytes), not SWC text")
+    try:
+        return data.decode("utf-8"), path.name
+    except UnicodeDecodeError:
+        raise fail("not UTF-8 text") from None
 
 
 def _int_field(word: str, what: str, err) -> int:
@@ -208,7 +225,8 @@ def load_swc(path_or_text, *, soma: str = "neuron", types: Mapping[int, str] | N
     Raises
     ------
     SWCError
-        Naming the line (``err.line``, ``err.text``): wrong column count, a non-numeric
+        A missing, unreadable or binary file (``err.line`` 0), or naming the line
+        (``err.line``, ``err.text``): wrong column count, a non-numeric
         field, a non-integer id/type/parent, a radius <= 0, an unknown type code, a duplicate
         id, a parent id not found, a second root, no root, a cycle.
 
