@@ -16,7 +16,10 @@ are stored as fixed-width unicode, so nothing needs pickle: the reader uses
                          "data": [0.1, ...], "attrs": {"units": "ms", ...}}, ...},
      "data_vars": {"V": {...}, "spike_time": {...}, ...}}
 
-``data`` is a nested list. Non-finite floats are the strings ``"NaN"``, ``"Infinity"`` and
+``sha256`` (written by :func:`save_json`, checked by :func:`load_json` when present) is the
+SHA-256 of the rest of the document in a canonical form (``sort_keys=True``, separators
+``","`` and ``":"``): a digit changed after writing is refused, not read. ``data`` is a
+nested list. Non-finite floats are the strings ``"NaN"``, ``"Infinity"`` and
 ``"-Infinity"``, which JavaScript's ``Number()`` (and Python's ``float()``) turn back into
 numbers. Floats are written with Python's shortest round-trip ``repr``, so values come back
 exactly. ``attr_types`` (top level and per variable, only when needed) records attrs that are
@@ -32,13 +35,14 @@ for that). Each file starts with one comment line, the *marker*::
 
     # neurosim_nb.csv v1 rows=12 sha256=<64 hex digits>          (padded with spaces)
 
-``rows`` counts the data rows and ``sha256`` is the digest of every byte after the marker
-line, so the readers refuse a file truncated anywhere (even at a line end) or changed after
-it was written. pandas reads the files with ``pd.read_csv(path, comment="#")``; a
-spreadsheet shows the marker in its first row. A CSV without the marker (written before it
-existed, or by another tool) is read with the checks it allows: every row as wide as the
-header, and a newline at the end of the last row (a file cut inside its last value is
-refused). To read an edited file unchecked, delete its marker line.
+Lines end with CRLF (RFC 4180). ``rows`` counts the data rows and ``sha256`` is the
+digest of every byte after the marker line, so the readers refuse a file truncated anywhere
+(even at a line end) or changed after it was written. pandas reads the files with
+``pd.read_csv(path, comment="#")``; a spreadsheet shows the marker in its first row. A CSV
+without the marker (written before it existed, or by another tool) is read with the checks
+it allows: every row as wide as the header, and a newline at the end of the last row (a
+file cut inside its last value is refused). To read an edited file unchecked, delete its
+marker line.
 
 Every writer is atomic (temporary file, then rename); :func:`save_csv` writes its files as a
 set (all temporaries first, then all renamed, so a failure leaves every previous file as
@@ -87,7 +91,9 @@ META_KEY = "__neurosim_nb__"
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _DECODE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError)
 _CHECK = Checker(ValueError)
-_DOC_KEYS = ("format", "version", "attrs", "attr_types", "dims", "coords", "data_vars")
+_DOC_KEYS = ("format", "version", "attrs", "attr_types", "dims", "coords", "data_vars",
+             "sha256")
+DIGEST_KEY = "sha256"
 _VARIABLE_KEYS = ("dims", "dtype", "shape", "data", "attrs", "attr_types")
 
 
@@ -408,6 +414,7 @@ def save_json(ds: xr.Dataset, path, *, indent: int | None = None) -> Path:
     ('run.json', True)
     """
     d = dataset_to_dict(ds)
+    d[DIGEST_KEY] = _json_digest(d)
     text = json.dumps(d, allow_nan=False, ensure_ascii=False, indent=indent)
     target = _with_suffix(path, ".json")
     with atomic_path(target) as tmp:
@@ -449,6 +456,16 @@ def load_json(path) -> xr.Dataset:
         raise ExportError(f"cannot read {p}: invalid or truncated JSON ({_msg(e)})") from e
     except OSError as e:
         raise ExportError(f"cannot read {p}: {e.strerror or e}") from e
+    if isinstance(d, dict) and DIGEST_KEY in d:
+        digest = d.pop(DIGEST_KEY)
+        try:
+            same = digest == _json_digest(_CHECK.document(d))
+        except ValueError as e:
+            raise ExportError(f"cannot read {p}: {_msg(e)}") from e
+        if not same:
+            raise ExportError(f"cannot read {p}: its content does not match its {DIGEST_KEY!r} "
+                              "(damaged, or edited after it was written: delete that key to "
+                              "read an edited file unchecked)")
     try:
         return _from_dict(_CHECK.document(d), str(p))
     except FileTooLargeError:
@@ -793,11 +810,14 @@ _MARKER_VERSION = 1
 _MARKER_WIDTH = 120  # the line is padded to a fixed width, written last over a placeholder
 _MARKER_RE = re.compile(r"# neurosim_nb\.csv v(\d+) rows=(\d+) sha256=([0-9a-f]{64}) *\Z")
 _CSV_CHUNK = 4096  # rows formatted at a time
+#: line end of the CSV files (RFC 4180's; with it the csv module quotes a field holding a
+#: lone "\r", which it would not with "\n")
+_EOL = "\r\n"
 
 
 def _marker_line(rows: int, digest: str) -> bytes:
     line = f"{CSV_MARKER} v{_MARKER_VERSION} rows={rows} sha256={digest}".ljust(_MARKER_WIDTH)
-    return (line + "\n").encode("ascii")
+    return (line + _EOL).encode("ascii")
 
 
 def _write_csv(tmp: Path, target: Path, header, rows) -> None:
@@ -806,9 +826,9 @@ def _write_csv(tmp: Path, target: Path, header, rows) -> None:
     digest, n = hashlib.sha256(), 0
     try:
         with open(tmp, "wb") as f:
-            f.write(b" " * _MARKER_WIDTH + b"\n")
+            f.write(b" " * _MARKER_WIDTH + _EOL.encode("ascii"))
             buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
+            writer = csv.writer(buf, lineterminator=_EOL)  # quotes fields holding \r or \n
             writer.writerow(header)
             rows = iter(rows)
             while True:
@@ -999,6 +1019,14 @@ def load_csv_trace(path, *, name: str | None = None) -> xr.DataArray:
 
 
 # ---------------------------------------------------------------------------------- misc
+
+def _json_digest(d: dict) -> str:
+    """SHA-256 of a description in a canonical JSON form (sorted keys, no spaces): the same
+    for the dict written and the dict parsed back, whatever the indent."""
+    text = json.dumps(d, allow_nan=False, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
 
 def _write_text(tmp: Path, target: Path, text: str) -> None:
     try:

@@ -17,6 +17,12 @@ loading with :func:`load_simulation`:
   ``neurosim_nb_attr_types`` (a JSON string, on the file and on each variable that needs it)
   and restored;
 * numbers whose ``units`` read as time (``"seconds"``) are not decoded to ``timedelta64``;
+* the file's attr ``neurosim_nb_digest`` holds the SHA-256 of the Dataset's content (names,
+  dims, dtypes, values and attrs: :func:`content_digest`); an eager load recomputes it and
+  refuses a file whose content changed after it was written (HDF5 keeps no checksum of its
+  own: a flipped byte in an attribute or an uncompressed value would load unnoticed). Files
+  without the attr (older ones, other tools) are read unchecked, and ``lazy=True`` does not
+  check (the data are not read);
 * a Python ``int`` attr outside the int64 range (``seed=2**64``), which NetCDF cannot hold as
   a number, is stored as its decimal string and typed back to ``int``.
 
@@ -38,6 +44,7 @@ Other NetCDF readers see ordinary CF data plus those two bookkeeping attrs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -57,14 +64,18 @@ from neurosim_nb.export._atomic import (
 )
 from neurosim_nb.schema import SchemaError, validate_dataset
 
-__all__ = ["save_simulation", "load_simulation"]
+__all__ = ["save_simulation", "load_simulation", "content_digest"]
 
 DTYPE_ATTR = "neurosim_nb_dtype"
 ATTR_TYPES_ATTR = "neurosim_nb_attr_types"
+#: SHA-256 of the Dataset's content (:func:`content_digest`), checked by an eager load
+DIGEST_ATTR = "neurosim_nb_digest"
+_BOOKKEEPING = (DTYPE_ATTR, ATTR_TYPES_ATTR, DIGEST_ATTR, "neurosim_nb_version")
 _NUMERIC_KINDS = "biuf"
 _STRING_KINDS = "OUS"
 #: exceptions the netCDF4/HDF5 stack raises on unreadable files
-_READ_ERRORS = (OSError, RuntimeError, ValueError, KeyError, IndexError, TypeError)
+_READ_ERRORS = (OSError, RuntimeError, ValueError, KeyError, IndexError, TypeError,
+                AttributeError, OverflowError, EOFError, NotImplementedError)
 
 
 _INT64 = np.iinfo(np.int64)
@@ -114,7 +125,17 @@ def _checked_dtype(dtype, what: str, values, source) -> np.dtype:
     return dt
 
 
+def _near_bookkeeping(name) -> bool:
+    """A name one character away from a bookkeeping attr's: that attr, damaged."""
+    return isinstance(name, str) and any(
+        len(name) == len(known) and sum(a != b for a, b in zip(name, known, strict=True)) == 1
+        for known in _BOOKKEEPING)
+
+
 def _decode_attrs(attrs: dict, source="the file", what: str = "attr") -> dict:
+    damaged = [key for key in attrs if _near_bookkeeping(key)]
+    if damaged:
+        raise ValueError(f"{what} {damaged[0]!r}: a damaged neurosim_nb bookkeeping attr")
     out = dict(attrs)
     types = parse_json(out.pop(ATTR_TYPES_ATTR, "{}"))
     if not isinstance(types, dict):
@@ -164,8 +185,60 @@ def _prepare(ds: xr.Dataset, compression_level: int, chunk_time: int | None):
         var.attrs = attrs
         encoding[name] = enc
         (coords if name in ds.coords else data_vars)[name] = var
-    out = xr.Dataset(data_vars, coords, attrs=_encode_attrs(ds.attrs))
+    attrs = _encode_attrs(ds.attrs)
+    attrs[DIGEST_ATTR] = content_digest(ds)
+    out = xr.Dataset(data_vars, coords, attrs=attrs)
     return out, encoding
+
+
+def _array_bytes(values: np.ndarray) -> bytes:
+    if values.dtype.kind == "O":
+        return repr(values.ravel().tolist()).encode("utf-8", "surrogatepass")
+    return np.ascontiguousarray(values).tobytes()
+
+
+def content_digest(ds: xr.Dataset) -> str:
+    """SHA-256 (hex) of a Dataset's content: every variable's name, role (coordinate or
+    not), dims, dtype, shape, values (bytes) and attrs (names, types, values), and the
+    Dataset's attrs, in name order. Two Datasets that :func:`load_simulation` treats as the
+    same (identical, with the same dtypes and attr types) have the same digest.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> a = xr.Dataset({"V": ("time", [-65.0, -64.5])}, attrs={"seed": 1})
+    >>> content_digest(a) == content_digest(a.copy(deep=True))
+    True
+    >>> content_digest(a) == content_digest(a.assign_attrs(seed=2))
+    False
+    """
+    h = hashlib.sha256()
+
+    def put(part) -> None:
+        data = part if isinstance(part, bytes) else repr(part).encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+
+    def put_attrs(attrs: dict) -> None:
+        put(len(attrs))
+        for key in sorted(attrs, key=str):
+            value = attrs[key]
+            if key == DIGEST_ATTR:
+                continue
+            put(str(key))
+            if isinstance(value, np.ndarray):
+                put((value.dtype.str, value.shape))
+                put(_array_bytes(value))
+            else:
+                put((type(value).__name__, value))
+
+    put_attrs(ds.attrs)
+    for name in sorted(ds.variables, key=str):
+        var = ds.variables[name]
+        put((str(name), name in ds.coords, var.dims, var.dtype.str, var.shape))
+        put(_array_bytes(np.asarray(var.values)))
+        put_attrs(var.attrs)
+    return h.hexdigest()
 
 
 def save_simulation(ds: xr.Dataset, path, *, compression_level: int = 4,
@@ -302,7 +375,11 @@ def load_simulation(path, *, lazy: bool = False, validate: bool = True) -> xr.Da
     try:
         if not lazy:
             raw.load()
+        digest = raw.attrs.pop(DIGEST_ATTR, None)
         ds = _restore(raw, p)
+        if digest is not None and not lazy and digest != content_digest(ds):
+            raise ExportError(f"cannot read {p}: its content does not match the digest written "
+                              "with it (the file was damaged or changed after it was written)")
         if validate and "spike_time" in ds.variables and "neurosim_nb_version" in ds.attrs:
             validate_dataset(ds)
     except SchemaError as e:
