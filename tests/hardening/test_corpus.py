@@ -140,16 +140,19 @@ def _hostile(kind: str, valid: Path, folder: Path) -> dict[str, bytes | Path]:
             nc.createDimension("time", 2**31)
             nc.createVariable("time", "f8", ("time",), chunksizes=(2**20,))
         out["index declaring 2**31 samples"] = path
-    elif kind == "json":
-        doc = json.loads(data)
-        doc["coords"]["population"]["dtype"] = "<U500000000"
-        out["string dtype <U500000000"] = json.dumps(doc).encode()
-        doc = json.loads(data)
-        doc["data_vars"]["V"]["shape"] = [10**12, 3]
-        out["shape [10**12, 3]"] = json.dumps(doc).encode()
-        doc = json.loads(data)
-        doc["attr_types"]["neurosim_nb_version"] = {"dtype": "<U500000000", "shape": [4]}
-        out["attr dtype <U500000000"] = json.dumps(doc).encode()
+    elif kind == "json":  # without the digest, which would refuse any change
+        def edited(change) -> bytes:
+            doc = json.loads(data)
+            del doc["sha256"]
+            change(doc)
+            return json.dumps(doc).encode()
+
+        out["string dtype <U500000000"] = edited(
+            lambda d: d["coords"]["population"].update(dtype="<U500000000"))
+        out["shape [10**12, 3]"] = edited(lambda d: d["data_vars"]["V"].update(
+            shape=[10**12, 3]))
+        out["attr dtype <U500000000"] = edited(lambda d: d["attr_types"].update(
+            neurosim_nb_version={"dtype": "<U500000000", "shape": [4]}))
     elif kind == "csv_long":
         rows = "".join(f"{i}.5,{i},-65.0\n" for i in range(200_000))
         out["a 200000 x 200000 (time, neuron) grid"] = (
