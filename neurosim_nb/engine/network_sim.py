@@ -186,6 +186,15 @@ def _takes_flat_path(r: _PopRun, flat) -> bool:
     return bool(ok)
 
 
+def _flat_pass(runs: list[_PopRun]):
+    """The flat path's pass for the populations ``runs`` of one kernel (those taking the
+    path; their family's ``flat_pass``), or None (the default pass) for a family without."""
+    choose = getattr(runs[0].pop, "flat_pass", None) if runs else None
+    flat = runs[0].pop.flat_update() if runs else None
+    taking = [r.syn_par for r in runs if flat is not None and _takes_flat_path(r, flat)]
+    return choose(taking) if choose is not None and taking else None
+
+
 def _fill(runtimes, buf: np.ndarray, k: int, t_chunk: np.ndarray) -> bool:
     """Zero ``buf[:k]`` and add the stimuli that are on in the block; False (buffer left
     untouched) when none is."""
@@ -248,7 +257,12 @@ class _CompiledLoop:
                                          for r, j in zip(run_list, kernel_of, strict=True)
                                          if j == i)
             for i in range(len(kernels)))
-        self.run_steps = network_loop(kernels, flats, flat_only)
+        # the flat path's pass for the populations that take it (the family's
+        # ``flat_pass``): a loop compiles the cases of its populations' channels only
+        passes = tuple(
+            _flat_pass([r for r, j in zip(run_list, kernel_of, strict=True) if j == i])
+            if flats[i] is not None else None for i in range(len(kernels)))
+        self.run_steps = network_loop(kernels, flats, flat_only, passes)
         for i, (name, r) in enumerate(runs.items()):
             n, o = r.pop.n, off[name]
             r.table_row = i
