@@ -23,13 +23,13 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
+from _interop_runs import lif_run, network_run
 
-from neurosim_nb import HodgkinHuxleyNeuron, LIFNeuron, LIFParameters, Network
+from neurosim_nb import HodgkinHuxleyNeuron, LIFNeuron
 from neurosim_nb.analysis import cv, firing_rate, isi, population_rate, spike_raster
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.export.neo import from_neo, neo_units, to_neo
 from neurosim_nb.schema import population_parameters, validate_dataset
-from neurosim_nb.stimuli import PoissonInput
 
 neo = pytest.importorskip("neo")
 pq = pytest.importorskip("quantities")
@@ -42,24 +42,12 @@ pytestmark = pytest.mark.filterwarnings("ignore:The 'copy' argument in Quantity 
 
 @pytest.fixture(scope="module")
 def lif():
-    """20 LIF neurons driven by Poisson kicks (irregular firing), 500 ms, V and I_ext every
-    2nd step."""
-    return LIFNeuron(LIFParameters(), n=20).simulate(
-        500.0, PoissonInput(rate_hz=2000.0, weight_mV=1.0), seed=3,
-        record=("V", "I_ext"), sample_every=2)
+    return lif_run()
 
 
 @pytest.fixture(scope="module")
 def network():
-    """Two populations (exc 40, inh 10) with recurrent connections, 300 ms, V of 6 neurons."""
-    net = Network("ei", seed=4)
-    net.add_population("exc", LIFNeuron(LIFParameters(), n=40))
-    net.add_population("inh", LIFNeuron(LIFParameters(), n=10))
-    net.add_stimulus("exc", PoissonInput(rate_hz=2500.0, weight_mV=1.0))
-    net.add_stimulus("inh", PoissonInput(rate_hz=2200.0, weight_mV=1.0))
-    net.connect("exc", "inh", "fixed_probability", p=0.2, weight=0.05, receptor="current")
-    net.connect("inh", "exc", "fixed_probability", p=0.3, weight=-0.05, receptor="current")
-    return net.simulate(300.0, record=("V",), record_neurons=[0, 7, 39, 40, 45, 49], seed=2)
+    return network_run()
 
 
 def test_runs_fire(lif, network):
