@@ -70,10 +70,20 @@ def check_dataset(ds, owner: str) -> None:
     if "spike_time" in ds or "spike_neuron" in ds:
         raise InvalidArgumentError(f"{owner}(ds): the Dataset has only one of spike_time and "
                                    "spike_neuron; a spike list needs both")
-    if not any(v.dims and v.dims[0] == "time" for v in ds.data_vars.values()):
+    if not any(is_trace(ds, v) for v in ds.data_vars.values()):
         raise InvalidArgumentError(
             f"{owner}(ds): the Dataset has neither spikes (spike_time, spike_neuron) nor "
             "traces (a variable along 'time'); pass a neurosim_nb simulation result")
+
+
+def is_trace(ds: xr.Dataset, var: xr.DataArray) -> bool:
+    """True for a variable sampled in time: its first dimension is ``time``, or another
+    dimension whose coordinate is in ms (e.g. ``weight_time`` of recorded weights)."""
+    if not var.dims:
+        return False
+    dim = var.dims[0]
+    return dim == "time" or (dim in ds.coords and ds[dim].dims == (dim,)
+                             and ds[dim].attrs.get("units") == "ms")
 
 
 def window(ds: xr.Dataset) -> tuple[float, float]:
@@ -143,8 +153,8 @@ def spike_trains(ds: xr.Dataset, n: int) -> list[np.ndarray]:
 
 def trace_variables(ds: xr.Dataset, variables, owner: str) -> list[str]:
     """Names of the traces to export: ``variables`` (checked), or every data variable whose
-    first dimension is ``time``."""
-    found = [k for k, v in ds.data_vars.items() if v.dims and v.dims[0] == "time"]
+    first dimension is a time axis (:func:`is_trace`)."""
+    found = [k for k, v in ds.data_vars.items() if is_trace(ds, v)]
     if variables is None:
         return [str(k) for k in found]
     if isinstance(variables, str):
@@ -163,7 +173,7 @@ def trace_variables(ds: xr.Dataset, variables, owner: str) -> list[str]:
 
 
 def channels(var: xr.DataArray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """A trace as a 2-D ``(time, channel)`` float array and, per channel, its position on
+    """A trace as a 2-D ``(time, channel)`` array and, per channel, its position on
     each other dimension and the values of the coordinates along them (e.g. ``neuron``,
     ``population``, ``compartment``)."""
     values = np.asarray(var.values)
@@ -173,11 +183,11 @@ def channels(var: xr.DataArray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     if not other:
         return flat, annotations
     index = np.indices(values.shape[1:]).reshape(len(other), -1)
-    template = var.isel(time=0, drop=True)
+    template = var.isel({var.dims[0]: 0}, drop=True)
     for axis, dim in enumerate(other):
         annotations[str(dim)] = index[axis].astype(np.int64)
     for name, coord in var.coords.items():
-        if "time" in coord.dims or not coord.dims:
+        if var.dims[0] in coord.dims or not coord.dims:
             continue
         vals = coord.variable.set_dims(dict(template.sizes)).transpose(*other).values
         annotations[str(name)] = _plain(np.asarray(vals).reshape(-1))

@@ -160,7 +160,7 @@ def to_neo(ds: xr.Dataset, *, variables=None, groups: bool = True):
     for name in names:
         var = ds[name]
         data, ann = channels(var)
-        time = np.asarray(var["time"].values, dtype=np.float64)
+        time = np.asarray(var[var.dims[0]].values, dtype=np.float64)
         period = regular_period(time, ds)
         kwargs = dict(name=str(name), description=str(var.attrs.get("long_name", name)),
                       array_annotations=ann, variable=str(name),

@@ -119,6 +119,19 @@ def _start_time(ds: xr.Dataset, session_start_time) -> datetime:
     return EPOCH
 
 
+def _coord_record(coord: xr.DataArray) -> dict:
+    """A coordinate as JSON: dims, values (exact: JSON floats are repr), dtype, attrs."""
+    values = np.asarray(coord.values)
+    return {"dims": [str(d) for d in coord.dims], "dtype": values.dtype.str,
+            "values": values.tolist(), "attrs": json_attrs(coord.attrs)}
+
+
+def _coord(record: dict) -> tuple:
+    dtype = np.dtype(record["dtype"])
+    return (tuple(record["dims"]), np.asarray(record["values"], dtype=dtype),
+            record["attrs"])
+
+
 def _model_json(ds: xr.Dataset) -> str:
     out = {}
     for key, name in (("params_json", "params"), ("stimuli_json", "stimuli")):
@@ -189,6 +202,11 @@ def to_nwbfile(ds: xr.Dataset, *, variables=None, session_start_time=None,
                         source_script_file_name="neurosim_nb")
     nwb.add_scratch(json.dumps(attrs), name="neurosim_nb_attrs",
                     description="every attr of the neurosim_nb result Dataset (JSON)")
+    if has_spikes(ds):
+        nwb.add_scratch(json.dumps({k: json_attrs(ds[k].attrs)
+                                    for k in ("spike_time", "spike_neuron")}),
+                        name="neurosim_nb_spike_attrs",
+                        description="attrs of the spike_time/spike_neuron variables (JSON)")
 
     t0, t_stop = window(ds)
     if has_spikes(ds):
@@ -202,12 +220,16 @@ def to_nwbfile(ds: xr.Dataset, *, variables=None, session_start_time=None,
 
     for name in names:
         var = ds[name]
+        tdim = var.dims[0]
         _, ann = channels(var)
         unit, conversion = nwb_unit(str(var.attrs.get("units", "1")))
-        time = np.asarray(var["time"].values, dtype=np.float64)
+        time = np.asarray(var[tdim].values, dtype=np.float64)
         period = regular_period(time, ds)
-        record = {"dims": list(var.dims), "units": str(var.attrs.get("units", "1")),
-                  "channels": {k: v.tolist() for k, v in ann.items()}}
+        record = {"dims": [str(d) for d in var.dims], "attrs": json_attrs(var.attrs),
+                  "time_attrs": json_attrs(var[tdim].attrs),
+                  "channels": {k: v.tolist() for k, v in ann.items()},
+                  "coords": {str(k): _coord_record(c) for k, c in var.coords.items()
+                             if tdim not in c.dims}}
         timing = ({"starting_time": float(time[0]) / 1000.0, "rate": 1000.0 / period}
                   if period is not None and time.size else {"timestamps": time / 1000.0})
         nwb.add_acquisition(pynwb.TimeSeries(
@@ -278,9 +300,10 @@ def load_nwb(path) -> xr.Dataset:
     """Read a file written by :func:`save_nwb` back into a result Dataset.
 
     Spike times come back in ms as ``seconds * 1000`` (within 1 ulp of the original ms:
-    the file holds seconds); traces come back bit-equal with the ``time`` coordinate
-    recomputed from ``starting_time``/``rate`` (within 1e-9 ms); attrs from the scratch
-    entry ``neurosim_nb_attrs``.
+    the file holds seconds); traces come back bit-equal with their coordinates and attrs
+    (kept as JSON in each series' ``comments``) and the time coordinate recomputed from
+    ``starting_time``/``rate`` (within 1e-9 ms); attrs from the scratch entry
+    ``neurosim_nb_attrs``.
 
     Raises
     ------
@@ -327,27 +350,23 @@ def _dataset(nwb, p: Path) -> xr.Dataset:
             time = np.asarray(series.timestamps[:]) * 1000.0
         else:
             time = (series.starting_time + np.arange(values.shape[0]) / series.rate) * 1000.0
-        coords.setdefault("time", ("time", time, {"units": "ms", "long_name": "time",
-                                                  "axis": "T"}))
         dims = tuple(record["dims"])
-        data_vars[name] = (dims, values, {"units": record["units"],
-                                          "long_name": series.description})
-        chans = record["channels"]
-        if dims[1:] == ("neuron",):
-            coords.setdefault("neuron", ("neuron", np.asarray(chans["neuron"], np.int64),
-                                         {"units": "1", "long_name": "neuron id"}))
-            if "population" in chans:
-                coords.setdefault("population", ("neuron", np.asarray(
-                    chans["population"], dtype=object), {"long_name": "population label"}))
+        coords.setdefault(dims[0], (dims[0], time, record["time_attrs"]))
+        data_vars[name] = (dims, values, record["attrs"])
+        for key, coord in record["coords"].items():
+            coords.setdefault(key, _coord(coord))
+    spike_attrs = {"spike_time": {"units": "ms", "long_name": "spike time"},
+                   "spike_neuron": {"units": "1", "long_name": "neuron id of spike"}}
+    if "neurosim_nb_spike_attrs" in nwb.scratch:
+        text = nwb.scratch["neurosim_nb_spike_attrs"].data
+        spike_attrs = json.loads(text if isinstance(text, str | bytes) else text[()])
     if nwb.units is not None and len(nwb.units):
         ids = np.asarray(nwb.units.id[:], dtype=np.int64)
         trains = [np.asarray(nwb.units["spike_times"][i]) * 1000.0 for i in range(len(ids))]
         times = np.concatenate(trains) if trains else np.zeros(0)
         owner = np.repeat(ids, [t.size for t in trains])
         order = np.lexsort((owner, times))
-        data_vars["spike_time"] = ("spike", times[order],
-                                   {"units": "ms", "long_name": "spike time"})
-        data_vars["spike_neuron"] = ("spike", owner[order],
-                                     {"units": "1", "long_name": "neuron id of spike"})
+        data_vars["spike_time"] = ("spike", times[order], spike_attrs["spike_time"])
+        data_vars["spike_neuron"] = ("spike", owner[order], spike_attrs["spike_neuron"])
     attrs = {k: np.asarray(v) if isinstance(v, list) else v for k, v in attrs.items()}
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)

@@ -23,6 +23,7 @@ import sys
 import numpy as np
 import pytest
 import xarray as xr
+from _export_helpers import plastic_result
 from _interop_runs import lif_run, network_run
 
 from neurosim_nb import HodgkinHuxleyNeuron, LIFNeuron
@@ -197,6 +198,17 @@ def test_from_neo_round_trip_is_exact(network):
     assert back.attrs["params_json"] == network.attrs["params_json"]
     assert list(back.population.values[[0, 39, 40, 49]]) == ["exc", "exc", "inh", "inh"]
     np.testing.assert_array_equal(back.neuro.cv().values, network.neuro.cv().values)
+
+
+def test_recorded_weights_are_a_signal():
+    ds = plastic_result()
+    sigs = {s.name: s for s in to_neo(ds).segments[0].analogsignals}
+    w = sigs["weight"]
+    assert w.units == pq.uS and float(w.sampling_period) == 10.0 and float(w.t_start) == 0.0
+    np.testing.assert_array_equal(w.magnitude, ds.weight.values)
+    for key in ("pre", "post", "projection"):
+        np.testing.assert_array_equal(w.array_annotations[key], ds[key].values.astype(str)
+                                      if key == "projection" else ds[key].values)
 
 
 def test_irregular_time_axis_gives_irregular_signal(lif):

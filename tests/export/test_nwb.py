@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import quantities as pq
 import xarray as xr
-from _export_helpers import no_part_files
+from _export_helpers import no_part_files, plastic_result
 from _interop_runs import lif_run, network_run
 
 from neurosim_nb import HodgkinHuxleyNeuron, LIFNeuron
@@ -168,17 +168,35 @@ def test_hh_gates_spikes_only_traces_only(tmp_path):
         assert f.units is None and "V" in f.acquisition
 
 
-@pytest.mark.parametrize("kind", ["lif", "network"])
-def test_load_nwb_round_trip(kind, files, request):
+@pytest.fixture(scope="module")
+def plastic():
+    return plastic_result()
+
+
+@pytest.mark.parametrize("kind", ["lif", "network", "plastic"])
+def test_load_nwb_round_trip(kind, request, tmp_path):
+    """Everything comes back identical except the two recomputed float arrays: spike times
+    (s -> ms, 1 ulp) and the sample times (starting_time + k / rate, 1e-9 ms)."""
     ds = request.getfixturevalue(kind)
-    back = load_nwb(files[kind])
-    np.testing.assert_array_equal(back.V.values, ds.V.values)
-    np.testing.assert_array_equal(back.spike_neuron.values, ds.spike_neuron.values)
+    path = save_nwb(ds, tmp_path / kind)
+    assert pynwb.validate(path=str(path)) == []
+    back = load_nwb(path)
     np.testing.assert_array_max_ulp(back.spike_time.values, ds.spike_time.values, maxulp=1)
-    np.testing.assert_allclose(back.time.values, ds.time.values, rtol=0, atol=1e-9)
-    np.testing.assert_array_equal(back.neuron.values, ds.neuron.values)
-    np.testing.assert_array_equal(back.population.values, ds.population.values)
-    assert back.attrs == ds.attrs
+    fixed = back.assign(spike_time=back.spike_time.copy(data=ds.spike_time.values))
+    for dim in [d for d in ("time", "weight_time") if d in ds.dims]:
+        np.testing.assert_allclose(back[dim].values, ds[dim].values, rtol=0, atol=1e-9)
+        fixed = fixed.assign_coords({dim: (dim, ds[dim].values, back[dim].attrs)})
+    xr.testing.assert_identical(fixed, ds)
+    assert fixed.population.dtype == ds.population.dtype
+
+
+def test_weights_are_a_series(plastic, tmp_path):
+    io, f = read(save_nwb(plastic, tmp_path / "w.nwb"))
+    with io:
+        w = f.acquisition["weight"]
+        assert w.unit == "siemens" and w.conversion == 1e-6 and w.rate == pytest.approx(100.0)
+        np.testing.assert_array_equal(w.data[:], plastic.weight.values)
+        assert json.loads(w.comments)["channels"]["pre"] == plastic.pre.values.tolist()
 
 
 def test_accessor(lif, tmp_path):
