@@ -18,17 +18,20 @@ References and tolerances:
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import numpy as np
 import pytest
 import xarray as xr
 from _export_helpers import plastic_result
-from _interop_runs import lif_run, network_run
+from _interop_runs import JUNK, lif_run, network_run, spike_results
+from hypothesis import HealthCheck, given, settings
 
 from neurosim_nb import HodgkinHuxleyNeuron, LIFNeuron
 from neurosim_nb.analysis import cv, firing_rate, isi, population_rate, spike_raster
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
+from neurosim_nb.export._interop import spike_result
 from neurosim_nb.export.neo import from_neo, neo_units, to_neo
 from neurosim_nb.schema import population_parameters, validate_dataset
 
@@ -275,3 +278,48 @@ def test_missing_dependency_says_how_to_install(lif, module, monkeypatch):
     monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(ImportError, match=r'pip install "neurosim_nb\[interop\]"'):
         to_neo(lif)
+
+
+# --- generated inputs (hypothesis) ------------------------------------------------------
+# Suite: FUZZ examples per test (a few seconds); a longer run: NEUROSIM_NB_FUZZ_EXAMPLES=5000.
+# The CV of arbitrary times: both sides use a two-pass std with different summation orders;
+# their means differ by ~eps * mean, which moves the std by ~(eps * mean)**2 / std -- hence
+# rtol 1e-9 plus atol 1e-12 for near-regular trains (CV -> 0).
+FUZZ = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
+
+
+@settings(max_examples=FUZZ, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(spike_results())
+def test_generated_results_go_to_neo_and_back_exactly(ds):
+    block = to_neo(ds)
+    trains = block.segments[0].spiketrains
+    n = ds.attrs["n_neurons"]
+    assert len(trains) == n
+    ids, times = ds.spike_neuron.values, ds.spike_time.values
+    for i, t in enumerate(trains):
+        np.testing.assert_array_equal(t.magnitude, np.sort(times[ids == i]))
+        if len(t) > 2 and np.all(np.diff(t.magnitude) > 0):
+            np.testing.assert_allclose(es.cv(es.isi(t).magnitude), cv(t.magnitude).values[0],
+                                       rtol=1e-9, atol=1e-12)
+    json.dumps(block.annotations)  # provenance stays JSON
+    if "V" in ds:
+        np.testing.assert_array_equal(block.segments[0].analogsignals[0].magnitude,
+                                      ds.V.values)
+    back = from_neo(block)
+    np.testing.assert_array_equal(back.spike_time.values, ds.spike_time.values)
+    np.testing.assert_array_equal(back.spike_neuron.values, ds.spike_neuron.values)
+
+
+@settings(max_examples=FUZZ, deadline=None, database=None)
+@given(JUNK, JUNK, JUNK)
+def test_generated_bad_arguments_get_named_errors(ds_like, variables, groups):
+    with pytest.raises(ArgumentTypeError, match=r"to_neo\(ds\)"):
+        to_neo(ds_like)
+    good = spike_result(np.array([1.0]), np.array([0]), 1, 2.0, 0.5, None, {})
+    try:
+        to_neo(good, variables=variables, groups=groups)
+    except (ArgumentTypeError, InvalidArgumentError) as e:
+        assert "to_neo(" in str(e)
+    with pytest.raises(ArgumentTypeError, match="from_neo"):
+        from_neo(ds_like)

@@ -26,10 +26,13 @@ import quantities as pq
 import xarray as xr
 from _export_helpers import no_part_files, plastic_result
 from _interop_runs import lif_run, network_run
+from hypothesis import HealthCheck, given, settings
+from test_neo import JUNK, spike_results
 
 from neurosim_nb import HodgkinHuxleyNeuron, LIFNeuron
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.export._atomic import ExportError
+from neurosim_nb.export._interop import spike_result
 from neurosim_nb.export.nwb import EPOCH, load_nwb, nwb_unit, save_nwb, to_nwbfile
 
 pynwb = pytest.importorskip("pynwb")
@@ -289,3 +292,48 @@ def test_missing_pynwb_says_how_to_install(lif, tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "neurosim_nb\[interop\]"'):
         save_nwb(lif, tmp_path / "x.nwb")
     assert not list(tmp_path.iterdir())
+
+
+# --- generated inputs (hypothesis; strategies shared with test_neo) ----------------------
+LIF_SMALL = spike_result(np.array([1.0]), np.array([0]), 1, 2.0, 0.5, None, {})
+FUZZ = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
+
+
+@settings(max_examples=FUZZ, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(spike_results())
+def test_generated_results_to_nwbfile(ds):
+    f = to_nwbfile(ds, identifier="fuzz")
+    n = ds.attrs["n_neurons"]
+    assert len(f.units) == n
+    ids, times = ds.spike_neuron.values, ds.spike_time.values
+    for i in range(n):
+        np.testing.assert_array_equal(f.units["spike_times"][i], np.sort(times[ids == i]) / 1000)
+    assert json.loads(f.scratch["neurosim_nb_attrs"].data)["n_neurons"] == n
+    if "V" in ds:
+        np.testing.assert_array_equal(f.acquisition["V"].data, ds.V.values)
+
+
+@settings(max_examples=max(FUZZ // 30, 10), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(ds=spike_results())
+def test_generated_results_nwb_file_round_trip(ds, tmp_path):
+    back = load_nwb(save_nwb(ds, tmp_path / "fuzz.nwb"))
+    np.testing.assert_array_max_ulp(back.spike_time.values, ds.spike_time.values, maxulp=1)
+    np.testing.assert_array_equal(back.spike_neuron.values, ds.spike_neuron.values)
+    if "V" in ds:
+        np.testing.assert_array_equal(back.V.values, ds.V.values)
+    assert set(back.attrs) == set(ds.attrs)
+
+
+@settings(max_examples=FUZZ, deadline=None, database=None)
+@given(JUNK, JUNK, JUNK)
+def test_generated_bad_arguments_get_named_errors(ds_like, variables, when):
+    with pytest.raises(ArgumentTypeError, match=r"save_nwb\(ds\)"):
+        to_nwbfile(ds_like)
+    good = LIF_SMALL
+    try:
+        to_nwbfile(good, variables=variables, session_start_time=when)
+    except (ArgumentTypeError, InvalidArgumentError) as e:
+        assert "save_nwb(" in str(e)
