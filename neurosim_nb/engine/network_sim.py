@@ -36,6 +36,7 @@ from neurosim_nb.engine.loop import (
     FlatArrays,
     LoopArrays,
     SynapseStore,
+    kernel_for,
     kernel_set,
     network_loop,
 )
@@ -248,9 +249,12 @@ class _CompiledLoop:
         self.span = span
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
         # the run's kernel set: one entry per distinct compiled kernel, in first-use order
-        kernels, flats = kernel_set([r.pop for r in run_list])
+        # (a generated kernel holds the loops of its populations' parameter sharing only)
+        shared = [r.p.shape[1] == 1 for r in run_list]
+        kernels, flats = kernel_set([r.pop for r in run_list], shared)
         # each population's index in the kernel set
-        kernel_of = [kernels.index(r.pop.compiled_kernel()) for r in run_list]
+        kernel_of = [kernels.index(kernel_for(r.pop, s))
+                     for r, s in zip(run_list, shared, strict=True)]
         # a kernel whose populations all take its flat path is not called by the loop
         flat_only = tuple(
             flats[i] is not None and all(_takes_flat_path(r, flats[i])
