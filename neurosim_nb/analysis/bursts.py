@@ -30,15 +30,16 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb.analysis._input import as_spike_trains, positive
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 
 def _non_negative(name: str, value) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number (ms), got {value!r}") from None
+        raise ArgumentTypeError(f"{name} must be a number (ms), got {value!r}") from None
     if not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a finite number of ms >= 0, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a finite number of ms >= 0, got {value!r}")
     return v
 
 
@@ -114,13 +115,13 @@ def detect_bursts(data, max_begin_isi_ms: float = 170.0, max_end_isi_ms: float =
     beg = positive("max_begin_isi_ms", max_begin_isi_ms)
     end = positive("max_end_isi_ms", max_end_isi_ms)
     if end < beg:
-        raise ValueError(f"max_end_isi_ms ({end}) must be >= max_begin_isi_ms ({beg})")
+        raise InvalidArgumentError(f"max_end_isi_ms ({end}) must be >= max_begin_isi_ms ({beg})")
     min_ibi = _non_negative("min_ibi_ms", min_ibi_ms)
     min_dur = _non_negative("min_burst_duration_ms", min_burst_duration_ms)
     if isinstance(min_spikes, bool) or not isinstance(min_spikes, numbers.Integral):
-        raise TypeError(f"min_spikes must be an integer, got {min_spikes!r}")
+        raise ArgumentTypeError(f"min_spikes must be an integer, got {min_spikes!r}")
     if min_spikes < 1:
-        raise ValueError(f"min_spikes must be >= 1, got {min_spikes}")
+        raise InvalidArgumentError(f"min_spikes must be >= 1, got {min_spikes}")
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop, need_t_stop=False)
     times, pos = st.flat()
 

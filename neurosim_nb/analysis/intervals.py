@@ -30,6 +30,7 @@ import xarray as xr
 
 from neurosim_nb.analysis._input import SpikeTrains, as_spike_trains, positive
 from neurosim_nb.analysis.rates import spike_raster
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 _MIN_INTERVALS = 2
 
@@ -46,9 +47,10 @@ def _checked_intervals(st: SpikeTrains) -> tuple[np.ndarray, np.ndarray]:
     zero = np.flatnonzero(isi_ms <= 0.0)
     if zero.size:
         k = zero[0]
-        raise ValueError(f"neuron {int(st.neuron[owner[k]])} has two spikes at the same time "
-                         f"({start[k]} ms): "
-                         "remove duplicate spike times first")
+        raise InvalidArgumentError(
+            f"neuron {int(st.neuron[owner[k]])} has two spikes at the same time "
+            f"({start[k]} ms): "
+            "remove duplicate spike times first")
     return isi_ms, owner
 
 
@@ -280,9 +282,9 @@ def lvr(data, R_ms: float = 5.0, *, t_start: float | None = None,
     try:
         r = float(R_ms)
     except (TypeError, ValueError):
-        raise TypeError(f"R_ms must be a number (ms), got {R_ms!r}") from None
+        raise ArgumentTypeError(f"R_ms must be a number (ms), got {R_ms!r}") from None
     if not np.isfinite(r) or r < 0:
-        raise ValueError(f"R_ms must be a finite number of ms >= 0, got {R_ms!r}")
+        raise InvalidArgumentError(f"R_ms must be a finite number of ms >= 0, got {R_ms!r}")
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop, need_t_stop=False)
     i1, i2, owner = _pairs(*_checked_intervals(st))
     s = i1 + i2
@@ -334,8 +336,9 @@ def fano_factor(data, bin_ms: float | None = None, *, t_start: float | None = No
         bin_ms = positive("bin_ms", bin_ms)
         counts = spike_raster(data, bin_ms, t_start=t_start, t_stop=t_stop)
         if counts.sizes["time"] < 2:
-            raise ValueError(f"bin_ms ({bin_ms} ms) gives a single window: the Fano factor "
-                             "across windows needs at least two (bin_ms <= duration / 2)")
+            raise InvalidArgumentError(
+                f"bin_ms ({bin_ms} ms) gives a single window: the Fano factor "
+                "across windows needs at least two (bin_ms <= duration / 2)")
         c = counts.values.astype(float)
         mean = c.mean(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
