@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from neurosim_nb._validation import is_integer, is_number
+from neurosim_nb._validation import is_integer
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError, TooLargeError
 
 
@@ -130,8 +130,6 @@ def integer(name: str, value, lo: int | None = None, hi: int | None = None) -> i
     if isinstance(value, np.floating):
         value = float(value)
     if not is_integer(value):
-        if is_number(value) and not isinstance(value, bool):
-            raise InvalidArgumentError(f"{name} must be an integer, got {value!r}")
         raise ArgumentTypeError(f"{name} must be an integer, got {value!r}")
     v = int(value)
     if (lo is not None and v < lo) or (hi is not None and v > hi):
@@ -178,6 +176,9 @@ def _times(name: str, values) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise InvalidArgumentError(f"{name} has a time that is not finite "
                                    f"({int((~np.isfinite(a)).sum())} of {a.size})")
+    if a.size and np.abs(a).max() > MAX_TIME_MS:
+        raise InvalidArgumentError(f"{name} has a time beyond +-{MAX_TIME_MS:g} ms (about 30 "
+                                   f"years): {a[np.argmax(np.abs(a))]!r}; times are in ms")
     return a
 
 
@@ -315,6 +316,10 @@ def _neuron_ids(neurons) -> np.ndarray:
         raise ArgumentTypeError(f"neurons must be neuron ids (integers), got {neurons!r:.80}")
     return a.astype(np.int64)
 
+
+#: the largest spike time (ms) accepted in arrays: 1e12 ms is about 30 years; beyond, the
+#: squares of intervals in variances lose all precision, then overflow (1e154 ms)
+MAX_TIME_MS = 1e12
 
 #: the most values (bins x rows) one binned array of an analysis may hold: 2**27 float64
 #: values, 1 GiB; a finer bin or a longer window is refused before anything is allocated

@@ -32,7 +32,7 @@ import xarray as xr
 from scipy.cluster.vq import ClusterError, kmeans2
 from scipy.spatial.distance import cdist
 
-from neurosim_nb.analysis._input import as_spike_trains, bin_counts, positive
+from neurosim_nb.analysis._input import _number, as_spike_trains, bin_counts, integer, positive
 from neurosim_nb.analysis._input import n_bins as count_bins
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
@@ -65,10 +65,7 @@ def _planar(model_or_params):
 
 
 def _current(I_ext) -> float:
-    try:
-        i = float(I_ext)
-    except (TypeError, ValueError):
-        raise ArgumentTypeError(f"I_ext must be a number, got {I_ext!r}") from None
+    i = _number("I_ext", I_ext, "the model's current units")
     if not np.isfinite(i):
         raise InvalidArgumentError(f"I_ext must be finite, got {I_ext!r}")
     return i
@@ -204,8 +201,7 @@ def nullclines(model_or_params, I_ext: float = 0.0, V_range: tuple[float, float]
     """
     planar, p = _planar(model_or_params)
     i_ext = _current(I_ext)
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise InvalidArgumentError(f"n_points must be an int >= 2, got {n_points!r}")
+    n_points = integer("n_points", n_points, 2)
     if V_range is None:
         lo, hi = planar.v_range(p)
         v_fp = np.asarray(planar.equilibria(p, i_ext), dtype=float)
@@ -263,7 +259,9 @@ def _silhouette(x: np.ndarray, labels: np.ndarray, k: int) -> float:
     a = np.divide(own, n_own, out=np.zeros_like(own), where=n_own > 0)
     other = np.where(onehot | (size == 0)[None, :], np.inf, sums / np.maximum(size, 1))
     b = other.min(axis=1)
-    s = np.where(n_own > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
+    # no other non-empty cluster (b = inf): no separation to score, 0 like a lone point
+    ok = (n_own > 0) & np.isfinite(b)
+    s = np.divide(b - a, np.maximum(np.maximum(a, b), 1e-300), out=np.zeros_like(a), where=ok)
     return float(np.mean(s))
 
 
@@ -366,9 +364,7 @@ def attractor_states(data, bin_ms: float = 50.0, n_states: int | None = None, *,
     [250.0, 250.0]
     """
     bin_ms = positive("bin_ms", bin_ms)
-    for name, val, low in (("max_states", max_states, 2), ("n_init", n_init, 1)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < low:
-            raise InvalidArgumentError(f"{name} must be an int >= {low}, got {val!r}")
+    max_states, n_init = integer("max_states", max_states, 2), integer("n_init", n_init, 1)
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop, neurons=neurons)
     if st.n == 0:
         raise InvalidArgumentError("no neurons: pass at least one spike train")
@@ -382,10 +378,7 @@ def attractor_states(data, bin_ms: float = 50.0, n_states: int | None = None, *,
         sd = x.std(axis=0)
         x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     if n_components is not None:
-        if (isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer))
-                or not 1 <= n_components <= x.shape[1]):
-            raise InvalidArgumentError(f"n_components must be an int in 1..{x.shape[1]}, "
-                                       f"got {n_components!r}")
+        n_components = integer("n_components", n_components, 1, x.shape[1])
         xc = x - x.mean(axis=0)
         _, _, vt = np.linalg.svd(xc, full_matrices=False)
         x = xc @ vt[:n_components].T
@@ -407,9 +400,7 @@ def attractor_states(data, bin_ms: float = 50.0, n_states: int | None = None, *,
                     best = (s, k, lab)
             silhouette, k, labels = best
     else:
-        if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)):
-            raise ArgumentTypeError(f"n_states must be an int or None, got {n_states!r}")
-        k = int(n_states)
+        k = integer("n_states", n_states)
         if k < 1 or k > n_distinct:
             raise InvalidArgumentError(
                 f"n_states = {k}, but the activity has {n_distinct} distinct "

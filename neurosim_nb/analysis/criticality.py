@@ -41,9 +41,12 @@ import numpy as np
 import xarray as xr
 from scipy import optimize, special
 
-from neurosim_nb.analysis._input import as_spike_trains, bin_counts, positive
+from neurosim_nb.analysis._input import as_spike_trains, bin_counts, integer, positive
 from neurosim_nb.analysis._input import n_bins as count_bins
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
+
+#: the largest size power_law_fit takes: squares and sums stay finite below ~1e154
+_MAX_SIZE = 1e100
 
 __all__ = ["avalanches", "branching_ratio", "power_law_fit", "criticality_summary"]
 
@@ -199,8 +202,7 @@ def branching_ratio(data, bin_ms: float | None = None, *,
         return xr.DataArray(sigma, name="branching_ratio",
                             attrs={**attrs, "long_name": "branching ratio (Beggs & Plenz)",
                                    "n_avalanches": int(start.size)})
-    if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 2:
-        raise InvalidArgumentError(f"k_max must be an int >= 2 (bins), got {k_max!r}")
+    k_max = integer("k_max", k_max, 2)
     if counts.size < 2 * k_max + 2:
         raise InvalidArgumentError(f"{counts.size} bins are too few for k_max = {k_max}")
     a = counts.astype(float)
@@ -315,7 +317,10 @@ def power_law_fit(sizes, discrete: bool = True, xmin: float | None = None, *,
     if isinstance(sizes, xr.Dataset):
         raise ArgumentTypeError(
             "sizes must be one variable, e.g. avalanches(ds)['size'], not a Dataset")
-    x = np.asarray(getattr(sizes, "values", sizes), dtype=float).ravel()
+    raw = np.asarray(getattr(sizes, "values", sizes))
+    if raw.size and raw.dtype.kind not in "iuf":
+        raise ArgumentTypeError(f"sizes must be numbers, got dtype {raw.dtype}")
+    x = raw.astype(float).ravel()
     if x.size == 0:
         raise InvalidArgumentError("sizes is empty: nothing to fit (no avalanches?)")
     if not np.all(np.isfinite(x)):
@@ -323,11 +328,13 @@ def power_law_fit(sizes, discrete: bool = True, xmin: float | None = None, *,
             f"sizes has {int((~np.isfinite(x)).sum())} NaN or infinite value(s)")
     if np.any(x <= 0):
         raise InvalidArgumentError("sizes must be > 0 for a power law")
+    if x.max() > _MAX_SIZE:
+        raise InvalidArgumentError(f"sizes must be <= {_MAX_SIZE:g} (the fit's sums of "
+                                   f"squares would overflow), got {x.max():g}: rescale them")
     if discrete and np.any(x != np.round(x)):
         raise InvalidArgumentError(
             "discrete=True needs integer sizes (pass discrete=False otherwise)")
-    if isinstance(min_tail, bool) or int(min_tail) < 2:
-        raise InvalidArgumentError(f"min_tail must be an int >= 2, got {min_tail!r}")
+    min_tail = integer("min_tail", min_tail, 2)
     x = np.sort(x)
     if xmin is None:
         u = np.unique(x)

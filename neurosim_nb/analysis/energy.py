@@ -34,7 +34,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import as_spike_trains, named
+from neurosim_nb.analysis._input import _number, as_spike_trains, named
 from neurosim_nb.core.neurons.registry import model_class
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.units import density_to_current
@@ -69,10 +69,7 @@ _CITATION = ("Attwell D, Laughlin SB (2001) An energy budget for signaling in th
 
 
 def _nonneg(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ArgumentTypeError(f"{name} must be a number, got {value!r}") from None
+    v = _number(name, value, "see the docstring for units")
     if not np.isfinite(v) or v < 0:
         raise InvalidArgumentError(f"{name} must be a finite number >= 0, got {value!r}")
     return v
@@ -353,8 +350,9 @@ def hh_sodium_atp(ds: xr.Dataset, *, t_start: float | None = None,
     if t.size < 2:
         raise InvalidArgumentError("hh_sodium_atp needs at least two recorded samples")
     step = float(np.median(np.diff(t)))
-    t0 = 0.0 if t_start is None else float(t_start)
-    t1 = float(ds.attrs.get("duration", t[-1])) if t_stop is None else float(t_stop)
+    t0 = 0.0 if t_start is None else _number("t_start", t_start, "ms")
+    t1 = (float(ds.attrs.get("duration", t[-1])) if t_stop is None
+          else _number("t_stop", t_stop, "ms"))
     if not (np.isfinite(t0) and np.isfinite(t1)) or t1 <= t0:
         raise InvalidArgumentError(f"t_stop ({t1} ms) must be after t_start ({t0} ms)")
     keep = (t > t0 + 1e-9) & (t <= t1 + 1e-9)

@@ -40,8 +40,8 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import as_spike_trains, bin_counts, n_bins, positive
-from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
+from neurosim_nb.analysis._input import as_spike_trains, bin_counts, integer, n_bins, positive
+from neurosim_nb.errors import InvalidArgumentError
 
 __all__ = ["spike_train_entropy"]
 
@@ -147,11 +147,7 @@ def spike_train_entropy(data, bin_ms: float = 3.0, word_length: int = 8, *,
     >>> res.entropy_rate.attrs["units"], round(res.entropy_rate.item(), -1)
     ('bit/s', 120.0)
     """
-    if isinstance(word_length, bool) or not isinstance(word_length, (int, np.integer)):
-        raise ArgumentTypeError(f"word_length must be an int number of bins, got {word_length!r}")
-    if word_length < 1:
-        raise InvalidArgumentError(f"word_length must be >= 1 bin, got {word_length}")
-    word_length = int(word_length)
+    word_length = integer("word_length", word_length, 1)
     if correction not in _CORRECTIONS:
         raise InvalidArgumentError(f"correction must be one of {_CORRECTIONS}, got {correction!r}")
     if correction == "extrapolation" and (

@@ -55,7 +55,7 @@ import numpy as np
 import xarray as xr
 from scipy.signal import lfilter
 
-from neurosim_nb.analysis._input import named, positive
+from neurosim_nb.analysis._input import _number, named, positive
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
@@ -372,11 +372,8 @@ def lfp_proxy(ds: xr.Dataset, network=None, *, populations=None, alpha: float = 
     ('mV', 'mean_V')
     """
     _check_dataset(ds)
-    try:
-        alpha = float(alpha)
-        delay = float(delay_ms)
-    except (TypeError, ValueError):
-        raise ArgumentTypeError("alpha and delay_ms must be numbers") from None
+    alpha = _number("alpha", alpha, "1")
+    delay = _number("delay_ms", delay_ms, "ms")
     if not np.isfinite(alpha) or alpha < 0:
         raise InvalidArgumentError(f"alpha must be a finite number >= 0, got {alpha!r}")
     if not np.isfinite(delay) or delay < 0:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import named, positive
+from neurosim_nb.analysis._input import _number, named, positive
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["plasticity_stability", "bimodality_coefficient"]
@@ -216,7 +216,8 @@ def plasticity_stability(weights, *, weight_time_ms=None, w_min: float | None = 
         raise InvalidArgumentError("give both w_min and w_max, or neither")
     has_bounds = w_min is not None
     if has_bounds:
-        w_min, w_max = float(w_min), float(w_max)
+        w_min, w_max = _number("w_min", w_min, "weight units"), _number("w_max", w_max,
+                                                                        "weight units")
         if not (np.isfinite(w_min) and np.isfinite(w_max)) or w_max <= w_min:
             raise InvalidArgumentError(f"need finite w_min < w_max, got {w_min}, {w_max}")
         slack = 1e-9 * (w_max - w_min)

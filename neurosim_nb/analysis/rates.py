@@ -161,6 +161,9 @@ def population_rate(data, bin_ms: float = 10.0, *, t_start: float | None = None,
     ([20.0, 0.0], 'Hz')
     """
     fr = firing_rate(data, bin_ms, t_start=t_start, t_stop=t_stop)
+    if fr.sizes["neuron"] == 0:
+        raise InvalidArgumentError("population_rate needs at least one neuron (a rate per "
+                                   "neuron of no neurons is undefined), got none")
     out = fr.mean("neuron")
     out.name = "population_rate"
     out.attrs = {"units": "Hz", "long_name": "population firing rate per neuron",

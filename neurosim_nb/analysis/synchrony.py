@@ -45,8 +45,10 @@ from scipy.signal import hilbert
 
 from neurosim_nb.analysis._input import (
     SpikeTrains,
+    _times,
     as_signal,
     as_spike_trains,
+    integer,
     is_spike_data,
     n_bins,
     named,
@@ -360,8 +362,7 @@ def kuramoto_order(data, *, kind: Literal["spikes", "phase", "signal"] | None = 
     >>> round(float(r.attrs["mean"]), 12)
     0.0
     """
-    if isinstance(min_neurons, bool) or int(min_neurons) != min_neurons or min_neurons < 1:
-        raise InvalidArgumentError(f"min_neurons must be an integer >= 1, got {min_neurons!r}")
+    min_neurons = integer("min_neurons", min_neurons, 1)
     if kind is None:
         if is_spike_data(data):
             kind = "spikes"
@@ -486,13 +487,18 @@ def sttc(train_a, train_b, dt_ms: float = 5.0, t_start: float = 0.0,
     0.495860166
     """
     dt = positive("dt_ms", dt_ms)
+    pair = []
     for name, tr in (("train_a", train_a), ("train_b", train_b)):
-        if isinstance(tr, xr.Dataset) or (np.ndim(tr) != 1 and not isinstance(tr, list)):
+        try:
+            one = not isinstance(tr, xr.Dataset) and np.asarray(tr).ndim == 1
+        except ValueError:  # a ragged nested list
+            one = False
+        if not one:
             raise ArgumentTypeError(
                 f"{name} must be one array of spike times (ms); for all pairs of a "
                 "Dataset use sttc_matrix")
-    st = as_spike_trains([np.asarray(train_a, dtype=float), np.asarray(train_b, dtype=float)],
-                         t_start=t_start, t_stop=t_stop)
+        pair.append(_times(name, tr))
+    st = as_spike_trains(pair, t_start=t_start, t_stop=t_stop)
     a, b = st.trains
     if a.size == 0 or b.size == 0:
         raise InvalidArgumentError(
