@@ -1,6 +1,6 @@
 """Every Voila app under a random, fast sequence of control actions (issue 20: app chaos).
 
-For each app in ``widgets/``: a seeded random sequence of 24 actions -- slider handles
+For each app in ``widgets/``: a seeded random sequence of 20 actions -- slider handles
 pushed to their ends with the keyboard, slider numbers typed with junk ('', 'abc',
 '1e999', '-5', ...), dropdown choices, toggle and push buttons, text boxes with junk, tab
 switches -- sent as fast as the page takes them (no waiting for each update). Then:
@@ -12,7 +12,7 @@ switches -- sent as fast as the page takes them (no waiting for each update). Th
 All apps load at once (their kernels start in parallel), then each is driven in turn.
 The seed is drawn per run (new sequences each time) and printed in every failure message;
 ``NEUROSIM_NB_CHAOS_SEED=<seed>`` replays a run. ``NEUROSIM_NB_CHAOS_ACTIONS`` sets the
-number of actions per app (default 24).
+number of actions per app (default 20).
 
 Left out of the random clicks: the phase diagram's "Compute live" (a Dask cluster run of
 tens of seconds, covered by test_phase_diagram_app.py) and download links.
@@ -34,7 +34,7 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, PageLog, _on_console
 pytestmark = pytest.mark.browser
 
 SEED = int(os.environ.get("NEUROSIM_NB_CHAOS_SEED", random.SystemRandom().randrange(2**32)))
-N_ACTIONS = int(os.environ.get("NEUROSIM_NB_CHAOS_ACTIONS", "24"))
+N_ACTIONS = int(os.environ.get("NEUROSIM_NB_CHAOS_ACTIONS", "20"))
 JUNK = ["", "abc", "1e999", "-5", "nan", "-1e9", "0", "1e9", "3.3.3", " ", "inf"]
 
 #: JS: a fingerprint (rows and sum of every numeric column) of one named source, or null
