@@ -161,6 +161,33 @@ which has none of it: record it with simulate(..., record=['V'])
             f"{'them' if len(missing) > 1 else 'it'} with {how}")
 
 
+def float_array(name: str, values) -> np.ndarray:
+    """``values`` as a float array (any shape): an
+    :class:`~neurosim_nb.errors.ArgumentTypeError` naming ``name`` unless it holds real
+    numbers -- strings, bools, ``None`` and ragged lists are refused, not converted.
+
+    >>> float_array("samples", [1, 2.5]).tolist()
+    [1.0, 2.5]
+    >>> float_array("samples", ["1", "2"])
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.ArgumentTypeError: samples must hold numbers, got dtype <U1
+    """
+    try:
+        a = np.asarray(values)
+    except ValueError:  # ragged
+        raise ArgumentTypeError(f"{name} must be a regular array of numbers, got a ragged "
+                                "nested list") from None
+    if a.dtype == object:
+        try:
+            a = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(f"{name} must hold numbers, got {values!r:.80}") from None
+    if a.size and a.dtype.kind not in "iuf":
+        raise ArgumentTypeError(f"{name} must hold numbers, got dtype {a.dtype}")
+    return a.astype(float)
+
+
 def _times(name: str, values) -> np.ndarray:
     """Spike times as a float array: numbers only (not strings or bools), all finite."""
     a = np.asarray(values)
@@ -402,13 +429,11 @@ def spike_dataset(spike_times_ms, neuron_ids, n_neurons: int, duration_ms: float
     """
     from neurosim_nb._version import __version__
 
-    t = np.asarray(spike_times_ms, dtype=float).ravel()
+    t = float_array("spike_times_ms", spike_times_ms).ravel()
     ids = np.asarray(neuron_ids).ravel()
     if t.shape != ids.shape:
         raise InvalidArgumentError(f"{t.size} spike times but {ids.size} neuron ids")
-    n = int(n_neurons)
-    if n < 1:
-        raise InvalidArgumentError(f"n_neurons must be >= 1, got {n_neurons!r}")
+    n = integer("n_neurons", n_neurons, 1, MAX_BINNED_VALUES)
     if ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0
                      or ids.max() >= n):
         raise InvalidArgumentError(f"neuron ids must be integers in 0..{n - 1}")
@@ -417,6 +442,7 @@ def spike_dataset(spike_times_ms, neuron_ids, n_neurons: int, duration_ms: float
     if not np.all(np.isfinite(t)) or (t.size and (t.min() <= 0 or t.max() > duration + 1e-9)):
         raise InvalidArgumentError(f"spike times must be finite and in (0, {duration}] ms")
     order = np.lexsort((ids, t))
+    n_bins(duration, dt, "dt")  # refuses a time axis too long to allocate
     n_steps = int(round(duration / dt))
     coords: dict = {"time": ("time", np.arange(1, n_steps + 1) * dt, {"units": "ms",
                                                                       "long_name": "time"}),
@@ -478,7 +504,7 @@ def as_signal(signal, *, dt: float | None = None, name: str = "signal") -> xr.Da
         elif dt is None:
             raise InvalidArgumentError(f"pass dt (ms): {name} has no time coordinate")
     else:
-        values = np.asarray(signal, dtype=float)
+        values = float_array(name, signal)
         if values.ndim == 0:
             raise InvalidArgumentError(f"{name} must have at least one axis (time)")
         if dt is None:

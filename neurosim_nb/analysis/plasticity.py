@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import _number, named, positive
+from neurosim_nb.analysis._input import _number, float_array, named, positive
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["plasticity_stability", "bimodality_coefficient"]
@@ -70,7 +70,7 @@ def bimodality_coefficient(samples, axis: int = -1) -> np.ndarray:
     >>> round(float(bimodality_coefficient(np.linspace(0.0, 1.0, 1000))), 3)  # uniform
     0.553
     """
-    x = np.asarray(samples, dtype=float)
+    x = float_array("samples", samples)
     if x.ndim == 0 or x.shape[axis] < 4:
         raise InvalidArgumentError("the bimodality coefficient needs at least 4 samples")
     if not np.all(np.isfinite(x)):
@@ -124,7 +124,7 @@ def _weights(weights, weight_time_ms, projection):
         raise ArgumentTypeError(
             "weights must be a result Dataset, a DataArray (weight_time, synapse) "
             f"or a 2-D array, got {type(weights).__name__}")
-    t = np.asarray(weight_time_ms, dtype=float)
+    t = float_array("weight_time_ms", weight_time_ms)
     if t.shape != (values.shape[0],):
         raise InvalidArgumentError(
             f"weight_time_ms has {t.size} values for {values.shape[0]} samples")

@@ -48,6 +48,7 @@ from neurosim_nb.analysis._input import (
     _times,
     as_signal,
     as_spike_trains,
+    float_array,
     integer,
     is_spike_data,
     n_bins,
@@ -209,7 +210,7 @@ def _as_phase_array(x, kind: str, dt_ms, name: str, dims=None) -> xr.DataArray:
         raise ArgumentTypeError(f"{name} must be phases or a signal (a DataArray or array), got a "
                                 "Dataset")
     if not isinstance(x, xr.DataArray):
-        values = np.asarray(x, dtype=float)
+        values = float_array(name, x)
         if values.ndim == 0:
             raise InvalidArgumentError(f"{name} must have at least one axis (samples)")
         if dims is not None and len(dims) != values.ndim:

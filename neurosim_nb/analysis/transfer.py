@@ -32,7 +32,7 @@ import numpy as np
 import xarray as xr
 from scipy import integrate, special
 
-from neurosim_nb.analysis._input import as_spike_trains, named, positive
+from neurosim_nb.analysis._input import as_spike_trains, float_array, named, positive
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["transfer_function", "siegert_rate"]
@@ -119,7 +119,7 @@ def transfer_function(model, currents, *, duration_ms: float = 1000.0, dt: float
     >>> f.values.tolist(), round(float(lif_rate_closed_form(p, 3.0)), 1)
     ([0.0, 89.0], 89.6)
     """
-    i = np.asarray(currents, dtype=float)
+    i = float_array("currents", currents)
     if i.ndim != 1 or i.size == 0:
         raise InvalidArgumentError(f"currents must be a non-empty 1-D array, got shape {i.shape}")
     if not np.all(np.isfinite(i)):

@@ -171,3 +171,29 @@ def test_valid_inputs_unchanged(ds):
     # a numpy scalar and an integral float are numbers
     np.testing.assert_allclose(A.firing_rate(ds, np.float32(200.0)).values[0], counts / 0.2)
     assert A.detect_bursts(ds, min_spikes=3.0).attrs is not None
+
+
+#: functions of plain arrays: (call, error, words)
+ARRAY_CASES = [
+    (lambda: A.spike_dataset([1.0], [0], "a", 10.0), TYPE, ["n_neurons", "'a'"]),
+    (lambda: A.spike_dataset([1.0], [0], NAN, 10.0), TYPE, ["n_neurons", "nan"]),
+    (lambda: A.spike_dataset([1.0], [0], 0, 10.0), BAD, ["n_neurons", "in 1.."]),
+    (lambda: A.spike_dataset([1.0], [0], 1, 1e300), BIG, ["dt", "GiB"]),
+    (lambda: A.spike_dataset(["1.0"], [0], 1, 10.0), TYPE, ["spike_times_ms"]),
+    (lambda: A.power_spectrum(["a", "b"], dt_ms=1.0), TYPE, ["signal", "numbers"]),
+    (lambda: A.phase_locking_value(["a"]), TYPE, ["phases_a", "numbers"]),
+    (lambda: A.bimodality_coefficient([["a"]]), TYPE, ["samples", "numbers"]),
+    (lambda: A.plasticity_stability(np.ones((5, 3)), weight_time_ms="abcde"), TYPE,
+     ["weight_time_ms"]),
+    (lambda: A.transfer_function(LIFNeuron, ["0.1"]), TYPE, ["currents", "numbers"]),
+    (lambda: A.power_law_fit(["1", "2"]), TYPE, ["sizes", "numbers"]),
+    (lambda: A.power_law_fit([1.0, 1e300]), BAD, ["sizes", "rescale"]),
+]
+
+
+@pytest.mark.parametrize("call, error, words", ARRAY_CASES,
+                         ids=[str(k) for k in range(len(ARRAY_CASES))])
+def test_arrays_of_non_numbers_and_huge_sizes_are_refused(call, error, words):
+    with pytest.raises(error) as exc:
+        call()
+    assert all(w in str(exc.value) for w in words), str(exc.value)
