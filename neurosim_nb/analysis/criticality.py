@@ -35,6 +35,7 @@ avalanche data. Phys Rev Lett 108:208102.
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -217,8 +218,11 @@ def branching_ratio(data, bin_ms: float | None = None, *,
         r[j] = np.mean((x - x.mean()) * (y - y.mean())) / vx
     m0 = float(np.clip(r[1] / r[0] if r[0] > 0 else 0.5, 1e-3, 1.5))
     try:
-        (b, m), _ = optimize.curve_fit(lambda k, b, m: b * m ** k, ks, r, p0=(max(r[0], 1e-3), m0),
-                                       bounds=([-np.inf, 0.0], [np.inf, 2.0]))
+        with warnings.catch_warnings():  # the covariance is not used: no OptimizeWarning
+            warnings.simplefilter("ignore", optimize.OptimizeWarning)
+            (b, m), _ = optimize.curve_fit(lambda k, b, m: b * m ** k, ks, r,
+                                           p0=(max(r[0], 1e-3), m0),
+                                           bounds=([-np.inf, 0.0], [np.inf, 2.0]))
     except RuntimeError as err:  # pragma: no cover - curve_fit failure
         raise InvalidArgumentError(
             f"the exponential fit of the regression slopes failed: {err}") from None

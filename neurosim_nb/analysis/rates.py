@@ -251,7 +251,8 @@ def instantaneous_rate(data, sigma_ms: float = 10.0,
     n_bins = edges.size - 1
     times, pos = st.flat()
     acc = np.zeros(st.n * n_bins)  # neuron-major; spikes come grouped by neuron
-    m = min(int(np.ceil((hi - lo) / h)) + 2, n_bins)  # bins a kernel's support can touch
+    # bins a kernel's support can touch (a float first: sigma / sampling may overflow)
+    m = int(min(np.ceil((hi - lo) / h) + 2, n_bins))
     chunk = max(1, 2**22 // m)  # bound memory: chunk * m doubles per step
     for c in range(0, times.size, chunk):
         s, p = times[c:c + chunk], pos[c:c + chunk]
