@@ -153,7 +153,7 @@ _BLAME = [(r"^k = |\bk\b.*even", ("--k",)), (r"n_neurons|neurons_per_layer|small
           (r"pulse_ms|period", ("--pulse-width", "--rate")),
           (r"shorter than one step", ("--duration", "--dt")),
           (r"cannot record", ("--record",)), (r"preset", ("--preset",)),
-          (r"model family|\bmodel\b", ("--model",)), (r"p_rewire", ("--p-rewire",)),
+          (r"model family", ("--model",)), (r"p_rewire", ("--p-rewire",)),
           (r"inputs\.(\w+)", ()), (r"target_fraction", ("--target-fraction",)),
           (r"sensory_rate", ("--sensory-rate",)), (r"sample_every", ("--sample-every",))]
 
