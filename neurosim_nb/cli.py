@@ -148,7 +148,7 @@ def _check_text_flags(args: argparse.Namespace) -> None:
 #: words of an error raised while building a run -> the flags that set what it names
 _BLAME = [(r"^k = |\bk\b.*even", ("--k",)), (r"n_neurons|neurons_per_layer|smaller than n = ",
                                              ("--neurons",)),
-          (r"n_layers|layers are", ("--layers", "--target-layer")),
+          (r"n_layers", ("--layers",)),
           (r"\blayer \d+ does not exist|target_layer", ("--target-layer",)),
           (r"pulse_ms|period", ("--pulse-width", "--rate")),
           (r"shorter than one step", ("--duration", "--dt")),
