@@ -31,7 +31,8 @@ import pytest
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, PageLog, _on_console
 
-pytestmark = pytest.mark.browser
+# (long: python3 tasks.py test runs it in its second process)
+pytestmark = [pytest.mark.browser, pytest.mark.second_process]
 
 SEED = int(os.environ.get("NEUROSIM_NB_CHAOS_SEED", random.SystemRandom().randrange(2**32)))
 N_ACTIONS = int(os.environ.get("NEUROSIM_NB_CHAOS_ACTIONS", "20"))

@@ -21,7 +21,7 @@ from neurosim_nb.numerics.fastmath import exp_fma, fma, prefer_wide_vectors
 
 # every kinetics x scheme x precision of the fast update: kernel variants no other test
 # compiles (python3 tasks.py test runs these in a second process)
-pytestmark = pytest.mark.compile_heavy
+pytestmark = pytest.mark.second_process
 
 
 @njit(error_model="numpy")
