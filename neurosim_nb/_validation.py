@@ -22,7 +22,7 @@ The rules every input shares:
 * :func:`parse_json` reads files as strict JSON (``NaN``, ``Infinity`` are errors) and
   turns the parser's ``RecursionError`` into a ``ValueError``.
 
-This module imports nothing from neurosim_nb (every layer may use it).
+This module imports only :mod:`neurosim_nb.errors` (every layer may use it).
 
 >>> class DocError(ValueError): ...
 >>> check = Checker(DocError)
@@ -59,7 +59,9 @@ import numpy as np
 
 __all__ = ["MAX_DEPTH", "Bounds", "POSITIVE", "NON_NEGATIVE", "AT_LEAST_ONE", "PROBABILITY",
            "FRACTION", "Field", "Checker", "SentenceChecker", "closest", "did_you_mean",
-           "is_integer", "is_number", "parse_json"]
+           "is_integer", "is_number", "parse_json", "MEMORY_LIMIT_ENV", "MEMORY_LIMIT_BYTES",
+           "MEMORY_FRACTION", "format_bytes", "available_memory", "memory_limit",
+           "check_allocation"]
 
 #: nesting levels a document may have (the deepest legitimate one, a model configuration
 #: holding a network spec, has about ten)
@@ -472,3 +474,125 @@ class SentenceChecker(Checker):
 
     def missing(self, path: str) -> ValueError:
         return self.error(f"{path} is required")
+
+
+# -- memory: refuse before allocating --------------------------------------------------------
+#: environment variable overriding :func:`memory_limit` (bytes; a ``K``/``M``/``G``/``T``
+#: suffix counts in 1024s: ``NEUROSIM_NB_MEMORY_LIMIT=8G``)
+MEMORY_LIMIT_ENV = "NEUROSIM_NB_MEMORY_LIMIT"
+#: the limit in bytes when set (a test or a session may assign it); ``None``: a fraction
+#: :data:`MEMORY_FRACTION` of the memory available now. The environment variable wins.
+MEMORY_LIMIT_BYTES: int | None = None
+#: the share of the available memory one allocation may take: the rest is left to the
+#: arrays a run makes beside the estimated ones (recordings, NumPy temporaries, the
+#: interpreter) and to the other programs of the machine
+MEMORY_FRACTION = 0.5
+
+_SUFFIX = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def format_bytes(n_bytes: float) -> str:
+    """A byte count for a message, in binary units.
+
+    >>> format_bytes(512), format_bytes(3 * 2**30), format_bytes(8e12)
+    ('512 B', '3.0 GiB', '7.3 TiB')
+    """
+    n = float(n_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation now: ``MemAvailable`` of
+    ``/proc/meminfo`` (Linux), else the free physical pages of ``os.sysconf``; ``None`` if
+    neither can be read.
+
+    >>> available_memory() is None or available_memory() > 0
+    True
+    """
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024  # the kernel writes kB (KiB)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def memory_limit() -> tuple[int | None, str]:
+    """The largest allocation :func:`check_allocation` lets through, in bytes, and where the
+    figure comes from (for messages): the environment variable :data:`MEMORY_LIMIT_ENV`,
+    else :data:`MEMORY_LIMIT_BYTES`, else :data:`MEMORY_FRACTION` of
+    :func:`available_memory` (``None``: unknown, nothing is refused).
+
+    >>> import os
+    >>> os.environ[MEMORY_LIMIT_ENV] = "2G"
+    >>> memory_limit()
+    (2147483648, 'NEUROSIM_NB_MEMORY_LIMIT=2G')
+    >>> del os.environ[MEMORY_LIMIT_ENV]
+    """
+    import os
+
+    from neurosim_nb.errors import InvalidArgumentError
+
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if text:
+        number, suffix = text.rstrip("KMGTkmgtBb"), text[len(text.rstrip("KMGTkmgtBb")):]
+        suffix = suffix.upper().rstrip("B").rstrip("I")
+        try:
+            value = float(number) * _SUFFIX[suffix]
+        except (ValueError, KeyError):
+            value = float("nan")
+        if not math.isfinite(value) or value <= 0:
+            raise InvalidArgumentError(
+                f"environment variable {MEMORY_LIMIT_ENV} must be a number of bytes > 0 "
+                f"(a K, M, G or T suffix allowed, e.g. 8G), got {text!r}")
+        return int(value), f"{MEMORY_LIMIT_ENV}={text}"
+    if MEMORY_LIMIT_BYTES is not None:
+        return int(MEMORY_LIMIT_BYTES), "neurosim_nb._validation.MEMORY_LIMIT_BYTES"
+    available = available_memory()
+    if available is None:
+        return None, "unknown available memory"
+    return (int(available * MEMORY_FRACTION),
+            f"{MEMORY_FRACTION:g} of the {format_bytes(available)} available")
+
+
+def check_allocation(what: str, n_bytes, hint: str = "") -> int:
+    """``n_bytes`` (as an int) if an allocation of that many bytes is within
+    :func:`memory_limit`; else a :class:`~neurosim_nb.errors.TooLargeError` saying what
+    (``what``: ``"LIFNeuron(n=1000000000)"``) would need how much, how much is allowed and
+    what to change (``hint``, plus how to raise the limit). Call it on entry, before any
+    array is made, with an estimate that is a lower bound of the real need.
+
+    >>> check_allocation("a 1000-neuron state", 1000 * 8 * 4)
+    32000
+    >>> import os; os.environ[MEMORY_LIMIT_ENV] = "1M"
+    >>> check_allocation("LIFNeuron(n=1000000000)", 4 * 8 * 10**9, "use fewer neurons")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.TooLargeError: LIFNeuron(n=1000000000) would need at least 29.8 GiB \
+(32000000000 bytes) of memory, more than the 1.0 MiB allowed (NEUROSIM_NB_MEMORY_LIMIT=1M); \
+use fewer neurons, or raise the limit with the environment variable NEUROSIM_NB_MEMORY_LIMIT \
+(bytes, e.g. 16G)
+    >>> del os.environ[MEMORY_LIMIT_ENV]
+    """
+    from neurosim_nb.errors import TooLargeError
+
+    n = float(n_bytes)  # an estimate may overflow int64 as a product of sizes: keep a float
+    limit, source = memory_limit()
+    if limit is None or n <= limit:
+        return int(n)
+    hint = f"{hint}, or raise" if hint else "raise"
+    raise TooLargeError(
+        f"{what} would need at least {format_bytes(n)} ({n:.0f} bytes) of memory, more than "
+        f"the {format_bytes(limit)} allowed ({source}); {hint} the limit with the "
+        f"environment variable {MEMORY_LIMIT_ENV} (bytes, e.g. 16G)")
