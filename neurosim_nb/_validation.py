@@ -61,7 +61,7 @@ __all__ = ["MAX_DEPTH", "Bounds", "POSITIVE", "NON_NEGATIVE", "AT_LEAST_ONE", "P
            "FRACTION", "Field", "Checker", "SentenceChecker", "closest", "did_you_mean",
            "is_integer", "is_number", "parse_json", "MEMORY_LIMIT_ENV", "MEMORY_LIMIT_BYTES",
            "MEMORY_FRACTION", "format_bytes", "available_memory", "memory_limit",
-           "check_allocation"]
+           "check_allocation", "check_number", "check_integer", "check_array"]
 
 #: nesting levels a document may have (the deepest legitimate one, a model configuration
 #: holding a network spec, has about ten)
@@ -596,3 +596,135 @@ use fewer neurons, or raise the limit with the environment variable NEUROSIM_NB_
         f"{what} would need at least {format_bytes(n)} ({n:.0f} bytes) of memory, more than "
         f"the {format_bytes(limit)} allowed ({source}); {hint} the limit with the "
         f"environment variable {MEMORY_LIMIT_ENV} (bytes, e.g. 16G)")
+
+
+# -- arguments of public functions and constructors ------------------------------------------
+def _type_error(message: str):
+    from neurosim_nb.errors import ArgumentTypeError
+
+    return ArgumentTypeError(message)
+
+
+def _value_error(message: str):
+    from neurosim_nb.errors import InvalidArgumentError
+
+    return InvalidArgumentError(message)
+
+
+def _of(unit: str) -> str:
+    return f" ({unit})" if unit else ""
+
+
+def check_number(where: str, value, bounds: Bounds | None = None, unit: str = "",
+                 allow_inf: bool = False) -> float:
+    """``value`` as a float if it is a real number (a NumPy scalar too; not a bool, not a
+    string: an :class:`~neurosim_nb.errors.ArgumentTypeError`), finite (``allow_inf``:
+    infinities too; never NaN) and within ``bounds`` (else an
+    :class:`~neurosim_nb.errors.InvalidArgumentError`). ``where`` names the argument with
+    its owner (``"PulseTrain.onset_ms"``).
+
+    >>> check_number("PulseTrain.onset_ms", 2, NON_NEGATIVE, "ms")
+    2.0
+    >>> check_number("PulseTrain.onset_ms", float("nan"), NON_NEGATIVE, "ms")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: PulseTrain.onset_ms must be a finite number \
+>= 0 (ms), got nan
+    >>> check_number("PoissonInput.weight_mV", "3", unit="mV")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.ArgumentTypeError: PoissonInput.weight_mV must be a number (mV), got '3'
+    """
+    if not is_number(value) or isinstance(value, np.bool_):
+        raise _type_error(f"{where} must be a number{_of(unit)}, got {value!r}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond the float range
+        v = math.inf if value > 0 else -math.inf
+    kind = "a number" if allow_inf else "a finite number"
+    rule = f" {bounds}" if bounds is not None else ""
+    if math.isnan(v) or (math.isinf(v) and not allow_inf) or (
+            bounds is not None and v not in bounds):
+        raise _value_error(f"{where} must be {kind}{rule}{_of(unit)}, got {value!r}")
+    return v
+
+
+def check_integer(where: str, value, bounds: Bounds | None = None) -> int:
+    """``value`` as an int if it is an integer (an integral float or a NumPy integer is
+    fine; a bool or a string is an :class:`~neurosim_nb.errors.ArgumentTypeError`) within
+    ``bounds`` (else an :class:`~neurosim_nb.errors.InvalidArgumentError`).
+
+    >>> check_integer("PulseTrain.n_pulses", 3.0, AT_LEAST_ONE)
+    3
+    >>> check_integer("PulseTrain.n_pulses", float("nan"), AT_LEAST_ONE)
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: PulseTrain.n_pulses must be an integer >= 1, \
+got nan
+    """
+    rule = f"an integer {bounds}" if bounds is not None else "an integer"
+    if not is_number(value) or isinstance(value, np.bool_):
+        raise _type_error(f"{where} must be {rule}, got {value!r}")
+    if not is_integer(value) and not (isinstance(value, np.floating)
+                                      and float(value).is_integer()):
+        raise _value_error(f"{where} must be {rule}, got {value!r}")
+    v = int(value)
+    if bounds is not None and v not in bounds:
+        raise _value_error(f"{where} must be {rule}, got {value!r}")
+    return v
+
+
+def check_array(where: str, value, *, ndims: tuple[int, ...] = (1,), length: int | None = None,
+                bounds: Bounds | None = None, unit: str = "", what: str = "values",
+                allow_empty: bool = True) -> np.ndarray:
+    """``value`` (a sequence or array of real numbers) as a float64 array: an
+    :class:`~neurosim_nb.errors.ArgumentTypeError` for elements that are not numbers
+    (bools, strings, objects), an :class:`~neurosim_nb.errors.InvalidArgumentError` for a
+    ragged sequence, a number of dimensions not in ``ndims``, a first dimension other than
+    ``length`` (the message says the length expected: ``"3 values where 5 (one per
+    neuron) are needed"`` with ``what="one per neuron"``), an empty array (unless
+    ``allow_empty``), a NaN or infinity, or a value outside ``bounds``.
+
+    >>> check_array("rates_hz", [1, 2.5]).tolist()
+    [1.0, 2.5]
+    >>> check_array("rates_hz", [1.0, 2.0], length=3, what="one per neuron")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: rates_hz has 2 values where 3 (one per neuron) \
+are needed
+    """
+    if isinstance(value, str | bytes | bool | np.bool_) or is_number(value):
+        if not (is_number(value) and not isinstance(value, np.bool_) and 0 in ndims):
+            raise _type_error(f"{where} must be an array of numbers{_of(unit)}, got "
+                              f"{value!r}")
+    if isinstance(value, list | tuple) and _holds_bool(value):
+        raise _type_error(f"{where} must hold numbers{_of(unit)}, not booleans")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise _value_error(f"{where} is a ragged sequence (rows of different lengths)"
+                           ) from None
+    if arr.dtype.kind not in "iuf" and not (arr.size == 0 and arr.dtype.kind in "OU"):
+        raise _type_error(f"{where} must hold numbers{_of(unit)}, got dtype {arr.dtype}: "
+                          f"{value!r:.80}")
+    if arr.ndim not in ndims:
+        allowed = " or ".join(f"{d}-D" for d in ndims)
+        raise _value_error(f"{where} must be a {allowed} array, got shape {arr.shape}")
+    if length is not None and arr.ndim and arr.shape[0] != length:
+        raise _value_error(f"{where} has {arr.shape[0]} {'values' if arr.ndim == 1 else 'rows'}"
+                           f" where {length} ({what}) are needed")
+    if not allow_empty and arr.size == 0:
+        raise _value_error(f"{where} must not be empty")
+    try:
+        arr = arr.astype(np.float64)
+    except OverflowError:
+        raise _value_error(f"{where} holds numbers beyond the float range") from None
+    if not np.all(np.isfinite(arr)):
+        raise _value_error(f"{where} must hold finite numbers{_of(unit)}")
+    if bounds is not None and arr.size:
+        bad = np.array([v not in bounds for v in (arr.min(), arr.max())])
+        if bad.any():
+            shown = arr.min() if bad[0] else arr.max()
+            raise _value_error(f"{where} must hold numbers {bounds}{_of(unit)}, got "
+                               f"{shown!r}")
+    return arr
