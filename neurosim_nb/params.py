@@ -128,8 +128,10 @@ class ParameterSet:
             if meta["choices"] is not None:
                 if not isinstance(value, str) or value not in meta["choices"]:
                     error = InvalidArgumentError if isinstance(value, str) else ArgumentTypeError
+                    hint = did_you_mean(value, meta["choices"]) if error is not \
+                        ArgumentTypeError else ""
                     raise error(f"{where} = {value!r} is not one of {list(meta['choices'])}"
-                                f"{did_you_mean(value, meta['choices'])}")
+                                f"{'.' + hint if hint else ''}")
                 continue
             size = self._check_number(f.name, value, meta)
             if size is not None:

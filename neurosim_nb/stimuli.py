@@ -63,6 +63,12 @@ EPS_MS = 1e-7
 MAX_POISSON_RATE_HZ = 1.0e8
 
 
+def _compact(n: int) -> str:
+    """An int for a message, in scientific notation beyond 15 digits."""
+    digits = str(abs(n))
+    return digits if len(digits) <= 15 else f"{'-' if n < 0 else ''}{digits[0]}e{len(digits) - 1}"
+
+
 def _check(stim, name: str, bounds: Bounds | None = None, unit: str = "",
            allow_inf: bool = False) -> float:
     """Field ``name`` of ``stim`` checked by :func:`~neurosim_nb._validation.check_number`
@@ -498,7 +504,7 @@ class PoissonInput(Stimulus):
         _check(self, "duration_ms", POSITIVE, "ms", allow_inf=True)
         if rate > 0 and n_sources > MAX_POISSON_RATE_HZ / rate:
             raise InvalidArgumentError(
-                f"PoissonInput: n_sources * rate_hz = {n_sources} x {self.rate_hz!r} Hz "
+                f"PoissonInput: n_sources * rate_hz = {_compact(n_sources)} x {rate:g} Hz "
                 f"exceeds the largest input rate per target, {MAX_POISSON_RATE_HZ:g} Hz (10**4 "
                 "afferents at 10 kHz, ten times the fastest a neuron fires); a rate this high "
                 "is not a neural input (check the units: rate_hz is in spikes per second)")
@@ -741,6 +747,7 @@ def as_stimuli(input_current) -> list[Stimulus]:
         return [ConstantCurrent(amplitude=amp)]
     arr = check_array("input_current", input_current, ndims=(1, 2), allow_empty=False)
     if arr.ndim > 1:
-        raise InvalidArgumentError("a constant input current is a number or one value per "
-                                   "neuron; use Waveform for a time course")
+        raise InvalidArgumentError(f"input_current: a constant current is a number or one "
+                                   f"value per neuron, got shape {arr.shape}; use Waveform "
+                                   "for a time course")
     return [ConstantCurrent(amplitude=arr)]
