@@ -587,13 +587,19 @@ use fewer neurons, or raise the limit with the environment variable NEUROSIM_NB_
     """
     from neurosim_nb.errors import TooLargeError
 
-    n = float(n_bytes)  # an estimate may overflow int64 as a product of sizes: keep a float
+    try:  # an estimate may be a Python int beyond any float (a size from a hostile file)
+        n = float(n_bytes)
+    except OverflowError:
+        n = math.inf
+    if math.isnan(n):
+        n = math.inf
     limit, source = memory_limit()
     if limit is None or n <= limit:
-        return int(n)
+        return int(n_bytes)
+    exact = str(int(n_bytes)) if math.isfinite(n) else "more than 10**308"
     hint = f"{hint}, or raise" if hint else "raise"
     raise TooLargeError(
-        f"{what} would need at least {format_bytes(n)} ({n:.0f} bytes) of memory, more than "
+        f"{what} would need at least {format_bytes(n)} ({exact} bytes) of memory, more than "
         f"the {format_bytes(limit)} allowed ({source}); {hint} the limit with the "
         f"environment variable {MEMORY_LIMIT_ENV} (bytes, e.g. 16G)")
 

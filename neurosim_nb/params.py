@@ -146,9 +146,19 @@ class ParameterSet:
         except NeurosimError:
             raise
         except TypeError as err:  # a subclass's cross-field check on a value it cannot use
-            raise ArgumentTypeError(f"{type(self).__name__}: {err}") from None
+            arrays = f" (given as arrays: {', '.join(lengths)}; this class takes one number " \
+                     "per field)" if lengths else ""
+            raise ArgumentTypeError(f"{type(self).__name__}: {err}{arrays}") from None
         except (ValueError, ArithmeticError) as err:
             raise InvalidArgumentError(str(err)) from None
+        info = self.field_info()
+        for name in self.__dict__.get("_derived", ()):  # a derived value obeys its bounds too
+            try:
+                self._check_number(name, getattr(self, name), info[name])
+            except InvalidArgumentError as err:
+                raise InvalidArgumentError(f"{err}; it is derived from the other fields: "
+                                           "change them so that it falls in its range"
+                                           ) from None
 
     def _check_number(self, name: str, value: Any, meta: dict) -> int | None:
         """Check a number field; returns the length of a per-neuron array (else None)."""

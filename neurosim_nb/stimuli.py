@@ -92,12 +92,25 @@ def _check_targets(owner: str, targets) -> None:
     if targets is None:
         return
     where = f"{owner}.targets"
-    if isinstance(targets, str | bytes | dict | set | float) or not (
-            np.ndim(targets) <= 1 and (isinstance(targets, list | tuple | np.ndarray)
-                                        or np.isscalar(targets))):
-        raise ArgumentTypeError(f"{where} must be None, neuron indices (integers) or a "
-                                f"boolean mask, got {targets!r:.80}")
-    idx = np.atleast_1d(np.asarray(targets))
+    wrong = ArgumentTypeError(f"{where} must be None, neuron indices (integers) or a boolean "
+                              f"mask, got {targets!r:.80}")
+    if isinstance(targets, int | np.integer) and not isinstance(targets, bool):
+        idx = np.array([targets])
+    elif isinstance(targets, list | tuple | range | np.ndarray):
+        if isinstance(targets, list | tuple) and any(
+                isinstance(t, list | tuple | np.ndarray) for t in targets):
+            raise InvalidArgumentError(f"{where} must be a flat sequence of neuron indices, "
+                                       f"got {targets!r:.80}")
+        kinds = {isinstance(t, bool | np.bool_) for t in targets} if isinstance(
+            targets, list | tuple) else set()
+        if len(kinds) > 1:  # True among indices would silently be neuron 1
+            raise wrong
+        idx = np.atleast_1d(np.asarray(targets))
+        if idx.ndim != 1:
+            raise InvalidArgumentError(f"{where} must be 1-D (neuron indices or a mask), got "
+                                       f"shape {idx.shape}")
+    else:
+        raise wrong
     if idx.dtype == bool:
         return
     if idx.size and idx.dtype.kind not in "iu":

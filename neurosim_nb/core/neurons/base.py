@@ -22,6 +22,8 @@ is a Python object per neuron. A single neuron is a population of one, and the s
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -39,15 +41,15 @@ DIVERGENCE_LIMIT = 1.0e4
 RUN_ROWS_PER_NEURON = 3 + 10 * 4
 
 
-def population_bytes(n: int, n_vars: int) -> float:
+def population_bytes(n: int, n_vars: int) -> int:
     """A lower bound of the bytes a population of ``n`` neurons with ``n_vars`` state
     variables needs to be made and run for 1 ms (float64 state rows plus
-    :data:`RUN_ROWS_PER_NEURON`); a float, as ``n`` may be absurd.
+    :data:`RUN_ROWS_PER_NEURON`); an exact Python int, however absurd ``n``.
 
     >>> population_bytes(1000, 2)
-    360000.0
+    360000
     """
-    return float(n) * 8.0 * (n_vars + RUN_ROWS_PER_NEURON)
+    return int(n) * 8 * (n_vars + RUN_ROWS_PER_NEURON)
 
 
 def check_size(owner: str, n, n_vars: int = 1) -> int:
@@ -70,9 +72,11 @@ positive integer (>= 1), got nan
     what = f"{owner}.n (number of neurons) must be a positive integer (>= 1), got {n!r}"
     if not is_number(n) or isinstance(n, np.bool_):
         raise ArgumentTypeError(what)
-    if not np.isfinite(n) or n < 1 or int(n) != n:
+    if not isinstance(n, numbers.Integral) and not (math.isfinite(n) and float(n).is_integer()):
         raise InvalidArgumentError(what)
     n = int(n)
+    if n < 1:
+        raise InvalidArgumentError(what)
     check_allocation(f"{owner}(n={n}) with {n_vars} state variables",
                      population_bytes(n, n_vars),
                      "use fewer neurons (n), e.g. a sample of the population")
