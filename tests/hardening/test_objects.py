@@ -419,3 +419,17 @@ def test_every_refusal_is_a_neurosim_error():
                  lambda: PulseTrain(n_pulses=np.nan)):
         with pytest.raises(NeurosimError):
             make()
+
+
+# -- units ------------------------------------------------------------------------------------
+def test_unit_conversions_refuse_strings_and_bad_areas():
+    from neurosim_nb.units import current_to_density, density_to_current
+
+    # 10 uA/cm2 on 20 000 um2 = 10 * 2e-4 cm2 uA = 2e-3 uA = 2 nA (closed form)
+    assert density_to_current(10.0, area_um2=20_000.0) == pytest.approx(2.0)
+    with pytest.raises(ArgumentTypeError, match="density_uA_per_cm2"):
+        density_to_current("10", area_um2=20_000.0)  # was parsed to 10 before
+    with pytest.raises(ArgumentTypeError, match="area_um2"):
+        current_to_density(2.0, area_um2="2e4")
+    with pytest.raises(InvalidArgumentError, match="area_um2 must be finite and > 0"):
+        current_to_density(2.0, area_um2=float("nan"))
