@@ -124,7 +124,8 @@ class ParameterSet:
             if value is None:
                 if meta["optional"]:
                     continue
-                raise ArgumentTypeError(f"{where} must not be None")
+                # a missing value (a ValueError, as before): not a number of the wrong type
+                raise InvalidArgumentError(f"{where} must not be None")
             if meta["choices"] is not None:
                 if not isinstance(value, str) or value not in meta["choices"]:
                     error = InvalidArgumentError if isinstance(value, str) else ArgumentTypeError

@@ -28,7 +28,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from neurosim_nb._validation import check_allocation, is_number
+from neurosim_nb._validation import check_allocation, check_array, check_number, is_number
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.params import ParameterSet
 
@@ -294,10 +294,13 @@ class NeuronPopulation:
 
     def set_state(self, name: str, value: Any) -> None:
         """Set state variable ``name`` for all neurons (scalar) or each (array)."""
-        arr = np.asarray(value, dtype=float)
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-        self.get_state(name)[:] = arr
+        row = self.get_state(name)
+        where = f"{type(self).__name__}.{name}"
+        if is_number(value) and not isinstance(value, np.bool_):
+            arr = np.float64(check_number(where, value))
+        else:
+            arr = check_array(where, value, ndims=(0, 1), length=self.n, what="one per neuron")
+        row[:] = arr
 
     @property
     def V(self):
@@ -364,7 +367,8 @@ class NeuronPopulation:
         name = getattr(preset, "name", preset)
         table = cls.presets()
         if name not in table:
-            raise ValueError(f"unknown {cls.__name__} preset {preset!r}; choose from {list(table)}")
+            raise InvalidArgumentError(f"unknown {cls.__name__} preset {preset!r}; choose from "
+                                       f"{list(table)}")
         params = table[name].replace(**overrides) if overrides else table[name]
         return cls(params, n=n, label=label or str(name))
 
