@@ -494,10 +494,12 @@ _SUFFIX = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 def format_bytes(n_bytes: float) -> str:
     """A byte count for a message, in binary units.
 
-    >>> format_bytes(512), format_bytes(3 * 2**30), format_bytes(8e12)
-    ('512 B', '3.0 GiB', '7.3 TiB')
+    >>> format_bytes(512), format_bytes(3 * 2**30), format_bytes(8e12), format_bytes(1e300)
+    ('512 B', '3.0 GiB', '7.3 TiB', '1e+300 B')
     """
     n = float(n_bytes)
+    if not n < 2**50:  # beyond 1024 TiB (or inf): a power of ten reads better
+        return f"{n:.3g} B"
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -596,7 +598,8 @@ use fewer neurons, or raise the limit with the environment variable NEUROSIM_NB_
     limit, source = memory_limit()
     if limit is None or n <= limit:
         return int(n_bytes)
-    exact = str(int(n_bytes)) if math.isfinite(n) else "more than 10**308"
+    exact = (str(int(n_bytes)) if n < 1e20 else f"{n:.3g}") if math.isfinite(n) else \
+        "more than 10**308"
     hint = f"{hint}, or raise" if hint else "raise"
     raise TooLargeError(
         f"{what} would need at least {format_bytes(n)} ({exact} bytes) of memory, more than "

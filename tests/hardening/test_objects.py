@@ -452,3 +452,13 @@ def test_set_state_refuses_wrong_lengths_and_strings():
     pop.V = np.array(-60.0)  # 0-d arrays and per-neuron arrays are fine
     pop.V = [-60.0, -61.0, -62.0]
     assert pop.V.tolist() == [-60.0, -61.0, -62.0]
+
+
+def test_a_pattern_period_shorter_than_dt_is_refused_before_allocating():
+    # before: np.arange over 1e300 repetitions -> numpy's "Maximum allowed size exceeded"
+    src = RepeatedPatternSource([[1e-300]], period_ms=1e-300)
+    with pytest.raises(InvalidArgumentError, match="shorter than dt = 0.1 ms"):
+        src.prepare_run(dt=0.1, n_steps=20, seed=0)
+    src = RepeatedPatternSource([[1.0]], period_ms=1.0, jitter_ms=1e300)
+    with pytest.raises(TooLargeError, match="repetitions of 1 pattern spikes"):
+        src.prepare_run(dt=0.1, n_steps=20, seed=0)

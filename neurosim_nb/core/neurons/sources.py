@@ -70,6 +70,7 @@ from neurosim_nb._validation import (
     NON_NEGATIVE,
     POSITIVE,
     Bounds,
+    check_allocation,
     check_array,
     check_integer,
     check_number,
@@ -694,6 +695,19 @@ class RepeatedPatternSource(SpikeSource):
         margin = 8.0 * self.jitter_ms
         r0 = max(0, int(math.floor((t0 - self.start_ms - margin) / self.period_ms)))
         r1 = int(math.ceil((t1 - self.start_ms + margin) / self.period_ms))
+        n_spk = sum(int(p.size) for p in self.pattern)
+        if n_spk == 0:
+            return [np.zeros(0, np.int64) for _ in self.pattern]
+        if self.period_ms < dt and self.jitter_ms == 0:
+            raise InvalidArgumentError(
+                f"RepeatedPatternSource {self.label!r}: period_ms = {self.period_ms:g} is "
+                f"shorter than dt = {dt:g} ms, so a neuron would fire more than once per "
+                "step; use a period >= dt or a smaller dt")
+        n_rep = max(r0, r1) + 1 - r0
+        # the repetitions' times, jitter and steps: about 4 float64/int64 arrays of them
+        check_allocation(f"RepeatedPatternSource {self.label!r}: {n_rep} repetitions of "
+                         f"{n_spk} pattern spikes", 32 * n_rep * n_spk,
+                         "use a longer period_ms, a smaller jitter_ms or a shorter run")
         reps = np.arange(r0, max(r0, r1) + 1)
         times = []
         for pat in self.pattern:
