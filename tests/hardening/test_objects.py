@@ -462,3 +462,16 @@ def test_a_pattern_period_shorter_than_dt_is_refused_before_allocating():
     src = RepeatedPatternSource([[1.0]], period_ms=1.0, jitter_ms=1e300)
     with pytest.raises(TooLargeError, match="repetitions of 1 pattern spikes"):
         src.prepare_run(dt=0.1, n_steps=20, seed=0)
+
+
+@pytest.mark.parametrize("rate_hz", [1e-300, 5e-324, 1e-16])
+def test_a_vanishing_poisson_rate_draws_no_spike_instead_of_looping(rate_hz):
+    # before: numpy's geometric saturates at 2**63 - 1 for p < ~1e-19, the cumulative
+    # gaps overflowed to negative numbers and prepare_run looped for ever. Expected
+    # count: rate * 2 ms ~ 0 (P(any spike) < 1e-18).
+    src = PoissonSource(3, rate_hz=rate_hz, seed=1)
+    src.prepare_run(dt=0.1, n_steps=20, seed=0)
+    assert [k.size for k in src.scheduled_steps()] == [0, 0, 0]
+    src = PoissonSource(1, rate_hz=rate_hz, seed=1)
+    src.prepare_run(dt=0.1, n_steps=20, seed=0)
+    assert src.scheduled_steps()[0].size == 0

@@ -296,14 +296,22 @@ def _n_gaps(pi: float, n_steps: int) -> int:
     return int(mean + GEOMETRIC_MARGIN_SD * math.sqrt(mean) + GEOMETRIC_MARGIN_MIN)
 
 
+def _gaps(rng, pi: float, size, n_steps: int) -> np.ndarray:
+    """``rng.geometric(pi, size)`` with each gap capped at ``n_steps + 1``: a gap that long
+    ends the run's spikes whatever follows, and the cap keeps the cumulative sums from
+    overflowing int64 (NumPy returns 2**63 - 1 for ``pi`` below ~1e-19: the sums turned
+    negative and the loop drawing more gaps never ended). The variates drawn are the same."""
+    return np.minimum(rng.geometric(pi, size), n_steps + 1)
+
+
 def _geometric_one(rng, pi: float, n_steps: int) -> np.ndarray:
     """The steps in which one Bernoulli process of probability ``pi`` per step fires during
     ``n_steps`` steps: ``m`` geometric gaps (a margin of 6 sd over the mean count), more
     (``m`` at a time) while they fall short of ``n_steps``."""
     m = _n_gaps(pi, n_steps)
-    steps = np.cumsum(rng.geometric(pi, m)) - 1
+    steps = np.cumsum(_gaps(rng, pi, m, n_steps)) - 1
     while steps[-1] < n_steps:
-        more = np.cumsum(rng.geometric(pi, m)) + steps[-1]
+        more = np.cumsum(_gaps(rng, pi, m, n_steps)) + steps[-1]
         steps = np.concatenate([steps, more])
     return steps[steps < n_steps].astype(np.int64)
 
@@ -346,7 +354,7 @@ def _geometric_schedule(rng, p: np.ndarray, n_steps: int) -> tuple[np.ndarray, n
             i = j
             continue
         saved = rng.bit_generator.state
-        steps = np.cumsum(rng.geometric(pi, (j - i, m)), axis=1)
+        steps = np.cumsum(_gaps(rng, pi, (j - i, m), n_steps), axis=1)
         steps -= 1
         short = np.flatnonzero(steps[:, -1] < n_steps)
         if short.size:  # rows up to the first short one are good; redo from there
@@ -618,7 +626,11 @@ class InhomogeneousPoissonSource(SpikeSource):
             if k.size == 0:
                 out.append(k)
                 continue
-            r = self.rate_at(self.t_ms + k * dt)[:, i]
+            # neuron i's rate at its candidates (rate_at(t)[:, i] without the (k, n) array:
+            # quadratic in n)
+            j = np.searchsorted(self.times_ms, self.t_ms + k * dt, side="right") - 1
+            col = self.rates_hz if self.rates_hz.ndim == 1 else self.rates_hz[:, i]
+            r = np.where(j >= 0, col[np.maximum(j, 0)], 0.0)
             keep = rng.random(k.size) * r_max[i] < r
             out.append(k[keep])
         return out
@@ -698,7 +710,7 @@ class RepeatedPatternSource(SpikeSource):
         n_spk = sum(int(p.size) for p in self.pattern)
         if n_spk == 0:
             return [np.zeros(0, np.int64) for _ in self.pattern]
-        if self.period_ms < dt and self.jitter_ms == 0:
+        if self.period_ms < dt:  # (jittered, its spikes would merge: as meaningless)
             raise InvalidArgumentError(
                 f"RepeatedPatternSource {self.label!r}: period_ms = {self.period_ms:g} is "
                 f"shorter than dt = {dt:g} ms, so a neuron would fire more than once per "
