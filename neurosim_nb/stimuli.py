@@ -293,7 +293,8 @@ class PulseTrain(_Deterministic):
         phase = np.mod(rel + EPS_MS, period) - EPS_MS
         on = self._active(t_ms) & (phase < self.pulse_ms - EPS_MS)
         if self.n_pulses is not None:
-            on &= np.floor((rel + EPS_MS) / period) < self.n_pulses
+            # (a count beyond 2**53 pulses is as good as none, and compares as a float)
+            on &= np.floor((rel + EPS_MS) / period) < float(min(self.n_pulses, 2**53))
         return on * float(self.amplitude)
 
 

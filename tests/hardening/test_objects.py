@@ -475,3 +475,11 @@ def test_a_vanishing_poisson_rate_draws_no_spike_instead_of_looping(rate_hz):
     src = PoissonSource(1, rate_hz=rate_hz, seed=1)
     src.prepare_run(dt=0.1, n_steps=20, seed=0)
     assert src.scheduled_steps()[0].size == 0
+
+
+def test_an_astronomical_pulse_count_is_no_limit():
+    # found by the long fuzz run: comparing the float pulse index with 10**400 overflowed
+    t = np.array([0.0, 0.5, 100.0, 100.5])
+    w = PulseTrain(amplitude=2.0, pulse_ms=1.0, frequency_hz=10.0, n_pulses=10**400).waveform(t)
+    np.testing.assert_array_equal(w, PulseTrain(amplitude=2.0, pulse_ms=1.0,
+                                                frequency_hz=10.0).waveform(t))
