@@ -72,9 +72,13 @@ def _compact(n: int) -> str:
 def _check(stim, name: str, bounds: Bounds | None = None, unit: str = "",
            allow_inf: bool = False) -> float:
     """Field ``name`` of ``stim`` checked by :func:`~neurosim_nb._validation.check_number`
-    (the message names ``Class.name``)."""
-    return check_number(f"{type(stim).__name__}.{name}", getattr(stim, name), bounds, unit,
-                        allow_inf)
+    (the message names ``Class.name``). An int beyond the float range where infinity is
+    allowed (a duration) is stored as ``inf``: NumPy cannot compare times with it."""
+    value = getattr(stim, name)
+    v = check_number(f"{type(stim).__name__}.{name}", value, bounds, unit, allow_inf)
+    if math.isinf(v) and not isinstance(value, float):
+        object.__setattr__(stim, name, v)
+    return v
 
 
 def _finite(name: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> None:
@@ -514,7 +518,8 @@ class PoissonInput(Stimulus):
         rate = _check(self, "rate_hz", NON_NEGATIVE, "Hz")
         _check(self, "weight_mV", unit="mV")
         _check(self, "onset_ms", NON_NEGATIVE, "ms")
-        n_sources = check_integer("PoissonInput.n_sources", self.n_sources, Bounds(1))
+        # (at most 2**53: the count is multiplied as a float)
+        n_sources = check_integer("PoissonInput.n_sources", self.n_sources, Bounds(1, 2**53))
         _check(self, "duration_ms", POSITIVE, "ms", allow_inf=True)
         if rate > 0 and n_sources > MAX_POISSON_RATE_HZ / rate:
             raise InvalidArgumentError(

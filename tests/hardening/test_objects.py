@@ -300,7 +300,7 @@ def test_poisson_input_weight_string_is_a_type_error():
 
 @pytest.mark.parametrize("kwargs", [{"rate_hz": 1e30}, {"rate_hz": 2e8},
                                     {"rate_hz": 1e5, "n_sources": 10**4},
-                                    {"rate_hz": 1.0, "n_sources": 10**400}])
+                                    {"rate_hz": 1.0, "n_sources": 2**53}])
 def test_absurd_poisson_rates_are_refused(kwargs):
     # the issue: rate_hz=1e30 gave 0 spikes (the int64 count of Numba's poisson overflows)
     with pytest.raises(InvalidArgumentError,
@@ -483,3 +483,16 @@ def test_an_astronomical_pulse_count_is_no_limit():
     w = PulseTrain(amplitude=2.0, pulse_ms=1.0, frequency_hz=10.0, n_pulses=10**400).waveform(t)
     np.testing.assert_array_equal(w, PulseTrain(amplitude=2.0, pulse_ms=1.0,
                                                 frequency_hz=10.0).waveform(t))
+
+
+def test_a_duration_beyond_the_float_range_is_an_endless_one():
+    # found by the long fuzz run: 10**400 passed as "inf allowed" but NumPy could not
+    # compare times with it (OverflowError at simulate)
+    t = np.array([0.0, 1e6])
+    for stim in (StepCurrent(1.0, duration_ms=10**400), OUNoise(duration_ms=10**400),
+                 PoissonInput(duration_ms=10**400)):
+        assert stim.duration_ms == np.inf
+    assert StepCurrent(1.0, duration_ms=10**400).waveform(t).tolist() == [1.0, 1.0]
+    with pytest.raises(InvalidArgumentError, match=r"PoissonInput\.n_sources must be an "
+                                                   r"integer in \[1, 9\.0072e\+15\]"):
+        PoissonInput(rate_hz=0.0, n_sources=10**400)
