@@ -403,9 +403,11 @@ class Waveform(Stimulus):
                 f"(T,) array for the same current in every target")
 
     def waveform(self, t_ms: np.ndarray) -> np.ndarray:
-        k = np.floor((t_ms - self.onset_ms + EPS_MS) / self.dt_ms).astype(np.int64)
+        # the sample index as a float, clipped before the cast: with a tiny dt_ms the
+        # index of a late time exceeds int64 (an invalid cast)
+        k = np.floor((t_ms - self.onset_ms + EPS_MS) / self.dt_ms)
         inside = (k >= 0) & (k < self.samples.shape[0])
-        out = self.samples[np.clip(k, 0, self.samples.shape[0] - 1)]
+        out = self.samples[np.clip(k, 0, self.samples.shape[0] - 1).astype(np.int64)]
         return out * (inside[:, None] if out.ndim == 2 else inside)
 
     def values(self, rt, t_ms):

@@ -496,3 +496,9 @@ def test_a_duration_beyond_the_float_range_is_an_endless_one():
     with pytest.raises(InvalidArgumentError, match=r"PoissonInput\.n_sources must be an "
                                                    r"integer in \[1, 9\.0072e\+15\]"):
         PoissonInput(rate_hz=0.0, n_sources=10**400)
+
+
+def test_a_tiny_waveform_step_samples_without_an_invalid_cast():
+    # found by the long fuzz run: t / 1e-178 overflowed the int64 sample index
+    w = Waveform([3.0], dt_ms=1e-178).waveform(np.array([0.0, 1.0]))
+    assert w.tolist() == [3.0, 0.0]  # sample 0 at t = 0, past the end at 1 ms
