@@ -390,7 +390,8 @@ class Waveform(Stimulus):
         if dt is None:
             raise InvalidArgumentError("give dt_ms (the waveform's sampling step) for an array "
                                        "waveform")
-        dt = check_number("Waveform.dt_ms", dt, POSITIVE, "ms")
+        # times within EPS_MS of an edge count as on it: a step must be well above that
+        dt = check_number("Waveform.dt_ms", dt, Bounds(10 * EPS_MS), "ms")
         object.__setattr__(self, "samples", arr)
         object.__setattr__(self, "dt_ms", dt)
         object.__setattr__(self, "onset_ms", onset)

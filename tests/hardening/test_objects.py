@@ -498,7 +498,11 @@ def test_a_duration_beyond_the_float_range_is_an_endless_one():
         PoissonInput(rate_hz=0.0, n_sources=10**400)
 
 
-def test_a_tiny_waveform_step_samples_without_an_invalid_cast():
-    # found by the long fuzz run: t / 1e-178 overflowed the int64 sample index
-    w = Waveform([3.0], dt_ms=1e-178).waveform(np.array([0.0, 1.0]))
-    assert w.tolist() == [3.0, 0.0]  # sample 0 at t = 0, past the end at 1 ms
+def test_a_waveform_step_below_the_time_resolution_is_refused():
+    # found by the long fuzz run: t / 1e-178 overflowed the int64 sample index; times
+    # within EPS_MS = 1e-7 ms of an edge count as on it, so a step must be >= 1e-6 ms
+    with pytest.raises(InvalidArgumentError, match=r"Waveform\.dt_ms must be a finite "
+                                                   r"number >= 1e-06 \(ms\)"):
+        Waveform([3.0], dt_ms=1e-178)
+    w = Waveform([3.0, 4.0], dt_ms=1e-6).waveform(np.array([0.0, 1e-6, 1.0]))
+    assert w.tolist() == [3.0, 4.0, 0.0]
