@@ -22,7 +22,7 @@ The rules every input shares:
 * :func:`parse_json` reads files as strict JSON (``NaN``, ``Infinity`` are errors) and
   turns the parser's ``RecursionError`` into a ``ValueError``.
 
-This module imports nothing from neurosim_nb (every layer may use it).
+This module imports only :mod:`neurosim_nb.errors` (every layer may use it).
 
 >>> class DocError(ValueError): ...
 >>> check = Checker(DocError)
@@ -59,7 +59,9 @@ import numpy as np
 
 __all__ = ["MAX_DEPTH", "Bounds", "POSITIVE", "NON_NEGATIVE", "AT_LEAST_ONE", "PROBABILITY",
            "FRACTION", "Field", "Checker", "SentenceChecker", "closest", "did_you_mean",
-           "is_integer", "is_number", "parse_json"]
+           "is_integer", "is_number", "parse_json", "MEMORY_LIMIT_ENV", "MEMORY_LIMIT_BYTES",
+           "MEMORY_FRACTION", "format_bytes", "available_memory", "memory_limit",
+           "check_allocation", "check_number", "check_integer", "check_array"]
 
 #: nesting levels a document may have (the deepest legitimate one, a model configuration
 #: holding a network spec, has about ten)
@@ -472,3 +474,266 @@ class SentenceChecker(Checker):
 
     def missing(self, path: str) -> ValueError:
         return self.error(f"{path} is required")
+
+
+# -- memory: refuse before allocating --------------------------------------------------------
+#: environment variable overriding :func:`memory_limit` (bytes; a ``K``/``M``/``G``/``T``
+#: suffix counts in 1024s: ``NEUROSIM_NB_MEMORY_LIMIT=8G``)
+MEMORY_LIMIT_ENV = "NEUROSIM_NB_MEMORY_LIMIT"
+#: the limit in bytes when set (a test or a session may assign it); ``None``: a fraction
+#: :data:`MEMORY_FRACTION` of the memory available now. The environment variable wins.
+MEMORY_LIMIT_BYTES: int | None = None
+#: the share of the available memory one allocation may take: the rest is left to the
+#: arrays a run makes beside the estimated ones (recordings, NumPy temporaries, the
+#: interpreter) and to the other programs of the machine
+MEMORY_FRACTION = 0.5
+
+_SUFFIX = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def format_bytes(n_bytes: float) -> str:
+    """A byte count for a message, in binary units.
+
+    >>> format_bytes(512), format_bytes(3 * 2**30), format_bytes(8e12), format_bytes(1e300)
+    ('512 B', '3.0 GiB', '7.3 TiB', '1e+300 B')
+    """
+    n = float(n_bytes)
+    if not n < 2**50:  # beyond 1024 TiB (or inf): a power of ten reads better
+        return f"{n:.3g} B"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation now: ``MemAvailable`` of
+    ``/proc/meminfo`` (Linux), else the free physical pages of ``os.sysconf``; ``None`` if
+    neither can be read.
+
+    >>> available_memory() is None or available_memory() > 0
+    True
+    """
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024  # the kernel writes kB (KiB)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def memory_limit() -> tuple[int | None, str]:
+    """The largest allocation :func:`check_allocation` lets through, in bytes, and where the
+    figure comes from (for messages): the environment variable :data:`MEMORY_LIMIT_ENV`,
+    else :data:`MEMORY_LIMIT_BYTES`, else :data:`MEMORY_FRACTION` of
+    :func:`available_memory` (``None``: unknown, nothing is refused).
+
+    >>> import os
+    >>> os.environ[MEMORY_LIMIT_ENV] = "2G"
+    >>> memory_limit()
+    (2147483648, 'NEUROSIM_NB_MEMORY_LIMIT=2G')
+    >>> del os.environ[MEMORY_LIMIT_ENV]
+    """
+    import os
+
+    from neurosim_nb.errors import InvalidArgumentError
+
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if text:
+        number, suffix = text.rstrip("KMGTkmgtBb"), text[len(text.rstrip("KMGTkmgtBb")):]
+        suffix = suffix.upper().rstrip("B").rstrip("I")
+        try:
+            value = float(number) * _SUFFIX[suffix]
+        except (ValueError, KeyError):
+            value = float("nan")
+        if not math.isfinite(value) or value <= 0:
+            raise InvalidArgumentError(
+                f"environment variable {MEMORY_LIMIT_ENV} must be a number of bytes > 0 "
+                f"(a K, M, G or T suffix allowed, e.g. 8G), got {text!r}")
+        return int(value), f"{MEMORY_LIMIT_ENV}={text}"
+    if MEMORY_LIMIT_BYTES is not None:
+        return int(MEMORY_LIMIT_BYTES), "neurosim_nb._validation.MEMORY_LIMIT_BYTES"
+    available = available_memory()
+    if available is None:
+        return None, "unknown available memory"
+    return (int(available * MEMORY_FRACTION),
+            f"{MEMORY_FRACTION:g} of the {format_bytes(available)} available")
+
+
+def check_allocation(what: str, n_bytes, hint: str = "") -> int:
+    """``n_bytes`` (as an int) if an allocation of that many bytes is within
+    :func:`memory_limit`; else a :class:`~neurosim_nb.errors.TooLargeError` saying what
+    (``what``: ``"LIFNeuron(n=1000000000)"``) would need how much, how much is allowed and
+    what to change (``hint``, plus how to raise the limit). Call it on entry, before any
+    array is made, with an estimate that is a lower bound of the real need.
+
+    >>> check_allocation("a 1000-neuron state", 1000 * 8 * 4)
+    32000
+    >>> import os; os.environ[MEMORY_LIMIT_ENV] = "1M"
+    >>> check_allocation("LIFNeuron(n=1000000000)", 4 * 8 * 10**9, "use fewer neurons")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.TooLargeError: LIFNeuron(n=1000000000) would need at least 29.8 GiB \
+(32000000000 bytes) of memory, more than the 1.0 MiB allowed (NEUROSIM_NB_MEMORY_LIMIT=1M); \
+use fewer neurons, or raise the limit with the environment variable NEUROSIM_NB_MEMORY_LIMIT \
+(bytes, e.g. 16G)
+    >>> del os.environ[MEMORY_LIMIT_ENV]
+    """
+    from neurosim_nb.errors import TooLargeError
+
+    try:  # an estimate may be a Python int beyond any float (a size from a hostile file)
+        n = float(n_bytes)
+    except OverflowError:
+        n = math.inf
+    if math.isnan(n):
+        n = math.inf
+    limit, source = memory_limit()
+    if limit is None or n <= limit:
+        return int(n_bytes)
+    exact = (str(int(n_bytes)) if n < 1e20 else f"{n:.3g}") if math.isfinite(n) else \
+        "more than 10**308"
+    hint = f"{hint}, or raise" if hint else "raise"
+    raise TooLargeError(
+        f"{what} would need at least {format_bytes(n)} ({exact} bytes) of memory, more than "
+        f"the {format_bytes(limit)} allowed ({source}); {hint} the limit with the "
+        f"environment variable {MEMORY_LIMIT_ENV} (bytes, e.g. 16G)")
+
+
+# -- arguments of public functions and constructors ------------------------------------------
+def _type_error(message: str):
+    from neurosim_nb.errors import ArgumentTypeError
+
+    return ArgumentTypeError(message)
+
+
+def _value_error(message: str):
+    from neurosim_nb.errors import InvalidArgumentError
+
+    return InvalidArgumentError(message)
+
+
+def _of(unit: str) -> str:
+    return f" ({unit})" if unit else ""
+
+
+def check_number(where: str, value, bounds: Bounds | None = None, unit: str = "",
+                 allow_inf: bool = False) -> float:
+    """``value`` as a float if it is a real number (a NumPy scalar too; not a bool, not a
+    string: an :class:`~neurosim_nb.errors.ArgumentTypeError`), finite (``allow_inf``:
+    infinities too; never NaN) and within ``bounds`` (else an
+    :class:`~neurosim_nb.errors.InvalidArgumentError`). ``where`` names the argument with
+    its owner (``"PulseTrain.onset_ms"``).
+
+    >>> check_number("PulseTrain.onset_ms", 2, NON_NEGATIVE, "ms")
+    2.0
+    >>> check_number("PulseTrain.onset_ms", float("nan"), NON_NEGATIVE, "ms")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: PulseTrain.onset_ms must be a finite number \
+>= 0 (ms), got nan
+    >>> check_number("PoissonInput.weight_mV", "3", unit="mV")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.ArgumentTypeError: PoissonInput.weight_mV must be a number (mV), got '3'
+    """
+    if not is_number(value) or isinstance(value, np.bool_):
+        raise _type_error(f"{where} must be a number{_of(unit)}, got {value!r}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond the float range
+        v = math.inf if value > 0 else -math.inf
+    kind = "a number" if allow_inf else "a finite number"
+    rule = f" {bounds}" if bounds is not None else ""
+    if math.isnan(v) or (math.isinf(v) and not allow_inf) or (
+            bounds is not None and v not in bounds):
+        raise _value_error(f"{where} must be {kind}{rule}{_of(unit)}, got {value!r}")
+    return v
+
+
+def check_integer(where: str, value, bounds: Bounds | None = None) -> int:
+    """``value`` as an int if it is an integer (an integral float or a NumPy integer is
+    fine; a bool or a string is an :class:`~neurosim_nb.errors.ArgumentTypeError`) within
+    ``bounds`` (else an :class:`~neurosim_nb.errors.InvalidArgumentError`).
+
+    >>> check_integer("PulseTrain.n_pulses", 3.0, AT_LEAST_ONE)
+    3
+    >>> check_integer("PulseTrain.n_pulses", float("nan"), AT_LEAST_ONE)
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: PulseTrain.n_pulses must be an integer >= 1, \
+got nan
+    """
+    rule = f"an integer {bounds}" if bounds is not None else "an integer"
+    if not is_number(value) or isinstance(value, np.bool_):
+        raise _type_error(f"{where} must be {rule}, got {value!r}")
+    if not is_integer(value) and not (isinstance(value, np.floating)
+                                      and float(value).is_integer()):
+        raise _value_error(f"{where} must be {rule}, got {value!r}")
+    v = int(value)
+    if bounds is not None and v not in bounds:
+        raise _value_error(f"{where} must be {rule}, got {value!r}")
+    return v
+
+
+def check_array(where: str, value, *, ndims: tuple[int, ...] = (1,), length: int | None = None,
+                bounds: Bounds | None = None, unit: str = "", what: str = "values",
+                allow_empty: bool = True) -> np.ndarray:
+    """``value`` (a sequence or array of real numbers) as a float64 array: an
+    :class:`~neurosim_nb.errors.ArgumentTypeError` for elements that are not numbers
+    (bools, strings, objects), an :class:`~neurosim_nb.errors.InvalidArgumentError` for a
+    ragged sequence, a number of dimensions not in ``ndims``, a first dimension other than
+    ``length`` (the message says the length expected: ``"3 values where 5 (one per
+    neuron) are needed"`` with ``what="one per neuron"``), an empty array (unless
+    ``allow_empty``), a NaN or infinity, or a value outside ``bounds``.
+
+    >>> check_array("rates_hz", [1, 2.5]).tolist()
+    [1.0, 2.5]
+    >>> check_array("rates_hz", [1.0, 2.0], length=3, what="one per neuron")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: rates_hz has 2 values where 3 (one per neuron) \
+are needed
+    """
+    if isinstance(value, str | bytes | bool | np.bool_) or is_number(value):
+        if not (is_number(value) and not isinstance(value, np.bool_) and 0 in ndims):
+            raise _type_error(f"{where} must be an array of numbers{_of(unit)}, got "
+                              f"{value!r}")
+    if isinstance(value, list | tuple) and _holds_bool(value):
+        raise _type_error(f"{where} must hold numbers{_of(unit)}, not booleans")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise _value_error(f"{where} is a ragged sequence (rows of different lengths)"
+                           ) from None
+    if arr.dtype.kind not in "iuf" and not (arr.size == 0 and arr.dtype.kind in "OU"):
+        raise _type_error(f"{where} must hold numbers{_of(unit)}, got dtype {arr.dtype}: "
+                          f"{value!r:.80}")
+    if arr.ndim not in ndims:
+        allowed = " or ".join(f"{d}-D" for d in ndims)
+        raise _value_error(f"{where} must be a {allowed} array, got shape {arr.shape}")
+    if length is not None and arr.ndim and arr.shape[0] != length:
+        raise _value_error(f"{where} has {arr.shape[0]} {'values' if arr.ndim == 1 else 'rows'}"
+                           f" where {length} ({what}) are needed")
+    if not allow_empty and arr.size == 0:
+        raise _value_error(f"{where} must not be empty")
+    try:
+        arr = arr.astype(np.float64)
+    except OverflowError:
+        raise _value_error(f"{where} holds numbers beyond the float range") from None
+    if not np.all(np.isfinite(arr)):
+        raise _value_error(f"{where} must hold finite numbers{_of(unit)}")
+    if bounds is not None and arr.size:
+        bad = np.array([v not in bounds for v in (arr.min(), arr.max())])
+        if bad.any():
+            shown = arr.min() if bad[0] else arr.max()
+            raise _value_error(f"{where} must hold numbers {bounds}{_of(unit)}, got "
+                               f"{shown!r}")
+    return arr

@@ -32,6 +32,15 @@ from typing import Any
 import numpy as np
 
 from neurosim_nb._jit import njit
+from neurosim_nb._validation import (
+    NON_NEGATIVE,
+    POSITIVE,
+    Bounds,
+    check_array,
+    check_integer,
+    check_number,
+)
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.numerics.pcg64 import random_into
 from neurosim_nb.numerics.philox import philox4x64, uniform53
 
@@ -45,14 +54,80 @@ __all__ = [
 EPS_MS = 1e-7
 
 
+#: the largest summed input rate of a :class:`PoissonInput` per target,
+#: ``n_sources * rate_hz`` (Hz): 10**4 afferents each firing at 10 kHz, ten times the
+#: fastest a neuron can fire (its refractory period is >= 1 ms). Beyond it a rate is not a
+#: neural input but a typo or an overflow: at 10**19 per step the compiled Poisson draw
+#: overflows int64 (a 1e30 Hz drive gave no spike at all), and the ``"gaps"`` sampler,
+#: which draws one variate per input spike, would run for hours.
+MAX_POISSON_RATE_HZ = 1.0e8
+
+
+def _compact(n: int) -> str:
+    """An int for a message, in scientific notation beyond 15 digits."""
+    digits = str(abs(n))
+    return digits if len(digits) <= 15 else f"{'-' if n < 0 else ''}{digits[0]}e{len(digits) - 1}"
+
+
+def _check(stim, name: str, bounds: Bounds | None = None, unit: str = "",
+           allow_inf: bool = False) -> float:
+    """Field ``name`` of ``stim`` checked by :func:`~neurosim_nb._validation.check_number`
+    (the message names ``Class.name``). An int beyond the float range where infinity is
+    allowed (a duration) is stored as ``inf``: NumPy cannot compare times with it."""
+    value = getattr(stim, name)
+    v = check_number(f"{type(stim).__name__}.{name}", value, bounds, unit, allow_inf)
+    if math.isinf(v) and not isinstance(value, float):
+        object.__setattr__(stim, name, v)
+    return v
+
+
 def _finite(name: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> None:
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if positive and np.any(arr <= 0):
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    if nonneg and np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    """A number or an array of numbers (``name`` in messages): finite, and > 0 or >= 0."""
+    bounds = POSITIVE if positive else NON_NEGATIVE if nonneg else None
+    if np.ndim(value) == 0 and not isinstance(value, list | tuple):
+        check_number(name, value, bounds)
+    else:
+        check_array(name, value, ndims=(1,), bounds=bounds)
+
+
+def _check_targets(owner: str, targets) -> None:
+    """``targets`` at construction: None, a neuron index, a 1-D sequence of distinct
+    indices >= 0 or a boolean mask (its length is checked at :meth:`Stimulus.bind`)."""
+    if targets is None:
+        return
+    where = f"{owner}.targets"
+    wrong = ArgumentTypeError(f"{where} must be None, neuron indices (integers) or a boolean "
+                              f"mask, got {targets!r:.80}")
+    if isinstance(targets, int | np.integer) and not isinstance(targets, bool):
+        idx = np.array([targets])
+    elif isinstance(targets, list | tuple | range | np.ndarray):
+        if isinstance(targets, list | tuple) and any(
+                isinstance(t, list | tuple | np.ndarray) for t in targets):
+            raise InvalidArgumentError(f"{where} must be a flat sequence of neuron indices, "
+                                       f"got {targets!r:.80}")
+        kinds = {isinstance(t, bool | np.bool_) for t in targets} if isinstance(
+            targets, list | tuple) else set()
+        if len(kinds) > 1:  # True among indices would silently be neuron 1
+            raise wrong
+        idx = np.atleast_1d(np.asarray(targets))
+        if idx.ndim != 1:
+            raise InvalidArgumentError(f"{where} must be 1-D (neuron indices or a mask), got "
+                                       f"shape {idx.shape}")
+    else:
+        raise wrong
+    if idx.dtype == bool:
+        return
+    if idx.size and idx.dtype.kind not in "iu":
+        if idx.dtype.kind == "f" and np.all(np.isfinite(idx)) and np.all(idx == np.round(idx)):
+            pass  # integral floats (from a JSON document) are indices
+        else:
+            raise ArgumentTypeError(f"{where} must be neuron indices (integers) or a boolean "
+                                    f"mask, got {targets!r:.80}")
+    if idx.size and idx.min() < 0:
+        raise InvalidArgumentError(f"{where} must be neuron indices >= 0, got {idx.min()!r}")
+    if np.unique(idx).size != idx.size:
+        raise InvalidArgumentError(f"{where} lists a neuron twice (each target is driven "
+                                   f"once; give distinct indices), got {targets!r:.80}")
 
 
 def _targets_array(targets, n: int) -> np.ndarray | None:
@@ -61,12 +136,16 @@ def _targets_array(targets, n: int) -> np.ndarray | None:
     idx = np.atleast_1d(np.asarray(targets))
     if idx.dtype == bool:
         if idx.shape != (n,):
-            raise ValueError(f"a boolean target mask must have {n} entries, got {idx.shape}")
+            raise InvalidArgumentError(f"a boolean target mask must have {n} entries (one per "
+                                       f"neuron), got {idx.shape[0]}")
         idx = np.flatnonzero(idx)
-    if not np.issubdtype(idx.dtype, np.integer):
-        raise ValueError(f"targets must be neuron indices (integers), got {targets!r}")
+    if idx.size and idx.dtype.kind == "f" and np.all(idx == np.round(idx)):
+        idx = idx.astype(np.int64)
+    if idx.size and not np.issubdtype(idx.dtype, np.integer):
+        raise ArgumentTypeError(f"targets must be neuron indices (integers), got {targets!r}")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise ValueError(f"targets {idx.tolist()[:10]} out of range for {n} neurons (0..{n - 1})")
+        raise InvalidArgumentError(f"targets {idx.tolist()[:10]} out of range for {n} neurons "
+                                   f"(0..{n - 1})")
     return idx.astype(np.int64)
 
 
@@ -79,13 +158,30 @@ class Stimulus:
     kind = "current"
     stochastic = False
 
+    def __post_init__(self) -> None:
+        _check_targets(type(self).__name__, self.targets)
+
     def _n_targets(self, n: int) -> int:
         idx = _targets_array(self.targets, n)
         return n if idx is None else idx.size
 
+    def check_width(self, n_targets: int) -> None:
+        """Refuse per-target values (an amplitude vector, waveform columns) whose number is
+        not ``n_targets``, the number of neurons the stimulus drives in a population
+        (called by :meth:`bind`); the message names the expected length.
+
+        >>> ConstantCurrent([1.0, 2.0]).check_width(3)
+        Traceback (most recent call last):
+        ...
+        neurosim_nb.errors.InvalidArgumentError: ConstantCurrent.amplitude has 2 values where \
+3 are needed (one per target neuron: the stimulus drives 3)
+        """
+
     def bind(self, n: int, dt_ms: float, rng: np.random.Generator) -> _Runtime:
         """Bind to a population of ``n`` neurons; returns the per-run state."""
-        return _Runtime(self, _targets_array(self.targets, n), n, dt_ms, rng)
+        idx = _targets_array(self.targets, n)
+        self.check_width(n if idx is None else idx.size)
+        return _Runtime(self, idx, n, dt_ms, rng)
 
 
 class _Runtime:
@@ -118,9 +214,9 @@ class _Deterministic(Stimulus):
     duration_ms: float = field(default=np.inf, kw_only=True)
 
     def __post_init__(self) -> None:
-        _finite("onset_ms", self.onset_ms, nonneg=True)
-        if not (self.duration_ms > 0):
-            raise ValueError(f"duration_ms must be > 0, got {self.duration_ms!r}")
+        super().__post_init__()
+        _check(self, "onset_ms", NON_NEGATIVE, "ms")
+        _check(self, "duration_ms", POSITIVE, "ms", allow_inf=True)
 
     def _active(self, t: np.ndarray) -> np.ndarray:
         return (t >= self.onset_ms - EPS_MS) & (t < self.onset_ms + self.duration_ms - EPS_MS)
@@ -130,13 +226,7 @@ class _Deterministic(Stimulus):
         raise NotImplementedError
 
     def values(self, rt: _Runtime, t_ms: np.ndarray) -> np.ndarray:
-        w = self.waveform(t_ms)
-        amp = getattr(self, "amplitude", None)
-        if amp is not None and np.ndim(amp) == 1:
-            if len(amp) != (rt.n if rt.idx is None else rt.idx.size):
-                raise ValueError(f"{type(self).__name__}: {len(amp)} amplitudes for "
-                                 f"{rt.n if rt.idx is None else rt.idx.size} targets")
-        return w
+        return self.waveform(t_ms)
 
 
 @dataclass(frozen=True)
@@ -151,7 +241,18 @@ class ConstantCurrent(_Deterministic):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _finite("amplitude", self.amplitude)
+        where = f"{type(self).__name__}.amplitude"
+        if isinstance(self.amplitude, list | tuple | np.ndarray):
+            check_array(where, self.amplitude, ndims=(0, 1), allow_empty=False)
+        else:
+            check_number(where, self.amplitude)
+
+    def check_width(self, n_targets: int) -> None:
+        if np.ndim(self.amplitude) == 1 and len(self.amplitude) != n_targets:
+            raise InvalidArgumentError(
+                f"{type(self).__name__}.amplitude has {len(self.amplitude)} values where "
+                f"{n_targets} are needed (one per target neuron: the stimulus drives "
+                f"{n_targets})")
 
     def waveform(self, t_ms):
         on = self._active(t_ms).astype(float)
@@ -180,15 +281,15 @@ class PulseTrain(_Deterministic):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _finite("amplitude", self.amplitude)
-        _finite("pulse_ms", self.pulse_ms, positive=True)
-        _finite("frequency_hz", self.frequency_hz, positive=True)
+        _check(self, "amplitude")
+        _check(self, "pulse_ms", POSITIVE, "ms")
+        _check(self, "frequency_hz", POSITIVE, "Hz")
         period = 1000.0 / self.frequency_hz
         if self.pulse_ms > period:
-            raise ValueError(f"pulse_ms ({self.pulse_ms}) exceeds the period {period:g} ms "
-                             f"of {self.frequency_hz} Hz")
-        if self.n_pulses is not None and self.n_pulses < 1:
-            raise ValueError(f"n_pulses must be >= 1, got {self.n_pulses}")
+            raise InvalidArgumentError(f"PulseTrain.pulse_ms ({self.pulse_ms}) exceeds the "
+                                       f"period {period:g} ms of {self.frequency_hz} Hz")
+        if self.n_pulses is not None:
+            check_integer("PulseTrain.n_pulses", self.n_pulses, Bounds(1))
 
     def waveform(self, t_ms):
         period = 1000.0 / self.frequency_hz
@@ -196,7 +297,8 @@ class PulseTrain(_Deterministic):
         phase = np.mod(rel + EPS_MS, period) - EPS_MS
         on = self._active(t_ms) & (phase < self.pulse_ms - EPS_MS)
         if self.n_pulses is not None:
-            on &= np.floor((rel + EPS_MS) / period) < self.n_pulses
+            # (a count beyond 2**53 pulses is as good as none, and compares as a float)
+            on &= np.floor((rel + EPS_MS) / period) < float(min(self.n_pulses, 2**53))
         return on * float(self.amplitude)
 
 
@@ -210,9 +312,9 @@ class RampCurrent(_Deterministic):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _finite("start", self.start)
-        _finite("end", self.end)
-        _finite("duration_ms", self.duration_ms, positive=True)
+        _check(self, "start")
+        _check(self, "end")
+        _check(self, "duration_ms", POSITIVE, "ms")
 
     def waveform(self, t_ms):
         frac = (t_ms - self.onset_ms) / self.duration_ms
@@ -231,8 +333,8 @@ class SineCurrent(_Deterministic):
     def __post_init__(self) -> None:
         super().__post_init__()
         for name in ("amplitude", "offset", "phase_rad"):
-            _finite(name, getattr(self, name))
-        _finite("frequency_hz", self.frequency_hz, positive=True)
+            _check(self, name)
+        _check(self, "frequency_hz", POSITIVE, "Hz")
 
     def waveform(self, t_ms):
         arg = 2 * np.pi * self.frequency_hz * (t_ms - self.onset_ms) / 1000.0 + self.phase_rad
@@ -257,33 +359,56 @@ class Waveform(Stimulus):
     onset_ms: float = 0.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         vals, dt = self.samples, self.dt_ms
+        onset = _check(self, "onset_ms", unit="ms")
         if hasattr(vals, "dims") and hasattr(vals, "coords"):  # xarray.DataArray
             if "time" not in vals.dims:
-                raise ValueError("a DataArray waveform needs a 'time' dimension (ms)")
-            t = np.asarray(vals["time"].values, dtype=float)
+                raise InvalidArgumentError("a DataArray waveform needs a 'time' dimension (ms)")
+            if vals.ndim > 2:
+                raise InvalidArgumentError(f"a DataArray waveform has time and at most one "
+                                           f"dimension over targets, got {vals.dims}")
+            t = check_array("Waveform.samples['time']", vals["time"].values, unit="ms")
             vals = vals.transpose("time", ...).values
             if t.size >= 2:
                 steps = np.diff(t)
-                if not np.allclose(steps, steps[0], rtol=1e-6):
-                    raise ValueError("a DataArray waveform needs a uniform time coordinate")
+                if not (steps[0] > 0 and np.allclose(steps, steps[0], rtol=1e-6)):
+                    raise InvalidArgumentError("a DataArray waveform needs a uniform, "
+                                               "increasing time coordinate")
                 dt = float(steps[0])
-            object.__setattr__(self, "onset_ms", float(self.onset_ms + (t[0] if t.size else 0)))
-        arr = np.asarray(vals, dtype=float)
-        if arr.ndim not in (1, 2) or arr.shape[0] == 0:
-            raise ValueError(f"waveform samples must be a non-empty (T,) or (T, n) array, "
-                             f"got shape {arr.shape}")
-        _finite("waveform samples", arr)
+            onset = onset + (float(t[0]) if t.size else 0.0)
+            if not math.isfinite(onset):
+                raise InvalidArgumentError(f"Waveform.onset_ms + the first time must be finite, "
+                                           f"got {onset}")
+        if vals is None:
+            raise ArgumentTypeError("Waveform.samples must be an array of (T,) or (T, n) "
+                                    "numbers (or a DataArray with a 'time' dimension), got None")
+        arr = check_array("Waveform.samples", vals, ndims=(1, 2), allow_empty=False)
+        if arr.shape[0] == 0 or arr.size == 0:
+            raise InvalidArgumentError(f"Waveform.samples must be a non-empty (T,) or (T, n) "
+                                       f"array, got shape {arr.shape}")
         if dt is None:
-            raise ValueError("give dt_ms (the waveform's sampling step) for an array waveform")
-        _finite("dt_ms", dt, positive=True)
+            raise InvalidArgumentError("give dt_ms (the waveform's sampling step) for an array "
+                                       "waveform")
+        # times within EPS_MS of an edge count as on it: a step must be well above that
+        dt = check_number("Waveform.dt_ms", dt, Bounds(10 * EPS_MS), "ms")
         object.__setattr__(self, "samples", arr)
-        object.__setattr__(self, "dt_ms", float(dt))
+        object.__setattr__(self, "dt_ms", dt)
+        object.__setattr__(self, "onset_ms", onset)
+
+    def check_width(self, n_targets: int) -> None:
+        if self.samples.ndim == 2 and self.samples.shape[1] not in (1, n_targets):
+            raise InvalidArgumentError(
+                f"Waveform.samples has {self.samples.shape[1]} columns where {n_targets} are "
+                f"needed (one per target neuron: the stimulus drives {n_targets}); give a "
+                f"(T,) array for the same current in every target")
 
     def waveform(self, t_ms: np.ndarray) -> np.ndarray:
-        k = np.floor((t_ms - self.onset_ms + EPS_MS) / self.dt_ms).astype(np.int64)
+        # the sample index as a float, clipped before the cast: with a tiny dt_ms the
+        # index of a late time exceeds int64 (an invalid cast)
+        k = np.floor((t_ms - self.onset_ms + EPS_MS) / self.dt_ms)
         inside = (k >= 0) & (k < self.samples.shape[0])
-        out = self.samples[np.clip(k, 0, self.samples.shape[0] - 1)]
+        out = self.samples[np.clip(k, 0, self.samples.shape[0] - 1).astype(np.int64)]
         return out * (inside[:, None] if out.ndim == 2 else inside)
 
     def values(self, rt, t_ms):
@@ -307,12 +432,12 @@ class OUNoise(Stimulus):
     stochastic = True
 
     def __post_init__(self) -> None:
-        _finite("mean", self.mean)
-        _finite("sigma", self.sigma, nonneg=True)
-        _finite("tau_ms", self.tau_ms, positive=True)
-        _finite("onset_ms", self.onset_ms, nonneg=True)
-        if not self.duration_ms > 0:
-            raise ValueError(f"duration_ms must be > 0, got {self.duration_ms!r}")
+        super().__post_init__()
+        _check(self, "mean")
+        _check(self, "sigma", NON_NEGATIVE)
+        _check(self, "tau_ms", POSITIVE, "ms")
+        _check(self, "onset_ms", NON_NEGATIVE, "ms")
+        _check(self, "duration_ms", POSITIVE, "ms", allow_inf=True)
 
     def values(self, rt, t_ms):
         m = rt.n if rt.idx is None else rt.idx.size
@@ -386,19 +511,30 @@ class PoissonInput(Stimulus):
     stochastic = True
 
     def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.sampling, str):
+            raise ArgumentTypeError(f"PoissonInput.sampling must be one of "
+                                    f"{list(POISSON_SAMPLINGS)}, got {self.sampling!r}")
         if self.sampling not in POISSON_SAMPLINGS:
-            raise ValueError(f"sampling must be one of {list(POISSON_SAMPLINGS)}, got "
-                             f"{self.sampling!r}")
-        _finite("rate_hz", self.rate_hz, nonneg=True)
-        _finite("weight_mV", self.weight_mV)
-        _finite("onset_ms", self.onset_ms, nonneg=True)
-        if int(self.n_sources) != self.n_sources or self.n_sources < 1:
-            raise ValueError(f"n_sources must be a positive integer, got {self.n_sources!r}")
-        if not self.duration_ms > 0:
-            raise ValueError(f"duration_ms must be > 0, got {self.duration_ms!r}")
+            raise InvalidArgumentError(f"PoissonInput.sampling must be one of "
+                                       f"{list(POISSON_SAMPLINGS)}, got {self.sampling!r}")
+        rate = _check(self, "rate_hz", NON_NEGATIVE, "Hz")
+        _check(self, "weight_mV", unit="mV")
+        _check(self, "onset_ms", NON_NEGATIVE, "ms")
+        # (at most 2**53: the count is multiplied as a float)
+        n_sources = check_integer("PoissonInput.n_sources", self.n_sources, Bounds(1, 2**53))
+        _check(self, "duration_ms", POSITIVE, "ms", allow_inf=True)
+        if rate > 0 and n_sources > MAX_POISSON_RATE_HZ / rate:
+            raise InvalidArgumentError(
+                f"PoissonInput: n_sources * rate_hz = {_compact(n_sources)} x {rate:g} Hz "
+                f"exceeds the largest input rate per target, {MAX_POISSON_RATE_HZ:g} Hz (10**4 "
+                "afferents at 10 kHz, ten times the fastest a neuron fires); a rate this high "
+                "is not a neural input (check the units: rate_hz is in spikes per second)")
 
     def bind(self, n: int, dt_ms: float, rng: np.random.Generator) -> _PoissonRuntime:
-        return _PoissonRuntime(self, _targets_array(self.targets, n), n, dt_ms, rng)
+        idx = _targets_array(self.targets, n)
+        self.check_width(n if idx is None else idx.size)
+        return _PoissonRuntime(self, idx, n, dt_ms, rng)
 
     def values(self, rt, t_ms):
         """Kicks (mV) of each target in the steps starting at ``t_ms``: ``(K, n_targets)``."""
@@ -607,7 +743,8 @@ class _PoissonRuntime(_Runtime):
 def as_stimuli(input_current) -> list[Stimulus]:
     """Normalise what a user passes as input: ``None``, a number or per-neuron array
     (a constant current), a :class:`Stimulus`, or a list of them."""
-    if input_current is None:
+    if input_current is None or (isinstance(input_current, list | tuple)
+                                  and len(input_current) == 0):
         return []
     if isinstance(input_current, Stimulus):
         return [input_current]
@@ -616,9 +753,23 @@ def as_stimuli(input_current) -> list[Stimulus]:
     ):
         return list(input_current)
     if hasattr(input_current, "dims"):
-        raise ValueError("wrap a DataArray current in Waveform(values=...)")
-    arr = np.asarray(input_current, dtype=float)
+        raise ArgumentTypeError("wrap a DataArray current in Waveform(samples=...)")
+    if isinstance(input_current, (list, tuple)) and any(
+            isinstance(s, Stimulus) for s in input_current):
+        raise ArgumentTypeError(f"input_current must be a number, one number per neuron, a "
+                                f"Stimulus or a list of Stimulus objects; got a list mixing "
+                                f"stimuli and {input_current!r:.80}")
+    if not isinstance(input_current, (list, tuple, np.ndarray)) and not np.isscalar(
+            input_current):
+        raise ArgumentTypeError(f"input_current must be a number (current), one number per "
+                                f"neuron, a Stimulus or a list of them, got "
+                                f"{type(input_current).__name__}")
+    if np.ndim(input_current) == 0 and not isinstance(input_current, list | tuple):
+        amp = check_number("input_current", input_current)
+        return [ConstantCurrent(amplitude=amp)]
+    arr = check_array("input_current", input_current, ndims=(1, 2), allow_empty=False)
     if arr.ndim > 1:
-        raise ValueError("a constant input current is a number or one value per neuron; "
-                         "use Waveform for a time course")
-    return [ConstantCurrent(amplitude=arr if arr.ndim else float(arr))]
+        raise InvalidArgumentError(f"input_current: a constant current is a number or one "
+                                   f"value per neuron, got shape {arr.shape}; use Waveform "
+                                   "for a time course")
+    return [ConstantCurrent(amplitude=arr)]

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
+
 TIME = "ms"
 VOLTAGE = "mV"
 CURRENT = "nA"
@@ -44,6 +46,29 @@ DIMENSIONLESS = "1"
 UM2_PER_CM2 = 1.0e8
 #: 1 uA expressed in nA.
 NA_PER_UA = 1.0e3
+
+
+def _real(name: str, value) -> np.ndarray:
+    """``value`` as a float array: real numbers only (a bool or a string is an
+    :class:`~neurosim_nb.errors.ArgumentTypeError`; strings are not parsed)."""
+    if isinstance(value, str | bytes | bool | np.bool_):
+        raise ArgumentTypeError(f"{name} must be a number or an array of numbers, got "
+                                f"{value!r}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{name} is a ragged sequence, got {value!r:.80}") from None
+    if arr.dtype.kind not in "iuf":
+        raise ArgumentTypeError(f"{name} must be a number or an array of numbers, got "
+                                f"{value!r:.80}")
+    return arr.astype(float)
+
+
+def _area(area_um2) -> np.ndarray | float:
+    arr = _real("area_um2", area_um2)
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise InvalidArgumentError(f"area_um2 must be finite and > 0, got {area_um2!r}")
+    return float(arr) if arr.ndim == 0 else arr
 
 
 def density_to_current(density_uA_per_cm2, area_um2: float):
@@ -61,9 +86,9 @@ def density_to_current(density_uA_per_cm2, area_um2: float):
     float or numpy.ndarray
         Current (nA).
     """
-    if not np.all(np.isfinite(area_um2)) or np.any(np.asarray(area_um2) <= 0):
-        raise ValueError(f"area_um2 must be finite and > 0, got {area_um2!r}")
-    out = np.asarray(density_uA_per_cm2, dtype=float) * (area_um2 / UM2_PER_CM2) * NA_PER_UA
+    area_um2 = _area(area_um2)
+    density = _real("density_uA_per_cm2", density_uA_per_cm2)
+    out = density * (area_um2 / UM2_PER_CM2) * NA_PER_UA
     return float(out) if out.ndim == 0 else out
 
 
@@ -72,7 +97,6 @@ def current_to_density(current_nA, area_um2: float):
 
     Inverse of :func:`density_to_current`.
     """
-    if not np.all(np.isfinite(area_um2)) or np.any(np.asarray(area_um2) <= 0):
-        raise ValueError(f"area_um2 must be finite and > 0, got {area_um2!r}")
-    out = np.asarray(current_nA, dtype=float) / NA_PER_UA / (area_um2 / UM2_PER_CM2)
+    area_um2 = _area(area_um2)
+    out = _real("current_nA", current_nA) / NA_PER_UA / (area_um2 / UM2_PER_CM2)
     return float(out) if out.ndim == 0 else out

@@ -1,5 +1,5 @@
 """The package's one-way layers hold: ``lint-imports`` keeps every contract of
-``[tool.importlinter]`` in ``pyproject.toml`` (layers bottom to top: _jit | _validation | errors,
+``[tool.importlinter]`` in ``pyproject.toml`` (layers bottom to top: errors, _jit | _validation,
 foundation, numerics | _codegen, stimuli | channels | morphology, core.synapses, core.neurons,
 cable, core.networks, engine, analysis | export | experiments, fitting (sweeps, fits and
 sensitivity on Dask), accessor, plotting, panels, cli | warmup; the UI libraries only in the

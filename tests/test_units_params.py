@@ -54,7 +54,7 @@ def test_choices_optional_and_arrays_validate():
     assert isinstance(d.tau, np.ndarray)
     with pytest.raises(ValueError, match=r"Demo.tau = 200.0 ms is outside"):
         Demo(tau=[1.0, 200.0])
-    with pytest.raises(ValueError, match="not a number"):
+    with pytest.raises(TypeError, match="not a number"):  # a string is a wrong type
         Demo(tau="fast")
     with pytest.raises(ValueError, match="1-D"):
         Demo(tau=np.ones((2, 2)))

@@ -22,14 +22,89 @@ is a Python object per neuron. A single neuron is a population of one, and the s
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from neurosim_nb._validation import check_allocation, check_array, check_number, is_number
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.params import ParameterSet
 
 #: A state value beyond this magnitude (mV for V) means the integration diverged.
 DIVERGENCE_LIMIT = 1.0e4
+
+#: float64 arrays of ``n`` values a run needs beside the state, at least: the kernel's
+#: scratch (3 rows), and for each step of a 1 ms run at the default dt of 0.1 ms the input
+#: current, the kicks and the spike buffer (step and neuron index): 3 + 10 * 4
+RUN_ROWS_PER_NEURON = 3 + 10 * 4
+
+
+def population_bytes(n: int, n_vars: int) -> int:
+    """A lower bound of the bytes a population of ``n`` neurons with ``n_vars`` state
+    variables needs to be made and run for 1 ms (float64 state rows plus
+    :data:`RUN_ROWS_PER_NEURON`); an exact Python int, however absurd ``n``.
+
+    >>> population_bytes(1000, 2)
+    360000
+    """
+    return int(n) * 8 * (n_vars + RUN_ROWS_PER_NEURON)
+
+
+def check_size(owner: str, n, n_vars: int = 1) -> int:
+    """``n`` (a number of neurons) as an int: an integer >= 1 (an integral float or a NumPy
+    integer is fine; a bool or a string is an
+    :class:`~neurosim_nb.errors.ArgumentTypeError`, NaN, infinities, fractions and
+    numbers < 1 an :class:`~neurosim_nb.errors.InvalidArgumentError`) whose population
+    (:func:`population_bytes`) fits in memory (else a
+    :class:`~neurosim_nb.errors.TooLargeError`, raised before anything is allocated).
+    ``owner`` names the population class in messages.
+
+    >>> check_size("LIFNeuron", 3.0, 2)
+    3
+    >>> check_size("LIFNeuron", float("nan"))
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: LIFNeuron.n (number of neurons) must be a \
+positive integer (>= 1), got nan
+    """
+    what = f"{owner}.n (number of neurons) must be a positive integer (>= 1), got {n!r}"
+    if not is_number(n) or isinstance(n, np.bool_):
+        raise ArgumentTypeError(what)
+    if not isinstance(n, numbers.Integral) and not (math.isfinite(n) and float(n).is_integer()):
+        raise InvalidArgumentError(what)
+    n = int(n)
+    if n < 1:
+        raise InvalidArgumentError(what)
+    check_allocation(f"{owner}(n={n}) with {n_vars} state variables",
+                     population_bytes(n, n_vars),
+                     "use fewer neurons (n), e.g. a sample of the population")
+    return n
+
+
+def check_label(owner: str, label, default: str) -> str:
+    """A population's label: ``default`` for ``None``, else a non-empty string
+    (:class:`~neurosim_nb.errors.ArgumentTypeError` for another type,
+    :class:`~neurosim_nb.errors.InvalidArgumentError` for an empty or blank string).
+
+    >>> check_label("LIFNeuron", None, "neurons"), check_label("LIFNeuron", "E", "neurons")
+    ('neurons', 'E')
+    >>> check_label("LIFNeuron", 3, "neurons")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.ArgumentTypeError: LIFNeuron.label must be a non-empty string or None, \
+got 3
+    """
+    if label is None:
+        return default
+    if not isinstance(label, str):
+        raise ArgumentTypeError(f"{owner}.label must be a non-empty string or None, "
+                                f"got {label!r}")
+    if not label.strip():
+        raise InvalidArgumentError(f"{owner}.label must be a non-empty string or None, "
+                                   f"got {label!r}")
+    return label
 
 
 def shared_columns(p: np.ndarray) -> np.ndarray:
@@ -110,9 +185,11 @@ class NeuronPopulation:
     params : ParameterSet, optional
         Model parameters; scalars apply to all neurons, arrays give one value per neuron.
     n : int
-        Number of neurons (default 1: a single neuron).
+        Number of neurons (default 1: a single neuron); checked by :func:`check_size`
+        (a population too large for the memory is refused before it is allocated).
     label : str, optional
-        Population label stored in the ``population`` coordinate of results.
+        Population label stored in the ``population`` coordinate of results (a non-empty
+        string; ``None``: the family's default).
     """
 
     parameters_class: ClassVar[type[ParameterSet]]
@@ -130,21 +207,24 @@ class NeuronPopulation:
     continuous: ClassVar = None
 
     def __init__(self, params: ParameterSet | None = None, n: int = 1, label: str | None = None):
+        owner = type(self).__name__
+        n = check_size(owner, n, len(self.state_variables))
+        label = check_label(owner, label, self.default_label)
         if params is None:
             params = self.parameters_class()
         if not isinstance(params, self.parameters_class):
-            raise TypeError(f"{type(self).__name__} takes {self.parameters_class.__name__}, "
-                            f"got {type(params).__name__}")
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValueError(f"n (number of neurons) must be a positive integer, got {n!r}")
+            raise ArgumentTypeError(f"{owner}.params must be a "
+                                    f"{self.parameters_class.__name__}, got "
+                                    f"{type(params).__name__}")
         self.params = params
-        self.n = int(n)
+        self.n = n
         for name in params.field_info():
             value = getattr(params, name)
-            if isinstance(value, np.ndarray) and value.shape[0] != self.n:
-                raise ValueError(f"{type(params).__name__}.{name} has {value.shape[0]} values "
-                                 f"for {self.n} neurons")
-        self.label = label or self.default_label
+            if isinstance(value, np.ndarray) and value.ndim == 1 and value.shape[0] != self.n:
+                raise InvalidArgumentError(
+                    f"{type(params).__name__}.{name} has {value.shape[0]} values for "
+                    f"{self.n} neurons ({owner}.n = {self.n}: give one value, or {self.n})")
+        self.label = label
         self.t_ms = 0.0
         self.reset_state()
 
@@ -165,6 +245,13 @@ class NeuronPopulation:
         :data:`KERNEL_DOC`). :class:`~neurosim_nb.core.neurons.point_model.PointModel`
         generates it from the model's update; a hand-written family returns its own."""
         raise NotImplementedError(f"{type(self).__name__} has no compiled kernel")
+
+    def compiled_kernel_for(self, shared: bool | None):
+        """The compiled kernel for a run in which the parameter rows are shared by all
+        neurons (``shared``; False: one column per neuron; None: either). A family may
+        leave the other case out of it (:class:`~neurosim_nb.core.neurons.point_model.
+        PointModel`); by default :meth:`compiled_kernel`."""
+        return self.compiled_kernel()
 
     def continuous_form(self):
         """The population's :class:`~neurosim_nb.core.neurons.continuous.ContinuousForm`
@@ -214,10 +301,13 @@ class NeuronPopulation:
 
     def set_state(self, name: str, value: Any) -> None:
         """Set state variable ``name`` for all neurons (scalar) or each (array)."""
-        arr = np.asarray(value, dtype=float)
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-        self.get_state(name)[:] = arr
+        row = self.get_state(name)
+        where = f"{type(self).__name__}.{name}"
+        if is_number(value) and not isinstance(value, np.bool_):
+            arr = np.float64(check_number(where, value))
+        else:
+            arr = check_array(where, value, ndims=(0, 1), length=self.n, what="one per neuron")
+        row[:] = arr
 
     @property
     def V(self):
@@ -284,7 +374,8 @@ class NeuronPopulation:
         name = getattr(preset, "name", preset)
         table = cls.presets()
         if name not in table:
-            raise ValueError(f"unknown {cls.__name__} preset {preset!r}; choose from {list(table)}")
+            raise InvalidArgumentError(f"unknown {cls.__name__} preset {preset!r}; choose from "
+                                       f"{list(table)}")
         params = table[name].replace(**overrides) if overrides else table[name]
         return cls(params, n=n, label=label or str(name))
 

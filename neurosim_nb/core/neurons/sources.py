@@ -66,8 +66,18 @@ from typing import ClassVar
 import numpy as np
 
 from neurosim_nb._jit import njit
+from neurosim_nb._validation import (
+    NON_NEGATIVE,
+    POSITIVE,
+    Bounds,
+    check_allocation,
+    check_array,
+    check_integer,
+    check_number,
+)
 from neurosim_nb.core.neurons._kernel_util import record_step
-from neurosim_nb.core.neurons.base import NeuronPopulation
+from neurosim_nb.core.neurons.base import NeuronPopulation, check_label, check_size
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["SpikeSource", "PoissonSource", "InhomogeneousPoissonSource", "SpikeTimesSource",
            "RepeatedPatternSource", "SOURCES", "source_from_dict"]
@@ -187,7 +197,7 @@ def _step_schedule(indptr: np.ndarray, flat: np.ndarray, n_steps: int) -> np.nda
     """
     flat = np.ascontiguousarray(flat, dtype=np.int64)
     if flat.size and (flat.min() < 0 or flat.max() >= n_steps):
-        raise ValueError(f"scheduled steps must lie in [0, {n_steps}) (the run's steps)")
+        raise InvalidArgumentError(f"scheduled steps must lie in [0, {n_steps}) (the run's steps)")
     n_blocks = -(-int(n_steps) // ORDER_BLOCK)
     if n_blocks > 64 + 4 * flat.size // ORDER_BLOCK:
         # a long run with few spikes: a stable sort instead of a pass over every block
@@ -219,44 +229,58 @@ class _SourceParameters:
         return {}
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+#: the seeds a source takes: what a NetCDF int64 attribute can hold
+SEED_BOUNDS = Bounds(0, 2**63 - 1)
+
+
+def _seed(where: str, seed) -> int | None:
+    return None if seed is None else check_integer(where, seed, SEED_BOUNDS)
 
 
 def _rates(name: str, value, n: int) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.size != n):
-        raise ValueError(f"{name} must be a number or one value per neuron ({n}), got shape "
-                         f"{arr.shape}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError(f"{name} must be finite and >= 0 Hz, got {value!r}")
+    if isinstance(value, str | bytes | bool | np.bool_) or (
+            not isinstance(value, np.ndarray | list | tuple) and not np.isscalar(value)):
+        raise ArgumentTypeError(f"{name} must be a number (Hz) >= 0 or one per neuron, got "
+                                f"{value!r}")
+    arr = check_array(name, value, ndims=(0, 1), bounds=NON_NEGATIVE, unit="Hz")
+    if arr.ndim == 1 and arr.size != n:
+        raise InvalidArgumentError(f"{name} has {arr.size} values where {n} (one per neuron) "
+                                   f"or a single number are needed")
     return np.broadcast_to(arr, (n,)).copy()
 
 
 def _time_lists(name: str, value, *, upper: float | None = None) -> list[np.ndarray]:
-    """Per-neuron spike times (ms): finite, > 0 (and <= ``upper``), sorted."""
+    """Per-neuron spike times (ms): finite, > 0 (and <= ``upper``), sorted for the user."""
     if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype != object:
-        raise TypeError(f"{name} must be a list with one sequence of times (ms) per neuron, "
-                        "e.g. [[1.0, 5.0], [2.0]]; got a flat array")
-    try:
-        lists = [np.sort(np.asarray(t, dtype=float).ravel()) for t in value]
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a list with one sequence of times (ms) per neuron, "
-                        f"got {value!r}") from err
+        raise ArgumentTypeError(f"{name} must be a list with one sequence of times (ms) per "
+                                "neuron, e.g. [[1.0, 5.0], [2.0]]; got a flat array")
+    if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+        raise ArgumentTypeError(f"{name} must be a list with one sequence of times (ms) per "
+                                f"neuron, e.g. [[1.0, 5.0], [2.0]]; got {value!r:.80}")
+    lists = []
+    for i, t in enumerate(value):
+        if isinstance(t, str | bytes | dict) or _is_scalar(t):
+            raise ArgumentTypeError(f"{name}[{i}] must be a sequence of times (ms), got "
+                                    f"{t!r:.80} (one sequence per neuron, e.g. "
+                                    "[[1.0, 5.0], [2.0]])")
+        arr = check_array(f"{name}[{i}]", t, unit="ms")
+        lists.append(np.sort(arr))
     if not lists:
-        raise ValueError(f"{name} needs at least one neuron (an empty list was given)")
+        raise InvalidArgumentError(f"{name} needs at least one neuron (an empty list was "
+                                   "given)")
     for i, t in enumerate(lists):
-        if not np.all(np.isfinite(t)):
-            raise ValueError(f"{name}[{i}]: spike times must be finite, got {t.tolist()}")
         if t.size and t[0] <= 0:
-            raise ValueError(f"{name}[{i}]: spike times must be > 0 ms (a spike is stamped at "
-                             f"the end of its step), got {t[0]}")
+            raise InvalidArgumentError(f"{name}[{i}]: spike times must be > 0 ms (a spike is "
+                                       f"stamped at the end of its step), got {t[0]}")
         if upper is not None and t.size and t[-1] > upper:
-            raise ValueError(f"{name}[{i}]: pattern times must be <= period_ms ({upper}), "
-                             f"got {t[-1]}")
+            raise InvalidArgumentError(f"{name}[{i}]: pattern times must be <= period_ms "
+                                       f"({upper}), got {t[-1]}")
     return lists
+
+
+def _is_scalar(value) -> bool:
+    """A number (or a bool), not a sequence."""
+    return np.ndim(value) == 0 if not isinstance(value, list | tuple) else False
 
 
 #: variates per bulk draw of :func:`_geometric_schedule` (8 MB of int64)
@@ -272,14 +296,22 @@ def _n_gaps(pi: float, n_steps: int) -> int:
     return int(mean + GEOMETRIC_MARGIN_SD * math.sqrt(mean) + GEOMETRIC_MARGIN_MIN)
 
 
+def _gaps(rng, pi: float, size, n_steps: int) -> np.ndarray:
+    """``rng.geometric(pi, size)`` with each gap capped at ``n_steps + 1``: a gap that long
+    ends the run's spikes whatever follows, and the cap keeps the cumulative sums from
+    overflowing int64 (NumPy returns 2**63 - 1 for ``pi`` below ~1e-19: the sums turned
+    negative and the loop drawing more gaps never ended). The variates drawn are the same."""
+    return np.minimum(rng.geometric(pi, size), n_steps + 1)
+
+
 def _geometric_one(rng, pi: float, n_steps: int) -> np.ndarray:
     """The steps in which one Bernoulli process of probability ``pi`` per step fires during
     ``n_steps`` steps: ``m`` geometric gaps (a margin of 6 sd over the mean count), more
     (``m`` at a time) while they fall short of ``n_steps``."""
     m = _n_gaps(pi, n_steps)
-    steps = np.cumsum(rng.geometric(pi, m)) - 1
+    steps = np.cumsum(_gaps(rng, pi, m, n_steps)) - 1
     while steps[-1] < n_steps:
-        more = np.cumsum(rng.geometric(pi, m)) + steps[-1]
+        more = np.cumsum(_gaps(rng, pi, m, n_steps)) + steps[-1]
         steps = np.concatenate([steps, more])
     return steps[steps < n_steps].astype(np.int64)
 
@@ -322,7 +354,7 @@ def _geometric_schedule(rng, p: np.ndarray, n_steps: int) -> tuple[np.ndarray, n
             i = j
             continue
         saved = rng.bit_generator.state
-        steps = np.cumsum(rng.geometric(pi, (j - i, m)), axis=1)
+        steps = np.cumsum(_gaps(rng, pi, (j - i, m), n_steps), axis=1)
         steps -= 1
         short = np.flatnonzero(steps[:, -1] < n_steps)
         if short.size:  # rows up to the first short one are good; redo from there
@@ -376,11 +408,10 @@ class SpikeSource(NeuronPopulation):
     default_label = "source"
 
     def __init__(self, n: int, *, label: str | None = None, seed: int | None = None) -> None:
-        self.n = _positive_int("n (number of neurons)", n)
-        if seed is not None and (isinstance(seed, bool) or int(seed) != seed or seed < 0):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
-        self.label = label or self.default_label
+        owner = type(self).__name__
+        self.n = check_size(owner, n, len(self.state_variables))
+        self.seed = _seed(f"{owner}.seed", seed)
+        self.label = check_label(owner, label, self.default_label)
         self.params = _SourceParameters(self)
         self._schedule = (np.zeros(self.n + 1, np.int64), np.zeros(0, np.int64))
         # the step-ordered schedule (_step_schedule): no steps with spikes, offsets [0]
@@ -415,10 +446,10 @@ class SpikeSource(NeuronPopulation):
         if bad.any():
             q = int(np.argmax(bad))
             i = int(np.searchsorted(indptr, q, side="right")) - 1
-            raise ValueError(f"{type(self).__name__} {self.label!r}: neuron {i} has two "
-                             f"spikes in one step of dt = {dt} ms (at "
-                             f"{(flat[q] + 1) * dt + self.t_ms:g} ms); a neuron fires at "
-                             "most once per step: use a smaller dt")
+            raise InvalidArgumentError(
+                f"{type(self).__name__} {self.label!r}: neuron {i} has two spikes in one step "
+                f"of dt = {dt} ms (at {(flat[q] + 1) * dt + self.t_ms:g} ms); a neuron fires "
+                "at most once per step: use a smaller dt")
         self._schedule = (indptr, flat)
         self._by_step = _step_schedule(indptr, flat, int(n_steps))
         self._state[0] = indptr[:-1]
@@ -464,8 +495,8 @@ class SpikeSource(NeuronPopulation):
         [0.5, 1.5]
         """
         if input_current is not None:
-            raise ValueError(f"{type(self).__name__} takes no input_current (a spike source "
-                             "has no membrane)")
+            raise InvalidArgumentError(f"{type(self).__name__} takes no input_current (a "
+                                       "spike source has no membrane)")
         kwargs.setdefault("record", ())
         return super().simulate(duration, None, **kwargs)
 
@@ -509,15 +540,17 @@ class PoissonSource(SpikeSource):
 
     def __init__(self, n: int, rate_hz=10.0, *, seed: int | None = None,
                  label: str | None = None) -> None:
-        n = _positive_int("n (number of neurons)", n)
-        self.rate_hz = _rates("rate_hz", rate_hz, n)
+        n = check_size("PoissonSource", n)
+        self.rate_hz = _rates("PoissonSource.rate_hz", rate_hz, n)
         super().__init__(n, label=label, seed=seed)
 
     def _draw_schedule(self, rng, dt, n_steps):
         p = self.rate_hz * dt * 1e-3
         if np.any(p > 1.0):
-            raise ValueError(f"rate_hz * dt must be <= 1 (at most one spike per step); "
-                             f"max rate {self.rate_hz.max()} Hz at dt = {dt} ms")
+            raise InvalidArgumentError(
+                f"PoissonSource.rate_hz * dt must be <= 1 (at most one spike per step); max "
+                f"rate {self.rate_hz.max()} Hz at dt = {dt} ms, where at most {1e3 / dt:g} Hz "
+                "can be represented: use a smaller dt or a lower rate")
         return _geometric_schedule(rng, p, n_steps)
 
     def _draw(self, rng, dt, n_steps):
@@ -551,18 +584,21 @@ class InhomogeneousPoissonSource(SpikeSource):
 
     def __init__(self, n: int, times_ms, rates_hz, *, seed: int | None = None,
                  label: str | None = None) -> None:
-        n = _positive_int("n (number of neurons)", n)
-        t = np.asarray(times_ms, dtype=float)
-        r = np.asarray(rates_hz, dtype=float)
-        if t.ndim != 1 or t.size == 0:
-            raise ValueError(f"times_ms must be a non-empty 1-D sequence, got shape {t.shape}")
-        if not np.all(np.isfinite(t)) or t[0] < 0 or np.any(np.diff(t) <= 0):
-            raise ValueError("times_ms must be finite, >= 0 and strictly increasing")
+        owner = "InhomogeneousPoissonSource"
+        n = check_size(owner, n)
+        t = check_array(f"{owner}.times_ms", times_ms, bounds=NON_NEGATIVE, unit="ms",
+                        allow_empty=False)
+        if np.any(np.diff(t) <= 0):
+            raise InvalidArgumentError(f"{owner}.times_ms must be finite, >= 0 and strictly "
+                                       "increasing")
+        r = check_array(f"{owner}.rates_hz", rates_hz, ndims=(1, 2), unit="Hz")
         if r.shape not in ((t.size,), (t.size, n)):
-            raise ValueError(f"rates_hz must have shape ({t.size},) or ({t.size}, {n}) "
-                             f"(one row per time), got {r.shape}")
-        if not np.all(np.isfinite(r)) or np.any(r < 0):
-            raise ValueError("rates_hz must be finite and >= 0 Hz")
+            raise InvalidArgumentError(f"{owner}.rates_hz must have shape ({t.size},) or "
+                                       f"({t.size}, {n}) (one row per time, one column per "
+                                       f"neuron), got {r.shape}")
+        if np.any(r < 0):
+            raise InvalidArgumentError(f"{owner}.rates_hz must be finite and >= 0 Hz, got "
+                                       f"{r.min()!r}")
         self.times_ms = t
         self.rates_hz = r
         super().__init__(n, label=label, seed=seed)
@@ -580,15 +616,21 @@ class InhomogeneousPoissonSource(SpikeSource):
             np.full(self.n, self.rates_hz.max())
         p_max = r_max * dt * 1e-3
         if np.any(p_max > 1.0):
-            raise ValueError(f"rates_hz * dt must be <= 1 (at most one spike per step); "
-                             f"max rate {r_max.max()} Hz at dt = {dt} ms")
+            raise InvalidArgumentError(
+                f"InhomogeneousPoissonSource.rates_hz * dt must be <= 1 (at most one spike per "
+                f"step); max rate {r_max.max()} Hz at dt = {dt} ms, where at most "
+                f"{1e3 / dt:g} Hz can be represented: use a smaller dt or lower rates")
         cand = _geometric_steps(rng, p_max, n_steps)
         out = []
         for i, k in enumerate(cand):
             if k.size == 0:
                 out.append(k)
                 continue
-            r = self.rate_at(self.t_ms + k * dt)[:, i]
+            # neuron i's rate at its candidates (rate_at(t)[:, i] without the (k, n) array:
+            # quadratic in n)
+            j = np.searchsorted(self.times_ms, self.t_ms + k * dt, side="right") - 1
+            col = self.rates_hz if self.rates_hz.ndim == 1 else self.rates_hz[:, i]
+            r = np.where(j >= 0, col[np.maximum(j, 0)], 0.0)
             keep = rng.random(k.size) * r_max[i] < r
             out.append(k[keep])
         return out
@@ -613,7 +655,7 @@ class SpikeTimesSource(SpikeSource):
     """
 
     def __init__(self, spike_times, *, label: str | None = None) -> None:
-        self.spike_times = _time_lists("spike_times", spike_times)
+        self.spike_times = _time_lists("SpikeTimesSource.spike_times", spike_times)
         super().__init__(len(self.spike_times), label=label)
 
     def _draw(self, rng, dt, n_steps):
@@ -651,15 +693,12 @@ class RepeatedPatternSource(SpikeSource):
     def __init__(self, pattern, period_ms: float, *, jitter_ms: float = 0.0,
                  start_ms: float = 0.0, seed: int | None = None,
                  label: str | None = None) -> None:
-        period = float(period_ms)
-        if not math.isfinite(period) or period <= 0:
-            raise ValueError(f"period_ms must be finite and > 0, got {period_ms!r}")
-        if not math.isfinite(float(jitter_ms)) or jitter_ms < 0:
-            raise ValueError(f"jitter_ms must be finite and >= 0, got {jitter_ms!r}")
-        if not math.isfinite(float(start_ms)) or start_ms < 0:
-            raise ValueError(f"start_ms must be finite and >= 0, got {start_ms!r}")
-        self.pattern = _time_lists("pattern", pattern, upper=period)
-        self.period_ms, self.jitter_ms, self.start_ms = period, float(jitter_ms), float(start_ms)
+        owner = "RepeatedPatternSource"
+        period = check_number(f"{owner}.period_ms", period_ms, POSITIVE, "ms")
+        jitter = check_number(f"{owner}.jitter_ms", jitter_ms, NON_NEGATIVE, "ms")
+        start = check_number(f"{owner}.start_ms", start_ms, NON_NEGATIVE, "ms")
+        self.pattern = _time_lists(f"{owner}.pattern", pattern, upper=period)
+        self.period_ms, self.jitter_ms, self.start_ms = period, jitter, start
         super().__init__(len(self.pattern), label=label, seed=seed)
 
     def _draw(self, rng, dt, n_steps):
@@ -668,6 +707,19 @@ class RepeatedPatternSource(SpikeSource):
         margin = 8.0 * self.jitter_ms
         r0 = max(0, int(math.floor((t0 - self.start_ms - margin) / self.period_ms)))
         r1 = int(math.ceil((t1 - self.start_ms + margin) / self.period_ms))
+        n_spk = sum(int(p.size) for p in self.pattern)
+        if n_spk == 0:
+            return [np.zeros(0, np.int64) for _ in self.pattern]
+        if self.period_ms < dt:  # (jittered, its spikes would merge: as meaningless)
+            raise InvalidArgumentError(
+                f"RepeatedPatternSource {self.label!r}: period_ms = {self.period_ms:g} is "
+                f"shorter than dt = {dt:g} ms, so a neuron would fire more than once per "
+                "step; use a period >= dt or a smaller dt")
+        n_rep = max(r0, r1) + 1 - r0
+        # the repetitions' times, jitter and steps: about 4 float64/int64 arrays of them
+        check_allocation(f"RepeatedPatternSource {self.label!r}: {n_rep} repetitions of "
+                         f"{n_spk} pattern spikes", 32 * n_rep * n_spk,
+                         "use a longer period_ms, a smaller jitter_ms or a shorter run")
         reps = np.arange(r0, max(r0, r1) + 1)
         times = []
         for pat in self.pattern:
@@ -691,29 +743,48 @@ SOURCES: dict[str, type[SpikeSource]] = {c.__name__: c for c in (
     PoissonSource, InhomogeneousPoissonSource, SpikeTimesSource, RepeatedPatternSource)}
 
 
+#: the keyword arguments of each source kind (besides n and label) that a dict may give
+_SOURCE_KEYS = {
+    "PoissonSource": ("rate_hz", "seed"),
+    "InhomogeneousPoissonSource": ("times_ms", "rates_hz", "seed"),
+    "SpikeTimesSource": ("spike_times",),
+    "RepeatedPatternSource": ("pattern", "period_ms", "jitter_ms", "start_ms", "seed"),
+}
+
+
 def source_from_dict(spec: dict, label: str | None = None) -> SpikeSource:
     """A spike source from :meth:`SpikeSource.to_dict`'s dict (``model``, ``n``,
-    ``params``); a ValueError names what is wrong.
+    ``params``); an InvalidArgumentError (a ValueError) names what is wrong.
 
     >>> src = source_from_dict({"model": "PoissonSource", "n": 4, "params": {"rate_hz": 5}})
     >>> src.to_dict() == source_from_dict(src.to_dict()).to_dict()
     True
     """
+    if not isinstance(spec, dict):
+        raise ArgumentTypeError(f"a spike source spec must be a dict with model, n and "
+                                f"params, got {type(spec).__name__}")
     model = spec.get("model")
-    if model not in SOURCES:
-        raise ValueError(f"model must be one of {list(SOURCES)}, got {model!r}")
-    params = dict(spec.get("params", {}))
+    if not isinstance(model, str) or model not in SOURCES:
+        raise InvalidArgumentError(f"model must be one of {list(SOURCES)}, got {model!r}")
+    params = spec.get("params", {})
+    if not isinstance(params, dict):
+        raise ArgumentTypeError(f"{model} params must be a dict, got {type(params).__name__}")
+    params = dict(params)
+    unknown = set(params) - set(_SOURCE_KEYS[model])
+    if unknown:
+        raise InvalidArgumentError(f"{model} has no parameter {sorted(unknown)[0]!r}; its "
+                                   f"parameters: {', '.join(_SOURCE_KEYS[model])}")
     n = spec.get("n")
     if model in ("SpikeTimesSource", "RepeatedPatternSource"):
         key = "spike_times" if model == "SpikeTimesSource" else "pattern"
         if key not in params:
-            raise ValueError(f"{model} needs params.{key}")
-        if n is not None and len(params[key]) != n:
-            raise ValueError(f"n ({n}) differs from the number of neurons in params.{key} "
-                             f"({len(params[key])})")
+            raise InvalidArgumentError(f"{model} needs params.{key}")
         src = SOURCES[model](**params, label=label)
+        if n is not None and check_size(model, n) != src.n:
+            raise InvalidArgumentError(f"n ({n}) differs from the number of neurons in "
+                                       f"params.{key} ({src.n})")
     else:
         if n is None:
-            raise ValueError(f"{model} needs n")
+            raise InvalidArgumentError(f"{model} needs n")
         src = SOURCES[model](n, **params, label=label)
     return src
