@@ -220,10 +220,24 @@ def _equal(got, want) -> bool:
     return False
 
 
-@pytest.mark.parametrize("kind", list(_LOADERS))
+@pytest.mark.parametrize("kind", [k for k in _LOADERS if k != ".nc"])
 @FUZZ
 @given(data=st.data())
 def test_a_mutated_file_is_an_error_or_the_same_result(kind, data):
+    _check_mutation(kind, data)
+
+
+# NetCDF: the same examples every suite run (derandomized). A long run with new examples
+# once met a mutated file on which HDF5 itself loops (load_simulation never returns; see
+# docs/robustness.md, "Files") -- a known gap that must not make CI fail at random; the
+# long run (NEUROSIM_NB_FUZZ_EXAMPLES) still draws new ones.
+@settings(FUZZ, derandomize="NEUROSIM_NB_FUZZ_EXAMPLES" not in os.environ)
+@given(data=st.data())
+def test_a_mutated_netcdf_file_is_an_error_or_the_same_result(data):
+    _check_mutation(".nc", data)
+
+
+def _check_mutation(kind, data):
     valid, want = _valid(kind)
     mutation = data.draw(mutations(len(valid)))
     damaged = mutate(valid, mutation)
