@@ -61,6 +61,7 @@ import itertools
 import json
 import math
 import re
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -659,7 +660,9 @@ def read_npz(path) -> dict[str, np.ndarray]:
     except ExportError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
-            ValueError, OverflowError, OSError) as e:
+            ValueError, OverflowError, OSError, SyntaxError, tokenize.TokenError) as e:
+        # (a damaged .npy header: numpy parses it as a Python literal -- SyntaxError, or
+        # tokenize's TokenError for an unclosed bracket)
         raise ExportError(f"cannot read {p}: truncated or corrupt NPZ archive ({_msg(e)})"
                           ) from e
 

@@ -15,7 +15,8 @@ exception to "never shorter": the format carries no size or checksum, so an SWC 
 line end (or inside its last parent id) is a smaller, valid neuron; the corpus accepts a
 Morphology there and says so.
 
-The whole corpus runs in a subprocess whose peak RSS (``ru_maxrss``) is compared with its
+The whole corpus runs in a subprocess whose peak RSS (``VmHWM`` of /proc/self/status: the
+process's own, where ``ru_maxrss`` after exec carries the parent's peak) is compared with its
 RSS once the valid files are built: the readers may add at most :data:`RSS_BOUND_MB`.
 """
 
@@ -24,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -225,12 +225,19 @@ def _same(kind: str, got, want) -> bool:
     return got == want
 
 
+def _vm_hwm_kib() -> int:
+    """This process's peak RSS (KiB): ``VmHWM``, reset at exec (``ru_maxrss`` carries the
+    peak of the process that forked it across the exec)."""
+    with open("/proc/self/status") as f:
+        return int(next(ln for ln in f if ln.startswith("VmHWM:")).split()[1])
+
+
 def run_corpus(folder: Path) -> dict:
     """Build the corpus in ``folder``, run every reader on it; the outcome as a dict."""
     readers = _readers()
     valid = build_valid(folder)
     originals = {kind: readers[kind](path) for kind, path in valid.items()}
-    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base_kb = _vm_hwm_kib()
     problems, counts = [], {}
     for kind, name, path, may_equal in cases(valid, folder):
         counts[kind] = counts.get(kind, 0) + 1
@@ -246,7 +253,7 @@ def run_corpus(folder: Path) -> dict:
         if kind == "swc":  # no integrity data in SWC: a smaller valid neuron is possible
             continue
         problems.append(f"{kind} / {name}: read without an error")
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _vm_hwm_kib()
     return {"problems": problems, "counts": counts, "base_mb": base_kb / 1024,
             "peak_mb": peak_kb / 1024}
 

@@ -229,20 +229,24 @@ def test_a_bad_limit_variable_is_named(monkeypatch, text):
 
 
 def test_lif_of_a_billion_neurons_is_refused_without_allocating():
-    # in a fresh interpreter: peak RSS (ru_maxrss, KiB on Linux) after the refusal minus
+    # in a fresh interpreter: peak RSS (VmHWM, KiB; ru_maxrss would carry the parent's peak
+    # across fork+exec and make the difference 0) after the refusal minus
     # before it must stay < 100 MB -- 10**9 neurons of 2 float64 state rows would be 16 GB
     code = textwrap.dedent("""
-        import resource, json
+        import json
+        def _vm_hwm_kib():  # peak RSS of this process (ru_maxrss carries the parent's)
+            with open("/proc/self/status") as f:
+                return int(next(ln for ln in f if ln.startswith("VmHWM:")).split()[1])
         from neurosim_nb import LIFNeuron
         from neurosim_nb.errors import TooLargeError
         LIFNeuron(n=2)  # import and first-construction costs before the measurement
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        before = _vm_hwm_kib()
         try:
             LIFNeuron(n=10**9)
             outcome = "accepted"
         except TooLargeError as err:
             outcome = str(err)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        after = _vm_hwm_kib()
         print(json.dumps({"growth_kib": after - before, "outcome": outcome}))
     """)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
