@@ -42,12 +42,18 @@ from neurosim_nb.engine.loop import (
 from neurosim_nb.engine.simulator import (
     SimulationDivergedError,
     _check_time,
+    _index_array,
+    _named,
     _Progress,
+    _record_names,
     check_record_memory,
+    check_run_options,
     check_sample_every,
+    check_steps,
     resolve_seed,
     warn_interrupted,
 )
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.schema import validate_dataset
 from neurosim_nb.stimuli import as_stimuli
 
@@ -365,11 +371,9 @@ class _CompiledLoop:
         return np.ascontiguousarray(steps[take]), ids[take] - lo
 
 
-def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, np.ndarray]]:
-    if record is None:
-        record = ()
-    if isinstance(record, str):
-        record = [record]
+def _record_request(net, record, record_neurons, owner: str = "Network.simulate"
+                    ) -> tuple[list[str], dict[str, np.ndarray]]:
+    record = _record_names(record, owner)
     names: list[str] = []
     layouts = [p.compartment_layout() for p in net.populations.values()]
     per_compartment = set().union(*[set(lay.variables) for lay in layouts if lay is not None])
@@ -385,8 +389,11 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
         if key == "V" and key not in valid:
             continue  # no membrane at all (only spike sources): the default records nothing
         if key not in valid:
-            raise ValueError(f"no population of this network can record {v!r}; variables: "
-                             f"{sorted(valid)} (spikes are always recorded)")
+            hint = _single.difflib.get_close_matches(key, sorted(valid), n=1)
+            raise InvalidArgumentError(
+                f"{_named(owner, 'record')}: no population of this network can record {v!r}; "
+                f"variables: {sorted(valid)} (spikes are always recorded)."
+                + (f" Did you mean {hint[0]!r}?" if hint else ""))
         if key not in names:
             names.append(key)
     per_pop: dict[str, np.ndarray] = {}
@@ -395,9 +402,11 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
     elif isinstance(record_neurons, dict):
         for k, v in record_neurons.items():
             pop = net.population(k)
-            per_pop[k] = _single._resolve_neurons(pop, v)
+            per_pop[k] = _single._resolve_neurons(pop, v, owner)
     else:
-        for k, idx in net.locate(record_neurons):
+        ids = _index_array(record_neurons, net.n_neurons,
+                           _named(owner, "record_neurons") + " (global neuron ids)")
+        for k, idx in net.locate(ids):
             per_pop[k] = np.unique(idx)
     for k in net.populations:
         per_pop.setdefault(k, np.zeros(0, dtype=np.int64))
@@ -465,34 +474,44 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         of each phase of the run goes to ``net.last_run_timing`` (:class:`RunTiming`).
     """
     t_call = time.perf_counter()
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    dt = _check_time("dt", dt)
-    duration = _check_time("duration", duration)
-    n_steps = int(round(duration / dt))
-    if n_steps < 1:
-        raise ValueError(f"duration ({duration} ms) is shorter than one step of dt ({dt} ms)")
+    owner = "simulate" if solo else "Network.simulate"
+    for name, value, allowed in (("precision", precision, list(PRECISIONS)),
+                                 ("method", method, list(METHODS))):
+        if not isinstance(value, str):
+            raise ArgumentTypeError(f"{_named(owner, name)} must be one of {allowed}, got "
+                                    f"{value!r}")
+        if value not in allowed:
+            raise InvalidArgumentError(f"{_named(owner, name)} must be one of {allowed}, got "
+                                       f"{value!r}")
+    dt = _check_time("dt", dt, owner)
+    duration = _check_time("duration", duration, owner)
+    n_steps = check_steps(duration, dt, owner)
     if not net.populations:
-        raise ValueError("the network has no populations")
-    sample_every = check_sample_every(sample_every)
-    seed = resolve_seed(seed)
+        raise InvalidArgumentError("the network has no populations")
+    check_run_options(owner, verbose=verbose, max_record_bytes=max_record_bytes,
+                      progress=progress, method=method)
+    sample_every = check_sample_every(sample_every, owner)
+    seed = resolve_seed(seed, owner)
+    weight_sample_ms = _check_time("weight_sample_ms", weight_sample_ms, owner)
+    if not isinstance(record_weights, bool | np.bool_ | list | tuple | type(None)):
+        raise ArgumentTypeError(f"{_named(owner, 'record_weights')} must be True, False or a "
+                                f"list of projection names, got {record_weights!r}")
+    all_stims = _all_stimuli(net, stimuli, owner)
+    rec_names, rec_per_pop = _record_request(net, record, record_neurons, owner)
     if method == "adaptive":
         from neurosim_nb.engine.adaptive import check_tolerances, simulate_adaptive
 
         rtol, atol = check_tolerances(rtol, atol)
         if precision != "float64" or record_weights:
-            raise ValueError("method='adaptive' runs in float64 without plasticity: leave "
-                             "precision and record_weights at their defaults")
+            raise InvalidArgumentError("method='adaptive' runs in float64 without plasticity: "
+                                       "leave precision and record_weights at their defaults")
         return simulate_adaptive(
             net, dt=dt, n_steps=n_steps, rtol=rtol, atol=atol, record=record,
             record_neurons=record_neurons, sample_every=sample_every, seed=seed,
             verbose=verbose, max_record_bytes=max_record_bytes,
-            all_stims=_all_stimuli(net, stimuli), progress=progress, solo=solo,
+            all_stims=all_stims, progress=progress, solo=solo,
             t_call=t_call)
     net.__dict__.pop("_adaptive_pending", None)  # spikes in flight of an adaptive run
-    rec_names, rec_per_pop = _record_request(net, record, record_neurons)
     n_samples = n_steps // sample_every
     n_rec = sum(v.size for v in rec_per_pop.values())
     check_record_memory(rec_names, n_rec, n_samples, max_record_bytes,
@@ -540,7 +559,6 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     # length so that channel state and spikes in flight carry over to the next run
     depth = max_delay + (min_delay or 0) + 3
 
-    all_stims = _all_stimuli(net, stimuli)
     n_stims = sum(len(v) for v in all_stims.values())
     children = iter(np.random.SeedSequence(seed).spawn(max(n_stims, 1)))
     runs: dict[str, _PopRun] = {}
@@ -660,12 +678,18 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     return ds
 
 
-def _all_stimuli(net, stimuli) -> dict[str, list]:
+def _all_stimuli(net, stimuli, owner: str = "Network.simulate") -> dict[str, list]:
     """The network's stimuli plus this run's, per population."""
     all_stims = {k: list(v) for k, v in net.stimuli.items()}
+    if stimuli is not None and not isinstance(stimuli, dict):
+        raise ArgumentTypeError(f"{_named(owner, 'stimuli')} must be a dict {{population: "
+                                f"[Stimulus, ...]}}, got {stimuli!r}")
     for k, v in (stimuli or {}).items():
         net.population(k)
-        all_stims.setdefault(k, []).extend(as_stimuli(v))
+        try:
+            all_stims.setdefault(k, []).extend(as_stimuli(v))
+        except (TypeError, ValueError) as err:
+            raise InvalidArgumentError(f"{_named(owner, 'stimuli')}[{k!r}]: {err}") from None
     return all_stims
 
 
