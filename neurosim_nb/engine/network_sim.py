@@ -23,6 +23,7 @@ import xarray as xr
 
 from neurosim_nb._gc import freeze_long_lived
 from neurosim_nb.core.synapses.channels import N_SYN_PAR, SYN_DECAY
+from neurosim_nb.core.synapses.connectivity import check_allocation
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.neuromodulation import modulators_dataset
 from neurosim_nb.engine import simulator as _single
@@ -558,6 +559,12 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     # slots for arrival steps step0 + 1 .. step0 + chunk + max_delay; independent of the run
     # length so that channel state and spikes in flight carry over to the next run
     depth = max_delay + (min_delay or 0) + 3
+    check_allocation(
+        f"{owner}: the receptor ring buffers ({depth} slots of dt = {dt:g} ms for the longest "
+        f"delay, {max_delay * dt:g} ms)", net.ring_buffer_bytes(dt, itemsize=np.dtype(
+            PRECISIONS[precision]).itemsize),
+        "use shorter delays or a larger dt (delays longer than the run still need their "
+        "slots: the spikes in flight carry over to the next run)")
 
     n_stims = sum(len(v) for v in all_stims.values())
     children = iter(np.random.SeedSequence(seed).spawn(max(n_stims, 1)))

@@ -570,12 +570,14 @@ already in the network as 'a'; a population object can be added once (make anoth
         if not isinstance(autapses, bool | np.bool_):
             raise ArgumentTypeError(f"autapses must be True or False, got {autapses!r}")
 
-    def ring_buffer_bytes(self, dt: float, extra: tuple | None = None) -> float:
+    def ring_buffer_bytes(self, dt: float, extra: tuple | None = None,
+                          itemsize: int = 8) -> float:
         """Bytes of the receptor ring buffers a run at step ``dt`` (ms) allocates: one
         float64 slot per step of the longest delay (plus the shortest and 3), per receptor
         channel and neuron of every population that receives synapses, held twice while a
         run starts (the population's buffer and the run's flat copy). ``extra``: a
-        projection being added, ``(post name, receptor, its longest delay in ms)``.
+        projection being added, ``(post name, receptor, its longest delay in ms)``;
+        ``itemsize``: bytes per number of the run's copy (8: float64, 4: float32).
 
         >>> from neurosim_nb import LIFNeuron
         >>> net = Network(seed=0)
@@ -601,7 +603,7 @@ already in the network as 'a'; a population object can be added once (make anoth
         lo = float(delay_steps(np.array([min(d[0] for d in delays)]), dt)[0])
         hi = float(delay_steps(np.array([max(d[1] for d in delays)]), dt)[0])
         per_slot = sum(len(r) * self.populations[k].n for k, r in receptors.items())
-        return (hi + lo + 3) * per_slot * 16.0
+        return (hi + lo + 3) * per_slot * (8.0 + itemsize)
 
     def _check_ring_buffer(self, post_name: str, rec, delay_ms: float) -> None:
         """Refuse a delay whose ring buffers could not be allocated even at the coarsest

@@ -79,7 +79,7 @@ from neurosim_nb.core.networks.network import Network
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS
-from neurosim_nb.errors import InvalidArgumentError
+from neurosim_nb.errors import InvalidArgumentError, TooLargeError
 
 __all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES", "text_fields"]
 
@@ -107,7 +107,22 @@ class SpecError(InvalidArgumentError):
     """A network specification is invalid; the message starts with the key path."""
 
 
-_CHECK = Checker(SpecError)
+class _SpecChecker(Checker):
+    """The spec's checks; a size refused by a constructor stays a :class:`TooLargeError`
+    (with the key path in front), the other refusals become :class:`SpecError`."""
+
+    def call(self, path: str, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except self.error:
+            raise
+        except TooLargeError as err:
+            raise TooLargeError(f"{path}: {err}") from None
+        except (TypeError, ValueError) as err:
+            raise self.fail(path, str(err)) from None
+
+
+_CHECK = _SpecChecker(SpecError)
 
 
 def _values(path: str, value):
