@@ -513,6 +513,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
             all_stims=all_stims, progress=progress, solo=solo,
             t_call=t_call)
     net.__dict__.pop("_adaptive_pending", None)  # spikes in flight of an adaptive run
+    warn_inaccurate_step(net, dt)
     n_samples = n_steps // sample_every
     n_rec = sum(v.size for v in rec_per_pop.values())
     check_record_memory(rec_names, n_rec, n_samples, max_record_bytes,
@@ -676,6 +677,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         ds = ds.merge(modulators_dataset(modulators))
     ds.attrs["interrupted"] = int(interrupted)
     validate_dataset(ds, run=True, spikes=False)  # one schema on every path
+    warn_saturated(net, ds.spike_neuron.values, step0, dt)
     net.last_run_loop_cpu_s = cpu_output - cpu_loop
     net.last_run_timing = RunTiming(t_loop - t_call, t_output - t_loop,
                                     time.perf_counter() - t_output)
@@ -683,6 +685,103 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     if interrupted:
         warn_interrupted(step0 * dt, n_steps * dt)
     return ds
+
+
+# -- numerical honesty ---------------------------------------------------------------------
+#: Hodgkin-Huxley steps (ms at rate factor phi = 1; the limit is this / phi) above which
+#: the spike count of a 200 ms run is off by more than :data:`HH_COUNT_ERROR` for some
+#: drive, per (kinetics, scheme); measured against dt = 0.001 ms (docs/robustness.md)
+HH_DT_LIMITS = {("hh1952", "staggered"): 0.3, ("hh1952", "exponential_euler"): 0.2,
+                ("traub_miles", "staggered"): 0.5, ("traub_miles", "exponential_euler"): 0.12}
+#: the count error the limits allow
+HH_COUNT_ERROR = 0.2
+#: the step (ms at phi = 1) at which the staggered scheme's counts match the converged ones
+#: and spike times stay within ~0.1 ms over 200 ms
+HH_ACCURATE_DT = 0.025
+#: a neuron "fires at the maximum rate the step allows" when it fired at least this share
+#: of the spikes its refractoriness allows, with at least SATURATION_MIN_SPIKES possible
+SATURATION_SHARE = 0.8
+SATURATION_MIN_SPIKES = 10
+
+
+def warn_inaccurate_step(net, dt: float) -> None:
+    """Warn (:class:`~neurosim_nb.errors.NumericalAccuracyWarning`) about every population
+    whose model is known to give wrong spike counts at step ``dt`` (ms), saying which dt
+    to use: Hodgkin-Huxley populations above :data:`HH_DT_LIMITS` (scaled by their
+    temperature factor).
+
+    >>> import warnings
+    >>> from neurosim_nb import HodgkinHuxleyNeuron, Network
+    >>> net = Network(seed=0)
+    >>> _ = net.add_population("hh", HodgkinHuxleyNeuron.create_squid_axon())
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_inaccurate_step(net, 1.0)
+    >>> print(str(caught[0].message)[:72])
+    population 'hh' (HodgkinHuxleyNeuron, hh1952 kinetics, staggered scheme)
+    """
+    import warnings
+
+    from neurosim_nb.core.neurons.hodgkin_huxley import HodgkinHuxleyNeuron
+    from neurosim_nb.errors import NumericalAccuracyWarning
+
+    for name, pop in net.populations.items():
+        if not isinstance(pop, HodgkinHuxleyNeuron):
+            continue
+        p = pop.params
+        limit = HH_DT_LIMITS.get((p.kinetics, p.scheme))
+        if limit is None:
+            continue
+        phi = float(np.max(p.rate_factor()))
+        if dt * phi <= limit * (1 + 1e-9):
+            continue
+        warnings.warn(
+            f"population {name!r} ({type(pop).__name__}, {p.kinetics} kinetics, {p.scheme} "
+            f"scheme, rate factor {phi:.3g}) at dt = {dt:g} ms: steps longer than "
+            f"{limit / phi:.3g} ms give spike counts off by more than "
+            f"{HH_COUNT_ERROR:.0%} (fewer spikes, or none: measured in docs/robustness.md); use "
+            f"dt <= {limit / phi:.3g} ms, or {HH_ACCURATE_DT / phi:.3g} ms for converged "
+            f"spike times", NumericalAccuracyWarning, stacklevel=4)
+
+
+def _refractory_steps(pop, dt: float) -> np.ndarray:
+    """Steps a neuron of ``pop`` cannot spike after a spike (its ``t_refractory`` / dt)."""
+    t_ref = getattr(getattr(pop, "params", None), "t_refractory", 0.0)
+    t_ref = np.broadcast_to(np.asarray(t_ref, dtype=float), (pop.n,))
+    return np.floor(t_ref / dt + 0.5)
+
+
+def warn_saturated(net, spike_ids: np.ndarray, n_steps: int, dt: float) -> None:
+    """Warn (:class:`~neurosim_nb.errors.NumericalAccuracyWarning`) when neurons fired at
+    (nearly) the largest rate the step allows -- a spike every ``1 + t_refractory / dt``
+    steps: their input saturates them and their rate is set by ``dt``, not by the model.
+    Cheap: from the spike counts of the run (``spike_ids``, global ids, of ``n_steps``
+    steps); spike sources are not checked."""
+    import warnings
+
+    from neurosim_nb.errors import NumericalAccuracyWarning
+
+    if n_steps <= 0 or spike_ids.size == 0:
+        return
+    counts = np.bincount(spike_ids, minlength=net.n_neurons)
+    for name, start in net.offsets().items():
+        pop = net.populations[name]
+        if hasattr(pop, "scheduled_steps") or "V" not in pop.state_variables:
+            continue
+        possible = n_steps / (_refractory_steps(pop, dt) + 1.0)
+        fired = counts[start:start + pop.n]
+        hot = (possible >= SATURATION_MIN_SPIKES) & (fired >= SATURATION_SHARE * possible)
+        if np.any(hot):
+            k = int(np.count_nonzero(hot))
+            rate = float(np.max(fired[hot])) / (n_steps * dt) * 1000.0
+            warnings.warn(
+                f"{k} neuron{'s' if k > 1 else ''} of population {name!r} "
+                f"({type(pop).__name__}) fired at the maximum rate the step allows (up to "
+                f"{rate:.0f} Hz: a spike every {1 + int(_refractory_steps(pop, dt).max())} "
+                f"step(s) of {dt:g} ms); the input saturates them; the rate is set by dt (and "
+                f"t_refractory), not the model: lower the input or check its units",
+                NumericalAccuracyWarning,
+                stacklevel=4)
 
 
 def _all_stimuli(net, stimuli, owner: str = "Network.simulate") -> dict[str, list]:

@@ -72,10 +72,11 @@ from neurosim_nb._validation import (
     NON_NEGATIVE,
     POSITIVE,
     PROBABILITY,
+    Bounds,
     Checker,
     did_you_mean,
 )
-from neurosim_nb.core.networks.network import Network
+from neurosim_nb.core.networks.network import MAX_SEED, Network, check_name
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS
@@ -123,6 +124,8 @@ class _SpecChecker(Checker):
 
 
 _CHECK = _SpecChecker(SpecError)
+#: seeds a spec may hold (what NetCDF stores in a result's ``build_seed``)
+_SEEDS = Bounds(0, MAX_SEED)
 
 
 def _values(path: str, value):
@@ -200,7 +203,8 @@ def _projection(path: str, spec: dict, populations) -> dict:
                                     "receptor")
     out["autapses"] = _CHECK.boolean(f"{path}.autapses", spec.get("autapses", False))
     if "name" in spec:
-        out["name"] = _CHECK.string(f"{path}.name", spec["name"])
+        out["name"] = _CHECK.call(f"{path}.name", check_name, "a projection name",
+                                  _CHECK.string(f"{path}.name", spec["name"]))
     return out
 
 
@@ -250,12 +254,13 @@ def validate_spec(spec) -> dict:
     _CHECK.keys("", spec, TOP_KEYS, required=("populations",))
     out: dict[str, Any] = {"name": _CHECK.string("name", spec.get("name", "network"))}
     seed = spec.get("seed")
-    out["seed"] = None if seed is None else _CHECK.integer("seed", seed, NON_NEGATIVE)
+    out["seed"] = None if seed is None else _CHECK.integer("seed", seed, _SEEDS)
     if not _CHECK.mapping("populations", spec["populations"]):
         raise _CHECK.fail("populations", "define at least one population")
     pops = out["populations"] = {}
     for where, name, pspec in _CHECK.members("populations", spec["populations"]):
-        pops[_CHECK.string(where, name)] = _population(where, pspec)
+        _CHECK.call(where, check_name, "a population name", _CHECK.string(where, name))
+        pops[name] = _population(where, pspec)
     out["projections"] = [_projection(where, p, pops)
                           for where, p in _CHECK.entries("projections",
                                                          spec.get("projections", []))]
