@@ -482,8 +482,8 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
             raise ArgumentTypeError(f"{_named(owner, name)} must be one of {allowed}, got "
                                     f"{value!r}")
         if value not in allowed:
-            raise InvalidArgumentError(f"{_named(owner, name)} must be one of {allowed}, got "
-                                       f"{value!r}")
+            raise InvalidArgumentError(f"{_named(owner, name)}: {name} must be one of "
+                                       f"{allowed}, got {value!r}")
     dt = _check_time("dt", dt, owner)
     duration = _check_time("duration", duration, owner)
     n_steps = check_steps(duration, dt, owner)
