@@ -255,7 +255,7 @@ def test_spec_with_absurd_delay_is_refused_at_build(limit):
             "projections": [{"pre": "E", "post": "E", "rule": "all_to_all", "weight": 0.1,
                              "delay_ms": 84136569}]}
     err, peak = peak_bytes(lambda: build_network(spec))
-    assert isinstance(err, TooLargeError), err
+    assert isinstance(err, TooLargeError) and isinstance(err, SpecError), err
     assert str(err).startswith("projections[0]: a delay of 8.41366e+07 ms")
     assert peak < 50 * 2**20
 

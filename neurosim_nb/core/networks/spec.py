@@ -82,7 +82,8 @@ from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS
 from neurosim_nb.errors import InvalidArgumentError, TooLargeError
 
-__all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES", "text_fields"]
+__all__ = ["SpecError", "SpecTooLargeError", "build_network", "validate_spec",
+           "STIMULUS_TYPES", "text_fields"]
 
 TOP_KEYS = ("name", "seed", "populations", "projections", "stimuli", "layer_names")
 POPULATION_KEYS = ("model", "n", "preset", "params", "layer")
@@ -108,9 +109,15 @@ class SpecError(InvalidArgumentError):
     """A network specification is invalid; the message starts with the key path."""
 
 
+class SpecTooLargeError(SpecError, TooLargeError):
+    """A spec asks for more memory than allowed (a delay whose ring buffers, a projection
+    whose synapses would not fit): both a :class:`SpecError` and a :class:`TooLargeError`."""
+
+
 class _SpecChecker(Checker):
-    """The spec's checks; a size refused by a constructor stays a :class:`TooLargeError`
-    (with the key path in front), the other refusals become :class:`SpecError`."""
+    """The spec's checks; a size refused by a constructor becomes a
+    :class:`SpecTooLargeError` (with the key path in front), the other refusals
+    :class:`SpecError`."""
 
     def call(self, path: str, func, *args, **kwargs):
         try:
@@ -118,7 +125,7 @@ class _SpecChecker(Checker):
         except self.error:
             raise
         except TooLargeError as err:
-            raise TooLargeError(f"{path}: {err}") from None
+            raise SpecTooLargeError(f"{path}: {err}") from None
         except (TypeError, ValueError) as err:
             raise self.fail(path, str(err)) from None
 
@@ -252,7 +259,9 @@ def validate_spec(spec) -> dict:
     """
     spec = _CHECK.mapping("spec", _CHECK.document(spec))
     _CHECK.keys("", spec, TOP_KEYS, required=("populations",))
-    out: dict[str, Any] = {"name": _CHECK.string("name", spec.get("name", "network"))}
+    out: dict[str, Any] = {"name": _CHECK.call("name", check_name, "the network name",
+                                               _CHECK.string("name",
+                                                             spec.get("name", "network")))}
     seed = spec.get("seed")
     out["seed"] = None if seed is None else _CHECK.integer("seed", seed, _SEEDS)
     if not _CHECK.mapping("populations", spec["populations"]):
