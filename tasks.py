@@ -70,11 +70,37 @@ def app(port: str = "8866") -> None:
 
 
 def test(*pytest_args: str) -> None:
+    """Lint, then the suite: with no arguments, in two processes, one per core -- the tests
+    marked ``second_process`` (long and independent of the rest: compiling kernel variants
+    no other test needs, tens of seconds each on an empty Numba cache and single-threaded;
+    the app chaos test) beside all the others; with pytest arguments, one process running
+    what they select."""
     install()
     ensure_chromium()
-    sh(str(BIN / "ruff"), "check", "neurosim_nb", "tests", "benchmarks", "tasks.py")
+    sh(str(BIN / "ruff"), "check", "neurosim_nb", "tests", "benchmarks", "tasks.py",
+       "conftest.py")
     sh(str(BIN / "lint-imports"))  # the one-way layers ([tool.importlinter] in pyproject.toml)
-    sh(str(PY), "-m", "pytest", "tests", "neurosim_nb", "--doctest-modules", *pytest_args)
+    suite = [str(PY), "-m", "pytest", "tests", "neurosim_nb", "--doctest-modules"]
+    if pytest_args:
+        sh(*suite, *pytest_args)
+        return
+    log = ROOT / "test-artifacts" / "second_process.log"
+    log.parent.mkdir(exist_ok=True)
+    heavy_cmd = [str(PY), "-m", "pytest", "tests", "-m", "second_process", "-p",
+                 "no:cacheprovider", "--durations=15"]
+    print("+", " ".join(heavy_cmd), f"> {log.relative_to(ROOT)}  (in the background)",
+          flush=True)
+    with open(log, "w") as out:
+        heavy = subprocess.Popen(heavy_cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            main = subprocess.run([*suite, "-m", "not second_process", "--durations=40"],
+                                  cwd=ROOT).returncode
+        finally:
+            heavy_rc = heavy.wait()
+    print(f"\n--- the second_process tests ({log.relative_to(ROOT)}) ---\n"
+          + log.read_text(errors="replace")[-20000:], flush=True)
+    if main or heavy_rc:
+        raise subprocess.CalledProcessError(main or heavy_rc, suite)
 
 
 def main(argv: list[str]) -> None:

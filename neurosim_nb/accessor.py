@@ -65,6 +65,39 @@ class NeuroAccessor:
         method.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
         return method
 
+    def to_neo(self, *, variables=None, groups: bool = True):
+        """The Dataset as a :class:`neo.Block` for Elephant: spike trains (ms) and traces as
+        ``AnalogSignal``s with units; see :func:`neurosim_nb.export.neo.to_neo`.
+
+        Needs ``pip install "neurosim_nb[interop]"``.
+
+        >>> from neurosim_nb import LIFNeuron
+        >>> ds = LIFNeuron.create_excitatory(n=2).simulate(50.0, 2.0, seed=0)
+        >>> len(ds.neuro.to_neo().segments[0].spiketrains)
+        2
+        """
+        from neurosim_nb.export.neo import to_neo
+
+        return to_neo(self._ds, variables=variables, groups=groups)
+
+    def to_nwb(self, path, *, variables=None, session_start_time=None,
+               identifier: str | None = None):
+        """Write the Dataset to an NWB file (units table, traces as ``TimeSeries``, the model
+        JSON as provenance) and return its path; see :func:`neurosim_nb.export.nwb.save_nwb`.
+
+        Needs ``pip install "neurosim_nb[interop]"``.
+
+        >>> import tempfile, pathlib
+        >>> from neurosim_nb import LIFNeuron
+        >>> ds = LIFNeuron.create_excitatory(n=2).simulate(50.0, 2.0, seed=0)
+        >>> ds.neuro.to_nwb(pathlib.Path(tempfile.mkdtemp()) / "run").suffix
+        '.nwb'
+        """
+        from neurosim_nb.export.nwb import save_nwb
+
+        return save_nwb(self._ds, path, variables=variables,
+                        session_start_time=session_start_time, identifier=identifier)
+
     def __dir__(self) -> list[str]:
         return sorted(self._functions())
 

@@ -117,6 +117,110 @@ def _checked(dest: str, value, field):
         raise UsageError(str(err)) from None
 
 
+#: the largest seed: results store it as a NetCDF int64
+MAX_SEED = 2**63 - 1
+#: the most neurons a command-line run builds (neurons x layers): beyond, the state alone
+#: needs gigabytes and a run takes hours; the Python API has no such limit
+MAX_NEURONS = 10_000_000
+#: the most time steps (duration / dt) of a command-line run: 1e9 steps of one LIF neuron
+#: take minutes; more is a typo in --duration or --dt, not a run to start
+MAX_STEPS = 1_000_000_000
+
+
+def _name(text: str, what: str, value) -> str:
+    """Non-empty text without NUL bytes (a path or a name given on the command line)."""
+    if not text.strip() or "\x00" in text:
+        raise UsageError(f"{what} must be a non-empty string without NUL bytes, got {value!r}")
+    return text
+
+
+def _check_text_flags(args: argparse.Namespace) -> None:
+    """The string flags of ``run``: names and paths that are not empty."""
+    for dest in ("model", "preset", "output", "config"):
+        if getattr(args, dest, None) is not None:
+            _name(getattr(args, dest), _flag(dest), getattr(args, dest))
+    if getattr(args, "record", None) is not None and not any(
+            v.strip() for v in args.record.split(",")):
+        raise UsageError(f"--record must name at least one variable (e.g. V,I_ext; "
+                         f"--no-voltage records spikes only), got {args.record!r}")
+
+
+#: words of an error raised while building a run -> the flags that set what it names
+_BLAME = [(r"^k = |\bk\b.*even", ("--k",)), (r"n_neurons|neurons_per_layer|smaller than n = ",
+                                             ("--neurons",)),
+          (r"n_layers", ("--layers",)),
+          (r"\blayer \d+ does not exist|target_layer", ("--target-layer",)),
+          (r"pulse_ms|period", ("--pulse-width", "--rate")),
+          (r"shorter than one step", ("--duration", "--dt")),
+          (r"cannot record", ("--record",)), (r"preset", ("--preset",)),
+          (r"model family", ("--model",)), (r"p_rewire", ("--p-rewire",)),
+          (r"inputs\.(\w+)", ()), (r"target_fraction", ("--target-fraction",)),
+          (r"sensory_rate", ("--sensory-rate",)), (r"sample_every", ("--sample-every",))]
+
+
+def _with_flags(message: str) -> str:
+    """``message`` (from the code that builds a run, in its own words) followed by the flags
+    that set what it is about, so that a usage error always names a flag."""
+    import re
+
+    if re.search(r"(^|\s)--[a-z]", message):
+        return message
+    flags: list[str] = []
+    for pattern, names in _BLAME:
+        m = re.search(pattern, message)
+        if m:
+            key = m.group(1) if not names else ""
+            names = names or ({"duration": "--input-duration", "type": "--input"}.get(
+                key, _flag(key)),)
+            flags += [f for f in names if f not in flags]
+    return f"{message} (flags: {', '.join(flags)})" if flags else message
+
+
+def _source(args: argparse.Namespace, dest: str, key: str) -> str:
+    """How to name a setting in a message: its flag if given, else its config key."""
+    if getattr(args, dest, None) is not None:
+        return _flag(dest)
+    return f"{args.config}: {key}" if args.config is not None else _flag(dest)
+
+
+def _check_run_size(args: argparse.Namespace, cfg: RunConfig) -> None:
+    """Sizes of a resolved run that the command line refuses before building anything:
+    the seed (NetCDF int64), neurons, steps, sampling and an input that never starts."""
+    def fail(message: str, *dests: str) -> Exception:
+        from_flags = args.config is None or any(getattr(args, d, None) is not None
+                                                for d in dests)
+        return UsageError(message) if from_flags else ConfigError(message)
+
+    if cfg.seed is not None and cfg.seed > MAX_SEED:
+        raise fail(f"{_source(args, 'seed', 'seed')} must be an integer in 0..{MAX_SEED} "
+                   f"(stored as a 64-bit integer), got {cfg.seed}", "seed")
+    per = cfg.neurons_per_layer if cfg.network_type in ("layered", "oni") else cfg.n_neurons
+    layers = cfg.n_layers if cfg.network_type in ("layered", "oni") else 1
+    if per is not None and (per * (layers or 1) > MAX_NEURONS):
+        where = _source(args, "neurons", "neurons_per_layer" if layers else "n_neurons")
+        if layers and layers > 1:
+            where += f" x {_source(args, 'layers', 'n_layers')}"
+        raise fail(f"{where} = {per * (layers or 1)} neurons, more than the {MAX_NEURONS} "
+                   f"a command-line run builds (at ~1 KiB of state and synapses per neuron, "
+                   f"{per * (layers or 1) / 2**20:.3g} GiB or more): use fewer",
+                   "neurons", "layers")
+    steps = cfg.duration / cfg.dt
+    if steps > MAX_STEPS:
+        raise fail(f"{_source(args, 'duration', 'duration')} / {_source(args, 'dt', 'dt')} = "
+                   f"{cfg.duration:g} / {cfg.dt:g} ms is {steps:.3g} steps, more than the "
+                   f"{MAX_STEPS:.0e} a command-line run takes: use a shorter --duration or a "
+                   f"longer --dt", "duration", "dt")
+    if cfg.sample_every > max(steps, 1):
+        raise fail(f"{_source(args, 'sample_every', 'sample_every')} = {cfg.sample_every} is "
+                   f"more than the {int(steps)} steps of the run: nothing would be recorded",
+                   "sample_every")
+    onset = cfg.inputs.onset
+    if onset is not None and onset >= cfg.duration:
+        raise fail(f"{_source(args, 'onset', 'inputs.onset')} = {onset:g} ms is not before the "
+                   f"end of the run ({cfg.duration:g} ms): the input would never start",
+                   "onset", "duration")
+
+
 def _overrides(args: argparse.Namespace, cfg: RunConfig) -> RunConfig:
     """``cfg`` with every flag that was given applied (flags beat config keys)."""
     top: dict = {}
@@ -191,6 +295,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from neurosim_nb.export._atomic import writable_path
     from neurosim_nb.export.run_config import run_simulation
 
+    _check_text_flags(args)                             # UsageError: exit 2
     if args.config is not None:
         cfg = load_run_config(args.config)              # ConfigError: exit 1
     else:
@@ -201,13 +306,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # a value rejected while building the run: the file's fault (1) or the flags' (2)
         if args.config is not None:
             return ConfigError(f"{args.config}: {_one_line(err)}")
-        return UsageError(_one_line(err))
+        return UsageError(_with_flags(_one_line(err)))
 
     try:
         cfg = cfg.resolved()
         target = output_target(cfg.output.filename, cfg.output.format) if cfg.output else None
     except ValueError as err:
         raise bad_value(err) from None
+    _check_run_size(args, cfg)                          # before anything is built
     if target is not None:
         writable_path(target[0])                        # fail before a long run
     try:
@@ -230,6 +336,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from neurosim_nb.export.io import load_result, save_result
 
+    _name(args.input, "INPUT", args.input)
+    if args.output is not None:
+        _name(args.output, "--output", args.output)
     src = Path(args.input).expanduser()
     try:
         if args.output is not None:
@@ -262,6 +371,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 # -- ui ----------------------------------------------------------------------------------
 def _cmd_ui(args: argparse.Namespace) -> int:
+    _name(args.apps, "--apps", args.apps)
+    _name(args.ip, "--ip", args.ip)
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port must be an integer in 1..65535, got {args.port}")
     apps = Path(args.apps)
     if not apps.is_dir():
         raise UsageError(f"no apps folder {apps}; run from the repository root or pass --apps")

@@ -13,11 +13,15 @@ argument; nothing returns a silent NaN.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+
+from neurosim_nb._validation import is_integer
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError, TooLargeError
 
 
 @dataclass(frozen=True)
@@ -80,29 +84,129 @@ class SpikeTrains:
         return coords
 
 
+def _number(name: str, value, unit: str) -> float:
+    """``value`` as a float: a real number (a numpy scalar is fine), not a bool or a string."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"{name} must be a number ({unit}), got {value!r}")
+    return float(value)
+
+
 def _finite_time(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number of ms, got {value!r}") from None
+    v = _number(name, value, "ms")
     if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a finite number of ms, got {value!r}")
     return v
 
 
 def positive(name: str, value, unit: str = "ms") -> float:
-    """``value`` as a float, or a :class:`ValueError` unless finite and > 0.
+    """``value`` as a float: an :class:`~neurosim_nb.errors.ArgumentTypeError` unless a real
+    number (bools and strings are not), an :class:`~neurosim_nb.errors.InvalidArgumentError`
+    unless finite and > 0.
 
     >>> positive("bin_ms", 5)
     5.0
+    >>> positive("bin_ms", "5")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.ArgumentTypeError: bin_ms must be a number (ms), got '5'
+    """
+    v = _number(name, value, unit)
+    if not np.isfinite(v) or v <= 0:
+        raise InvalidArgumentError(f"{name} must be a finite number of {unit} > 0, got {value!r}")
+    return v
+
+
+def integer(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
+    """``value`` as an int (an integral float or numpy integer is fine, a bool is not) in
+    ``[lo, hi]``; else an error naming ``name``.
+
+    >>> integer("word_length", 8.0, 1)
+    8
+    >>> integer("word_length", 0, 1)
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: word_length must be an integer >= 1, got 0
+    """
+    if isinstance(value, np.floating):
+        value = float(value)
+    if not is_integer(value):
+        raise ArgumentTypeError(f"{name} must be an integer, got {value!r}")
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        allowed = (f">= {lo}" if hi is None else f"<= {hi}" if lo is None
+                   else f"in {lo}..{hi}")
+        raise InvalidArgumentError(f"{name} must be an integer {allowed}, got {value!r}")
+    return v
+
+
+def require_variables(ds, names, func: str, how: str) -> None:
+    """An error unless the Dataset ``ds`` holds every variable of ``names``: it names
+    ``func``, the missing variables and ``how`` to record them.
+
+    >>> require_variables(xr.Dataset(), ["V"], "lfp_proxy", "simulate(..., record=['V'])")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: lfp_proxy needs the variable 'V' in the Dataset, \
+which has none of it: record it with simulate(..., record=['V'])
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise ArgumentTypeError(f"{func} needs a result Dataset, got {type(ds).__name__}")
+    missing = [v for v in names if v not in ds]
+    if missing:
+        which = ", ".join(repr(v) for v in missing)
+        has = sorted(str(v) for v in ds.data_vars)
+        raise InvalidArgumentError(
+            f"{func} needs the variable{'s' if len(missing) > 1 else ''} {which} in the "
+            f"Dataset, which has {', '.join(has) if has else 'none of it'}: record "
+            f"{'them' if len(missing) > 1 else 'it'} with {how}")
+
+
+def float_array(name: str, values) -> np.ndarray:
+    """``values`` as a float array (any shape): an
+    :class:`~neurosim_nb.errors.ArgumentTypeError` naming ``name`` unless it holds real
+    numbers -- strings, bools, ``None`` and ragged lists are refused, not converted.
+
+    >>> float_array("samples", [1, 2.5]).tolist()
+    [1.0, 2.5]
+    >>> float_array("samples", ["1", "2"])
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.ArgumentTypeError: samples must hold numbers, got dtype <U1
     """
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number ({unit}), got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number of {unit} > 0, got {value!r}")
-    return v
+        a = np.asarray(values)
+    except ValueError:  # ragged
+        raise ArgumentTypeError(f"{name} must be a regular array of numbers, got a ragged "
+                                "nested list") from None
+    if a.dtype == object:
+        try:
+            a = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(f"{name} must hold numbers, got {values!r:.80}") from None
+    if a.size and a.dtype.kind not in "iuf":
+        raise ArgumentTypeError(f"{name} must hold numbers, got dtype {a.dtype}")
+    return a.astype(float)
+
+
+def _times(name: str, values) -> np.ndarray:
+    """Spike times as a float array: numbers only (not strings or bools), all finite."""
+    a = np.asarray(values)
+    if a.dtype == object:
+        try:
+            a = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(f"{name} must hold numbers (ms), got {values!r:.80}"
+                                    ) from None
+    if a.dtype.kind not in "iuf" or (a.dtype == object):
+        raise ArgumentTypeError(f"{name} must hold numbers (ms), got dtype {a.dtype}")
+    a = a.astype(float).ravel()
+    if not np.all(np.isfinite(a)):
+        raise InvalidArgumentError(f"{name} has a time that is not finite "
+                                   f"({int((~np.isfinite(a)).sum())} of {a.size})")
+    if a.size and np.abs(a).max() > MAX_TIME_MS:
+        raise InvalidArgumentError(f"{name} has a time beyond +-{MAX_TIME_MS:g} ms (about 30 "
+                                   f"years): {a[np.argmax(np.abs(a))]!r}; times are in ms")
+    return a
 
 
 def is_spike_data(data) -> bool:
@@ -162,8 +266,8 @@ def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None 
     if isinstance(data, xr.Dataset):
         for var in ("spike_time", "spike_neuron"):
             if var not in data:
-                raise ValueError(f"the Dataset has no {var!r}: pass a neurosim_nb result "
-                                 "(or spike times as arrays)")
+                raise InvalidArgumentError(f"the Dataset has no {var!r}: pass a neurosim_nb result "
+                                           "(or spike times as arrays)")
         times = np.asarray(data["spike_time"].values, dtype=float)
         ids = np.asarray(data["spike_neuron"].values, dtype=np.int64)
         n = int(data.attrs.get("n_neurons", data.sizes.get("neuron", 0)))
@@ -180,14 +284,14 @@ def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None 
         duration = data.attrs.get("duration")
         if t_stop is None:
             if duration is None:
-                raise ValueError("the Dataset has no 'duration' attr: pass t_stop (ms)")
+                raise InvalidArgumentError("the Dataset has no 'duration' attr: pass t_stop (ms)")
             t_stop = float(duration)
         elif duration is not None and _finite_time("t_stop", t_stop) > float(duration) + 1e-9:
-            raise ValueError(f"t_stop ({t_stop} ms) is after the end of the recording "
-                             f"({float(duration)} ms): rates over it would be too low")
+            raise InvalidArgumentError(f"t_stop ({t_stop} ms) is after the end of the recording "
+                                       f"({float(duration)} ms): rates over it would be too low")
         t_start = 0.0 if t_start is None else t_start
         if _finite_time("t_start", t_start) < 0:
-            raise ValueError(f"t_start ({t_start} ms) is before the recording (0 ms)")
+            raise InvalidArgumentError(f"t_start ({t_start} ms) is before the recording (0 ms)")
         order = np.argsort(ids, kind="stable")
         ids_sorted, times_sorted = ids[order], times[order]
         bounds = np.searchsorted(ids_sorted, np.arange(n + 1))
@@ -199,35 +303,80 @@ def as_spike_trains(data, *, t_start: float | None = None, t_stop: float | None 
                 len(data) == 0 or np.ndim(data[0]) == 1 or isinstance(data[0], Sequence)):
             raw = list(data)
         elif isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-            raw = [np.asarray(data, dtype=float)]
+            raw = [data]
         else:
-            raise TypeError("spike trains must be a result Dataset, an array of spike times "
-                            f"or a sequence of arrays, got {type(data).__name__}")
-        trains = []
-        for k, r in enumerate(raw):
-            a = np.asarray(r, dtype=float).ravel()
-            trains.append(np.sort(a))
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"spike train {k} has a time that is not finite")
+            raise ArgumentTypeError(
+                "spike trains must be a result Dataset, an array of spike times "
+                f"or a sequence of arrays, got {type(data).__name__}")
+        trains = [np.sort(_times(f"spike train {k}", r)) for k, r in enumerate(raw)]
         neuron = np.arange(len(trains), dtype=np.int64)
         if t_stop is None:
-            raise ValueError("pass t_stop (ms), the end of the recording: the last spike is "
-                             "not the end of a spike train")
+            raise InvalidArgumentError(
+                "pass t_stop (ms), the end of the recording: the last spike is "
+                "not the end of a spike train")
         t_start = 0.0 if t_start is None else t_start
     t_start = _finite_time("t_start", t_start)
     t_stop = _finite_time("t_stop", t_stop)
     if t_stop <= t_start:
-        raise ValueError(f"t_stop ({t_stop} ms) must be after t_start ({t_start} ms)")
+        raise InvalidArgumentError(f"t_stop ({t_stop} ms) must be after t_start ({t_start} ms)")
     trains = [t[(t > t_start) & (t <= t_stop)] for t in trains]
     if neurons is not None:
-        sel = np.atleast_1d(np.asarray(neurons, dtype=np.int64))
+        sel = _neuron_ids(neurons)
         pos = np.searchsorted(neuron, sel)
-        if np.any(pos >= neuron.size) or np.any(neuron[np.minimum(pos, neuron.size - 1)] != sel):
-            raise ValueError(f"unknown neuron ids in {sel.tolist()}: there are {neuron.size}")
+        bad = (pos >= neuron.size) | (neuron[np.minimum(pos, max(neuron.size - 1, 0))] != sel
+                                      if neuron.size else True)
+        if np.any(bad):
+            known = f"0..{neuron.size - 1}" if neuron.size else "none"
+            raise InvalidArgumentError(
+                f"neurons: unknown neuron id(s) {sel[bad][:5].tolist()}; the ids are {known}")
         trains = [trains[p] for p in pos]
         neuron = sel
         population = None if population is None else population[pos]
     return SpikeTrains(tuple(trains), neuron, t_start, t_stop, population)
+
+def _neuron_ids(neurons) -> np.ndarray:
+    """``neurons`` (an id or ids) as a 1-D int64 array; bools, strings, fractions refused."""
+    a = np.atleast_1d(np.asarray(neurons))
+    if a.dtype.kind == "f" and a.size and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        a = a.astype(np.int64)
+    if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+        raise ArgumentTypeError(f"neurons must be neuron ids (integers), got {neurons!r:.80}")
+    return a.astype(np.int64)
+
+
+#: the largest spike time (ms) accepted in arrays: 1e12 ms is about 30 years; beyond, the
+#: squares of intervals in variances lose all precision, then overflow (1e154 ms)
+MAX_TIME_MS = 1e12
+
+#: the most values (bins x rows) one binned array of an analysis may hold: 2**27 float64
+#: values, 1 GiB; a finer bin or a longer window is refused before anything is allocated
+MAX_BINNED_VALUES = 2**27
+
+
+def n_bins(window_ms: float, width_ms: float, name: str = "bin_ms", rows: int = 1) -> int:
+    """Whole bins of ``width_ms`` in a window of ``window_ms`` (ms; a bin that ends within
+    1e-9 of the window's end counts); a :class:`~neurosim_nb.errors.TooLargeError` if
+    ``rows`` arrays of that many values would exceed :data:`MAX_BINNED_VALUES`.
+
+    >>> n_bins(10.0, 2.5)
+    4
+    >>> n_bins(1000.0, 1e-9, rows=3)
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.TooLargeError: bin_ms = 1e-09 ms over a window of 1000 ms gives \
+1e+12 bins x 3 rows (2.2e+04 GiB of float64), more than the 1 GiB an analysis may \
+allocate: use a larger bin_ms or a shorter window (t_start, t_stop)
+    """
+    count = float(np.floor(float(window_ms) / float(width_ms) + 1e-9))
+    if not np.isfinite(count) or count * max(rows, 1) > MAX_BINNED_VALUES:
+        gib = count * max(rows, 1) * 8 / 2**30
+        raise TooLargeError(
+            f"{name} = {width_ms:g} ms over a window of {window_ms:g} ms gives {count:.3g} "
+            f"bins x {max(rows, 1)} rows ({gib:.2g} GiB of float64), more than the "
+            f"{MAX_BINNED_VALUES * 8 / 2**30:g} GiB an analysis may allocate: use a larger "
+            f"{name} or a shorter window (t_start, t_stop)")
+    return int(count)
+
 
 def bin_counts(trains, t_start: float, bin_ms: float, n_bins: int) -> np.ndarray:
     """Spike counts (train, bin) in bins ``(t_start + k bin, t_start + (k+1) bin]``.
@@ -280,21 +429,20 @@ def spike_dataset(spike_times_ms, neuron_ids, n_neurons: int, duration_ms: float
     """
     from neurosim_nb._version import __version__
 
-    t = np.asarray(spike_times_ms, dtype=float).ravel()
+    t = float_array("spike_times_ms", spike_times_ms).ravel()
     ids = np.asarray(neuron_ids).ravel()
     if t.shape != ids.shape:
-        raise ValueError(f"{t.size} spike times but {ids.size} neuron ids")
-    n = int(n_neurons)
-    if n < 1:
-        raise ValueError(f"n_neurons must be >= 1, got {n_neurons!r}")
+        raise InvalidArgumentError(f"{t.size} spike times but {ids.size} neuron ids")
+    n = integer("n_neurons", n_neurons, 1, MAX_BINNED_VALUES)
     if ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0
                      or ids.max() >= n):
-        raise ValueError(f"neuron ids must be integers in 0..{n - 1}")
+        raise InvalidArgumentError(f"neuron ids must be integers in 0..{n - 1}")
     duration = positive("duration_ms", duration_ms)
     dt = positive("dt", dt)
     if not np.all(np.isfinite(t)) or (t.size and (t.min() <= 0 or t.max() > duration + 1e-9)):
-        raise ValueError(f"spike times must be finite and in (0, {duration}] ms")
+        raise InvalidArgumentError(f"spike times must be finite and in (0, {duration}] ms")
     order = np.lexsort((ids, t))
+    n_bins(duration, dt, "dt")  # refuses a time axis too long to allocate
     n_steps = int(round(duration / dt))
     coords: dict = {"time": ("time", np.arange(1, n_steps + 1) * dt, {"units": "ms",
                                                                       "long_name": "time"}),
@@ -302,8 +450,8 @@ def spike_dataset(spike_times_ms, neuron_ids, n_neurons: int, duration_ms: float
     if population is not None:
         labels = np.asarray(population, dtype=object)
         if labels.shape != (n,):
-            raise ValueError(f"population needs one label per neuron ({n}), got "
-                             f"{labels.shape}")
+            raise InvalidArgumentError(f"population needs one label per neuron ({n}), got "
+                                       f"{labels.shape}")
         coords["population"] = ("neuron", labels, {"long_name": "population label"})
     return xr.Dataset(
         {"spike_time": ("spike", t[order], {"units": "ms", "long_name": "spike time"}),
@@ -340,11 +488,11 @@ def as_signal(signal, *, dt: float | None = None, name: str = "signal") -> xr.Da
     (('time',), 1.5, 0.5)
     """
     if isinstance(signal, xr.Dataset):
-        raise TypeError(f"{name} must be one signal (a DataArray or array), got a Dataset: "
-                        "pick a variable, e.g. ds['V']")
+        raise ArgumentTypeError(f"{name} must be one signal (a DataArray or array), got a Dataset: "
+                                "pick a variable, e.g. ds['V']")
     if isinstance(signal, xr.DataArray):
         if "time" not in signal.dims:
-            raise ValueError(f"{name} has no 'time' dimension (dims {signal.dims})")
+            raise InvalidArgumentError(f"{name} has no 'time' dimension (dims {signal.dims})")
         da = signal.transpose("time", ...)
         if "time" in da.coords and da.sizes["time"] > 1:
             t = np.asarray(da["time"].values, dtype=float)
@@ -352,26 +500,27 @@ def as_signal(signal, *, dt: float | None = None, name: str = "signal") -> xr.Da
             if dt is None:
                 dt = float(np.median(steps))
             if not np.allclose(steps, dt, rtol=1e-6, atol=1e-9):
-                raise ValueError(f"{name} is not regularly sampled in time")
+                raise InvalidArgumentError(f"{name} is not regularly sampled in time")
         elif dt is None:
-            raise ValueError(f"pass dt (ms): {name} has no time coordinate")
+            raise InvalidArgumentError(f"pass dt (ms): {name} has no time coordinate")
     else:
-        values = np.asarray(signal, dtype=float)
+        values = float_array(name, signal)
         if values.ndim == 0:
-            raise ValueError(f"{name} must have at least one axis (time)")
+            raise InvalidArgumentError(f"{name} must have at least one axis (time)")
         if dt is None:
-            raise ValueError(f"pass dt (ms), the sampling interval of {name}")
+            raise InvalidArgumentError(f"pass dt (ms), the sampling interval of {name}")
         dims = ("time",) + tuple(f"dim_{k}" for k in range(1, values.ndim))
         da = xr.DataArray(values, dims=dims)
     dt = positive("dt", dt)
     if da.sizes["time"] < 2:
-        raise ValueError(f"{name} needs at least two samples, it has {da.sizes['time']}")
+        raise InvalidArgumentError(f"{name} needs at least two samples, it has {da.sizes['time']}")
     values = np.asarray(da.values, dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
         first = np.argwhere(bad)[0]
-        raise ValueError(f"{name} has {int(bad.sum())} NaN or infinite sample(s), the first "
-                         f"at time index {int(first[0])}: interpolate or drop them first")
+        raise InvalidArgumentError(
+            f"{name} has {int(bad.sum())} NaN or infinite sample(s), the first "
+            f"at time index {int(first[0])}: interpolate or drop them first")
     if "time" not in da.coords:
         da = da.assign_coords(time=("time", (np.arange(da.sizes["time"]) + 1) * dt,
                                     {"units": "ms"}))

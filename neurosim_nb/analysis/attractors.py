@@ -32,7 +32,9 @@ import xarray as xr
 from scipy.cluster.vq import ClusterError, kmeans2
 from scipy.spatial.distance import cdist
 
-from neurosim_nb.analysis._input import as_spike_trains, bin_counts, positive
+from neurosim_nb.analysis._input import _number, as_spike_trains, bin_counts, integer, positive
+from neurosim_nb.analysis._input import n_bins as count_bins
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["nullclines", "fixed_points", "attractor_states"]
 
@@ -55,19 +57,17 @@ def _planar(model_or_params):
         except TypeError:
             pass
     if planar is None:
-        raise TypeError("model_or_params must be a population or the parameters of a planar "
-                        f"model ({', '.join(planar_models())}), got "
-                        f"{type(model_or_params).__name__}")
+        raise ArgumentTypeError(
+            "model_or_params must be a population or the parameters of a planar "
+            f"model ({', '.join(planar_models())}), got "
+            f"{type(model_or_params).__name__}")
     return planar, planar.scalars(model_or_params)
 
 
 def _current(I_ext) -> float:
-    try:
-        i = float(I_ext)
-    except (TypeError, ValueError):
-        raise TypeError(f"I_ext must be a number, got {I_ext!r}") from None
+    i = _number("I_ext", I_ext, "the model's current units")
     if not np.isfinite(i):
-        raise ValueError(f"I_ext must be finite, got {I_ext!r}")
+        raise InvalidArgumentError(f"I_ext must be finite, got {I_ext!r}")
     return i
 
 
@@ -201,8 +201,7 @@ def nullclines(model_or_params, I_ext: float = 0.0, V_range: tuple[float, float]
     """
     planar, p = _planar(model_or_params)
     i_ext = _current(I_ext)
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise ValueError(f"n_points must be an int >= 2, got {n_points!r}")
+    n_points = integer("n_points", n_points, 2)
     if V_range is None:
         lo, hi = planar.v_range(p)
         v_fp = np.asarray(planar.equilibria(p, i_ext), dtype=float)
@@ -213,9 +212,9 @@ def nullclines(model_or_params, I_ext: float = 0.0, V_range: tuple[float, float]
         try:
             lo, hi = (float(x) for x in V_range)
         except (TypeError, ValueError):
-            raise TypeError(f"V_range must be two numbers (mV), got {V_range!r}") from None
+            raise ArgumentTypeError(f"V_range must be two numbers (mV), got {V_range!r}") from None
         if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
-            raise ValueError(f"V_range must be finite and increasing, got {V_range!r}")
+            raise InvalidArgumentError(f"V_range must be finite and increasing, got {V_range!r}")
     v = np.linspace(lo, hi, int(n_points))
     rname, runits = planar.recovery, planar.recovery_units
     v_nc, r_nc = planar.v_nullcline(p, v, i_ext), planar.w_nullcline(p, v)
@@ -245,7 +244,7 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, n_init: int):
         if best is None or inertia < best[0]:
             best = (inertia, c, lab)
     if best is None:
-        raise ValueError(f"k-means found no {k} non-empty states in {n_init} runs")
+        raise InvalidArgumentError(f"k-means found no {k} non-empty states in {n_init} runs")
     return best[1], best[2]
 
 
@@ -260,7 +259,9 @@ def _silhouette(x: np.ndarray, labels: np.ndarray, k: int) -> float:
     a = np.divide(own, n_own, out=np.zeros_like(own), where=n_own > 0)
     other = np.where(onehot | (size == 0)[None, :], np.inf, sums / np.maximum(size, 1))
     b = other.min(axis=1)
-    s = np.where(n_own > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
+    # no other non-empty cluster (b = inf): no separation to score, 0 like a lone point
+    ok = (n_own > 0) & np.isfinite(b)
+    s = np.divide(b - a, np.maximum(np.maximum(a, b), 1e-300), out=np.zeros_like(a), where=ok)
     return float(np.mean(s))
 
 
@@ -272,13 +273,14 @@ def _features(st, bin_ms: float, n_bins: int, by: str):
         by = "population" if st.population is not None else "neuron"
     if by == "population":
         if st.population is None:
-            raise ValueError("by='population' needs a Dataset with a 'population' coordinate")
+            raise InvalidArgumentError(
+                "by='population' needs a Dataset with a 'population' coordinate")
         names = np.array(list(dict.fromkeys(st.population.tolist())), dtype=str)
         member = st.population[None, :] == names[:, None]
         rates = rates @ member.T / member.sum(1)
         return rates, ("population", names)
     if by != "neuron":
-        raise ValueError(f"by must be 'auto', 'population' or 'neuron', got {by!r}")
+        raise InvalidArgumentError(f"by must be 'auto', 'population' or 'neuron', got {by!r}")
     return rates, ("neuron", st.neuron)
 
 
@@ -362,26 +364,21 @@ def attractor_states(data, bin_ms: float = 50.0, n_states: int | None = None, *,
     [250.0, 250.0]
     """
     bin_ms = positive("bin_ms", bin_ms)
-    for name, val, low in (("max_states", max_states, 2), ("n_init", n_init, 1)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {val!r}")
+    max_states, n_init = integer("max_states", max_states, 2), integer("n_init", n_init, 1)
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop, neurons=neurons)
     if st.n == 0:
-        raise ValueError("no neurons: pass at least one spike train")
-    n_bins = int(np.floor(st.duration / bin_ms + 1e-9))
+        raise InvalidArgumentError("no neurons: pass at least one spike train")
+    n_bins = count_bins(st.duration, bin_ms, rows=st.n)
     if n_bins < 3:
-        raise ValueError(f"bin_ms ({bin_ms} ms) leaves {n_bins} bin(s) in the window of "
-                         f"{st.duration} ms; at least 3 are needed")
+        raise InvalidArgumentError(f"bin_ms ({bin_ms} ms) leaves {n_bins} bin(s) in the window of "
+                                   f"{st.duration} ms; at least 3 are needed")
     rates, (fdim, fvals) = _features(st, bin_ms, n_bins, by)
     x = rates
     if standardize:
         sd = x.std(axis=0)
         x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     if n_components is not None:
-        if (isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer))
-                or not 1 <= n_components <= x.shape[1]):
-            raise ValueError(f"n_components must be an int in 1..{x.shape[1]}, "
-                             f"got {n_components!r}")
+        n_components = integer("n_components", n_components, 1, x.shape[1])
         xc = x - x.mean(axis=0)
         _, _, vt = np.linalg.svd(xc, full_matrices=False)
         x = xc @ vt[:n_components].T
@@ -403,12 +400,11 @@ def attractor_states(data, bin_ms: float = 50.0, n_states: int | None = None, *,
                     best = (s, k, lab)
             silhouette, k, labels = best
     else:
-        if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)):
-            raise TypeError(f"n_states must be an int or None, got {n_states!r}")
-        k = int(n_states)
+        k = integer("n_states", n_states)
         if k < 1 or k > n_distinct:
-            raise ValueError(f"n_states = {k}, but the activity has {n_distinct} distinct "
-                             f"vector(s) in {n_bins} bins: choose 1..{n_distinct}")
+            raise InvalidArgumentError(
+                f"n_states = {k}, but the activity has {n_distinct} distinct "
+                f"vector(s) in {n_bins} bins: choose 1..{n_distinct}")
         labels = np.zeros(n_bins, dtype=np.int64) if k == 1 else _kmeans(x, k, rng,
                                                                         int(n_init))[1]
         if k > 1:

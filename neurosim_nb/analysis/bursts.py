@@ -24,21 +24,17 @@ stem cell-derived neuronal networks", J. Neurophysiol. 116:306-321.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import as_spike_trains, positive
+from neurosim_nb.analysis._input import _number, as_spike_trains, integer, positive
+from neurosim_nb.errors import InvalidArgumentError
 
 
 def _non_negative(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number (ms), got {value!r}") from None
+    v = _number(name, value, "ms")
     if not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a finite number of ms >= 0, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a finite number of ms >= 0, got {value!r}")
     return v
 
 
@@ -114,13 +110,10 @@ def detect_bursts(data, max_begin_isi_ms: float = 170.0, max_end_isi_ms: float =
     beg = positive("max_begin_isi_ms", max_begin_isi_ms)
     end = positive("max_end_isi_ms", max_end_isi_ms)
     if end < beg:
-        raise ValueError(f"max_end_isi_ms ({end}) must be >= max_begin_isi_ms ({beg})")
+        raise InvalidArgumentError(f"max_end_isi_ms ({end}) must be >= max_begin_isi_ms ({beg})")
     min_ibi = _non_negative("min_ibi_ms", min_ibi_ms)
     min_dur = _non_negative("min_burst_duration_ms", min_burst_duration_ms)
-    if isinstance(min_spikes, bool) or not isinstance(min_spikes, numbers.Integral):
-        raise TypeError(f"min_spikes must be an integer, got {min_spikes!r}")
-    if min_spikes < 1:
-        raise ValueError(f"min_spikes must be >= 1, got {min_spikes}")
+    min_spikes = integer("min_spikes", min_spikes, 1)
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop, need_t_stop=False)
     times, pos = st.flat()
 

@@ -37,6 +37,7 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb._validation import is_number
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.numerics.crossings import first_crossings
 
 __all__ = ["attenuation", "propagation_velocity", "spike_latency", "path_distance"]
@@ -47,20 +48,22 @@ _NEEDED = ("section", "position", "distance", "parent_compartment")
 # -- the tree of a Dataset ---------------------------------------------------------------
 def _check_ds(ds) -> None:
     if not isinstance(ds, xr.Dataset):
-        raise TypeError(f"ds must be an xarray.Dataset (a Cell result), got {type(ds).__name__}")
+        raise ArgumentTypeError(
+            f"ds must be an xarray.Dataset (a Cell result), got {type(ds).__name__}")
     if "V" not in ds or ds.V.dims != ("time", "compartment"):
-        raise ValueError("ds needs V on (time, compartment): the result of Cell.simulate")
+        raise InvalidArgumentError("ds needs V on (time, compartment): the result of Cell.simulate")
     if ds.sizes["time"] < 2:
-        raise ValueError("ds.V needs at least two time samples")
+        raise InvalidArgumentError("ds.V needs at least two time samples")
 
 
 def _tree(ds):
     """(node ids, parent ids, section names, positions, distances) of the recorded nodes."""
     missing = [c for c in _NEEDED if c not in ds.coords]
     if missing:
-        raise ValueError(f"ds lacks the compartment coords {missing}: path distances need "
-                         "section, position, distance and parent_compartment (a Cell run on "
-                         "compartments from neurosim_nb.morphology.discretise)")
+        raise InvalidArgumentError(
+            f"ds lacks the compartment coords {missing}: path distances need "
+            "section, position, distance and parent_compartment (a Cell run on "
+            "compartments from neurosim_nb.morphology.discretise)")
     return (ds.compartment.values.astype(np.int64), ds.parent_compartment.values.astype(np.int64),
             ds.section.values.astype(str), ds.position.values.astype(float),
             ds.distance.values.astype(float))
@@ -90,8 +93,9 @@ def path_distance(ds: xr.Dataset, source) -> xr.DataArray:
         if p < 0:
             continue
         if int(p) not in index:
-            raise ValueError(f"compartment {int(node[j])} has parent {int(p)}, which was not "
-                             "recorded: record all compartments for path distances")
+            raise InvalidArgumentError(
+                f"compartment {int(node[j])} has parent {int(p)}, which was not "
+                "recorded: record all compartments for path distances")
         q = index[int(p)]
         if section[j] == section[q] == root_sec and root_len is not None:
             w = abs(position[j] - position[q]) * root_len
@@ -109,7 +113,8 @@ def path_distance(ds: xr.Dataset, source) -> xr.DataArray:
                 out[b] = out[a] + w
                 stack.append(b)
     if np.isnan(out).any():
-        raise ValueError("the recorded compartments are not one tree: record all compartments")
+        raise InvalidArgumentError(
+            "the recorded compartments are not one tree: record all compartments")
     return xr.DataArray(out, dims=("compartment",), coords={"compartment": ds.compartment},
                         name="path_distance",
                         attrs={"units": "um", "long_name": f"path distance from compartment "
@@ -122,21 +127,23 @@ def _locate(ds, location, name: str) -> int:
     if is_number(location) and not isinstance(location, float):
         hit = np.flatnonzero(comp == int(location))
         if hit.size == 0:
-            raise ValueError(f"{name}: compartment {location!r} was not recorded (recorded "
-                             f"{int(comp.min())}..{int(comp.max())})")
+            raise InvalidArgumentError(
+                f"{name}: compartment {location!r} was not recorded (recorded "
+                f"{int(comp.min())}..{int(comp.max())})")
         return int(hit[0])
     if isinstance(location, tuple) and len(location) == 2:
         sec, x = location
         if "section" not in ds.coords or "position" not in ds.coords:
-            raise ValueError(f"{name}: a (section, x) location needs the section and position "
-                             "coords; pass a compartment index")
+            raise InvalidArgumentError(
+                f"{name}: a (section, x) location needs the section and position "
+                "coords; pass a compartment index")
         if not is_number(x) or not 0.0 <= float(x) <= 1.0:
-            raise ValueError(f"{name}: x must be in [0, 1], got {x!r}")
+            raise InvalidArgumentError(f"{name}: x must be in [0, 1], got {x!r}")
         secs = ds.section.values.astype(str)
         idx = np.flatnonzero(secs == str(sec))
         if idx.size == 0:
-            raise ValueError(f"{name}: no section {sec!r} in ds; sections: "
-                             f"{sorted(set(secs.tolist()))[:10]}")
+            raise InvalidArgumentError(f"{name}: no section {sec!r} in ds; sections: "
+                                       f"{sorted(set(secs.tolist()))[:10]}")
         pos = ds.position.values[idx]
         x = float(x)
         centre = idx[(pos > 0.0) & (pos < 1.0)]
@@ -145,10 +152,10 @@ def _locate(ds, location, name: str) -> int:
             if end.size:
                 return int(end[0])
         if centre.size == 0:
-            raise ValueError(f"{name}: section {sec!r} has no recorded segment centre")
+            raise InvalidArgumentError(f"{name}: section {sec!r} has no recorded segment centre")
         centre = centre[np.argsort(ds.position.values[centre])]
         return int(centre[min(int(x * centre.size), centre.size - 1)])
-    raise TypeError(f"{name} must be a compartment index or (section, x), got {location!r}")
+    raise ArgumentTypeError(f"{name} must be a compartment index or (section, x), got {location!r}")
 
 
 def _baseline(ds, baseline) -> np.ndarray:
@@ -162,11 +169,12 @@ def _baseline(ds, baseline) -> np.ndarray:
             is_number(b) for b in baseline):
         sel = (t >= baseline[0]) & (t <= baseline[1])
         if not sel.any():
-            raise ValueError(f"baseline window {tuple(baseline)} ms holds no sample "
-                             f"(time {t[0]:g}..{t[-1]:g} ms)")
+            raise InvalidArgumentError(f"baseline window {tuple(baseline)} ms holds no sample "
+                                       f"(time {t[0]:g}..{t[-1]:g} ms)")
         return v[sel].mean(axis=0)
-    raise ValueError("baseline must be 'first', a (t0, t1) window in ms or a potential in mV, "
-                     f"got {baseline!r}")
+    raise InvalidArgumentError(
+        "baseline must be 'first', a (t0, t1) window in ms or a potential in mV, "
+        f"got {baseline!r}")
 
 
 # -- attenuation ------------------------------------------------------------------------
@@ -205,24 +213,24 @@ def attenuation(ds: xr.Dataset, source=None, *, mode: str = "steady",
     """
     _check_ds(ds)
     if mode not in ("steady", "peak"):
-        raise ValueError(f"mode must be 'steady' or 'peak', got {mode!r}")
+        raise InvalidArgumentError(f"mode must be 'steady' or 'peak', got {mode!r}")
     dv_t = ds.V.values - _baseline(ds, baseline)[None, :]
     if mode == "steady":
         k = -1
         if at_ms is not None:
             if not is_number(at_ms):
-                raise TypeError(f"at_ms must be a time in ms, got {at_ms!r}")
+                raise ArgumentTypeError(f"at_ms must be a time in ms, got {at_ms!r}")
             k = int(np.argmin(np.abs(ds.time.values - float(at_ms))))
         dv = dv_t[k]
     else:
         if at_ms is not None:
-            raise ValueError("at_ms applies to mode='steady' only")
+            raise InvalidArgumentError("at_ms applies to mode='steady' only")
         k = np.argmax(np.abs(dv_t), axis=0)
         dv = dv_t[k, np.arange(dv_t.shape[1])]
     src = int(np.argmax(np.abs(dv))) if source is None else _locate(ds, source, "source")
     if not np.isfinite(dv[src]) or dv[src] == 0.0:
-        raise ValueError(f"no deflection at the source (compartment "
-                         f"{int(ds.compartment.values[src])}): nothing to attenuate")
+        raise InvalidArgumentError(f"no deflection at the source (compartment "
+                                   f"{int(ds.compartment.values[src])}): nothing to attenuate")
     dist = path_distance(ds, int(ds.compartment.values[src]))
     coords = {"compartment": ds.compartment, "path_distance": dist}
     if "section" in ds.coords:
@@ -254,7 +262,7 @@ def _path(ds, path) -> np.ndarray:
         secs = ds.section.values.astype(str)
         unknown = [p for p in path if p not in set(secs.tolist())]
         if unknown:
-            raise ValueError(f"path: no section {unknown[0]!r} in ds")
+            raise InvalidArgumentError(f"path: no section {unknown[0]!r} in ds")
         idx = np.flatnonzero(np.isin(secs, list(path)))
         first = idx[np.isin(secs[idx], [path[0]])]
         d = path_distance(ds, int(comp[first[np.argmin(ds.position.values[first])]])).values
@@ -262,8 +270,9 @@ def _path(ds, path) -> np.ndarray:
     arr = np.asarray(path)
     if arr.ndim == 1 and arr.size >= 2 and np.issubdtype(arr.dtype, np.integer):
         return np.array([_locate(ds, int(k), "path") for k in arr], dtype=np.int64)
-    raise ValueError("path must be None (root to the farthest compartment), section names, "
-                     f"or >= 2 compartment indices, got {path!r}")
+    raise InvalidArgumentError(
+        "path must be None (root to the farthest compartment), section names, "
+        f"or >= 2 compartment indices, got {path!r}")
 
 
 def propagation_velocity(ds: xr.Dataset, path=None, *, threshold_mV: float = 0.0,
@@ -309,34 +318,35 @@ def propagation_velocity(ds: xr.Dataset, path=None, *, threshold_mV: float = 0.0
     """
     _check_ds(ds)
     if not is_number(threshold_mV) or not np.isfinite(threshold_mV):
-        raise ValueError(f"threshold_mV must be a finite number, got {threshold_mV!r}")
+        raise InvalidArgumentError(f"threshold_mV must be a finite number, got {threshold_mV!r}")
     if not is_number(after_ms):
-        raise TypeError(f"after_ms must be a time in ms, got {after_ms!r}")
+        raise ArgumentTypeError(f"after_ms must be a time in ms, got {after_ms!r}")
     idx = _path(ds, path)
     if idx.size < 2:
-        raise ValueError("the path needs at least two compartments")
+        raise InvalidArgumentError("the path needs at least two compartments")
     comp = ds.compartment.values
     t = ds.time.values
     v = ds.V.values[:, idx]
     arrival = first_crossings(t, v, float(threshold_mV), float(after_ms))
     for end, label in ((0, "start"), (-1, "end")):
         if np.isnan(arrival[end]):
-            raise ValueError(f"no spike reaches the {label} of the path: compartment "
-                             f"{int(comp[idx[end]])} never crosses {threshold_mV:g} mV after "
-                             f"{after_ms:g} ms (peak {np.nanmax(v[:, end]):.1f} mV); the spike "
-                             "failed to propagate, or the run is too short")
+            raise InvalidArgumentError(
+                f"no spike reaches the {label} of the path: compartment "
+                f"{int(comp[idx[end]])} never crosses {threshold_mV:g} mV after "
+                f"{after_ms:g} ms (peak {np.nanmax(v[:, end]):.1f} mV); the spike "
+                "failed to propagate, or the run is too short")
     dist = path_distance(ds, int(comp[idx[0]])).values[idx]
     use = ~np.isnan(arrival)
     if between_um is not None:
         if not (isinstance(between_um, tuple | list) and len(between_um) == 2
                 and all(is_number(b) for b in between_um) and between_um[0] < between_um[1]):
-            raise ValueError(f"between_um must be (d0, d1) with d0 < d1 (um), got "
-                             f"{between_um!r}")
+            raise InvalidArgumentError(f"between_um must be (d0, d1) with d0 < d1 (um), got "
+                                       f"{between_um!r}")
         use &= (dist >= between_um[0]) & (dist <= between_um[1])
     if use.sum() < 2:
-        raise ValueError("fewer than two compartments with a spike in the fitted range")
+        raise InvalidArgumentError("fewer than two compartments with a spike in the fitted range")
     if np.any(np.isnan(arrival[(dist >= dist[use].min()) & (dist <= dist[use].max())])):
-        raise ValueError("the spike did not reach every compartment of the fitted range")
+        raise InvalidArgumentError("the spike did not reach every compartment of the fitted range")
     slope, intercept = np.polyfit(arrival[use], dist[use], 1)
     resid = dist[use] - (slope * arrival[use] + intercept)
     coords = {"path": ("path", comp[idx], {"long_name": "compartment index"}),
@@ -367,16 +377,16 @@ def spike_latency(ds: xr.Dataset, location=None, *, onset_ms: float = 0.0,
     _check_ds(ds)
     if location is None:
         if "spike_compartment" not in ds.attrs:
-            raise ValueError("give location: ds has no spike_compartment attribute")
+            raise InvalidArgumentError("give location: ds has no spike_compartment attribute")
         location = int(ds.attrs["spike_compartment"])
     j = _locate(ds, location, "location")
     if not is_number(onset_ms) or not is_number(threshold_mV):
-        raise TypeError("onset_ms and threshold_mV must be numbers (ms, mV)")
+        raise ArgumentTypeError("onset_ms and threshold_mV must be numbers (ms, mV)")
     t = first_crossings(ds.time.values, ds.V.values[:, [j]], float(threshold_mV),
                    float(onset_ms))[0]
     if np.isnan(t):
-        raise ValueError(f"compartment {int(ds.compartment.values[j])} never crosses "
-                         f"{threshold_mV:g} mV after {onset_ms:g} ms: no spike there")
+        raise InvalidArgumentError(f"compartment {int(ds.compartment.values[j])} never crosses "
+                                   f"{threshold_mV:g} mV after {onset_ms:g} ms: no spike there")
     return xr.DataArray(t - float(onset_ms), name="spike_latency",
                         attrs={"units": "ms", "long_name": "spike latency",
                                "compartment": int(ds.compartment.values[j])})

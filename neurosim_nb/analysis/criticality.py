@@ -35,13 +35,19 @@ avalanche data. Phys Rev Lett 108:208102.
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
 import xarray as xr
 from scipy import optimize, special
 
-from neurosim_nb.analysis._input import as_spike_trains, bin_counts, positive
+from neurosim_nb.analysis._input import as_spike_trains, bin_counts, integer, positive
+from neurosim_nb.analysis._input import n_bins as count_bins
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
+
+#: the largest size power_law_fit takes: squares and sums stay finite below ~1e154
+_MAX_SIZE = 1e100
 
 __all__ = ["avalanches", "branching_ratio", "power_law_fit", "criticality_summary"]
 
@@ -55,18 +61,20 @@ def _pooled_counts(data, bin_ms, t_start, t_stop, neurons):
     pooled = st.pooled()
     if bin_ms is None:
         if pooled.size < 2 or pooled[-1] <= pooled[0]:
-            raise ValueError("the default bin (the mean inter-spike interval of the pooled "
-                             f"train) needs spikes at two distinct times, got {pooled.size} "
-                             "spike(s): pass bin_ms")
+            raise InvalidArgumentError(
+                "the default bin (the mean inter-spike interval of the pooled "
+                f"train) needs spikes at two distinct times, got {pooled.size} "
+                "spike(s): pass bin_ms")
         bin_ms = float(np.mean(np.diff(pooled)))
         dt = getattr(data, "attrs", {}).get("dt")
         if dt:  # a whole number of simulation steps, or bins alias the spike grid
             bin_ms = float(dt) * max(1.0, np.ceil(bin_ms / float(dt) - 1e-9))
     bin_ms = positive("bin_ms", bin_ms)
-    n_bins = int(np.floor(st.duration / bin_ms + 1e-9))
+    n_bins = count_bins(st.duration, bin_ms)
     if n_bins < 3:
-        raise ValueError(f"bin_ms ({bin_ms} ms) leaves fewer than 3 bins in the window of "
-                         f"{st.duration} ms: use a smaller bin or a longer recording")
+        raise InvalidArgumentError(
+            f"bin_ms ({bin_ms} ms) leaves fewer than 3 bins in the window of "
+            f"{st.duration} ms: use a smaller bin or a longer recording")
     return bin_counts([pooled], st.t_start, bin_ms, n_bins)[0], bin_ms, st
 
 
@@ -181,23 +189,23 @@ def branching_ratio(data, bin_ms: float | None = None, *,
     1.25
     """
     if method not in ("avalanche", "mr"):
-        raise ValueError(f"method must be 'avalanche' or 'mr', got {method!r}")
+        raise InvalidArgumentError(f"method must be 'avalanche' or 'mr', got {method!r}")
     counts, bin_ms, _ = _pooled_counts(data, bin_ms, t_start, t_stop, neurons)
     attrs = {"units": "1", "method": method, "bin_ms": bin_ms}
     if method == "avalanche":
         start, end = _runs(counts, keep_truncated=False)
         if start.size == 0:
-            raise ValueError("no avalanche bounded by empty bins: no spikes, or activity that "
-                             "never pauses (try a smaller bin_ms or method='mr')")
+            raise InvalidArgumentError(
+                "no avalanche bounded by empty bins: no spikes, or activity that "
+                "never pauses (try a smaller bin_ms or method='mr')")
         second = np.where(end - start > 1, counts[np.minimum(start + 1, counts.size - 1)], 0)
         sigma = float(np.mean(second / counts[start]))
         return xr.DataArray(sigma, name="branching_ratio",
                             attrs={**attrs, "long_name": "branching ratio (Beggs & Plenz)",
                                    "n_avalanches": int(start.size)})
-    if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 2:
-        raise ValueError(f"k_max must be an int >= 2 (bins), got {k_max!r}")
+    k_max = integer("k_max", k_max, 2)
     if counts.size < 2 * k_max + 2:
-        raise ValueError(f"{counts.size} bins are too few for k_max = {k_max}")
+        raise InvalidArgumentError(f"{counts.size} bins are too few for k_max = {k_max}")
     a = counts.astype(float)
     ks = np.arange(1, k_max + 1)
     r = np.empty(k_max)
@@ -205,14 +213,19 @@ def branching_ratio(data, bin_ms: float | None = None, *,
         x, y = a[:-k], a[k:]
         vx = np.var(x)
         if vx == 0:
-            raise ValueError("the binned activity is constant (e.g. no spikes): no regression")
+            raise InvalidArgumentError(
+                "the binned activity is constant (e.g. no spikes): no regression")
         r[j] = np.mean((x - x.mean()) * (y - y.mean())) / vx
     m0 = float(np.clip(r[1] / r[0] if r[0] > 0 else 0.5, 1e-3, 1.5))
     try:
-        (b, m), _ = optimize.curve_fit(lambda k, b, m: b * m ** k, ks, r, p0=(max(r[0], 1e-3), m0),
-                                       bounds=([-np.inf, 0.0], [np.inf, 2.0]))
+        with warnings.catch_warnings():  # the covariance is not used: no OptimizeWarning
+            warnings.simplefilter("ignore", optimize.OptimizeWarning)
+            (b, m), _ = optimize.curve_fit(lambda k, b, m: b * m ** k, ks, r,
+                                           p0=(max(r[0], 1e-3), m0),
+                                           bounds=([-np.inf, 0.0], [np.inf, 2.0]))
     except RuntimeError as err:  # pragma: no cover - curve_fit failure
-        raise ValueError(f"the exponential fit of the regression slopes failed: {err}") from None
+        raise InvalidArgumentError(
+            f"the exponential fit of the regression slopes failed: {err}") from None
     return xr.DataArray(float(m), name="branching_ratio",
                         attrs={**attrs, "long_name": "branching ratio (multistep regression)",
                                "k_max": int(k_max), "mr_amplitude": float(b)})
@@ -306,35 +319,43 @@ def power_law_fit(sizes, discrete: bool = True, xmin: float | None = None, *,
     (2.5, 'power_law')
     """
     if isinstance(sizes, xr.Dataset):
-        raise TypeError("sizes must be one variable, e.g. avalanches(ds)['size'], not a Dataset")
-    x = np.asarray(getattr(sizes, "values", sizes), dtype=float).ravel()
+        raise ArgumentTypeError(
+            "sizes must be one variable, e.g. avalanches(ds)['size'], not a Dataset")
+    raw = np.asarray(getattr(sizes, "values", sizes))
+    if raw.size and raw.dtype.kind not in "iuf":
+        raise ArgumentTypeError(f"sizes must be numbers, got dtype {raw.dtype}")
+    x = raw.astype(float).ravel()
     if x.size == 0:
-        raise ValueError("sizes is empty: nothing to fit (no avalanches?)")
+        raise InvalidArgumentError("sizes is empty: nothing to fit (no avalanches?)")
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"sizes has {int((~np.isfinite(x)).sum())} NaN or infinite value(s)")
+        raise InvalidArgumentError(
+            f"sizes has {int((~np.isfinite(x)).sum())} NaN or infinite value(s)")
     if np.any(x <= 0):
-        raise ValueError("sizes must be > 0 for a power law")
+        raise InvalidArgumentError("sizes must be > 0 for a power law")
+    if x.max() > _MAX_SIZE:
+        raise InvalidArgumentError(f"sizes must be <= {_MAX_SIZE:g} (the fit's sums of "
+                                   f"squares would overflow), got {x.max():g}: rescale them")
     if discrete and np.any(x != np.round(x)):
-        raise ValueError("discrete=True needs integer sizes (pass discrete=False otherwise)")
-    if isinstance(min_tail, bool) or int(min_tail) < 2:
-        raise ValueError(f"min_tail must be an int >= 2, got {min_tail!r}")
+        raise InvalidArgumentError(
+            "discrete=True needs integer sizes (pass discrete=False otherwise)")
+    min_tail = integer("min_tail", min_tail, 2)
     x = np.sort(x)
     if xmin is None:
         u = np.unique(x)
         n_above = x.size - np.searchsorted(x, u, side="left")
         cands = u[(n_above >= min_tail) & (u < x[-1])]
         if cands.size == 0:
-            raise ValueError(f"too few samples for an xmin scan: {x.size} samples, "
-                             f"{u.size} distinct value(s), min_tail = {min_tail}")
+            raise InvalidArgumentError(f"too few samples for an xmin scan: {x.size} samples, "
+                                       f"{u.size} distinct value(s), min_tail = {min_tail}")
         fits = [_fit_tail(x, c, discrete) for c in cands]
         best = int(np.argmin([f[1] for f in fits]))
         xmin, (alpha, ks) = float(cands[best]), fits[best]
     else:
         xmin = positive("xmin", xmin, unit="units of x")
         if discrete and xmin != round(xmin):
-            raise ValueError(f"xmin must be an integer when discrete, got {xmin}")
+            raise InvalidArgumentError(f"xmin must be an integer when discrete, got {xmin}")
         if np.unique(x[x >= xmin]).size < 2:
-            raise ValueError(f"fewer than two distinct values >= xmin = {xmin}: no fit")
+            raise InvalidArgumentError(f"fewer than two distinct values >= xmin = {xmin}: no fit")
         alpha, ks = _fit_tail(x, xmin, discrete)
     tail = x[x >= xmin]
     n = tail.size
@@ -419,8 +440,9 @@ def criticality_summary(data, bin_ms: float | None = None, *, t_start: float | N
     av = avalanches(data, bin_ms, t_start=t_start, t_stop=t_stop, neurons=neurons)
     n_av = av.sizes["avalanche"]
     if n_av < 3:
-        raise ValueError(f"{n_av} avalanche(s) bounded by empty bins are too few for power-law "
-                         "fits (no spikes, or activity that never pauses: try a smaller bin_ms)")
+        raise InvalidArgumentError(
+            f"{n_av} avalanche(s) bounded by empty bins are too few for power-law "
+            "fits (no spikes, or activity that never pauses: try a smaller bin_ms)")
     fs = power_law_fit(av["size"], min_tail=min(10, n_av))
     fd = power_law_fit(av["duration"], min_tail=min(10, n_av))
     sigma = branching_ratio(data, av.attrs["bin_ms"], t_start=t_start, t_stop=t_stop,

@@ -34,8 +34,9 @@ import json
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import as_spike_trains, named
+from neurosim_nb.analysis._input import _number, as_spike_trains, named
 from neurosim_nb.core.neurons.registry import model_class
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.units import density_to_current
 
 __all__ = ["atp_consumption", "hh_sodium_atp", "ATTWELL_LAUGHLIN_2001",
@@ -68,12 +69,9 @@ _CITATION = ("Attwell D, Laughlin SB (2001) An energy budget for signaling in th
 
 
 def _nonneg(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    v = _number(name, value, "see the docstring for units")
     if not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a finite number >= 0, got {value!r}")
     return v
 
 
@@ -81,21 +79,22 @@ def _check_window(ds, t_stop) -> None:
     """A window ending after the recording would charge resting costs for unrecorded time."""
     if isinstance(ds, xr.Dataset) and t_stop is not None and "duration" in ds.attrs:
         if float(t_stop) > float(ds.attrs["duration"]) + 1e-9:
-            raise ValueError(f"t_stop ({t_stop} ms) is after the end of the recording "
-                             f"({ds.attrs['duration']} ms)")
+            raise InvalidArgumentError(f"t_stop ({t_stop} ms) is after the end of the recording "
+                                       f"({ds.attrs['duration']} ms)")
 
 
 def _out_degree(network, neuron: np.ndarray) -> np.ndarray:
     """Chemical synapses made by each neuron (global ids ``neuron``) of ``network``."""
     if not (hasattr(network, "projections") and hasattr(network, "offsets")):
-        raise TypeError(f"network must be a neurosim_nb Network, got {type(network).__name__}")
+        raise ArgumentTypeError(
+            f"network must be a neurosim_nb Network, got {type(network).__name__}")
     off = network.offsets()
     deg = np.zeros(int(network.n_neurons), dtype=np.int64)
     for proj in network.projections:
         deg += np.bincount(proj.pre_idx + off[proj.pre], minlength=deg.size)
     if neuron.size and neuron.max() >= deg.size:
-        raise ValueError(f"the result has neuron ids up to {int(neuron.max())} but the "
-                         f"network has {deg.size} neurons: pass the network that was run")
+        raise InvalidArgumentError(f"the result has neuron ids up to {int(neuron.max())} but the "
+                                   f"network has {deg.size} neurons: pass the network that was run")
     return deg[neuron].astype(float)
 
 
@@ -190,11 +189,12 @@ def atp_consumption(ds, *, network=None, n_synapses_per_spike=None,
         glia_per_neuron=glia_per_neuron, glial_resting_atp_per_s=glial_resting_atp_per_s,
     ).items()}
     if p["release_probability"] > 1:
-        raise ValueError(f"release_probability must be in [0, 1], got {release_probability}")
+        raise InvalidArgumentError(
+            f"release_probability must be in [0, 1], got {release_probability}")
     if method not in ("attwell_laughlin", "sodium"):
-        raise ValueError(f"method must be 'attwell_laughlin' or 'sodium', got {method!r}")
+        raise InvalidArgumentError(f"method must be 'attwell_laughlin' or 'sodium', got {method!r}")
     if network is not None and n_synapses_per_spike is not None:
-        raise ValueError("give network or n_synapses_per_spike, not both")
+        raise InvalidArgumentError("give network or n_synapses_per_spike, not both")
     if network is not None:
         k = _out_degree(network, st.neuron)
     else:
@@ -202,10 +202,10 @@ def atp_consumption(ds, *, network=None, n_synapses_per_spike=None,
             else n_synapses_per_spike
         k = np.asarray(raw, dtype=float)
         if k.ndim > 1 or (k.ndim == 1 and k.size != st.n):
-            raise ValueError(f"n_synapses_per_spike must be one number or one per neuron "
-                             f"({st.n}), got shape {k.shape}")
+            raise InvalidArgumentError(f"n_synapses_per_spike must be one number or one per neuron "
+                                       f"({st.n}), got shape {k.shape}")
         if not np.all(np.isfinite(k)) or np.any(k < 0):
-            raise ValueError("n_synapses_per_spike must be finite and >= 0")
+            raise InvalidArgumentError("n_synapses_per_spike must be finite and >= 0")
         k = np.broadcast_to(k, (st.n,)).astype(float)
     counts = st.counts.astype(float)
     seconds = st.duration / 1000.0
@@ -213,10 +213,10 @@ def atp_consumption(ds, *, network=None, n_synapses_per_spike=None,
     cats = {"synaptic": events * p["release_probability"] * p["atp_per_vesicle"]}
     if method == "sodium":
         if not isinstance(ds, xr.Dataset):
-            raise TypeError("method='sodium' needs a Hodgkin-Huxley result Dataset")
+            raise ArgumentTypeError("method='sodium' needs a Hodgkin-Huxley result Dataset")
         na = hh_sodium_atp(ds, t_start=t_start, t_stop=t_stop)
         if not np.array_equal(na.neuron.values, st.neuron):
-            raise ValueError("method='sodium' needs V, m and h recorded for every neuron")
+            raise InvalidArgumentError("method='sodium' needs V, m and h recorded for every neuron")
         cats = {"sodium_current": na.atp.values, **cats}
     else:
         cats = {"action_potentials": counts * p["atp_per_spike"], **cats,
@@ -259,28 +259,31 @@ def _hh_parameters(ds: xr.Dataset, neuron: np.ndarray) -> dict[str, np.ndarray]:
     try:
         params = json.loads(ds.attrs["params_json"])
     except (KeyError, TypeError, ValueError):
-        raise ValueError("the Dataset has no readable 'params_json' attr") from None
+        raise InvalidArgumentError("the Dataset has no readable 'params_json' attr") from None
     names = ("g_Na", "E_Na", "area_um2")
     out = {k: np.zeros(neuron.size) for k in names}
     if "populations" in params:
         blocks = [(p["first_id"], p["n"], p["params"]) for p in params["populations"]
                   if p["model"] == hh.__name__]
     else:
-        raise ValueError(f"hh_sodium_atp needs a Hodgkin-Huxley result, got model {model!r}")
+        raise InvalidArgumentError(
+            f"hh_sodium_atp needs a Hodgkin-Huxley result, got model {model!r}")
     covered = np.zeros(neuron.size, dtype=bool)
     for first, n, block in blocks:
         try:
             par = hh.parameters_class(**block["values"])
         except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(f"params_json holds no readable {hh.parameters_class.__name__}: "
-                             f"{err}") from None
+            raise InvalidArgumentError(
+                f"params_json holds no readable {hh.parameters_class.__name__}: "
+                f"{err}") from None
         sel = (neuron >= first) & (neuron < first + n)
         for k in names:
             out[k][sel] = par.per_neuron(k, n)[neuron[sel] - first]
         covered |= sel
     if not covered.all():
-        raise ValueError(f"neurons {neuron[~covered][:10].tolist()} are not Hodgkin-Huxley "
-                         "neurons: record only those (record_neurons=...)")
+        raise InvalidArgumentError(
+            f"neurons {neuron[~covered][:10].tolist()} are not Hodgkin-Huxley "
+            "neurons: record only those (record_neurons=...)")
     return out
 
 
@@ -337,28 +340,31 @@ def hh_sodium_atp(ds: xr.Dataset, *, t_start: float | None = None,
     (7, 'ATP')
     """
     if not isinstance(ds, xr.Dataset):
-        raise TypeError(f"hh_sodium_atp needs a result Dataset, got {type(ds).__name__}")
+        raise ArgumentTypeError(f"hh_sodium_atp needs a result Dataset, got {type(ds).__name__}")
     missing = [v for v in ("V", "m", "h") if v not in ds]
     if missing:
-        raise ValueError(f"the Dataset lacks {missing}: simulate with record=('V', 'm', 'h')")
+        raise InvalidArgumentError(
+            f"the Dataset lacks {missing}: simulate with record=('V', 'm', 'h')")
     _check_window(ds, t_stop)
     t = np.asarray(ds["time"].values, dtype=float)
     if t.size < 2:
-        raise ValueError("hh_sodium_atp needs at least two recorded samples")
+        raise InvalidArgumentError("hh_sodium_atp needs at least two recorded samples")
     step = float(np.median(np.diff(t)))
-    t0 = 0.0 if t_start is None else float(t_start)
-    t1 = float(ds.attrs.get("duration", t[-1])) if t_stop is None else float(t_stop)
+    t0 = 0.0 if t_start is None else _number("t_start", t_start, "ms")
+    t1 = (float(ds.attrs.get("duration", t[-1])) if t_stop is None
+          else _number("t_stop", t_stop, "ms"))
     if not (np.isfinite(t0) and np.isfinite(t1)) or t1 <= t0:
-        raise ValueError(f"t_stop ({t1} ms) must be after t_start ({t0} ms)")
+        raise InvalidArgumentError(f"t_stop ({t1} ms) must be after t_start ({t0} ms)")
     keep = (t > t0 + 1e-9) & (t <= t1 + 1e-9)
     if keep.sum() < 2:
-        raise ValueError(f"the window ({t0}, {t1}] ms holds fewer than two samples of the "
-                         f"recording (times {t[0]:g} .. {t[-1]:g} ms)")
+        raise InvalidArgumentError(
+            f"the window ({t0}, {t1}] ms holds fewer than two samples of the "
+            f"recording (times {t[0]:g} .. {t[-1]:g} ms)")
     arr = {k: np.asarray(ds[k].transpose("time", "neuron").values[keep], dtype=float)
            for k in ("V", "m", "h")}
     for k, a in arr.items():
         if not np.all(np.isfinite(a)):
-            raise ValueError(f"{k} has NaN or infinite samples in the window")
+            raise InvalidArgumentError(f"{k} has NaN or infinite samples in the window")
     neuron = np.asarray(ds["neuron"].values, dtype=np.int64)
     par = _hh_parameters(ds, neuron)
     # mS/cm2 * mV = uA/cm2; uA/cm2 * ms on the membrane area = nA * ms = pC

@@ -40,7 +40,8 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import as_spike_trains, bin_counts, positive
+from neurosim_nb.analysis._input import as_spike_trains, bin_counts, integer, n_bins, positive
+from neurosim_nb.errors import InvalidArgumentError
 
 __all__ = ["spike_train_entropy"]
 
@@ -146,26 +147,26 @@ def spike_train_entropy(data, bin_ms: float = 3.0, word_length: int = 8, *,
     >>> res.entropy_rate.attrs["units"], round(res.entropy_rate.item(), -1)
     ('bit/s', 120.0)
     """
-    if isinstance(word_length, bool) or not isinstance(word_length, (int, np.integer)):
-        raise TypeError(f"word_length must be an int number of bins, got {word_length!r}")
-    if word_length < 1:
-        raise ValueError(f"word_length must be >= 1 bin, got {word_length}")
+    word_length = integer("word_length", word_length, 1)
     if correction not in _CORRECTIONS:
-        raise ValueError(f"correction must be one of {_CORRECTIONS}, got {correction!r}")
+        raise InvalidArgumentError(f"correction must be one of {_CORRECTIONS}, got {correction!r}")
     if correction == "extrapolation" and (
             isinstance(n_fractions, bool) or not isinstance(n_fractions, (int, np.integer))
             or n_fractions < 3):
-        raise ValueError(f"n_fractions must be an int >= 3 (quadratic fit), got {n_fractions!r}")
+        raise InvalidArgumentError(
+            f"n_fractions must be an int >= 3 (quadratic fit), got {n_fractions!r}")
     bin_ms = positive("bin_ms", bin_ms)
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop, neurons=neurons)
     if st.n == 0:
-        raise ValueError("no neurons: pass at least one spike train")
-    n_words = int(np.floor(st.duration / (bin_ms * word_length) + 1e-9))
+        raise InvalidArgumentError("no neurons: pass at least one spike train")
+    n_words = n_bins(st.duration, bin_ms * word_length, "bin_ms * word_length",
+                     rows=st.n * word_length)
     if n_words < 2:
-        raise ValueError(f"words of {word_length} x {bin_ms} ms are longer than half the "
-                         f"window ({st.duration} ms): use shorter words or a longer recording")
+        raise InvalidArgumentError(
+            f"words of {word_length} x {bin_ms} ms are longer than half the "
+            f"window ({st.duration} ms): use shorter words or a longer recording")
     if correction == "extrapolation" and n_words < 2 * n_fractions:
-        raise ValueError(f"{n_words} words are too few for {n_fractions} data fractions")
+        raise InvalidArgumentError(f"{n_words} words are too few for {n_fractions} data fractions")
     counts = bin_counts(st.trains, st.t_start, bin_ms, n_words * word_length)
     if binary:
         counts = np.minimum(counts, 1)

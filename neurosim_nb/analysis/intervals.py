@@ -28,8 +28,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import SpikeTrains, as_spike_trains, positive
+from neurosim_nb.analysis._input import SpikeTrains, _number, as_spike_trains, positive
 from neurosim_nb.analysis.rates import spike_raster
+from neurosim_nb.errors import InvalidArgumentError
 
 _MIN_INTERVALS = 2
 
@@ -46,9 +47,10 @@ def _checked_intervals(st: SpikeTrains) -> tuple[np.ndarray, np.ndarray]:
     zero = np.flatnonzero(isi_ms <= 0.0)
     if zero.size:
         k = zero[0]
-        raise ValueError(f"neuron {int(st.neuron[owner[k]])} has two spikes at the same time "
-                         f"({start[k]} ms): "
-                         "remove duplicate spike times first")
+        raise InvalidArgumentError(
+            f"neuron {int(st.neuron[owner[k]])} has two spikes at the same time "
+            f"({start[k]} ms): "
+            "remove duplicate spike times first")
     return isi_ms, owner
 
 
@@ -277,16 +279,16 @@ def lvr(data, R_ms: float = 5.0, *, t_start: float | None = None,
     >>> round(float(lvr(np.cumsum([1.0, 0.3, 4.5, 6.7, 9.3]), R_ms=0.005)[0]), 9)
     0.833907446
     """
-    try:
-        r = float(R_ms)
-    except (TypeError, ValueError):
-        raise TypeError(f"R_ms must be a number (ms), got {R_ms!r}") from None
+    r = _number("R_ms", R_ms, "ms")
     if not np.isfinite(r) or r < 0:
-        raise ValueError(f"R_ms must be a finite number of ms >= 0, got {R_ms!r}")
+        raise InvalidArgumentError(f"R_ms must be a finite number of ms >= 0, got {R_ms!r}")
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop, need_t_stop=False)
     i1, i2, owner = _pairs(*_checked_intervals(st))
     s = i1 + i2
-    values = 3.0 * _pair_mean(st, (1.0 - 4.0 * i1 * i2 / s**2) * (1.0 + 4.0 * r / s), owner)
+    # 4 I1 I2 / s^2 as a product of fractions: no underflow to 0 / 0 for tiny intervals
+    with np.errstate(over="ignore"):  # 4 R / s of intervals ~1e-300 ms: inf, the limit
+        terms = (1.0 - 4.0 * (i1 / s) * (i2 / s)) * (1.0 + 4.0 * r / s)
+    values = 3.0 * _pair_mean(st, terms, owner)
     return _per_neuron(st, values, "lvr", "revised local variation LvR of the ISIs",
                        {"R_ms": r})
 
@@ -334,8 +336,9 @@ def fano_factor(data, bin_ms: float | None = None, *, t_start: float | None = No
         bin_ms = positive("bin_ms", bin_ms)
         counts = spike_raster(data, bin_ms, t_start=t_start, t_stop=t_stop)
         if counts.sizes["time"] < 2:
-            raise ValueError(f"bin_ms ({bin_ms} ms) gives a single window: the Fano factor "
-                             "across windows needs at least two (bin_ms <= duration / 2)")
+            raise InvalidArgumentError(
+                f"bin_ms ({bin_ms} ms) gives a single window: the Fano factor "
+                "across windows needs at least two (bin_ms <= duration / 2)")
         c = counts.values.astype(float)
         mean = c.mean(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):

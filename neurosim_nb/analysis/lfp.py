@@ -55,8 +55,9 @@ import numpy as np
 import xarray as xr
 from scipy.signal import lfilter
 
-from neurosim_nb.analysis._input import named, positive
+from neurosim_nb.analysis._input import _number, named, positive
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["lfp_proxy", "synaptic_currents", "EXCITATORY_E_REV_MV"]
 
@@ -72,21 +73,23 @@ _BLOCK_ELEMENTS = 4_000_000
 # -- inputs ------------------------------------------------------------------------------
 def _check_dataset(ds) -> None:
     if not isinstance(ds, xr.Dataset):
-        raise TypeError(f"ds must be a result Dataset, got {type(ds).__name__}")
+        raise ArgumentTypeError(f"ds must be a result Dataset, got {type(ds).__name__}")
     for key in ("spike_time", "spike_neuron"):
         if key not in ds:
-            raise ValueError(f"the Dataset has no {key!r}: pass a neurosim_nb result")
+            raise InvalidArgumentError(f"the Dataset has no {key!r}: pass a neurosim_nb result")
     for key in ("duration", "n_neurons", "dt"):
         if key not in ds.attrs:
-            raise ValueError(f"the Dataset has no {key!r} attr: pass a neurosim_nb result")
+            raise InvalidArgumentError(
+                f"the Dataset has no {key!r} attr: pass a neurosim_nb result")
 
 
 def _population_names(ds, network) -> list[str]:
     if network is not None:
         return list(network.populations)
     if "population" not in ds.coords:
-        raise ValueError("the Dataset has no 'population' coordinate: pass populations= ids "
-                         "or the network")
+        raise InvalidArgumentError(
+            "the Dataset has no 'population' coordinate: pass populations= ids "
+            "or the network")
     return list(dict.fromkeys(np.asarray(ds["population"].values).astype(str).tolist()))
 
 
@@ -107,15 +110,15 @@ def _pyramidal(ds, network, populations) -> list[str]:
                 out.setdefault(proj.pre, []).append(_excites(proj.receptor, proj.weight))
             chosen = [p for p in names if out.get(p) and all(out[p])]
         if not chosen:
-            raise ValueError(f"cannot tell the pyramidal (excitatory) populations among "
-                             f"{names}: pass populations=[...]")
+            raise InvalidArgumentError(f"cannot tell the pyramidal (excitatory) populations among "
+                                       f"{names}: pass populations=[...]")
         return chosen
     chosen = [populations] if isinstance(populations, str) else list(populations)
     if not chosen:
-        raise ValueError("populations is empty")
+        raise InvalidArgumentError("populations is empty")
     for p in chosen:
         if p not in names:
-            raise ValueError(f"unknown population {p!r}; the run has {names}")
+            raise InvalidArgumentError(f"unknown population {p!r}; the run has {names}")
     return chosen
 
 
@@ -129,15 +132,16 @@ def _neuron_ids(ds, network, pops) -> np.ndarray:
 def _voltages(ds, ids: np.ndarray) -> np.ndarray:
     """Recorded V (time, neuron) of ``ids`` (mV), or a clear error."""
     if "V" not in ds:
-        raise ValueError("the Dataset has no recorded 'V': simulate with record=('V',)")
+        raise InvalidArgumentError("the Dataset has no recorded 'V': simulate with record=('V',)")
     recorded = np.asarray(ds["neuron"].values)
     missing = np.setdiff1d(ids, recorded)
     if missing.size:
-        raise ValueError(f"V was not recorded for {missing.size} of the chosen neurons (e.g. "
-                         f"{missing[:5].tolist()}): record them (record_neurons)")
+        raise InvalidArgumentError(
+            f"V was not recorded for {missing.size} of the chosen neurons (e.g. "
+            f"{missing[:5].tolist()}): record them (record_neurons)")
     v = np.asarray(ds["V"].sel(neuron=ids).transpose("time", "neuron").values, dtype=float)
     if not np.all(np.isfinite(v)):
-        raise ValueError("V has NaN or infinite values for the chosen neurons")
+        raise InvalidArgumentError("V has NaN or infinite values for the chosen neurons")
     return v
 
 
@@ -145,17 +149,18 @@ def _check_network(ds, network) -> None:
     from neurosim_nb.core.networks.network import Network
 
     if not isinstance(network, Network):
-        raise TypeError(f"network must be the Network that produced ds, got "
-                        f"{type(network).__name__}")
+        raise ArgumentTypeError(f"network must be the Network that produced ds, got "
+                                f"{type(network).__name__}")
     if network.n_neurons != int(ds.attrs["n_neurons"]):
-        raise ValueError(f"the network has {network.n_neurons} neurons, the run "
-                         f"{ds.attrs['n_neurons']}: pass the network that produced ds")
+        raise InvalidArgumentError(f"the network has {network.n_neurons} neurons, the run "
+                                   f"{ds.attrs['n_neurons']}: pass the network that produced ds")
     if "params_json" in ds.attrs:
         pops = json.loads(ds.attrs["params_json"]).get("populations", [])
         run = [(p["name"], int(p["n"])) for p in pops]
         net = [(k, p.n) for k, p in network.populations.items()]
         if run and run != net:
-            raise ValueError(f"the run's populations {run} differ from the network's {net}")
+            raise InvalidArgumentError(
+                f"the run's populations {run} differ from the network's {net}")
 
 
 # -- currents ----------------------------------------------------------------------------
@@ -259,8 +264,9 @@ def synaptic_currents(ds: xr.Dataset, network, *, populations=None) -> xr.Datase
     ids = _neuron_ids(ds, network, pops)
     n_time = ds.sizes.get("time", 0)
     if n_time != n_steps // every:
-        raise ValueError(f"the Dataset has {n_time} samples, expected {n_steps // every}: "
-                         "record V (every sample) for the reconstruction")
+        raise InvalidArgumentError(
+            f"the Dataset has {n_time} samples, expected {n_steps // every}: "
+            "record V (every sample) for the reconstruction")
     samples = (np.arange(n_time) + 1) * every - 1
     projs = [p for p in network.projections if p.post in pops and p.n_synapses]
     needs_v = any(p.receptor.kind == "conductance" for p in projs)
@@ -276,11 +282,13 @@ def synaptic_currents(ds: xr.Dataset, network, *, populations=None) -> xr.Datase
     for proj in projs:
         rec = proj.receptor
         if rec.kind == "delta":
-            raise ValueError(f"projection {proj.name!r} uses delta synapses (a jump of V, no "
-                             "current): use lfp_proxy(ds) without the network (mean V)")
+            raise InvalidArgumentError(
+                f"projection {proj.name!r} uses delta synapses (a jump of V, no "
+                "current): use lfp_proxy(ds) without the network (mean V)")
         if type(proj.dynamics).process is not SynapticDynamics.process:
-            raise ValueError(f"projection {proj.name!r} has plastic or short-term dynamics: "
-                             "its weights change during the run and cannot be rebuilt")
+            raise InvalidArgumentError(
+                f"projection {proj.name!r} has plastic or short-term dynamics: "
+                "its weights change during the run and cannot be rebuilt")
         arrive, post, w = _arrivals(proj, ds, network, dt, n_steps)
         n_post = proj.n_post
         lo = start[proj.post]
@@ -364,18 +372,15 @@ def lfp_proxy(ds: xr.Dataset, network=None, *, populations=None, alpha: float = 
     ('mV', 'mean_V')
     """
     _check_dataset(ds)
-    try:
-        alpha = float(alpha)
-        delay = float(delay_ms)
-    except (TypeError, ValueError):
-        raise TypeError("alpha and delay_ms must be numbers") from None
+    alpha = _number("alpha", alpha, "1")
+    delay = _number("delay_ms", delay_ms, "ms")
     if not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+        raise InvalidArgumentError(f"alpha must be a finite number >= 0, got {alpha!r}")
     if not np.isfinite(delay) or delay < 0:
-        raise ValueError(f"delay_ms must be a finite number of ms >= 0, got {delay_ms!r}")
+        raise InvalidArgumentError(f"delay_ms must be a finite number of ms >= 0, got {delay_ms!r}")
     if delay >= float(ds.attrs["duration"]):
-        raise ValueError(f"delay_ms ({delay} ms) is not shorter than the recording "
-                         f"({ds.attrs['duration']} ms)")
+        raise InvalidArgumentError(f"delay_ms ({delay} ms) is not shorter than the recording "
+                                   f"({ds.attrs['duration']} ms)")
     if network is None:
         pops = _pyramidal(ds, None, populations)
         ids = _neuron_ids(ds, None, pops)

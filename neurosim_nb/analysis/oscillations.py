@@ -41,12 +41,16 @@ from scipy.signal import welch
 
 from neurosim_nb.analysis._input import (
     SpikeTrains,
+    _number,
     as_signal,
     as_spike_trains,
+    integer,
     is_spike_data,
     named,
     positive,
 )
+from neurosim_nb.analysis._input import n_bins as count_bins
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["BANDS", "power_spectrum", "band_power", "detect_oscillations"]
 
@@ -66,10 +70,10 @@ SEGMENT_MS = 500.0
 
 
 def _n_bins(st: SpikeTrains, bin_ms: float) -> int:
-    n = int(np.floor(st.duration / bin_ms + 1e-9))
+    n = count_bins(st.duration, bin_ms, rows=2)
     if n < 2:
-        raise ValueError(f"bin_ms ({bin_ms} ms) leaves fewer than two bins in the "
-                         f"{st.duration} ms window")
+        raise InvalidArgumentError(f"bin_ms ({bin_ms} ms) leaves fewer than two bins in the "
+                                   f"{st.duration} ms window")
     return n
 
 
@@ -99,18 +103,19 @@ def _signal(data, kind, variable, dt_ms, bin_ms, t_start, t_stop):
     if kind is None:
         kind = "spikes" if is_spike_data(data) and variable is None else "signal"
     if kind not in ("spikes", "signal"):
-        raise ValueError(f"kind must be 'spikes' or 'signal', got {kind!r}")
+        raise InvalidArgumentError(f"kind must be 'spikes' or 'signal', got {kind!r}")
     if kind == "spikes":
         if variable is not None:
-            raise ValueError("variable picks a signal of a Dataset: not with kind='spikes'")
+            raise InvalidArgumentError(
+                "variable picks a signal of a Dataset: not with kind='spikes'")
         st = as_spike_trains(data, t_start=t_start, t_stop=t_stop)
         return _rate_signal(st, positive("bin_ms", bin_ms)), st
     if isinstance(data, xr.Dataset):
         if variable is None:
-            raise ValueError("pass variable='V' (say) to take a signal from a Dataset")
+            raise InvalidArgumentError("pass variable='V' (say) to take a signal from a Dataset")
         if variable not in data:
-            raise ValueError(f"the Dataset has no variable {variable!r}; it has "
-                             f"{sorted(data.data_vars)}")
+            raise InvalidArgumentError(f"the Dataset has no variable {variable!r}; it has "
+                                       f"{sorted(data.data_vars)}")
         data = data[variable]
     sig = as_signal(data, dt=dt_ms, name="signal")
     if t_start is not None or t_stop is not None:
@@ -118,8 +123,8 @@ def _signal(data, kind, variable, dt_ms, bin_ms, t_start, t_stop):
         lo = -np.inf if t_start is None else float(t_start)
         hi = np.inf if t_stop is None else float(t_stop)
         if hi > t[-1] + 1e-9 or lo < t[0] - sig.attrs["dt"] - 1e-9:
-            raise ValueError(f"the window ({t_start}, {t_stop}) ms runs past the signal "
-                             f"({t[0] - sig.attrs['dt']:g}-{t[-1]:g} ms)")
+            raise InvalidArgumentError(f"the window ({t_start}, {t_stop}) ms runs past the signal "
+                                       f"({t[0] - sig.attrs['dt']:g}-{t[-1]:g} ms)")
         sig = sig.isel(time=(t > lo) & (t <= hi))
         sig = as_signal(sig, dt=sig.attrs.get("dt"), name="signal")
     return sig, None
@@ -133,10 +138,10 @@ def _segment(sig: xr.DataArray, segment_ms) -> int:
     seg = positive("segment_ms", segment_ms)
     nper = int(round(seg / dt))
     if nper > n:
-        raise ValueError(f"segment_ms ({seg} ms) is longer than the recording "
-                         f"({n * dt:g} ms)")
+        raise InvalidArgumentError(f"segment_ms ({seg} ms) is longer than the recording "
+                                   f"({n * dt:g} ms)")
     if nper < 4:
-        raise ValueError(f"segment_ms ({seg} ms) holds fewer than 4 samples of {dt} ms")
+        raise InvalidArgumentError(f"segment_ms ({seg} ms) holds fewer than 4 samples of {dt} ms")
     return nper
 
 
@@ -260,14 +265,15 @@ def band_power(data, bands: dict[str, tuple[float, float]] | None = None,
     """
     if isinstance(data, xr.DataArray) and "frequency" in data.dims:
         if spectrum_kwargs:
-            raise TypeError(f"{sorted(spectrum_kwargs)} apply to computing a spectrum, not to "
-                            "a given power spectrum")
+            raise ArgumentTypeError(
+                f"{sorted(spectrum_kwargs)} apply to computing a spectrum, not to "
+                "a given power spectrum")
         spec = data
     else:
         spec = power_spectrum(data, **spectrum_kwargs)
     bands = BANDS if bands is None else bands
     if not isinstance(bands, dict) or not bands:
-        raise TypeError("bands must be a non-empty dict {name: (low_hz, high_hz)}")
+        raise ArgumentTypeError("bands must be a non-empty dict {name: (low_hz, high_hz)}")
     f = np.asarray(spec["frequency"].values, dtype=float)
     df = float(f[1] - f[0]) if f.size > 1 else float(spec.attrs.get("frequency_resolution", 1))
     names, lows, highs, rows = [], [], [], []
@@ -275,15 +281,16 @@ def band_power(data, bands: dict[str, tuple[float, float]] | None = None,
         try:
             lo, hi = (float(e) for e in edges)
         except (TypeError, ValueError):
-            raise ValueError(f"band {name!r}: edges must be two numbers (Hz), got "
-                             f"{edges!r}") from None
+            raise InvalidArgumentError(f"band {name!r}: edges must be two numbers (Hz), got "
+                                       f"{edges!r}") from None
         if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo < hi):
-            raise ValueError(f"band {name!r}: need 0 <= low < high (Hz), got {edges!r}")
+            raise InvalidArgumentError(f"band {name!r}: need 0 <= low < high (Hz), got {edges!r}")
         sel = (f >= lo) & (f < hi)
         if not sel.any():
-            raise ValueError(f"band {name!r} ({lo:g}-{hi:g} Hz) holds no frequency bin of the "
-                             f"spectrum ({df:g} Hz resolution, up to {f[-1]:g} Hz): use a "
-                             "longer segment_ms or a finer sampling")
+            raise InvalidArgumentError(
+                f"band {name!r} ({lo:g}-{hi:g} Hz) holds no frequency bin of the "
+                f"spectrum ({df:g} Hz resolution, up to {f[-1]:g} Hz): use a "
+                "longer segment_ms or a finer sampling")
         rows.append(spec.isel(frequency=sel).sum("frequency") * df)
         names.append(str(name))
         lows.append(lo)
@@ -393,35 +400,35 @@ def detect_oscillations(data, *, f_min: float = 1.0, f_max: float = 100.0,
     >>> float(res.peak_frequency), float(res.p_value)
     (40.0, 0.01)
     """
-    if isinstance(n_surrogates, bool) or int(n_surrogates) != n_surrogates \
-            or n_surrogates < 1:
-        raise ValueError(f"n_surrogates must be an integer >= 1, got {n_surrogates!r}")
-    n_surrogates = int(n_surrogates)
-    alpha = float(alpha)
+    n_surrogates = integer("n_surrogates", n_surrogates, 1)
+    if seed is not None:
+        seed = integer("seed", seed, 0, 2**63 - 1)
+    alpha = _number("alpha", alpha, "1")
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+        raise InvalidArgumentError(f"alpha must be in (0, 1), got {alpha!r}")
+    f_lo, f_hi = _number("f_min", f_min, "Hz"), _number("f_max", f_max, "Hz")
+    if not (np.isfinite(f_lo) and np.isfinite(f_hi) and 0 <= f_lo < f_hi):
+        raise InvalidArgumentError(f"need 0 <= f_min < f_max (Hz), got {f_min!r} and {f_max!r}")
     sig, st = _signal(data, kind, variable, dt_ms, bin_ms, t_start, t_stop)
     if sig.ndim != 1:
-        raise ValueError(f"detect_oscillations takes one signal, got dims {sig.dims}: "
-                         "select or average the columns first")
+        raise InvalidArgumentError(f"detect_oscillations takes one signal, got dims {sig.dims}: "
+                                   "select or average the columns first")
     if st is not None and not st.counts.sum():
-        raise ValueError("no spikes in the window: nothing to detect")
+        raise InvalidArgumentError("no spikes in the window: nothing to detect")
     if np.ptp(sig.values) == 0:
-        raise ValueError("the signal is constant: it has no spectrum to test")
+        raise InvalidArgumentError("the signal is constant: it has no spectrum to test")
     spec = power_spectrum(sig, segment_ms=segment_ms)
     dt = float(sig.attrs["dt"])
     nper = int(round(spec.attrs["segment_ms"] / dt))
     f = spec["frequency"].values
-    f_lo, f_hi = float(f_min), float(f_max)
-    if not (np.isfinite(f_lo) and np.isfinite(f_hi) and 0 <= f_lo < f_hi):
-        raise ValueError(f"need 0 <= f_min < f_max (Hz), got {f_min!r} and {f_max!r}")
     if f_hi > f[-1] + 1e-9:
-        raise ValueError(f"f_max ({f_hi:g} Hz) is above the Nyquist frequency ({f[-1]:g} Hz):"
-                         " use a smaller bin_ms / dt or a lower f_max")
+        raise InvalidArgumentError(
+            f"f_max ({f_hi:g} Hz) is above the Nyquist frequency ({f[-1]:g} Hz):"
+            " use a smaller bin_ms / dt or a lower f_max")
     band = (f >= f_lo) & (f <= f_hi)
     if not band.any():
-        raise ValueError(f"no frequency bin in [{f_lo:g}, {f_hi:g}] Hz at "
-                         f"{spec.attrs['frequency_resolution']:g} Hz resolution")
+        raise InvalidArgumentError(f"no frequency bin in [{f_lo:g}, {f_hi:g}] Hz at "
+                                   f"{spec.attrs['frequency_resolution']:g} Hz resolution")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     rng = np.random.default_rng(int(seed))

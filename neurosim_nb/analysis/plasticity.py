@@ -33,7 +33,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from neurosim_nb.analysis._input import named, positive
+from neurosim_nb.analysis._input import _number, float_array, named, positive
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["plasticity_stability", "bimodality_coefficient"]
 
@@ -69,11 +70,11 @@ def bimodality_coefficient(samples, axis: int = -1) -> np.ndarray:
     >>> round(float(bimodality_coefficient(np.linspace(0.0, 1.0, 1000))), 3)  # uniform
     0.553
     """
-    x = np.asarray(samples, dtype=float)
+    x = float_array("samples", samples)
     if x.ndim == 0 or x.shape[axis] < 4:
-        raise ValueError("the bimodality coefficient needs at least 4 samples")
+        raise InvalidArgumentError("the bimodality coefficient needs at least 4 samples")
     if not np.all(np.isfinite(x)):
-        raise ValueError("samples must be finite (no NaN or inf)")
+        raise InvalidArgumentError("samples must be finite (no NaN or inf)")
     n = x.shape[axis]
     d = x - x.mean(axis=axis, keepdims=True)
     m2, m3, m4 = ((d**p).mean(axis=axis) for p in (2, 3, 4))
@@ -90,20 +91,22 @@ def _weights(weights, weight_time_ms, projection):
     """(values (T, S), times (T,), units) from a Dataset, DataArray or array."""
     if isinstance(weights, xr.Dataset):
         if "weight" not in weights:
-            raise ValueError("the Dataset has no 'weight': simulate with record_weights=True")
+            raise InvalidArgumentError(
+                "the Dataset has no 'weight': simulate with record_weights=True")
         weights = weights["weight"]
     if projection is not None:
         if not isinstance(weights, xr.DataArray) or "projection" not in weights.coords:
-            raise ValueError("projection= needs recorded weights with a 'projection' coord")
+            raise InvalidArgumentError(
+                "projection= needs recorded weights with a 'projection' coord")
         keep = np.asarray(weights["projection"].values).astype(str) == str(projection)
         if not keep.any():
             names = sorted(set(np.asarray(weights["projection"].values).astype(str)))
-            raise ValueError(f"unknown projection {projection!r}; recorded: {names}")
+            raise InvalidArgumentError(f"unknown projection {projection!r}; recorded: {names}")
         weights = weights.isel(synapse=np.flatnonzero(keep))
     if isinstance(weights, xr.DataArray):
         if weights.dims != ("weight_time", "synapse"):
-            raise ValueError(f"weights must have dims ('weight_time', 'synapse'), got "
-                             f"{weights.dims}")
+            raise InvalidArgumentError(f"weights must have dims ('weight_time', 'synapse'), got "
+                                       f"{weights.dims}")
         if weight_time_ms is None:
             weight_time_ms = weights["weight_time"].values
         units = str(weights.attrs.get("units", "1"))
@@ -111,28 +114,31 @@ def _weights(weights, weight_time_ms, projection):
     elif isinstance(weights, (np.ndarray, list, tuple)):
         values = np.asarray(weights, dtype=float)
         if values.ndim != 2:
-            raise ValueError(f"a weight array must be 2-D (time, synapse), got shape "
-                             f"{values.shape}")
+            raise InvalidArgumentError(f"a weight array must be 2-D (time, synapse), got shape "
+                                       f"{values.shape}")
         if weight_time_ms is None:
-            raise ValueError("pass weight_time_ms, the sample times (ms) of a weight array")
+            raise InvalidArgumentError(
+                "pass weight_time_ms, the sample times (ms) of a weight array")
         units = "1"
     else:
-        raise TypeError("weights must be a result Dataset, a DataArray (weight_time, synapse) "
-                        f"or a 2-D array, got {type(weights).__name__}")
-    t = np.asarray(weight_time_ms, dtype=float)
+        raise ArgumentTypeError(
+            "weights must be a result Dataset, a DataArray (weight_time, synapse) "
+            f"or a 2-D array, got {type(weights).__name__}")
+    t = float_array("weight_time_ms", weight_time_ms)
     if t.shape != (values.shape[0],):
-        raise ValueError(f"weight_time_ms has {t.size} values for {values.shape[0]} samples")
+        raise InvalidArgumentError(
+            f"weight_time_ms has {t.size} values for {values.shape[0]} samples")
     if values.shape[0] < 2 or values.shape[1] < 1:
-        raise ValueError(f"need at least two weight samples of at least one synapse, got "
-                         f"shape {values.shape}")
+        raise InvalidArgumentError(f"need at least two weight samples of at least one synapse, got "
+                                   f"shape {values.shape}")
     if not np.all(np.isfinite(values)):
         bad = np.argwhere(~np.isfinite(values))[0]
-        raise ValueError(f"weights have NaN or infinite values (first at time index "
-                         f"{int(bad[0])}, synapse {int(bad[1])})")
+        raise InvalidArgumentError(f"weights have NaN or infinite values (first at time index "
+                                   f"{int(bad[0])}, synapse {int(bad[1])})")
     steps = np.diff(t)
     if not np.all(np.isfinite(t)) or np.any(steps <= 0) or not np.allclose(
             steps, steps[0], rtol=1e-6, atol=1e-9):
-        raise ValueError("weight times must be finite, increasing and regularly spaced")
+        raise InvalidArgumentError("weight times must be finite, increasing and regularly spaced")
     return values, t, units
 
 
@@ -207,16 +213,17 @@ def plasticity_stability(weights, *, weight_time_ms=None, w_min: float | None = 
     tol = positive("tol", tol, unit="1")
     bound_fraction = positive("bound_fraction", bound_fraction, unit="1")
     if (w_min is None) != (w_max is None):
-        raise ValueError("give both w_min and w_max, or neither")
+        raise InvalidArgumentError("give both w_min and w_max, or neither")
     has_bounds = w_min is not None
     if has_bounds:
-        w_min, w_max = float(w_min), float(w_max)
+        w_min, w_max = _number("w_min", w_min, "weight units"), _number("w_max", w_max,
+                                                                        "weight units")
         if not (np.isfinite(w_min) and np.isfinite(w_max)) or w_max <= w_min:
-            raise ValueError(f"need finite w_min < w_max, got {w_min}, {w_max}")
+            raise InvalidArgumentError(f"need finite w_min < w_max, got {w_min}, {w_max}")
         slack = 1e-9 * (w_max - w_min)
         if w.min() < w_min - slack or w.max() > w_max + slack:
-            raise ValueError(f"weights lie outside [w_min, w_max] = [{w_min}, {w_max}]: "
-                             f"they span [{w.min()}, {w.max()}]")
+            raise InvalidArgumentError(f"weights lie outside [w_min, w_max] = [{w_min}, {w_max}]: "
+                                       f"they span [{w.min()}, {w.max()}]")
     step = float(t[1] - t[0])
     span = float(t[-1] - t[0])
     if window_ms is None:
@@ -225,9 +232,9 @@ def plasticity_stability(weights, *, weight_time_ms=None, w_min: float | None = 
         window_ms = positive("window_ms", window_ms)
         lag = int(round(window_ms / step))
         if lag < 1 or lag > w.shape[0] - 1:
-            raise ValueError(f"window_ms ({window_ms} ms) must be at least one sample "
-                             f"interval ({step} ms) and at most the length of the "
-                             f"recording ({span} ms)")
+            raise InvalidArgumentError(f"window_ms ({window_ms} ms) must be at least one sample "
+                                       f"interval ({step} ms) and at most the length of the "
+                                       f"recording ({span} ms)")
     window = lag * step
     if has_bounds:
         scale = w_max - w_min

@@ -21,15 +21,17 @@ import xarray as xr
 from scipy.special import ndtr
 
 from neurosim_nb.analysis._input import SpikeTrains, as_spike_trains, positive
+from neurosim_nb.analysis._input import n_bins as count_bins
+from neurosim_nb.errors import InvalidArgumentError
 
 _EPS = 1e-9  # ms: spike times are step ends computed in floating point
 
 
 def _edges(st: SpikeTrains, bin_ms: float, name: str = "bin_ms") -> np.ndarray:
-    n_bins = int(np.floor(st.duration / bin_ms + 1e-9))
+    n_bins = count_bins(st.duration, bin_ms, name, rows=st.n)
     if n_bins < 1:
-        raise ValueError(f"{name} ({bin_ms} ms) is longer than the recording "
-                         f"({st.duration} ms): pass {name} <= {st.duration}")
+        raise InvalidArgumentError(f"{name} ({bin_ms} ms) is longer than the recording "
+                                   f"({st.duration} ms): pass {name} <= {st.duration}")
     return st.t_start + np.arange(n_bins + 1) * bin_ms
 
 
@@ -79,7 +81,8 @@ def spike_raster(data, bin_ms: float | None = None, *, t_start: float | None = N
     """
     if bin_ms is None:
         if not isinstance(data, xr.Dataset) or "dt" not in data.attrs:
-            raise ValueError("pass bin_ms (ms): only a result Dataset has a default (its dt)")
+            raise InvalidArgumentError(
+                "pass bin_ms (ms): only a result Dataset has a default (its dt)")
         bin_ms = data.attrs["dt"]
     bin_ms = positive("bin_ms", bin_ms)
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop)
@@ -158,6 +161,9 @@ def population_rate(data, bin_ms: float = 10.0, *, t_start: float | None = None,
     ([20.0, 0.0], 'Hz')
     """
     fr = firing_rate(data, bin_ms, t_start=t_start, t_stop=t_stop)
+    if fr.sizes["neuron"] == 0:
+        raise InvalidArgumentError("population_rate needs at least one neuron (a rate per "
+                                   "neuron of no neurons is undefined), got none")
     out = fr.mean("neuron")
     out.name = "population_rate"
     out.attrs = {"units": "Hz", "long_name": "population firing rate per neuron",
@@ -176,7 +182,8 @@ def _kernel_cdf(kernel: str, sigma: float):
     if kernel == "boxcar":
         half = np.sqrt(3.0) * sigma  # a centred box of width 2 sqrt(3) sigma has std sigma
         return -half, half, lambda u: np.clip((u + half) / (2.0 * half), 0.0, 1.0)
-    raise ValueError(f"kernel must be 'gaussian', 'exponential' or 'boxcar', got {kernel!r}")
+    raise InvalidArgumentError(
+        f"kernel must be 'gaussian', 'exponential' or 'boxcar', got {kernel!r}")
 
 
 def instantaneous_rate(data, sigma_ms: float = 10.0,
@@ -244,7 +251,8 @@ def instantaneous_rate(data, sigma_ms: float = 10.0,
     n_bins = edges.size - 1
     times, pos = st.flat()
     acc = np.zeros(st.n * n_bins)  # neuron-major; spikes come grouped by neuron
-    m = min(int(np.ceil((hi - lo) / h)) + 2, n_bins)  # bins a kernel's support can touch
+    # bins a kernel's support can touch (a float first: sigma / sampling may overflow)
+    m = int(min(np.ceil((hi - lo) / h) + 2, n_bins))
     chunk = max(1, 2**22 // m)  # bound memory: chunk * m doubles per step
     for c in range(0, times.size, chunk):
         s, p = times[c:c + chunk], pos[c:c + chunk]

@@ -45,12 +45,17 @@ from scipy.signal import hilbert
 
 from neurosim_nb.analysis._input import (
     SpikeTrains,
+    _times,
     as_signal,
     as_spike_trains,
+    float_array,
+    integer,
     is_spike_data,
+    n_bins,
     named,
     positive,
 )
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["spike_phases", "phase_at_spikes", "phase_locking_value", "kuramoto_order", "sttc",
            "sttc_matrix"]
@@ -66,9 +71,9 @@ TWO_PI = 2.0 * np.pi
 def _grid(st: SpikeTrains, dt_ms) -> np.ndarray:
     """Sample times ``t_start + k dt`` (k = 1, 2, ...) up to ``t_stop`` (ms)."""
     dt = positive("dt_ms", dt_ms)
-    n = int(np.floor(st.duration / dt + 1e-9))
+    n = n_bins(st.duration, dt, "dt_ms", rows=st.n)
     if n < 1:
-        raise ValueError(f"dt_ms ({dt} ms) is longer than the window ({st.duration} ms)")
+        raise InvalidArgumentError(f"dt_ms ({dt} ms) is longer than the window ({st.duration} ms)")
     return st.t_start + (np.arange(n) + 1) * dt
 
 
@@ -178,7 +183,7 @@ def phase_at_spikes(spikes, signal, *, dt_ms: float | None = None) -> xr.DataArr
     """
     sig = as_signal(signal, dt=dt_ms, name="signal")
     if sig.ndim != 1:
-        raise ValueError(f"signal must be one signal along time, got dims {sig.dims}")
+        raise InvalidArgumentError(f"signal must be one signal along time, got dims {sig.dims}")
     t = np.asarray(sig["time"].values, dtype=float)
     phase = np.unwrap(_hilbert_phase(sig.values[:, None])[:, 0])
     t_stop = None if isinstance(spikes, xr.Dataset) else float(t[-1])
@@ -202,14 +207,15 @@ def _as_phase_array(x, kind: str, dt_ms, name: str, dims=None) -> xr.DataArray:
     """Phases as a DataArray; an array gets ``dims`` (those of the other argument when it
     is a DataArray, so that the two broadcast by position) or ``sample, dim_1, ...``."""
     if isinstance(x, xr.Dataset):
-        raise TypeError(f"{name} must be phases or a signal (a DataArray or array), got a "
-                        "Dataset")
+        raise ArgumentTypeError(f"{name} must be phases or a signal (a DataArray or array), got a "
+                                "Dataset")
     if not isinstance(x, xr.DataArray):
-        values = np.asarray(x, dtype=float)
+        values = float_array(name, x)
         if values.ndim == 0:
-            raise ValueError(f"{name} must have at least one axis (samples)")
+            raise InvalidArgumentError(f"{name} must have at least one axis (samples)")
         if dims is not None and len(dims) != values.ndim:
-            raise ValueError(f"{name} has {values.ndim} axes, the other phases {len(dims)}")
+            raise InvalidArgumentError(
+                f"{name} has {values.ndim} axes, the other phases {len(dims)}")
         x = xr.DataArray(values, dims=dims or ("time" if kind == "signal" else "sample",) + tuple(
             f"dim_{k}" for k in range(1, values.ndim)))
     if kind == "signal":
@@ -219,7 +225,7 @@ def _as_phase_array(x, kind: str, dt_ms, name: str, dims=None) -> xr.DataArray:
         return sig.copy(data=phase)
     da = x.astype(float)
     if np.isinf(da.values).any():
-        raise ValueError(f"{name} has infinite values")
+        raise InvalidArgumentError(f"{name} has infinite values")
     return da
 
 
@@ -271,9 +277,9 @@ def phase_locking_value(phases_a, phases_b=None, *, kind: Literal["phase", "sign
     0.0
     """
     if kind not in ("phase", "signal"):
-        raise ValueError(f"kind must be 'phase' or 'signal', got {kind!r}")
+        raise InvalidArgumentError(f"kind must be 'phase' or 'signal', got {kind!r}")
     if nan_policy not in ("raise", "omit"):
-        raise ValueError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
+        raise InvalidArgumentError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
     b_dims = phases_b.dims if isinstance(phases_b, xr.DataArray) else None
     a = _as_phase_array(phases_a, kind, dt_ms, "phases_a", b_dims)
     diff = a
@@ -281,7 +287,7 @@ def phase_locking_value(phases_a, phases_b=None, *, kind: Literal["phase", "sign
         a_dims = a.dims if isinstance(phases_a, xr.DataArray) else None
         b = _as_phase_array(phases_b, kind, dt_ms, "phases_b", a_dims)
         if a_dims is None and b_dims is None and a.shape != b.shape:
-            raise ValueError(f"phases_a and phases_b have shapes {a.shape} and {b.shape}")
+            raise InvalidArgumentError(f"phases_a and phases_b have shapes {a.shape} and {b.shape}")
         if a_dims is None and b_dims is not None:  # an array next to a DataArray: by position
             a = a.drop_vars(list(a.coords))
         elif b_dims is None and a_dims is not None:
@@ -289,18 +295,18 @@ def phase_locking_value(phases_a, phases_b=None, *, kind: Literal["phase", "sign
         try:
             diff = a - b
         except ValueError as err:
-            raise ValueError(f"phases_a and phases_b do not broadcast: {err}") from None
+            raise InvalidArgumentError(f"phases_a and phases_b do not broadcast: {err}") from None
     if dim is None:
         dim = "time" if "time" in diff.dims else "spike" if "spike" in diff.dims \
             else diff.dims[0] if diff.dims else None
     if dim not in diff.dims:
-        raise ValueError(f"dim {dim!r} is not a dimension of the phases {diff.dims}")
+        raise InvalidArgumentError(f"dim {dim!r} is not a dimension of the phases {diff.dims}")
     if diff.sizes[dim] == 0:
-        raise ValueError("no phases: the phase locking value needs at least one sample")
+        raise InvalidArgumentError("no phases: the phase locking value needs at least one sample")
     nan = np.isnan(diff.values)
     if nan.any() and nan_policy == "raise":
-        raise ValueError(f"{int(nan.sum())} phase(s) are NaN (e.g. outside the spikes of "
-                         "spike_phases): pass nan_policy='omit' or drop them")
+        raise InvalidArgumentError(f"{int(nan.sum())} phase(s) are NaN (e.g. outside the spikes of "
+                                   "spike_phases): pass nan_policy='omit' or drop them")
     count = diff.notnull().sum(dim)
     z = np.exp(1j * diff)
     plv = np.abs(z.mean(dim, skipna=True))
@@ -357,16 +363,15 @@ def kuramoto_order(data, *, kind: Literal["spikes", "phase", "signal"] | None = 
     >>> round(float(r.attrs["mean"]), 12)
     0.0
     """
-    if isinstance(min_neurons, bool) or int(min_neurons) != min_neurons or min_neurons < 1:
-        raise ValueError(f"min_neurons must be an integer >= 1, got {min_neurons!r}")
+    min_neurons = integer("min_neurons", min_neurons, 1)
     if kind is None:
         if is_spike_data(data):
             kind = "spikes"
         elif isinstance(data, xr.DataArray) and data.attrs.get("units") == "rad":
             kind = "phase"
         else:
-            raise ValueError("pass kind='phase' or kind='signal' for an array of (time, "
-                             "neuron) values")
+            raise InvalidArgumentError("pass kind='phase' or kind='signal' for an array of (time, "
+                                       "neuron) values")
     if kind == "spikes":
         phases = spike_phases(data, dt_ms=dt_ms, t_start=t_start, t_stop=t_stop)
     elif kind in ("phase", "signal"):
@@ -375,30 +380,31 @@ def kuramoto_order(data, *, kind: Literal["spikes", "phase", "signal"] | None = 
         else:
             arr = np.asarray(data, dtype=float)
             if arr.ndim not in (1, 2):
-                raise ValueError(f"{kind}s must be (time, neuron), got shape {arr.shape}")
+                raise InvalidArgumentError(f"{kind}s must be (time, neuron), got shape {arr.shape}")
             da = xr.DataArray(arr.reshape(arr.shape[0], -1), dims=("time", "neuron"),
                               coords=_phase_coords((np.arange(arr.shape[0]) + 1)
                                                    * positive("dt_ms", dt_ms)))
         if da.ndim != 2:
-            raise ValueError(f"{kind}s must be (time, neuron), got dims {da.dims}")
+            raise InvalidArgumentError(f"{kind}s must be (time, neuron), got dims {da.dims}")
         if kind == "signal":
             sig = as_signal(da, dt=None if "time" in da.coords else dt_ms, name="signal")
             phases = sig.copy(data=_hilbert_phase(sig.values))
         else:
             if np.isinf(da.values).any():
-                raise ValueError("phases have infinite values")
+                raise InvalidArgumentError("phases have infinite values")
             phases = da
     else:
-        raise ValueError(f"kind must be 'spikes', 'phase' or 'signal', got {kind!r}")
+        raise InvalidArgumentError(f"kind must be 'spikes', 'phase' or 'signal', got {kind!r}")
     values = np.asarray(phases.values, dtype=float)
     defined = ~np.isnan(values)
     n_def = defined.sum(axis=1)
     z = np.where(defined, np.exp(1j * np.where(defined, values, 0.0)), 0.0).sum(axis=1)
     ok = n_def >= min_neurons
     if not ok.any():
-        raise ValueError(f"at no time do {min_neurons} neurons have a defined phase (a "
-                         "neuron's phase needs two spikes and exists between its first and "
-                         "last one)")
+        raise InvalidArgumentError(
+            f"at no time do {min_neurons} neurons have a defined phase (a "
+            "neuron's phase needs two spikes and exists between its first and "
+            "last one)")
     r = np.full(values.shape[0], np.nan)
     r[ok] = np.abs(z[ok]) / n_def[ok]
     coords = {"time": phases["time"]} if "time" in phases.coords else {}
@@ -482,15 +488,22 @@ def sttc(train_a, train_b, dt_ms: float = 5.0, t_start: float = 0.0,
     0.495860166
     """
     dt = positive("dt_ms", dt_ms)
+    pair = []
     for name, tr in (("train_a", train_a), ("train_b", train_b)):
-        if isinstance(tr, xr.Dataset) or (np.ndim(tr) != 1 and not isinstance(tr, list)):
-            raise TypeError(f"{name} must be one array of spike times (ms); for all pairs of a "
-                            "Dataset use sttc_matrix")
-    st = as_spike_trains([np.asarray(train_a, dtype=float), np.asarray(train_b, dtype=float)],
-                         t_start=t_start, t_stop=t_stop)
+        try:
+            one = not isinstance(tr, xr.Dataset) and np.asarray(tr).ndim == 1
+        except ValueError:  # a ragged nested list
+            one = False
+        if not one:
+            raise ArgumentTypeError(
+                f"{name} must be one array of spike times (ms); for all pairs of a "
+                "Dataset use sttc_matrix")
+        pair.append(_times(name, tr))
+    st = as_spike_trains(pair, t_start=t_start, t_stop=t_stop)
     a, b = st.trains
     if a.size == 0 or b.size == 0:
-        raise ValueError("the STTC is undefined for a spike train without spikes in the window")
+        raise InvalidArgumentError(
+            "the STTC is undefined for a spike train without spikes in the window")
     t0, t1 = st.t_start, st.t_stop
     value = _sttc_formula(_close(a, b, dt).mean(), _close(b, a, dt).mean(),
                           _tiled_fraction(a, dt, t0, t1), _tiled_fraction(b, dt, t0, t1))

@@ -32,7 +32,8 @@ import numpy as np
 import xarray as xr
 from scipy import integrate, special
 
-from neurosim_nb.analysis._input import as_spike_trains, named, positive
+from neurosim_nb.analysis._input import as_spike_trains, float_array, named, positive
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = ["transfer_function", "siegert_rate"]
 
@@ -49,14 +50,15 @@ def _population(model, n: int):
         per_neuron = [k for k in model.params.field_info()
                       if isinstance(getattr(model.params, k), np.ndarray)]
         if per_neuron and model.n != n:
-            raise ValueError(f"the population has per-neuron parameters {per_neuron} for "
-                             f"{model.n} neurons but {n} currents were given: pass one "
-                             "current per neuron, or a population with scalar parameters")
+            raise InvalidArgumentError(f"the population has per-neuron parameters {per_neuron} for "
+                                       f"{model.n} neurons but {n} currents were given: pass one "
+                                       "current per neuron, or a population with scalar parameters")
         return type(model)(model.params, n=n, label=model.label)
     if isinstance(model, ParameterSet):
         return family_of_parameters(model).population(model, n=n)
-    raise TypeError("model must be a neuron population class (e.g. LIFNeuron), a population "
-                    f"or a parameter set (e.g. LIFParameters()), got {type(model).__name__}")
+    raise ArgumentTypeError(
+        "model must be a neuron population class (e.g. LIFNeuron), a population "
+        f"or a parameter set (e.g. LIFParameters()), got {type(model).__name__}")
 
 
 def transfer_function(model, currents, *, duration_ms: float = 1000.0, dt: float = 0.1,
@@ -117,20 +119,22 @@ def transfer_function(model, currents, *, duration_ms: float = 1000.0, dt: float
     >>> f.values.tolist(), round(float(lif_rate_closed_form(p, 3.0)), 1)
     ([0.0, 89.0], 89.6)
     """
-    i = np.asarray(currents, dtype=float)
+    i = float_array("currents", currents)
     if i.ndim != 1 or i.size == 0:
-        raise ValueError(f"currents must be a non-empty 1-D array, got shape {i.shape}")
+        raise InvalidArgumentError(f"currents must be a non-empty 1-D array, got shape {i.shape}")
     if not np.all(np.isfinite(i)):
-        raise ValueError("currents must be finite (no NaN or inf)")
+        raise InvalidArgumentError("currents must be finite (no NaN or inf)")
     duration_ms = positive("duration_ms", duration_ms)
     dt = positive("dt", dt)
     try:
         transient_ms = float(transient_ms)
     except (TypeError, ValueError):
-        raise TypeError(f"transient_ms must be a number of ms, got {transient_ms!r}") from None
+        raise ArgumentTypeError(
+            f"transient_ms must be a number of ms, got {transient_ms!r}") from None
     if not (np.isfinite(transient_ms) and 0.0 <= transient_ms < duration_ms):
-        raise ValueError(f"transient_ms must be in [0, duration_ms = {duration_ms}) ms, got "
-                         f"{transient_ms!r}")
+        raise InvalidArgumentError(
+            f"transient_ms must be in [0, duration_ms = {duration_ms}) ms, got "
+            f"{transient_ms!r}")
     pop = _population(model, i.size)
     ds = pop.simulate(duration_ms, i, dt=dt, record=(), seed=seed, verbose=False)
     t_stop = float(ds.attrs["duration"])
@@ -208,21 +212,21 @@ def siegert_rate(mu_mV, sigma_mV, tau_m_ms: float, V_th_mV: float, V_reset_mV: f
     """
     mu, sigma = np.broadcast_arrays(np.asarray(mu_mV, float), np.asarray(sigma_mV, float))
     if mu.size == 0:
-        raise ValueError("mu_mV and sigma_mV must not be empty")
+        raise InvalidArgumentError("mu_mV and sigma_mV must not be empty")
     for name, v in (("mu_mV", mu), ("sigma_mV", sigma)):
         if not np.all(np.isfinite(v)):
-            raise ValueError(f"{name} must be finite (no NaN or inf)")
+            raise InvalidArgumentError(f"{name} must be finite (no NaN or inf)")
     if np.any(sigma < 0):
-        raise ValueError("sigma_mV must be >= 0")
+        raise InvalidArgumentError("sigma_mV must be >= 0")
     tau = positive("tau_m_ms", tau_m_ms)
     v_th = float(V_th_mV)
     v_r = float(V_reset_mV)
     t_ref = float(t_ref_ms)
     if not (np.isfinite(v_th) and np.isfinite(v_r)) or v_r >= v_th:
-        raise ValueError(f"V_reset_mV ({V_reset_mV}) must be finite and below V_th_mV "
-                         f"({V_th_mV})")
+        raise InvalidArgumentError(f"V_reset_mV ({V_reset_mV}) must be finite and below V_th_mV "
+                                   f"({V_th_mV})")
     if not np.isfinite(t_ref) or t_ref < 0:
-        raise ValueError(f"t_ref_ms must be a finite number of ms >= 0, got {t_ref_ms!r}")
+        raise InvalidArgumentError(f"t_ref_ms must be a finite number of ms >= 0, got {t_ref_ms!r}")
     rate = np.zeros(mu.shape)
     for idx in np.ndindex(mu.shape):
         m, s = mu[idx], sigma[idx]

@@ -226,7 +226,7 @@ def _deliver(spk_step, spk_idx, q0, n_spk, indptr, i0, n_pre, post, weight, dela
 
 
 def _flat_update(pop):
-    """``(check, span)`` of a population whose family has a flat fast path (see
+    """``(check, span, pass_fn)`` of a population whose family has a flat fast path (see
     :meth:`~neurosim_nb.core.neurons.lif.LIFNeuron.flat_update`), else None."""
     flat = getattr(pop, "flat_update", None)
     return flat() if flat is not None else None
@@ -235,9 +235,18 @@ def _flat_update(pop):
 _LOOPS: dict = {}
 
 
-def kernel_set(populations) -> tuple[tuple, tuple]:
-    """The distinct compiled kernels of ``populations`` (first-use order) and, for each,
-    its family's flat fast path or None: the arguments of :func:`network_loop`.
+def kernel_for(pop, shared: bool | None = None):
+    """``pop``'s compiled kernel for a run whose parameter rows are shared by its neurons
+    (``shared``; False: per neuron; None: either) -- its family's ``compiled_kernel_for``
+    (a generated kernel leaves the other case's loops out), else ``compiled_kernel()``."""
+    for_case = getattr(pop, "compiled_kernel_for", None)
+    return for_case(shared) if for_case is not None else pop.compiled_kernel()
+
+
+def kernel_set(populations, shared=None) -> tuple[tuple, tuple]:
+    """The distinct compiled kernels of ``populations`` (first-use order; ``shared``: each
+    population's parameter sharing in the run, see :func:`kernel_for`) and, for each, its
+    family's flat fast path or None: the arguments of :func:`network_loop`.
 
     >>> from neurosim_nb import LIFNeuron, IzhikevichNeuron
     >>> kernels, flats = kernel_set([LIFNeuron(n=2), IzhikevichNeuron(n=3), LIFNeuron()])
@@ -246,31 +255,38 @@ def kernel_set(populations) -> tuple[tuple, tuple]:
     """
     kernels: list = []
     flats: list = []
-    for pop in populations:
-        kernel = pop.compiled_kernel()
+    for pop, case in zip(populations, shared or (None,) * len(populations), strict=True):
+        kernel = kernel_for(pop, case)
         if kernel not in kernels:
             kernels.append(kernel)
             flats.append(_flat_update(pop))
     return tuple(kernels), tuple(flats)
 
 
-def network_loop(kernels: tuple, flats: tuple, flat_only: tuple | None = None):
+def network_loop(kernels: tuple, flats: tuple, flat_only: tuple | None = None,
+                 passes: tuple | None = None):
     """The compiled ``run_steps`` for a run whose populations use ``kernels`` (each a
     compiled kernel following the kernel contract; ``pops[p, P_KERNEL]`` indexes it) with
-    ``flats[i]`` the kernel's flat fast path ``(check, span)`` or None. ``flat_only[i]``:
-    every population of kernel ``i`` takes its flat path in this run, so the loop does not
-    call (nor compile) that kernel -- a first LIF network run compiles the LIF pass only.
+    ``flats[i]`` the kernel's flat fast path ``(check, span, pass_fn)`` or None.
+    ``flat_only[i]``: every population of kernel ``i`` takes its flat path in this run, so
+    the loop does not call (nor compile) that kernel -- a first LIF network run compiles
+    the LIF pass only.
+    ``passes[i]``: the flat path's last argument for this run's populations (the family's
+    ``flat_pass``; None, the default: the one ``flats[i]`` names, for any population).
     Generated from :data:`_TEMPLATE` on first use, cached on disk when every piece is
     importable."""
     flat_only = tuple(flat_only or (False,) * len(kernels))
-    key = (kernels, flats, flat_only)
+    passes = tuple(p or (f[2] if f is not None else None)
+                   for p, f in zip(passes or (None,) * len(kernels), flats, strict=True))
+    key = (kernels, flats, flat_only, passes)
     loop = _LOOPS.get(key)
     if loop is not None:
         return loop
     pieces = {f"kernel_{i}": k for i, k in enumerate(kernels) if not flat_only[i]}
     for i, f in enumerate(flats):
         if f is not None:
-            pieces[f"flat_check_{i}"], pieces[f"flat_span_{i}"] = f
+            pieces[f"flat_check_{i}"], pieces[f"flat_span_{i}"] = f[:2]
+            pieces[f"flat_pass_{i}"] = passes[i]
     cacheable = all(importable(f) for f in pieces.values())
     imports = "".join(import_line(f, name) for name, f in pieces.items()) if cacheable else ""
     calls = []
@@ -308,7 +324,7 @@ def network_loop(kernels: tuple, flats: tuple, flat_only: tuple | None = None):
             "                        i_zero, syn_state, pops[p, P_SYNSTATE], syn_buf,\n"
             "                        pops[p, P_SYNBUF], depth, pops[p, P_NCH],\n"
             "                        flat_kinds[p], fc, step, kk, spk_step, spk_idx,\n"
-            "                        span * off, rec_idx, rec_slots, rec_out, rec)")
+            f"                        span * off, rec_idx, rec_slots, rec_out, rec, flat_pass_{i})")
     src = _TEMPLATE.format(
         n_kernels=len(kernels), imports=imports,
         jit_args="cache=True" if cacheable else "",

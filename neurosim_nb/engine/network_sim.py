@@ -37,6 +37,7 @@ from neurosim_nb.engine.loop import (
     FlatArrays,
     LoopArrays,
     SynapseStore,
+    kernel_for,
     kernel_set,
     network_loop,
 )
@@ -193,6 +194,15 @@ def _takes_flat_path(r: _PopRun, flat) -> bool:
     return bool(ok)
 
 
+def _flat_pass(runs: list[_PopRun]):
+    """The flat path's pass for the populations ``runs`` of one kernel (those taking the
+    path; their family's ``flat_pass``), or None (the default pass) for a family without."""
+    choose = getattr(runs[0].pop, "flat_pass", None) if runs else None
+    flat = runs[0].pop.flat_update() if runs else None
+    taking = [r.syn_par for r in runs if flat is not None and _takes_flat_path(r, flat)]
+    return choose(taking) if choose is not None and taking else None
+
+
 def _fill(runtimes, buf: np.ndarray, k: int, t_chunk: np.ndarray) -> bool:
     """Zero ``buf[:k]`` and add the stimuli that are on in the block; False (buffer left
     untouched) when none is."""
@@ -246,16 +256,24 @@ class _CompiledLoop:
         self.span = span
         table = np.zeros((len(run_list), N_POP_COLS), dtype=np.int64)
         # the run's kernel set: one entry per distinct compiled kernel, in first-use order
-        kernels, flats = kernel_set([r.pop for r in run_list])
+        # (a generated kernel holds the loops of its populations' parameter sharing only)
+        shared = [r.p.shape[1] == 1 for r in run_list]
+        kernels, flats = kernel_set([r.pop for r in run_list], shared)
         # each population's index in the kernel set
-        kernel_of = [kernels.index(r.pop.compiled_kernel()) for r in run_list]
+        kernel_of = [kernels.index(kernel_for(r.pop, s))
+                     for r, s in zip(run_list, shared, strict=True)]
         # a kernel whose populations all take its flat path is not called by the loop
         flat_only = tuple(
             flats[i] is not None and all(_takes_flat_path(r, flats[i])
                                          for r, j in zip(run_list, kernel_of, strict=True)
                                          if j == i)
             for i in range(len(kernels)))
-        self.run_steps = network_loop(kernels, flats, flat_only)
+        # the flat path's pass for the populations that take it (the family's
+        # ``flat_pass``): a loop compiles the cases of its populations' channels only
+        passes = tuple(
+            _flat_pass([r for r, j in zip(run_list, kernel_of, strict=True) if j == i])
+            if flats[i] is not None else None for i in range(len(kernels)))
+        self.run_steps = network_loop(kernels, flats, flat_only, passes)
         for i, (name, r) in enumerate(runs.items()):
             n, o = r.pop.n, off[name]
             r.table_row = i

@@ -2,7 +2,9 @@
 
 NetCDF is the native format (:func:`save_simulation` / :func:`load_simulation`); NPZ, JSON
 and CSV serve other tools; :class:`ONIExporter` writes the ONI Framework's format;
-:func:`export_model_json` / :func:`load_model_json` keep a whole model configuration.
+:func:`export_model_json` / :func:`load_model_json` keep a whole model configuration;
+:func:`to_neo` / :func:`save_nwb` hand results to Neo/Elephant and NWB (optional extra
+``interop``).
 Every writer writes to a temporary file and renames it, so a failed write leaves nothing
 half-written; every reader raises :class:`ExportError` with a readable message on a
 missing, truncated or foreign file.
@@ -44,6 +46,11 @@ _LAZY = {
     "load_run_config": "neurosim_nb.export.run_config",
     "run_simulation": "neurosim_nb.export.run_config",
     "ConfigError": "neurosim_nb.export.run_config",
+    "to_neo": "neurosim_nb.export.neo",
+    "from_neo": "neurosim_nb.export.neo",
+    "to_nwbfile": "neurosim_nb.export.nwb",
+    "save_nwb": "neurosim_nb.export.nwb",
+    "load_nwb": "neurosim_nb.export.nwb",
 }
 
 __all__ = list(_LAZY)

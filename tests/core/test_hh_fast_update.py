@@ -19,6 +19,10 @@ from neurosim_nb._jit import njit
 from neurosim_nb.core.neurons import hodgkin_huxley as hh
 from neurosim_nb.numerics.fastmath import exp_fma, fma, prefer_wide_vectors
 
+# every kinetics x scheme x precision of the fast update: kernel variants no other test
+# compiles (python3 tasks.py test runs these in a second process)
+pytestmark = pytest.mark.second_process
+
 
 @njit(error_model="numpy")
 def _fma_all(a, b, c, out):

@@ -601,6 +601,7 @@ def brian2_exponential_euler(model: str, J: float, t_end: float, dt: float, stat
     return np.array(out)
 
 
+@pytest.mark.second_process
 @pytest.mark.parametrize(("model", "density", "temperature"),
                          [("squid", 10.0, 6.3), ("mammalian", 2.0, 36.0)])
 def test_exponential_euler_scheme_is_brian2s_update(model, density, temperature):
@@ -615,6 +616,7 @@ def test_exponential_euler_scheme_is_brian2s_update(model, density, temperature)
     assert np.max(np.abs(ds.V.values[:, 0] - ref)) < 1e-8
 
 
+@pytest.mark.second_process
 def test_exponential_euler_scheme_is_first_order_and_converges_to_the_reference():
     # Brian2's scheme converges to the ODE at first order, the default at second: measured
     # rate errors (mammalian, 2 uA/cm2, 36 degC) at dt = 0.1 / 0.01 ms: exponential_euler

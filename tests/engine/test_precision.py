@@ -53,6 +53,7 @@ def test_float32_balanced_network_statistics_match_float64():
     assert abs(out["float32"]["cv"] - out["float64"]["cv"]) <= 0.1
 
 
+@pytest.mark.second_process
 def test_every_family_runs_in_float32_and_keeps_float64_state():
     """One driven population of each family: float32 spike counts within 2 % (+1) of
     float64, recorded V is float32 and survives NetCDF, and afterwards every population's

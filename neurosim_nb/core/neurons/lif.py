@@ -254,6 +254,24 @@ def _lif_pass_inline(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, n_ch, kinds, ch, deca
 
 
 @njit(cache=True, inline="always")
+def _pass_currents(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, n_ch, kinds, ch, decay, v_rest, r_m,
+                   v_th, v_reset, one, limit, has_kick, has_input):
+    """:func:`_lif_pass_inline` for populations with two unit-normalised current channels
+    only (:meth:`LIFNeuron.flat_pass`)."""
+    return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
+                       v_reset, one, limit, INLINE_CURRENTS, has_kick, has_input)
+
+
+@njit(cache=True, inline="always")
+def _pass_conductances(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, n_ch, kinds, ch, decay, v_rest,
+                       r_m, v_th, v_reset, one, limit, has_kick, has_input):
+    """:func:`_lif_pass_inline` for populations with two unit-normalised conductance
+    channels only (:meth:`LIFNeuron.flat_pass`)."""
+    return _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th,
+                       v_reset, one, limit, INLINE_CONDUCTANCES, has_kick, has_input)
+
+
+@njit(cache=True, inline="always")
 def _pass_drive(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_th, v_reset, one,
                 limit, kinds, has_kick, has_input):
     """Two unit-normalised channels of one kind (``kinds``, a constant at each call): the
@@ -322,7 +340,7 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
 @njit(cache=True, inline="always")
 def _lif_span_flat(state, o_st, n, par, o_par, i_ext, o_i, has_input, kick, o_k, has_kick,
                    zeros, syn_state, o_ss, syn_buf, o_sb, depth, n_ch, kinds, ch, step0, kk,
-                   spk_step, spk_idx, o_spk, rec_idx, rec_slots, rec_out, rec):
+                   spk_step, spk_idx, o_spk, rec_idx, rec_slots, rec_out, rec, pass_fn):
     """The LIF family's fast path (:meth:`LIFNeuron.flat_update`): shared parameters, one
     or two single-exponential channels, over ``kk`` steps, on the network loop's flat
     arrays at the population's offsets -- one vectorised pass per step
@@ -338,8 +356,10 @@ def _lif_span_flat(state, o_st, n, par, o_par, i_ext, o_i, has_input, kick, o_k,
     constants; spikes go to ``spk_step``/``spk_idx`` from ``o_spk`` on; ``rec`` =
     ``(o_ri, n_rec, o_rs, o_ro, n_samples, sample_every)``: ``n_rec`` recorded neurons
     (``rec_idx`` from ``o_ri``, the slots of V and refractory from ``o_rs``, the samples to
-    ``rec_out`` from ``o_ro``; 0: nothing recorded). (At most 30 arguments: Python compiles
-    a call with more as ``f(*args)``, which Numba cannot inline.) Returns
+    ``rec_out`` from ``o_ro``; 0: nothing recorded); ``pass_fn``: the pass of one step,
+    :func:`_lif_pass_inline` or one of its cases (:meth:`LIFNeuron.flat_pass`). (At most 30
+    arguments: Python compiles a call with more as ``f(*args)``, which Numba cannot
+    inline.) Returns
     ``(n_spk, bad_neuron, bad_step)`` like the kernel.
     """
     o_ri, n_rec, o_rs, o_ro, n_samples, sample_every = rec
@@ -358,10 +378,10 @@ def _lif_span_flat(state, o_st, n, par, o_par, i_ext, o_i, has_input, kick, o_k,
         o = (o_v, o_r, u(o_i + k * n) if has_input else u(0),
              u(o_k + k * n) if has_kick else u(0), o_s0, u(o_sb + slot * n), o_s1,
              u(o_f1 + slot * n))
-        n_cross, n_bad = _lif_pass_inline(state, state, i_ext if has_input else zeros,
-                                          kick if has_kick else zeros, syn_state, syn_buf,
-                                          syn_state, syn_buf, o, un, n_ch, kinds, ch, d_, vr_,
-                                          rm_, vt_, vre_, one, limit, has_kick, has_input)
+        n_cross, n_bad = pass_fn(state, state, i_ext if has_input else zeros,
+                                 kick if has_kick else zeros, syn_state, syn_buf, syn_state,
+                                 syn_buf, o, un, n_ch, kinds, ch, d_, vr_, rm_, vt_, vre_, one,
+                                 limit, has_kick, has_input)
         if n_bad:
             return n_spk - o_spk, _first_bad(state, o_st, o_st + n) - o_st, step0 + k
         if n_cross:
@@ -550,11 +570,39 @@ class LIFNeuron(NeuronPopulation):
         return _lif_kernel
 
     def flat_update(self):
-        """The network loop's fast path for this family: ``(check, span)``, where
+        """The network loop's fast path for this family: ``(check, span, pass_fn)``, where
         ``check(syn_par, 0, one)`` -> ``(ok, kinds, constants)`` says whether a population
-        with shared parameters can take it (:func:`_inline_channels`) and ``span`` advances
-        it on the loop's flat arrays (:func:`_lif_span_flat`)."""
-        return _inline_channels, _lif_span_flat
+        with shared parameters can take it (:func:`_inline_channels`), ``span`` advances
+        it on the loop's flat arrays (:func:`_lif_span_flat`) with ``pass_fn``, its last
+        argument, as the pass of a step: :func:`_lif_pass_inline`, every case, unless the
+        loop knows its populations (:meth:`flat_pass`)."""
+        return _inline_channels, _lif_span_flat, _lif_pass_inline
+
+    @staticmethod
+    def flat_pass(syn_pars):
+        """The pass the flat path needs for populations with these receptor channels
+        (``syn_pars``: one ``(channel, parameter)`` array per population taking the flat
+        path): each case of :func:`_lif_pass_inline` is a vectorised loop of its own, and
+        a network loop compiles only the cases its populations take -- a CUBA network's
+        first run compiles 3 of the 8 loops (its first run from an empty cache: 19.9 ->
+        8.7 s CPU, import included).
+
+        >>> from neurosim_nb.core.synapses.receptors import RECEPTORS
+        >>> sp = np.array([RECEPTORS[r].channel_parameters(0.1)
+        ...                for r in ("exp_exc", "exp_inh")])
+        >>> LIFNeuron.flat_pass([sp, sp]).__name__, LIFNeuron.flat_pass([sp[:1]]).__name__
+        ('_pass_conductances', '_lif_pass_inline')
+        """
+        cases = set()
+        for sp in syn_pars:
+            ok, kinds, ch = _inline_channels.py_func(np.asarray(sp), 0, 1.0)
+            unit = ch[1] == 1.0 and ch[5] == 1.0
+            cases.add(kinds if ok and len(sp) == 2 and unit else None)
+        if cases == {INLINE_CURRENTS}:
+            return _pass_currents
+        if cases == {INLINE_CONDUCTANCES}:
+            return _pass_conductances
+        return _lif_pass_inline
 
     def rate_closed_form(self, current_nA) -> np.ndarray:
         """Closed-form stationary rate (Hz) at ``current_nA``; see :func:`lif_rate_closed_form`."""

@@ -128,12 +128,20 @@ class PointModel(NeuronPopulation):
 
     def compiled_kernel(self):
         """The compiled kernel of this population (generated on first use)."""
+        return self.compiled_kernel_for(None)
+
+    def compiled_kernel_for(self, shared: bool | None):
+        """The compiled kernel for a run in which this population's parameter rows are
+        one column for all neurons (``shared=True``) or one per neuron (``False``): the
+        skeleton's loops of the other case are left out, half of the compilation (an HH
+        kernel with its fast update: two vectorised loops instead of four); ``None``: both.
+        """
         update = self.update_function()
         if update is None:
             raise TypeError(f"{type(self).__name__} declares no update function")
         return point_kernel(update, tuple(self.state_variables), tuple(self.kernel_rows),
                             self.spike_sample, self.input_scale, self.fast_update_function(),
-                            type(self).fast_events)
+                            type(self).fast_events, shared)
 
     def fast_update_function(self):
         """The fast update this population's kernel inlines, or None (default: the class's
@@ -202,6 +210,10 @@ def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, r
     return n_spk, -1, -1
 '''
 
+#: the loops of a case the kernel was not generated for (``point_kernel(shared=...)``)
+_NOT_GENERATED = ("                raise RuntimeError('this kernel was generated for the other "
+                  "case of parameter sharing')")
+
 _SPIKE_SAMPLE = '''\
         # the V sample of a spiking step shows the row {row!r} (the state keeps its value)
         if rec_slots[0] >= 0 and n_spk > first and (step + 1) % sample_every == 0:
@@ -261,12 +273,14 @@ def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool,
 
 def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
                  spike_sample: str | None = None, input_scale: str | None = None,
-                 fast_update=None, fast_events: bool = False):
+                 fast_update=None, fast_events: bool = False, shared: bool | None = None):
     """The compiled kernel of the skeleton with ``update`` (and ``fast_update``, if given;
     returning the event too if ``fast_events``) inlined (generated on first use; cached on
-    disk when they are importable from a file)."""
+    disk when they are importable from a file). ``shared``: only the loops for parameter
+    rows shared by all neurons (True) or per neuron (False); the other case raises."""
     fast_events = bool(fast_events) and fast_update is not None
-    key = (update, state_names, rows, spike_sample, input_scale, fast_update, fast_events)
+    key = (update, state_names, rows, spike_sample, input_scale, fast_update, fast_events,
+           shared)
     kernel = _KERNELS.get(key)
     if kernel is not None:
         return kernel
@@ -278,7 +292,7 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
         raise ValueError(f"the first state variable must be 'V', got {list(state_names)}")
     scale = "" if input_scale is None else f" * r{rows.index(input_scale)}"
     each = [f"p[{j}, i]" for j in range(len(rows))]
-    shared = [f"r{j}" for j in range(len(rows))]
+    common = [f"r{j}" for j in range(len(rows))]
     if input_scale is not None:
         each_scale = f" * p[{rows.index(input_scale)}, i]"
     else:
@@ -296,12 +310,14 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
                               for j, nm in enumerate(state_names)),
         shared_rows="\n".join(f"            r{j} = p[{j}, 0]  # {nm}"
                               for j, nm in enumerate(rows)) or "            pass",
-        loop_shared_input=_loop(n_state, shared, f"i_k[i] + isyn[i]{scale}", 16, fast,
-                                fast_events),
-        loop_shared_none=_loop(n_state, shared, f"isyn[i]{scale}", 16, fast, fast_events),
+        loop_shared_input=_loop(n_state, common, f"i_k[i] + isyn[i]{scale}", 16, fast,
+                                fast_events) if shared is not False else _NOT_GENERATED,
+        loop_shared_none=_loop(n_state, common, f"isyn[i]{scale}", 16, fast, fast_events)
+        if shared is not False else _NOT_GENERATED,
         loop_each_input=_loop(n_state, each, f"i_k[i] + isyn[i]{each_scale}", 16, fast,
-                              fast_events),
-        loop_each_none=_loop(n_state, each, f"isyn[i]{each_scale}", 16, fast, fast_events),
+                              fast_events) if shared is not True else _NOT_GENERATED,
+        loop_each_none=_loop(n_state, each, f"isyn[i]{each_scale}", 16, fast, fast_events)
+        if shared is not True else _NOT_GENERATED,
         spike_sample="" if spike_sample is None else _SPIKE_SAMPLE.format(
             row=spike_sample, index=rows.index(spike_sample)),
     )
@@ -309,6 +325,7 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
         src = src.replace("        n_ev = 0\n", "        n_ev = 0\n        first = n_spk\n", 1)
     stem = "kernel_" + "".join(c if c.isalnum() else "_" for c in
                                getattr(getattr(update, "py_func", update), "__name__", "u"))
+    stem += {None: "", True: "_shared", False: "_each"}[shared]
     module = load_module(stem, src, {"update": update, "fast": fast_update},
                          cacheable=cacheable)
     _KERNELS[key] = module.kernel
