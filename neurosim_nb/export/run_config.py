@@ -402,7 +402,7 @@ def check_value(path: str, value, field: Field) -> Any:
 an integer of about 5000 digits
     """
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
-        digits = math.floor(abs(value).bit_length() * math.log10(2)) + 1
+        digits = math.floor((abs(value).bit_length() - 1) * math.log10(2)) + 1
         kind = "an integer" if field.kind == "integer" else "a number"
         raise ConfigError(f"{path} must be {kind} below 2**63, got an integer of about "
                           f"{digits} digits")
