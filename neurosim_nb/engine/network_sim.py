@@ -816,10 +816,16 @@ def warn_saturated(net, spike_time: np.ndarray, spike_ids: np.ndarray, dt: float
 
     if spike_ids.size <= SATURATION_MIN_INTERVALS:
         return
-    shortest = np.full(net.n_neurons, -1.0)  # -1: not checked (spike sources)
+    from neurosim_nb.core.neurons.hodgkin_huxley import HodgkinHuxleyNeuron
+
+    # -1: not checked -- spike sources, and Hodgkin-Huxley cells (no reset: a spike is a
+    # threshold crossing of the model's own action potential; t_refractory there is only
+    # the detector's dead time)
+    shortest = np.full(net.n_neurons, -1.0)
     for name, start in net.offsets().items():
         pop = net.populations[name]
-        if not hasattr(pop, "scheduled_steps") and "V" in pop.state_variables:
+        if (not hasattr(pop, "scheduled_steps") and "V" in pop.state_variables
+                and not isinstance(pop, HodgkinHuxleyNeuron)):
             shortest[start:start + pop.n] = _refractory_steps(pop, dt) + 1.0
     order = np.lexsort((spike_time, spike_ids))
     ids, steps = spike_ids[order], np.rint(spike_time[order] / dt)
