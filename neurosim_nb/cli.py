@@ -319,6 +319,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         outcome = run_simulation(cfg, verbose=False if args.quiet else None)
     except ValueError as err:  # not SimulationDivergedError / RecordingMemoryError: exit 1
+        if isinstance(err, MemoryError):  # RecordingMemoryError is also a TooLargeError
+            raise
         raise bad_value(err) from None
     paths: list[Path] = []
     if target is not None:

@@ -66,19 +66,24 @@ __all__ = ["simulate_adaptive", "check_tolerances"]
 
 
 def check_tolerances(rtol, atol) -> tuple[float, float]:
-    """``rtol`` and ``atol`` as floats, or a ValueError naming the bad one.
+    """``rtol`` and ``atol`` as floats, or an :class:`~neurosim_nb.errors.ArgumentTypeError`
+    (not a number) / :class:`~neurosim_nb.errors.InvalidArgumentError` (out of range)
+    naming the bad one.
 
     >>> check_tolerances(1e-6, 1e-8)
     (1e-06, 1e-08)
     """
+    from neurosim_nb._validation import is_number
+    from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
+
     out = []
     for name, value, lo in (("rtol", rtol, 1e-13), ("atol", atol, 0.0)):
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-        if isinstance(value, bool) or not np.isfinite(v) or v < lo or v > 1.0:
-            raise ValueError(f"{name} must be a finite number in [{lo:g}, 1], got {value!r}")
+        if not is_number(value):
+            raise ArgumentTypeError(f"{name} must be a number, got {value!r}")
+        v = float(value)
+        if not np.isfinite(v) or v < lo or v > 1.0:
+            raise InvalidArgumentError(f"{name} must be a finite number in [{lo:g}, 1], got "
+                                       f"{value!r}")
         out.append(v)
     return out[0], out[1]
 

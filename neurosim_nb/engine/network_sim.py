@@ -23,6 +23,7 @@ import xarray as xr
 
 from neurosim_nb._gc import freeze_long_lived
 from neurosim_nb.core.synapses.channels import N_SYN_PAR, SYN_DECAY
+from neurosim_nb.core.synapses.connectivity import check_allocation
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.neuromodulation import modulators_dataset
 from neurosim_nb.engine import simulator as _single
@@ -43,12 +44,18 @@ from neurosim_nb.engine.loop import (
 from neurosim_nb.engine.simulator import (
     SimulationDivergedError,
     _check_time,
+    _index_array,
+    _named,
     _Progress,
+    _record_names,
     check_record_memory,
+    check_run_options,
     check_sample_every,
+    check_steps,
     resolve_seed,
     warn_interrupted,
 )
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.schema import validate_dataset
 from neurosim_nb.stimuli import as_stimuli
 
@@ -383,11 +390,9 @@ class _CompiledLoop:
         return np.ascontiguousarray(steps[take]), ids[take] - lo
 
 
-def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, np.ndarray]]:
-    if record is None:
-        record = ()
-    if isinstance(record, str):
-        record = [record]
+def _record_request(net, record, record_neurons, owner: str = "Network.simulate"
+                    ) -> tuple[list[str], dict[str, np.ndarray]]:
+    record = _record_names(record, owner)
     names: list[str] = []
     layouts = [p.compartment_layout() for p in net.populations.values()]
     per_compartment = set().union(*[set(lay.variables) for lay in layouts if lay is not None])
@@ -403,8 +408,11 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
         if key == "V" and key not in valid:
             continue  # no membrane at all (only spike sources): the default records nothing
         if key not in valid:
-            raise ValueError(f"no population of this network can record {v!r}; variables: "
-                             f"{sorted(valid)} (spikes are always recorded)")
+            hint = _single.difflib.get_close_matches(key, sorted(valid), n=1)
+            raise InvalidArgumentError(
+                f"{_named(owner, 'record')}: no population of this network can record {v!r}; "
+                f"variables: {sorted(valid)} (spikes are always recorded)."
+                + (f" Did you mean {hint[0]!r}?" if hint else ""))
         if key not in names:
             names.append(key)
     per_pop: dict[str, np.ndarray] = {}
@@ -413,9 +421,11 @@ def _record_request(net, record, record_neurons) -> tuple[list[str], dict[str, n
     elif isinstance(record_neurons, dict):
         for k, v in record_neurons.items():
             pop = net.population(k)
-            per_pop[k] = _single._resolve_neurons(pop, v)
+            per_pop[k] = _single._resolve_neurons(pop, v, owner)
     else:
-        for k, idx in net.locate(record_neurons):
+        ids = _index_array(record_neurons, net.n_neurons,
+                           _named(owner, "record_neurons") + " (global neuron ids)")
+        for k, idx in net.locate(ids):
             per_pop[k] = np.unique(idx)
     for k in net.populations:
         per_pop.setdefault(k, np.zeros(0, dtype=np.int64))
@@ -483,34 +493,45 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         of each phase of the run goes to ``net.last_run_timing`` (:class:`RunTiming`).
     """
     t_call = time.perf_counter()
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    dt = _check_time("dt", dt)
-    duration = _check_time("duration", duration)
-    n_steps = int(round(duration / dt))
-    if n_steps < 1:
-        raise ValueError(f"duration ({duration} ms) is shorter than one step of dt ({dt} ms)")
+    owner = "simulate" if solo else "Network.simulate"
+    for name, value, allowed in (("precision", precision, list(PRECISIONS)),
+                                 ("method", method, list(METHODS))):
+        if not isinstance(value, str):
+            raise ArgumentTypeError(f"{_named(owner, name)} must be one of {allowed}, got "
+                                    f"{value!r}")
+        if value not in allowed:
+            raise InvalidArgumentError(f"{_named(owner, name)}: {name} must be one of "
+                                       f"{allowed}, got {value!r}")
+    dt = _check_time("dt", dt, owner)
+    duration = _check_time("duration", duration, owner)
+    n_steps = check_steps(duration, dt, owner)
     if not net.populations:
-        raise ValueError("the network has no populations")
-    sample_every = check_sample_every(sample_every)
-    seed = resolve_seed(seed)
+        raise InvalidArgumentError("the network has no populations")
+    check_run_options(owner, verbose=verbose, max_record_bytes=max_record_bytes,
+                      progress=progress, method=method)
+    sample_every = check_sample_every(sample_every, owner)
+    seed = resolve_seed(seed, owner)
+    weight_sample_ms = _check_time("weight_sample_ms", weight_sample_ms, owner)
+    if not isinstance(record_weights, bool | np.bool_ | list | tuple | type(None)):
+        raise ArgumentTypeError(f"{_named(owner, 'record_weights')} must be True, False or a "
+                                f"list of projection names, got {record_weights!r}")
+    all_stims = _all_stimuli(net, stimuli, owner)
+    rec_names, rec_per_pop = _record_request(net, record, record_neurons, owner)
     if method == "adaptive":
         from neurosim_nb.engine.adaptive import check_tolerances, simulate_adaptive
 
         rtol, atol = check_tolerances(rtol, atol)
         if precision != "float64" or record_weights:
-            raise ValueError("method='adaptive' runs in float64 without plasticity: leave "
-                             "precision and record_weights at their defaults")
+            raise InvalidArgumentError("method='adaptive' runs in float64 without plasticity: "
+                                       "leave precision and record_weights at their defaults")
         return simulate_adaptive(
             net, dt=dt, n_steps=n_steps, rtol=rtol, atol=atol, record=record,
             record_neurons=record_neurons, sample_every=sample_every, seed=seed,
             verbose=verbose, max_record_bytes=max_record_bytes,
-            all_stims=_all_stimuli(net, stimuli), progress=progress, solo=solo,
+            all_stims=all_stims, progress=progress, solo=solo,
             t_call=t_call)
     net.__dict__.pop("_adaptive_pending", None)  # spikes in flight of an adaptive run
-    rec_names, rec_per_pop = _record_request(net, record, record_neurons)
+    warn_inaccurate_step(net, dt)
     n_samples = n_steps // sample_every
     n_rec = sum(v.size for v in rec_per_pop.values())
     check_record_memory(rec_names, n_rec, n_samples, max_record_bytes,
@@ -557,8 +578,13 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     # slots for arrival steps step0 + 1 .. step0 + chunk + max_delay; independent of the run
     # length so that channel state and spikes in flight carry over to the next run
     depth = max_delay + (min_delay or 0) + 3
+    check_allocation(
+        f"{owner}: the receptor ring buffers ({depth} slots of dt = {dt:g} ms for the longest "
+        f"delay, {max_delay * dt:g} ms)", net.ring_buffer_bytes(dt, itemsize=np.dtype(
+            PRECISIONS[precision]).itemsize),
+        "use shorter delays or a larger dt (delays longer than the run still need their "
+        "slots: the spikes in flight carry over to the next run)")
 
-    all_stims = _all_stimuli(net, stimuli)
     n_stims = sum(len(v) for v in all_stims.values())
     children = iter(np.random.SeedSequence(seed).spawn(max(n_stims, 1)))
     runs: dict[str, _PopRun] = {}
@@ -669,6 +695,7 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
         ds = ds.merge(modulators_dataset(modulators))
     ds.attrs["interrupted"] = int(interrupted)
     validate_dataset(ds, run=True, spikes=False)  # one schema on every path
+    warn_saturated(net, ds.spike_time.values, ds.spike_neuron.values, dt)
     net.last_run_loop_cpu_s = cpu_output - cpu_loop
     net.last_run_timing = RunTiming(t_loop - t_call, t_output - t_loop,
                                     time.perf_counter() - t_output)
@@ -678,12 +705,162 @@ def simulate_network(net, duration, *, dt: float = 0.1, record=("V",), record_ne
     return ds
 
 
-def _all_stimuli(net, stimuli) -> dict[str, list]:
+# -- numerical honesty ---------------------------------------------------------------------
+#: Hodgkin-Huxley steps (ms at rate factor phi = 1; the limit is this / phi) above which
+#: the spike count of a 200 ms run is off by more than :data:`COUNT_ERROR` for some
+#: drive, per (kinetics, scheme); measured against dt = 0.001 ms (docs/robustness.md)
+HH_DT_LIMITS = {("hh1952", "staggered"): 0.3, ("hh1952", "exponential_euler"): 0.2,
+                ("traub_miles", "staggered"): 0.5, ("traub_miles", "exponential_euler"): 0.12}
+#: the same for the forward-Euler schemes of other families (ms): Izhikevich's ``euler``
+#: loses 28 % of a TC cell's spikes at 1 ms (20 % at 0.5 ms); AdEx ``euler`` stays within
+#: 20 % up to 1 ms, the largest step measured. Their default schemes (Izhikevich
+#: ``exact``, AdEx ``rosenbrock``) stay within 12 % up to 1 ms and are not checked.
+EULER_DT_LIMITS = {"IzhikevichNeuron": 0.5, "AdExNeuron": 1.0}
+#: the count error the limits allow
+COUNT_ERROR = 0.2
+#: the step (ms at phi = 1) at which the staggered HH scheme's counts match the converged
+#: ones and spike times stay within ~0.1 ms over 200 ms
+HH_ACCURATE_DT = 0.025
+#: a neuron "fires at the maximum rate the step allows" when at least this share of its
+#: inter-spike intervals are the shortest its refractoriness allows (1 + t_refractory / dt
+#: steps), over at least SATURATION_MIN_INTERVALS intervals
+SATURATION_SHARE = 0.9
+SATURATION_MIN_INTERVALS = 9
+
+
+def _step_limit(pop) -> tuple[float, str, str] | None:
+    """The largest step (ms) at which ``pop``'s spike counts are within
+    :data:`COUNT_ERROR`, how the model is named in the message and what else to say;
+    ``None`` for models without a known limit."""
+    from neurosim_nb.core.neurons.hodgkin_huxley import HodgkinHuxleyNeuron
+
+    p = getattr(pop, "params", None)
+    if isinstance(pop, HodgkinHuxleyNeuron):
+        limit = HH_DT_LIMITS.get((p.kinetics, p.scheme))
+        if limit is None:
+            return None
+        phi = float(np.max(p.rate_factor()))
+        return (limit / phi, f"{type(pop).__name__}, {p.kinetics} kinetics, {p.scheme} "
+                             f"scheme, rate factor {phi:.3g}",
+                f", or {HH_ACCURATE_DT / phi:.3g} ms for converged spike times")
+    name = type(pop).__name__
+    if name in EULER_DT_LIMITS and getattr(p, "scheme", None) == "euler":
+        return (EULER_DT_LIMITS[name], f"{name}, euler scheme",
+                f", or the default scheme ({type(p)().scheme!r})")
+    return None
+
+
+def warn_inaccurate_step(net, dt: float) -> None:
+    """Warn (:class:`~neurosim_nb.errors.NumericalAccuracyWarning`) about every population
+    whose model is known to give wrong spike counts at step ``dt`` (ms), saying which dt
+    to use: Hodgkin-Huxley populations above :data:`HH_DT_LIMITS` (scaled by their
+    temperature factor), Izhikevich and AdEx forward Euler above :data:`EULER_DT_LIMITS`.
+
+    >>> import warnings
+    >>> from neurosim_nb import HodgkinHuxleyNeuron, Network
+    >>> net = Network(seed=0)
+    >>> _ = net.add_population("hh", HodgkinHuxleyNeuron.create_squid_axon())
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_inaccurate_step(net, 1.0)
+    >>> print(str(caught[0].message).split("; ")[-1])
+    use dt <= 0.3 ms, or 0.025 ms for converged spike times
+    """
+    import warnings
+
+    from neurosim_nb.errors import NumericalAccuracyWarning
+
+    for name, pop in net.populations.items():
+        known = _step_limit(pop)
+        if known is None or dt <= known[0] * (1 + 1e-9):
+            continue
+        limit, what, more = known
+        warnings.warn(
+            f"population {name!r} ({what}) at dt = {dt:g} ms: above {limit:.3g} ms its spike "
+            f"counts are no longer within {COUNT_ERROR:.0%} of the converged ones (measured "
+            f"in docs/robustness.md: fewer spikes, or none); use dt <= {limit:.3g} ms{more}",
+            NumericalAccuracyWarning, stacklevel=4)
+
+
+def _refractory_steps(pop, dt: float) -> np.ndarray:
+    """Steps in which a neuron of ``pop`` cannot spike after a spike (``t_refractory`` /
+    dt, rounded)."""
+    t_ref = getattr(getattr(pop, "params", None), "t_refractory", 0.0)
+    t_ref = np.broadcast_to(np.asarray(t_ref, dtype=float), (pop.n,))
+    return np.floor(t_ref / dt + 0.5)
+
+
+def warn_saturated(net, spike_time: np.ndarray, spike_ids: np.ndarray, dt: float) -> None:
+    """Warn (:class:`~neurosim_nb.errors.NumericalAccuracyWarning`) when neurons fired at
+    the largest rate the step allows: (nearly) every inter-spike interval the shortest the
+    refractoriness permits, ``1 + round(t_refractory / dt)`` steps -- the neuron spikes in
+    the first step it may, so its rate is set by ``dt`` (and ``t_refractory``), not by the
+    model. From the run's spikes (times in ms, global ids), sorted per neuron: cheap, no
+    kernel change; spike sources are not checked. A neuron driven hard but still
+    integrating between spikes (intervals a step or more longer) is not flagged.
+
+    >>> import warnings
+    >>> from neurosim_nb import LIFNeuron, Network
+    >>> net = Network(seed=0)
+    >>> _ = net.add_population("a", LIFNeuron(n=1))       # t_refractory 2 ms
+    >>> t = 0.1 * (1 + 21 * np.arange(12))                  # every 21 steps of 0.1 ms
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_saturated(net, t, np.zeros(12, np.int64), 0.1)
+    >>> print(str(caught[0].message)[:64])
+    1 neuron of population 'a' (LIFNeuron) fired at the maximum rate
+    """
+    import warnings
+
+    from neurosim_nb.errors import NumericalAccuracyWarning
+
+    if spike_ids.size <= SATURATION_MIN_INTERVALS:
+        return
+    from neurosim_nb.core.neurons.hodgkin_huxley import HodgkinHuxleyNeuron
+
+    # -1: not checked -- spike sources, and Hodgkin-Huxley cells (no reset: a spike is a
+    # threshold crossing of the model's own action potential; t_refractory there is only
+    # the detector's dead time)
+    shortest = np.full(net.n_neurons, -1.0)
+    for name, start in net.offsets().items():
+        pop = net.populations[name]
+        if (not hasattr(pop, "scheduled_steps") and "V" in pop.state_variables
+                and not isinstance(pop, HodgkinHuxleyNeuron)):
+            shortest[start:start + pop.n] = _refractory_steps(pop, dt) + 1.0
+    order = np.lexsort((spike_time, spike_ids))
+    ids, steps = spike_ids[order], np.rint(spike_time[order] / dt)
+    same = ids[1:] == ids[:-1]
+    owner = ids[1:][same]
+    fast = np.diff(steps)[same] <= shortest[owner]
+    n_int = np.bincount(owner, minlength=net.n_neurons)
+    n_fast = np.bincount(owner[fast], minlength=net.n_neurons)
+    hot = (n_int >= SATURATION_MIN_INTERVALS) & (n_fast >= SATURATION_SHARE * n_int)
+    for name, start in net.offsets().items():
+        pop = net.populations[name]
+        k = int(np.count_nonzero(hot[start:start + pop.n]))
+        if k:
+            every = int(shortest[start:start + pop.n][hot[start:start + pop.n]].max())
+            warnings.warn(
+                f"{k} neuron{'s' if k > 1 else ''} of population {name!r} "
+                f"({type(pop).__name__}) fired at the maximum rate the step allows (a spike "
+                f"every {every} step(s) of {dt:g} ms, {1000.0 / (every * dt):.0f} Hz); the "
+                f"input saturates them; the rate is set by dt (and t_refractory), not the "
+                f"model: lower the input or check its units", NumericalAccuracyWarning,
+                stacklevel=4)
+
+
+def _all_stimuli(net, stimuli, owner: str = "Network.simulate") -> dict[str, list]:
     """The network's stimuli plus this run's, per population."""
     all_stims = {k: list(v) for k, v in net.stimuli.items()}
+    if stimuli is not None and not isinstance(stimuli, dict):
+        raise ArgumentTypeError(f"{_named(owner, 'stimuli')} must be a dict {{population: "
+                                f"[Stimulus, ...]}}, got {stimuli!r}")
     for k, v in (stimuli or {}).items():
         net.population(k)
-        all_stims.setdefault(k, []).extend(as_stimuli(v))
+        try:
+            all_stims.setdefault(k, []).extend(as_stimuli(v))
+        except (TypeError, ValueError) as err:
+            raise InvalidArgumentError(f"{_named(owner, 'stimuli')}[{k!r}]: {err}") from None
     return all_stims
 
 

@@ -19,17 +19,24 @@ from __future__ import annotations
 import difflib
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from neurosim_nb._validation import is_integer, is_number
 from neurosim_nb.engine.recorder import Recorder
-from neurosim_nb.errors import NeurosimError
+from neurosim_nb.errors import (
+    ArgumentTypeError,
+    InvalidArgumentError,
+    NeurosimError,
+    TooLargeError,
+)
 from neurosim_nb.stimuli import StepCurrent, Stimulus, as_stimuli
 
 __all__ = ["simulate", "SimulationConfig", "SimulationEngine", "SimulationResult",
-           "RecordingConfig", "SimulationDivergedError", "RecordingMemoryError"]
+           "RecordingConfig", "SimulationDivergedError", "RecordingMemoryError", "MAX_SEED"]
 
 #: elements of a (K, n) chunk buffer; bounds working memory independent of run length
 CHUNK_ELEMENTS = 1 << 20
@@ -46,18 +53,60 @@ class SimulationDivergedError(NeurosimError, FloatingPointError):
     """The state of a population left the finite range: the step is too large."""
 
 
-class RecordingMemoryError(NeurosimError, MemoryError):
-    """A recording request would not fit in memory."""
+class RecordingMemoryError(TooLargeError, MemoryError):
+    """A recording request would not fit in memory (a :class:`TooLargeError`, refused
+    before the run allocates anything; also a :class:`MemoryError` as before)."""
 
 
-def _check_time(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of ms, got {value!r}") from None
+#: largest seed a run accepts: results keep it in the ``seed`` attribute, which NetCDF
+#: stores as a 64-bit signed integer (NumPy's generators take larger ones, NetCDF does not)
+MAX_SEED = 2**63 - 1  # = neurosim_nb.core.networks.network.MAX_SEED
+#: most steps of one run: step times ``k * dt`` are exact in float64 up to 2**53 steps
+MAX_STEPS = 2**53
+
+
+def _named(owner: str | None, name: str) -> str:
+    """How a message names an argument: ``simulate(dt=...)`` (or ``dt`` without owner)."""
+    return f"{owner}({name}=...)" if owner else name
+
+
+def _check_time(name: str, value: Any, owner: str | None = None) -> float:
+    """``value`` (ms) as a float > 0: an :class:`ArgumentTypeError` unless a real number
+    (a string is not one, even ``'0.1'``; a bool is not one), an
+    :class:`InvalidArgumentError` unless finite and > 0.
+
+    >>> _check_time("dt", 0.1, "simulate")
+    0.1
+    >>> _check_time("dt", "0.1", "simulate")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.ArgumentTypeError: simulate(dt=...) must be a number of ms, got '0.1'
+    """
+    label = _named(owner, name)
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
+    if not is_number(value):
+        raise ArgumentTypeError(f"{label} must be a number of ms, got {value!r}")
+    v = float(value)
     if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number of ms > 0, got {value!r}")
+        raise InvalidArgumentError(f"{label} must be a finite number of ms > 0, got {value!r}")
     return v
+
+
+def check_steps(duration: float, dt: float, owner: str | None = None) -> int:
+    """The number of steps of a run of ``duration`` ms at ``dt`` ms (rounded), at least one
+    and at most :data:`MAX_STEPS`, else an :class:`InvalidArgumentError`."""
+    ratio = duration / dt
+    if not ratio < MAX_STEPS:
+        raise InvalidArgumentError(
+            f"{_named(owner, 'duration')} / dt = {duration!r} / {dt!r} ms is more than "
+            f"2**53 steps (step times would no longer be exact); use a shorter duration or "
+            f"a larger dt")
+    n_steps = int(round(ratio))
+    if n_steps < 1:
+        raise InvalidArgumentError(f"duration ({duration} ms) is shorter than one step of dt "
+                                   f"({dt} ms)")
+    return n_steps
 
 
 def _available_memory_bytes() -> int:
@@ -71,11 +120,27 @@ def _available_memory_bytes() -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
-def _resolve_record(pop, record) -> list[str]:
+def _record_names(record, owner: str | None = None) -> list[str]:
+    """``record`` as a list of strings (``None``: none; one string: a list of one), or an
+    :class:`ArgumentTypeError` naming the argument."""
+    label = _named(owner, "record")
     if record is None:
         return []
     if isinstance(record, str):
-        record = [record]
+        return [record]
+    if isinstance(record, dict) or not isinstance(record, Iterable):
+        raise ArgumentTypeError(f"{label} must be a variable name or a list of them (e.g. "
+                                f"('V',)), got {record!r}")
+    names = list(record)
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise ArgumentTypeError(f"{label} must hold variable names (strings); entry {i} "
+                                    f"is {name!r}")
+    return names
+
+
+def _resolve_record(pop, record, owner: str | None = "simulate") -> list[str]:
+    record = _record_names(record, owner)
     layout = pop.compartment_layout()
     valid = list(pop.state_variables) + ["I_ext"] + list(layout.variables if layout else ())
     out: list[str] = []
@@ -86,24 +151,118 @@ def _resolve_record(pop, record) -> list[str]:
         if key not in valid:
             hint = difflib.get_close_matches(key, valid, n=1)
             extra = f" Did you mean {hint[0]!r}?" if hint else ""
-            raise ValueError(f"{type(pop).__name__} cannot record {name!r}: it has "
-                             f"{valid} (and spikes, always recorded).{extra}")
+            raise InvalidArgumentError(
+                f"{_named(owner, 'record')}: {type(pop).__name__} cannot record {name!r}: it "
+                f"has {valid} (and spikes, always recorded).{extra}")
         if key not in out:
             out.append(key)
     return out
 
 
-def _resolve_neurons(pop, record_neurons) -> np.ndarray:
+def _index_array(value, n: int, label: str) -> np.ndarray:
+    """Indices into ``n`` items from ``value``: integers (integral floats too) in 0..n-1,
+    or a boolean mask of exactly ``n`` entries; sorted and unique, int64."""
+    if isinstance(value, str | bytes | dict):
+        raise ArgumentTypeError(f"{label} must be neuron indices or a boolean mask, got "
+                                f"{value!r}")
+    try:
+        idx = np.atleast_1d(np.asarray(value))
+    except ValueError:
+        raise InvalidArgumentError(f"{label} must be a flat list of neuron indices, got a "
+                                   f"ragged list") from None
+    if idx.ndim != 1:
+        raise InvalidArgumentError(f"{label} must be a flat list of neuron indices or a "
+                                   f"boolean mask, got shape {idx.shape}")
+    if idx.dtype == bool:
+        if idx.size != n:
+            raise InvalidArgumentError(f"{label}: a boolean mask must have one entry per "
+                                       f"neuron ({n}), got {idx.size}")
+        return np.flatnonzero(idx).astype(np.int64)
+    if idx.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if idx.dtype.kind == "f" and np.all(np.isfinite(idx)) and np.all(idx == np.round(idx)):
+        idx = idx.astype(np.int64)
+    if idx.dtype.kind not in "iu":
+        raise ArgumentTypeError(f"{label} must be integer neuron indices (or a boolean mask), "
+                                f"got {value!r}")
+    if idx.min() < 0 or idx.max() >= n:
+        raise InvalidArgumentError(f"{label} must be indices in 0..{n - 1}, got {value!r}")
+    return np.unique(idx).astype(np.int64)
+
+
+def _resolve_neurons(pop, record_neurons, owner: str | None = "simulate") -> np.ndarray:
     if record_neurons is None:
         return np.arange(pop.n, dtype=np.int64)
-    idx = np.atleast_1d(np.asarray(record_neurons))
-    if idx.dtype == bool:
-        idx = np.flatnonzero(idx)
-    if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0
-                     or idx.max() >= pop.n):
-        raise ValueError(f"record_neurons must be indices in 0..{pop.n - 1}, "
-                         f"got {record_neurons!r}")
-    return np.unique(idx).astype(np.int64)
+    return _index_array(record_neurons, pop.n, _named(owner, "record_neurons"))
+
+
+def check_input_current(pop, input_current, owner: str = "simulate") -> list[Stimulus]:
+    """``input_current`` (``None``, a number, one number per neuron, a Stimulus or a list of
+    them) as stimuli, or a typed error naming the argument."""
+    label = _named(owner, "input_current")
+    if input_current is None or isinstance(input_current, Stimulus):
+        return as_stimuli(input_current)
+    if isinstance(input_current, list | tuple) and input_current and any(
+            isinstance(s, Stimulus) for s in input_current):
+        return _stimulus_list(input_current, label)
+    if isinstance(input_current, str | bytes | dict) or hasattr(input_current, "dims"):
+        raise ArgumentTypeError(f"{label} must be a number (the population's current units), "
+                                f"one number per neuron or a Stimulus, got {input_current!r}"
+                                + ("; wrap a DataArray in Waveform(values=...)"
+                                   if hasattr(input_current, "dims") else ""))
+    try:
+        arr = np.asarray(input_current, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"{label} must be a number, one number per neuron or a "
+                                f"Stimulus, got {input_current!r}") from None
+    if np.asarray(input_current).dtype == bool:
+        raise ArgumentTypeError(f"{label} must be numbers, not booleans")
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.size != pop.n):
+        raise InvalidArgumentError(f"{label} must be a number or one value per neuron "
+                                   f"({pop.n}), got shape {arr.shape}; use Waveform for a "
+                                   f"time course")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidArgumentError(f"{label} must be finite, got {input_current!r}")
+    return as_stimuli(arr if arr.ndim else float(arr))
+
+
+def _stimulus_list(stimuli, label: str) -> list[Stimulus]:
+    """``stimuli`` (a Stimulus or a list of them) as a list, or an ArgumentTypeError."""
+    if stimuli is None:
+        return []
+    if isinstance(stimuli, Stimulus):
+        return [stimuli]
+    if not isinstance(stimuli, list | tuple):
+        raise ArgumentTypeError(f"{label} must be a list of Stimulus objects (StepCurrent, "
+                                f"PoissonInput, ...), got {stimuli!r}")
+    for i, s in enumerate(stimuli):
+        if not isinstance(s, Stimulus):
+            raise ArgumentTypeError(
+                f"{label} must be a list of Stimulus objects (StepCurrent, PoissonInput, "
+                f"...); entry {i} is {s!r}; a constant current is ConstantCurrent(...) or "
+                f"the input_current argument")
+    return list(stimuli)
+
+
+def check_run_options(owner: str, *, verbose=None, max_record_bytes=None, progress=None,
+                      method: str = "fixed") -> None:
+    """The options every run takes, or a typed error naming the argument."""
+    if not (verbose is None or isinstance(verbose, bool | np.bool_)):
+        raise ArgumentTypeError(f"{_named(owner, 'verbose')} must be True, False or None, "
+                                f"got {verbose!r}")
+    if max_record_bytes is not None:
+        if not is_integer(max_record_bytes):
+            raise ArgumentTypeError(f"{_named(owner, 'max_record_bytes')} must be an integer "
+                                    f"number of bytes or None, got {max_record_bytes!r}")
+        if max_record_bytes < 0:
+            raise InvalidArgumentError(f"{_named(owner, 'max_record_bytes')} must be >= 0, "
+                                       f"got {max_record_bytes!r}")
+    if progress is not None and not callable(progress):
+        raise ArgumentTypeError(f"{_named(owner, 'progress')} must be a callable "
+                                f"progress(steps_done, n_steps) or None, got {progress!r}")
+    if not isinstance(method, str):
+        raise ArgumentTypeError(f"{_named(owner, 'method')} must be 'fixed' or 'adaptive', "
+                                f"got {method!r}")
 
 
 def _wants_progress(verbose, step0: int, n_steps: int, first_chunk, now: float) -> bool:
@@ -182,20 +341,50 @@ def check_record_memory(rec_names, n_rec: int, n_samples: int, max_record_bytes,
             f"(sample_every=...) or record spikes only (record=())")
 
 
-def check_sample_every(sample_every) -> int:
-    """``sample_every`` as a positive int, or a ValueError."""
-    if isinstance(sample_every, bool) or int(sample_every) != sample_every or sample_every < 1:
-        raise ValueError(f"sample_every must be a positive integer, got {sample_every!r}")
+def check_sample_every(sample_every, owner: str | None = None) -> int:
+    """``sample_every`` as an int >= 1 (an integral float is fine), or an
+    :class:`ArgumentTypeError` / :class:`InvalidArgumentError` naming it.
+
+    >>> check_sample_every(2.0)
+    2
+    """
+    label = _named(owner, "sample_every")
+    if not is_integer(sample_every):
+        raise ArgumentTypeError(f"{label} must be an integer >= 1 (steps), got "
+                                f"{sample_every!r}")
+    if sample_every < 1:
+        raise InvalidArgumentError(f"{label} must be an integer >= 1 (steps), got "
+                                   f"{sample_every!r}")
     return int(sample_every)
 
 
-def resolve_seed(seed) -> int:
-    """``seed`` as a non-negative int (a fresh one drawn when ``None``), or a ValueError."""
+def resolve_seed(seed, owner: str | None = None) -> int:
+    """``seed`` as an int in 0 .. :data:`MAX_SEED` (a fresh one drawn when ``None``), or an
+    :class:`ArgumentTypeError` / :class:`InvalidArgumentError` naming it.
+
+    Seeds stop at 2**63 - 1 because every result stores its seed (attribute ``seed``) and
+    NetCDF, the results' file format, stores integers of at most 64 bits, signed in every
+    format and tool that reads it back (a larger seed would give a result that cannot be
+    saved, or one that reads back as a different number).
+
+    >>> resolve_seed(2**63 - 1) == MAX_SEED
+    True
+    >>> try:
+    ...     resolve_seed(2**64, "simulate")
+    ... except ValueError as err:
+    ...     print(str(err)[:60])
+    simulate(seed=...) must be an integer in 0..9223372036854775
+    """
     if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    label = _named(owner, "seed")
+    if not is_integer(seed):
+        raise ArgumentTypeError(f"{label} must be an integer >= 0 or None, got {seed!r}")
+    seed = int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise InvalidArgumentError(f"{label} must be an integer in 0..{MAX_SEED} (2**63 - 1, "
+                                   f"what NetCDF stores), got {seed!r}")
+    return seed
 
 
 def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
@@ -220,13 +409,15 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     record : sequence of str
         State variables to record (``pop.state_variables`` and ``"I_ext"``); spikes are
         always recorded. ``"voltage"`` is accepted for ``"V"``.
-    record_neurons : array_like of int, optional
-        Neurons whose variables are recorded (default all).
+    record_neurons : array_like of int or bool, optional
+        Neurons whose variables are recorded (default all): indices, or a boolean mask of
+        one entry per neuron.
     sample_every : int
         Record every this many steps.
     seed : int, optional
-        Seed of the ``numpy.random.Generator`` for stochastic stimuli. ``None`` draws one
-        and stores it in the attrs, so every result can be reproduced.
+        Seed of the ``numpy.random.Generator`` for stochastic stimuli, in 0 .. 2**63 - 1
+        (what NetCDF stores). ``None`` draws one and stores it in the attrs, so every
+        result can be reproduced.
     verbose : bool, optional
         Progress bar: ``True`` always, ``False`` never, ``None`` when the run is projected
         to take more than a few seconds.
@@ -249,10 +440,15 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
 
     Raises
     ------
-    ValueError
-        Bad dt, duration, stimulus, record request or input.
+    ArgumentTypeError
+        An argument of the wrong type (a string for a number -- ``dt='0.1'`` is refused,
+        not parsed --, a number in ``stimuli``); a :class:`TypeError`.
+    InvalidArgumentError
+        A bad value: dt or duration not finite and > 0, an unknown variable in ``record``,
+        indices out of range or a mask of the wrong length in ``record_neurons``, a seed
+        outside 0 .. 2**63 - 1; a :class:`ValueError`. Messages name the argument.
     RecordingMemoryError
-        The recording would not fit in ``max_record_bytes``.
+        The recording would not fit in ``max_record_bytes`` (a :class:`TooLargeError`).
     SimulationDivergedError
         The state diverged; the message names the population and suggests a smaller dt.
 
@@ -275,10 +471,17 @@ def simulate(pop, duration, input_current=None, *, dt: float = 0.1,
     from neurosim_nb.engine.network_sim import simulate_network
 
     if not hasattr(pop, "compiled_kernel"):
-        raise TypeError(f"simulate takes a neuron population, got {type(pop).__name__}")
-    _check_time("dt", dt)
-    _check_time("duration", duration)
-    stims = as_stimuli(input_current) + list(stimuli or [])
+        raise ArgumentTypeError(f"simulate takes a neuron population, got "
+                                f"{type(pop).__name__}")
+    dt = _check_time("dt", dt, "simulate")
+    duration = _check_time("duration", duration, "simulate")
+    check_steps(duration, dt, "simulate")
+    check_run_options("simulate", verbose=verbose, max_record_bytes=max_record_bytes,
+                      progress=progress, method=method)
+    check_sample_every(sample_every, "simulate")
+    seed = resolve_seed(seed, "simulate") if seed is not None else None
+    stims = (check_input_current(pop, input_current)
+             + _stimulus_list(stimuli, "simulate(stimuli=...)"))
     rec_names = _resolve_record(pop, record)
     rec_idx = _resolve_neurons(pop, record_neurons)
     # one loop for every run: a population alone is a network of one population

@@ -362,8 +362,11 @@ def _build_network(path: str, spec):
     if "rng_state" in spec:
         state = _CHECK.mapping(f"{path}.rng_state", spec["rng_state"])
         rng = np.random.default_rng(0)
-        _CHECK.call(f"{path}.rng_state", setattr, rng.bit_generator, "state",
-                    _copy.deepcopy(state))
+        try:  # (NumPy raises OverflowError for a number beyond its C integer type)
+            _CHECK.call(f"{path}.rng_state", setattr, rng.bit_generator, "state",
+                        _copy.deepcopy(state))
+        except OverflowError as err:
+            raise _CHECK.fail(f"{path}.rng_state", str(err)) from None
         net.rng = rng
     if not _CHECK.mapping(f"{path}.populations", spec["populations"]):
         raise _CHECK.fail(f"{path}.populations", "define at least one population")

@@ -126,7 +126,8 @@ from neurosim_nb.errors import InvalidArgumentError
 
 __all__ = ["RunConfig", "InputConfig", "OutputConfig", "RunOutcome", "ConfigError",
            "NETWORK_TYPES", "INPUT_TYPES", "OUTPUT_FORMATS",
-           "load_run_config", "run_config_from_dict", "check_value", "output_target", "build_model",
+           "load_run_config", "run_config_from_dict", "check_value", "check_sizes",
+           "output_target", "build_model",
            "run_simulation"]
 
 #: values of ``network_type``
@@ -151,6 +152,8 @@ class ConfigError(InvalidArgumentError):
 
 
 _CHECK = SentenceChecker(ConfigError)
+#: the largest integer a configuration may hold (int64; counts, seeds and times are smaller)
+_MAX_INT = 2**63 - 1
 
 # -- schema ----------------------------------------------------------------------------------
 TOP_KEYS: dict[str, Field] = {
@@ -387,7 +390,22 @@ def check_value(path: str, value, field: Field) -> Any:
     Traceback (most recent call last):
     ...
     neurosim_nb.export.run_config.ConfigError: --dt must be > 0 (ms), got -1.0
+
+    An integer beyond the 64-bit range is refused by its size (it is no count, seed or
+    duration this program can use, and Python cannot even print one of more than 4300
+    digits):
+
+    >>> check_value("n_neurons", 10**5000, TOP_KEYS["n_neurons"])
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.export.run_config.ConfigError: n_neurons must be an integer below 2**63, got \
+an integer of about 5000 digits
     """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
+        digits = math.floor((abs(value).bit_length() - 1) * math.log10(2)) + 1
+        kind = "an integer" if field.kind == "integer" else "a number"
+        raise ConfigError(f"{path} must be {kind} below 2**63, got an integer of about "
+                          f"{digits} digits")
     return _CHECK.field(path, value, field)
 
 
@@ -458,7 +476,11 @@ def load_run_config(path: str | os.PathLike) -> RunConfig:
     try:
         data = parse_json(text)
     except ValueError as err:
-        raise ConfigError(f"{p}: not valid JSON: {err}") from None
+        why = str(err)
+        if "integer string conversion" in why:  # Python's limit on integer literals
+            why = ("an integer literal of more than 4300 digits (no count, seed or time is "
+                   "that large)")
+        raise ConfigError(f"{p}: not valid JSON: {why}") from None
     return run_config_from_dict(data, source=str(p))
 
 
@@ -532,6 +554,40 @@ class RunOutcome:
     wall_time: float
 
 
+#: bytes per neuron a network needs at least (state, parameters, run buffers: float64s)
+_NEURON_BYTES = 64
+#: bytes per synapse (a 4-byte index and an 8-byte weight)
+_SYNAPSE_BYTES = 12
+
+
+def check_sizes(cfg: RunConfig) -> None:
+    """Refuse (:class:`~neurosim_nb.errors.TooLargeError`) a resolved configuration whose
+    network or recording could not be allocated, before anything is built: the neurons
+    (:data:`_NEURON_BYTES` each), the synapses of the network types whose count follows from
+    the configuration (recurrent: 10 % of all pairs; small world: ``k`` per neuron) and the
+    recorded traces (8 bytes per variable, neuron and sample).
+
+    >>> check_sizes(RunConfig(network_type="recurrent", n_neurons=1000).resolved())
+    """
+    from neurosim_nb.core.synapses.connectivity import check_allocation
+
+    n = (cfg.n_layers * cfg.neurons_per_layer if cfg.network_type in ("layered", "oni")
+         else cfg.n_neurons)
+    if n is None:
+        return
+    synapses = {"recurrent": 0.1 * float(n) * n,
+                "smallworld": float(n) * (cfg.k or 0)}.get(cfg.network_type, 0.0)
+    check_allocation(f"a {cfg.network_type} network of {n} neurons and about {synapses:.3g} "
+                     f"synapses", float(n) * _NEURON_BYTES + synapses * _SYNAPSE_BYTES,
+                     "use fewer neurons")
+    traces = [v for v in cfg.record if v not in ("spikes", "spike_times", "spike_time")]
+    samples = math.floor(cfg.duration / cfg.dt / max(cfg.sample_every, 1))
+    check_allocation(f"recording {list(traces)} of {n} neurons for {samples} samples",
+                     8.0 * len(traces) * n * samples,
+                     "record fewer variables (record: []), sample less often (sample_every) or "
+                     "run shorter")
+
+
 def build_model(cfg: RunConfig):
     """The network (or population) of a resolved configuration.
 
@@ -539,6 +595,7 @@ def build_model(cfg: RunConfig):
     >>> type(net).__name__, net.n_neurons
     ('LayeredNetwork', 20)
     """
+    check_sizes(cfg)
     t = cfg.network_type
     if t == "layered":
         from neurosim_nb.core.networks.layered import LayeredNetwork

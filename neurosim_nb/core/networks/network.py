@@ -26,10 +26,71 @@ from typing import Any
 
 import numpy as np
 
-from neurosim_nb._validation import did_you_mean
+from neurosim_nb._validation import did_you_mean, is_integer
 from neurosim_nb.core.neurons.base import NeuronPopulation
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.receptors import Receptor, get_receptor
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
+
+#: longest name of a network, population or projection (names go into result attributes,
+#: coordinates and file names)
+MAX_NAME_LENGTH = 200
+#: the coarsest step a build-time size estimate assumes (ms): ring buffers hold
+#: delay / dt slots, so a run at any dt <= this needs at least the estimate
+COARSEST_DT_MS = 1.0
+
+
+#: largest seed of a network or a run: results keep their seeds in attributes (``seed``,
+#: ``build_seed``), which NetCDF stores as 64-bit signed integers
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(what: str, seed) -> int:
+    """``seed`` as an int in 0 .. :data:`MAX_SEED`, or an ``ArgumentTypeError`` (not an
+    integer; an integral float is one) / ``InvalidArgumentError`` naming ``what``.
+
+    >>> check_seed("Network(seed=...)", 7.0)
+    7
+    """
+    if not is_integer(seed):
+        raise ArgumentTypeError(f"{what} must be an integer >= 0 or None, got {seed!r}")
+    seed = int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise InvalidArgumentError(f"{what} must be an integer in 0..{MAX_SEED} (2**63 - 1, "
+                                   f"what NetCDF stores), got {seed!r}")
+    return seed
+
+
+def check_name(what: str, name) -> str:
+    """``name`` if it is a usable name: a non-empty string of at most
+    :data:`MAX_NAME_LENGTH` characters without control characters (a NUL ends a string in
+    NetCDF: the name would come back cut short) and without leading or trailing spaces.
+
+    >>> check_name("Network.add_population(name=...)", "exc")
+    'exc'
+    >>> check_name("Network.add_population(name=...)", "")
+    Traceback (most recent call last):
+    ...
+    neurosim_nb.errors.InvalidArgumentError: Network.add_population(name=...) must be a \
+non-empty name, got ''
+    """
+    import unicodedata
+
+    if not isinstance(name, str):
+        raise ArgumentTypeError(f"{what} must be a string, got {name!r}")
+    if not name or not name.strip():
+        raise InvalidArgumentError(f"{what} must be a non-empty name, got {name!r}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArgumentError(f"{what} must have at most {MAX_NAME_LENGTH} characters, "
+                                   f"got {len(name)}")
+    bad = [c for c in name if unicodedata.category(c).startswith("C")]
+    if bad:
+        raise InvalidArgumentError(f"{what} must not contain control or unassigned "
+                                   f"characters (they are cut or mangled in saved files), got "
+                                   f"{name!r}")
+    if name != name.strip():
+        raise InvalidArgumentError(f"{what} must not begin or end with spaces, got {name!r}")
+    return name
 
 
 def _weight_type(weight) -> type:
@@ -89,7 +150,7 @@ class Projection:
             self.weight = np.ascontiguousarray(self.weight, dtype=_weight_type(self.weight))
             if self.post_idx.shape != self.weight.shape or self.indptr.shape != (
                     self.n_pre + 1,) or int(self.indptr[-1]) != self.weight.size:
-                raise ValueError("inconsistent CSR arrays: indptr must have n_pre + 1 "
+                raise InvalidArgumentError("inconsistent CSR arrays: indptr must have n_pre + 1 "
                                  "entries ending at the number of synapses")
             self._delay_ms = _compact_delay(self.__dict__.pop("_delay_in"), self.weight.size)
             return
@@ -195,7 +256,8 @@ def _compact_delay(delay, n_syn: int) -> np.ndarray | float:
     if d.ndim == 0:
         return float(d)
     if d.shape != (n_syn,):
-        raise ValueError(f"delay_ms has shape {d.shape}; expected a scalar or ({n_syn},)")
+        raise InvalidArgumentError(f"delay_ms has shape {d.shape}; expected a scalar or "
+                                   f"({n_syn},)")
     if d.size and d.min() == d.max():
         return float(d[0])
     return np.ascontiguousarray(d)
@@ -206,7 +268,8 @@ def _step_type(max_steps: int) -> type:
     for t in (np.uint8, np.uint16, np.uint32):
         if max_steps <= np.iinfo(t).max:
             return t
-    raise ValueError(f"a delay of {max_steps} steps is too long")
+    raise InvalidArgumentError(f"a delay of {max_steps} steps is too long (at most "
+                               f"{np.iinfo(np.uint32).max}); use shorter delays or a larger dt")
 
 
 @dataclass
@@ -234,23 +297,70 @@ class GapJunctions:
             raise ValueError("gap junction conductances must be finite and >= 0 (uS)")
 
 
+def _indices(what: str, value) -> np.ndarray:
+    """A flat array of integer indices (int64), or a typed error naming ``what``."""
+    if isinstance(value, str | bytes | dict):
+        raise ArgumentTypeError(f"{what} must be integer indices, got {value!r}")
+    try:
+        arr = np.atleast_1d(np.asarray(value))
+    except ValueError:
+        raise InvalidArgumentError(f"{what} must be a flat list of indices") from None
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu":
+        raise ArgumentTypeError(f"{what} must be integer indices, got {value!r}")
+    if arr.ndim != 1:
+        raise InvalidArgumentError(f"{what} must be a flat list of indices, got shape "
+                                   f"{arr.shape}")
+    return arr.astype(np.int64)
+
+
 def _is_number(value) -> bool:
+    """A real number or a 0-d numeric array (not a bool)."""
+    if isinstance(value, bool | np.bool_):
+        return False
     return isinstance(value, numbers.Real) or (isinstance(value, np.ndarray | np.generic)
-                                                and np.ndim(value) == 0
-                                                and np.issubdtype(np.asarray(value).dtype,
-                                                                  np.number))
+                                               and np.ndim(value) == 0
+                                               and np.issubdtype(np.asarray(value).dtype,
+                                                                 np.number))
 
 
 def _check_values(rec: Receptor, w: np.ndarray, d) -> None:
     """Weights finite (conductances >= 0) and delays finite and >= 0 ms."""
     if w.size and not (np.isfinite(w.min()) and np.isfinite(w.max())):  # NaN propagates
-        raise ValueError("weights must be finite")
+        raise InvalidArgumentError("weights must be finite")
     if rec.weight_units == "uS" and w.size and w.min() < 0:
-        raise ValueError(f"conductance weights onto {rec.name} must be >= 0 uS (inhibition "
-                         f"comes from its reversal potential {rec.E_rev_mV} mV)")
+        raise InvalidArgumentError(f"conductance weights onto {rec.name} must be >= 0 uS "
+                                   f"(inhibition comes from its reversal potential "
+                                   f"{rec.E_rev_mV} mV)")
     d = np.asarray(d)
     if d.size and not (np.isfinite(d.min()) and np.isfinite(d.max()) and d.min() >= 0):
-        raise ValueError("delays must be finite and >= 0 ms")
+        raise InvalidArgumentError("delays must be finite and >= 0 ms")
+
+
+def _per_synapse(what: str, value, n_syn: int) -> np.ndarray:
+    """``value`` (a number or one per synapse) as a float64 array of ``n_syn`` values, or a
+    typed error naming ``what`` (no NumPy broadcast message)."""
+    if isinstance(value, str | bytes | dict | bool | np.bool_):
+        raise ArgumentTypeError(f"{what} must be a number or one number per synapse, got "
+                                f"{value!r}")
+    try:
+        raw = np.asarray(value)
+    except ValueError:
+        raise InvalidArgumentError(f"{what} must be a flat list of numbers (got a ragged "
+                                   f"list)") from None
+    if raw.dtype.kind not in "iuf":
+        raise ArgumentTypeError(f"{what} must be a number or one number per synapse, got "
+                                f"{value!r}")
+    arr = raw.astype(float)
+    if arr.ndim == 0:
+        return np.full(n_syn, float(arr))
+    if arr.shape != (n_syn,):
+        raise InvalidArgumentError(f"{what} must be a number or one value per synapse "
+                                   f"({n_syn}), got shape {arr.shape}")
+    return arr.copy()
 
 
 class NeuronView:
@@ -303,13 +413,12 @@ class Network:
     def __init__(self, name: str = "network", seed: int | None = None,
                  weight_precision: str = "float64"):
         if weight_precision not in ("float64", "float32"):
-            raise ValueError(f"weight_precision must be 'float64' or 'float32', got "
-                             f"{weight_precision!r}")
+            raise InvalidArgumentError(f"Network(weight_precision=...) must be 'float64' or "
+                                       f"'float32', got {weight_precision!r}")
         self.weight_precision = weight_precision
-        self.name = name
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1)[0])
-        self.seed = int(seed)
+        self.name = check_name("Network(name=...)", name)
+        self.seed = (int(np.random.SeedSequence().generate_state(1)[0]) if seed is None
+                     else check_seed("Network(seed=...)", seed))
         self.rng = np.random.default_rng(self.seed)
         self.populations: dict[str, NeuronPopulation] = {}
         self.layer_of: dict[str, int] = {}
@@ -335,11 +444,37 @@ class Network:
     # -- building -----------------------------------------------------------------------
     def add_population(self, name: str, population: NeuronPopulation,
                        layer: int | None = None) -> NeuronPopulation:
-        """Add ``population`` under ``name`` (its label becomes ``name``)."""
+        """Add ``population`` under ``name`` (its label becomes ``name``).
+
+        ``name``: a non-empty string without control characters (see :func:`check_name`),
+        not yet used in this network; a population object can be added once (it holds its
+        own state: added twice it would be simulated twice per step). ``layer``: an integer.
+
+        >>> from neurosim_nb import LIFNeuron
+        >>> net = Network(seed=0)
+        >>> pop = net.add_population("a", LIFNeuron(n=2))
+        >>> net.add_population("b", pop)
+        Traceback (most recent call last):
+        ...
+        neurosim_nb.errors.InvalidArgumentError: Network.add_population: this LIFNeuron is \
+already in the network as 'a'; a population object can be added once (make another one for \
+'b')
+        """
         if not isinstance(population, NeuronPopulation):
-            raise TypeError(f"expected a neuron population, got {type(population).__name__}")
+            raise ArgumentTypeError(f"Network.add_population(population=...) must be a neuron "
+                                    f"population, got {type(population).__name__}")
+        check_name("Network.add_population(name=...)", name)
         if name in self.populations:
-            raise ValueError(f"population {name!r} already exists")
+            raise InvalidArgumentError(f"population {name!r} already exists")
+        for other, pop in self.populations.items():
+            if pop is population:
+                raise InvalidArgumentError(
+                    f"Network.add_population: this {type(population).__name__} is already in "
+                    f"the network as {other!r}; a population object can be added once (make "
+                    f"another one for {name!r})")
+        if layer is not None and not is_integer(layer):
+            raise ArgumentTypeError(f"Network.add_population(layer=...) must be an integer, "
+                                    f"got {layer!r}")
         population.label = name
         self.populations[name] = population
         if layer is not None:
@@ -348,9 +483,12 @@ class Network:
 
     def population(self, name: str) -> NeuronPopulation:
         """The population called ``name`` (a clear error with a suggestion otherwise)."""
+        if not isinstance(name, str):
+            raise ArgumentTypeError(f"a population is named by a string, got {name!r}")
         if name not in self.populations:
-            raise ValueError(f"unknown population {name!r}; the network has "
-                             f"{list(self.populations)}.{did_you_mean(name, self.populations)}")
+            raise InvalidArgumentError(f"unknown population {name!r}; the network has "
+                                       f"{list(self.populations)}."
+                                       f"{did_you_mean(name, self.populations)}")
         return self.populations[name]
 
     def _name_of(self, pop) -> str:
@@ -360,7 +498,11 @@ class Network:
         for name, p in self.populations.items():
             if p is pop:
                 return name
-        raise ValueError("that population is not part of this network; add_population() it")
+        if not isinstance(pop, NeuronPopulation):
+            raise ArgumentTypeError(f"a population is given by its name (a string) or the "
+                                    f"population object, got {pop!r}")
+        raise InvalidArgumentError("that population is not part of this network; "
+                                   "add_population() it")
 
     def connect(self, pre, post, rule: str = "fixed_probability", *, weight: Any = 1.0,
                 delay_ms: Any = 1.0, receptor: str | Receptor = "AMPA", name: str | None = None,
@@ -392,7 +534,13 @@ class Network:
 
         pre_name, post_name = self._name_of(pre), self._name_of(post)
         rec = get_receptor(receptor)
+        self._check_projection_args(name, dynamics, autapses)
+        if isinstance(delay_ms, bool | np.bool_):
+            raise ArgumentTypeError(f"Network.connect(delay_ms=...) must be a number (ms), an "
+                                    f"array or a distribution dict, got {delay_ms!r}")
         n_pre, n_post = self.populations[pre_name].n, self.populations[post_name].n
+        if _is_number(delay_ms):
+            self._check_ring_buffer(post_name, rec, float(delay_ms))
         indptr, post_idx = cx.connect_csr(rule, n_pre, n_post, self.rng, autapses=autapses,
                                           same_population=pre_name == post_name, **rule_args)
         n_syn = post_idx.size
@@ -400,15 +548,76 @@ class Network:
         if _is_number(delay_ms):  # a uniform delay is stored once, never per synapse
             d = float(delay_ms)
             if not np.isfinite(d):
-                raise ValueError("delay_ms contains NaN or infinite values")
+                raise InvalidArgumentError("delay_ms contains NaN or infinite values")
         else:
             d = np.asarray(cx._draw(delay_ms, n_syn, self.rng, "delay_ms"), dtype=float)
         _check_values(rec, w, d)
+        if np.size(d):
+            self._check_ring_buffer(post_name, rec, float(np.max(d)))
         proj = Projection.from_csr(self._projection_name(name, pre_name, post_name, rec),
                                    pre_name, post_name, rec, indptr, post_idx, w, d, n_pre,
                                    n_post, dynamics)
         self.projections.append(proj)
         return proj
+
+    @staticmethod
+    def _check_projection_args(name, dynamics, autapses) -> None:
+        if name is not None:
+            check_name("projection name", name)
+        if dynamics is not None and not isinstance(dynamics, SynapticDynamics):
+            raise ArgumentTypeError(f"dynamics must be a SynapticDynamics (STDP, "
+                                    f"TsodyksMarkram, ...) or None, got {dynamics!r}")
+        if not isinstance(autapses, bool | np.bool_):
+            raise ArgumentTypeError(f"autapses must be True or False, got {autapses!r}")
+
+    def ring_buffer_bytes(self, dt: float, extra: tuple | None = None,
+                          itemsize: int = 8) -> float:
+        """Bytes of the receptor ring buffers a run at step ``dt`` (ms) allocates: one
+        float64 slot per step of the longest delay (plus the shortest and 3), per receptor
+        channel and neuron of every population that receives synapses, held twice while a
+        run starts (the population's buffer and the run's flat copy). ``extra``: a
+        projection being added, ``(post name, receptor, its longest delay in ms)``;
+        ``itemsize``: bytes per number of the run's copy (8: float64, 4: float32).
+
+        >>> from neurosim_nb import LIFNeuron
+        >>> net = Network(seed=0)
+        >>> _ = net.add_population("a", LIFNeuron(n=10))
+        >>> _ = net.connect("a", "a", "all_to_all", weight=0.1, delay_ms=1.0)
+        >>> net.ring_buffer_bytes(0.1)    # (10 + 10 + 3) slots x 10 neurons x 16 bytes
+        3680.0
+        """
+        from neurosim_nb.core.synapses.connectivity import delay_steps
+
+        receptors: dict[str, set] = {}
+        delays = []
+        for p in self.projections:
+            if p.n_synapses:
+                receptors.setdefault(p.post, set()).add(p.receptor)
+                d = p._delay_ms
+                delays.append((float(np.min(d)), float(np.max(d))))
+        if extra is not None:
+            receptors.setdefault(extra[0], set()).add(extra[1])
+            delays.append((extra[2], extra[2]))
+        if not delays:
+            return 0.0
+        lo = float(delay_steps(np.array([min(d[0] for d in delays)]), dt)[0])
+        hi = float(delay_steps(np.array([max(d[1] for d in delays)]), dt)[0])
+        per_slot = sum(len(r) * self.populations[k].n for k, r in receptors.items())
+        return (hi + lo + 3) * per_slot * (8.0 + itemsize)
+
+    def _check_ring_buffer(self, post_name: str, rec, delay_ms: float) -> None:
+        """Refuse a delay whose ring buffers could not be allocated even at the coarsest
+        step (:data:`COARSEST_DT_MS`), when the projection is made, not when it runs."""
+        from neurosim_nb.core.synapses.connectivity import check_allocation
+
+        if not np.isfinite(delay_ms) or delay_ms < 0:
+            return  # refused by _check_values with its own message
+        need = self.ring_buffer_bytes(COARSEST_DT_MS, (post_name, rec, delay_ms))
+        check_allocation(
+            f"a delay of {delay_ms:g} ms onto {post_name!r} (receptor ring buffers of "
+            f"{delay_ms / COARSEST_DT_MS:.3g} steps even at dt = {COARSEST_DT_MS:g} ms)", need,
+            "use shorter delays (a spike source with a later start_ms delays input without a "
+            "buffer) or fewer neurons")
 
     def _stored_weights(self, w: np.ndarray, dynamics) -> np.ndarray:
         """``w`` (a new float64 array, stored as it is) in the network's weight precision;
@@ -430,20 +639,25 @@ class Network:
         """Add explicit synapses (local indices) from ``pre`` to ``post``."""
         pre_name, post_name = self._name_of(pre), self._name_of(post)
         rec = get_receptor(receptor)
+        self._check_projection_args(name, dynamics, False)
         n_pre, n_post = self.populations[pre_name].n, self.populations[post_name].n
-        pre_idx = np.asarray(pre_idx, dtype=np.int64)
-        post_idx = np.asarray(post_idx, dtype=np.int64)
+        pre_idx = _indices("Network.add_projection(pre_idx=...)", pre_idx)
+        post_idx = _indices("Network.add_projection(post_idx=...)", post_idx)
         n_syn = pre_idx.size
         if post_idx.size != n_syn:
-            raise ValueError(f"{n_syn} presynaptic but {post_idx.size} postsynaptic indices")
+            raise InvalidArgumentError(f"{n_syn} presynaptic but {post_idx.size} postsynaptic "
+                                       f"indices")
         if n_syn and (pre_idx.min() < 0 or pre_idx.max() >= n_pre or post_idx.min() < 0
                       or post_idx.max() >= n_post):
-            raise ValueError(f"synapse indices out of range for {pre_name} ({n_pre}) -> "
-                             f"{post_name} ({n_post})")
-        w = np.broadcast_to(np.asarray(weight, dtype=float), (n_syn,)).copy()
-        d = np.asarray(delay_ms, dtype=float)
-        d = float(d) if d.ndim == 0 else np.broadcast_to(d, (n_syn,)).copy()
+            raise InvalidArgumentError(f"synapse indices out of range for {pre_name} ({n_pre}) "
+                                       f"-> {post_name} ({n_post})")
+        w = _per_synapse("Network.add_projection(weight=...)", weight, n_syn)
+        d = _per_synapse("Network.add_projection(delay_ms=...)", delay_ms, n_syn)
+        if np.ndim(delay_ms) == 0:
+            d = float(d[0]) if n_syn else float(np.asarray(delay_ms, dtype=float))
         _check_values(rec, w, d)
+        if np.size(d):
+            self._check_ring_buffer(post_name, rec, float(np.max(d)))
         w = self._stored_weights(w, dynamics)
         name = self._projection_name(name, pre_name, post_name, rec)
         proj = Projection(name, pre_name, post_name, rec, pre_idx, post_idx, w, d, n_pre, n_post,
@@ -457,16 +671,19 @@ class Network:
         """Electrical synapses between neurons ``pairs_a[i]`` of ``a`` and ``pairs_b[i]`` of
         ``b`` with ``conductance_uS`` each (see :class:`GapJunctions`)."""
         a_name, b_name = self._name_of(a), self._name_of(b)
-        ai = np.asarray(pairs_a, dtype=np.int64)
-        bi = np.asarray(pairs_b, dtype=np.int64)
+        if name is not None:
+            check_name("gap junction name", name)
+        ai = _indices("Network.add_gap_junctions(pairs_a=...)", pairs_a)
+        bi = _indices("Network.add_gap_junctions(pairs_b=...)", pairs_b)
         if ai.shape != bi.shape:
-            raise ValueError("pairs_a and pairs_b must have the same length")
-        for name, idx in ((a_name, ai), (b_name, bi)):
-            n = self.populations[name].n
+            raise InvalidArgumentError("pairs_a and pairs_b must have the same length")
+        for pop_name, idx in ((a_name, ai), (b_name, bi)):
+            n = self.populations[pop_name].n
             if idx.size and (idx.min() < 0 or idx.max() >= n):
-                raise ValueError(f"gap junction indices out of range for {name!r} "
-                                 f"(0..{n - 1})")
-        g = np.broadcast_to(np.asarray(conductance_uS, dtype=float), ai.shape).copy()
+                raise InvalidArgumentError(f"gap junction indices out of range for "
+                                           f"{pop_name!r} (0..{n - 1})")
+        g = _per_synapse("Network.add_gap_junctions(conductance_uS=...)", conductance_uS,
+                         ai.size)
         gj = GapJunctions(name or f"{a_name}<->{b_name}:gap", a_name, b_name, ai, bi, g,
                           rectification)
         self.gap_junctions.append(gj)
@@ -499,9 +716,31 @@ class Network:
         """Drive population ``population`` with a stimulus (targets are local indices): a
         :class:`~neurosim_nb.stimuli.Stimulus`, a list of them, or a number / one
         value per neuron (a constant current in the population's current units)."""
-        from neurosim_nb.stimuli import as_stimuli
+        from neurosim_nb.stimuli import Stimulus, as_stimuli
 
-        self.stimuli.setdefault(self._name_of(population), []).extend(as_stimuli(stimulus))
+        name = self._name_of(population)
+        what = "Network.add_stimulus(stimulus=...)"
+        if isinstance(stimulus, str | bytes | dict) or stimulus is None:
+            raise ArgumentTypeError(f"{what} must be a Stimulus, a list of them, a number or "
+                                    f"one number per neuron, got {stimulus!r}")
+        if isinstance(stimulus, list | tuple) and any(isinstance(s, Stimulus)
+                                                       for s in stimulus):
+            bad = [s for s in stimulus if not isinstance(s, Stimulus)]
+            if bad:
+                raise ArgumentTypeError(f"{what}: a list of stimuli must hold only Stimulus "
+                                        f"objects, got {bad[0]!r}")
+        try:
+            stims = as_stimuli(stimulus)
+        except (TypeError, ValueError) as err:
+            raise InvalidArgumentError(f"{what}: {err}") from None
+        n = self.populations[name].n
+        for st in stims:
+            amp = np.asarray(getattr(st, "amplitude", 0.0))
+            untargeted = getattr(st, "targets", None) is None
+            if amp.dtype.kind in "iuf" and amp.ndim == 1 and untargeted and amp.size != n:
+                raise InvalidArgumentError(f"{what}: {amp.size} values for the {n} neurons of "
+                                           f"{name!r}")
+        self.stimuli.setdefault(name, []).extend(stims)
 
     def set_receptor_state(self, population, receptor, value) -> None:
         """Set a receptor channel's conductance (µS) or current (nA) on every neuron of

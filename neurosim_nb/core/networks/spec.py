@@ -72,16 +72,18 @@ from neurosim_nb._validation import (
     NON_NEGATIVE,
     POSITIVE,
     PROBABILITY,
+    Bounds,
     Checker,
     did_you_mean,
 )
-from neurosim_nb.core.networks.network import Network
+from neurosim_nb.core.networks.network import MAX_SEED, Network, check_name
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS
-from neurosim_nb.errors import InvalidArgumentError
+from neurosim_nb.errors import InvalidArgumentError, TooLargeError
 
-__all__ = ["SpecError", "build_network", "validate_spec", "STIMULUS_TYPES", "text_fields"]
+__all__ = ["SpecError", "SpecTooLargeError", "build_network", "validate_spec",
+           "STIMULUS_TYPES", "text_fields"]
 
 TOP_KEYS = ("name", "seed", "populations", "projections", "stimuli", "layer_names")
 POPULATION_KEYS = ("model", "n", "preset", "params", "layer")
@@ -107,7 +109,30 @@ class SpecError(InvalidArgumentError):
     """A network specification is invalid; the message starts with the key path."""
 
 
-_CHECK = Checker(SpecError)
+class SpecTooLargeError(SpecError, TooLargeError):
+    """A spec asks for more memory than allowed (a delay whose ring buffers, a projection
+    whose synapses would not fit): both a :class:`SpecError` and a :class:`TooLargeError`."""
+
+
+class _SpecChecker(Checker):
+    """The spec's checks; a size refused by a constructor becomes a
+    :class:`SpecTooLargeError` (with the key path in front), the other refusals
+    :class:`SpecError`."""
+
+    def call(self, path: str, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except self.error:
+            raise
+        except TooLargeError as err:
+            raise SpecTooLargeError(f"{path}: {err}") from None
+        except (TypeError, ValueError) as err:
+            raise self.fail(path, str(err)) from None
+
+
+_CHECK = _SpecChecker(SpecError)
+#: seeds a spec may hold (what NetCDF stores in a result's ``build_seed``)
+_SEEDS = Bounds(0, MAX_SEED)
 
 
 def _values(path: str, value):
@@ -185,7 +210,8 @@ def _projection(path: str, spec: dict, populations) -> dict:
                                     "receptor")
     out["autapses"] = _CHECK.boolean(f"{path}.autapses", spec.get("autapses", False))
     if "name" in spec:
-        out["name"] = _CHECK.string(f"{path}.name", spec["name"])
+        out["name"] = _CHECK.call(f"{path}.name", check_name, "a projection name",
+                                  _CHECK.string(f"{path}.name", spec["name"]))
     return out
 
 
@@ -233,14 +259,17 @@ def validate_spec(spec) -> dict:
     """
     spec = _CHECK.mapping("spec", _CHECK.document(spec))
     _CHECK.keys("", spec, TOP_KEYS, required=("populations",))
-    out: dict[str, Any] = {"name": _CHECK.string("name", spec.get("name", "network"))}
+    out: dict[str, Any] = {"name": _CHECK.call("name", check_name, "the network name",
+                                               _CHECK.string("name",
+                                                             spec.get("name", "network")))}
     seed = spec.get("seed")
-    out["seed"] = None if seed is None else _CHECK.integer("seed", seed, NON_NEGATIVE)
+    out["seed"] = None if seed is None else _CHECK.integer("seed", seed, _SEEDS)
     if not _CHECK.mapping("populations", spec["populations"]):
         raise _CHECK.fail("populations", "define at least one population")
     pops = out["populations"] = {}
     for where, name, pspec in _CHECK.members("populations", spec["populations"]):
-        pops[_CHECK.string(where, name)] = _population(where, pspec)
+        _CHECK.call(where, check_name, "a population name", _CHECK.string(where, name))
+        pops[name] = _population(where, pspec)
     out["projections"] = [_projection(where, p, pops)
                           for where, p in _CHECK.entries("projections",
                                                          spec.get("projections", []))]

@@ -57,7 +57,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from neurosim_nb._jit import njit
-from neurosim_nb._validation import did_you_mean
+from neurosim_nb._validation import did_you_mean, is_number
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError, TooLargeError
 
 __all__ = [
     "RULES",
@@ -92,11 +93,44 @@ _DIST_ALIASES = {"gaussian": "normal", "gauss": "normal", "norm": "normal", "fla
 
 
 # -- argument checks ------------------------------------------------------------------------
+def check_allocation(what: str, n_bytes, hint: str = "") -> int:
+    """``n_bytes`` if an allocation that large is allowed, else a
+    :class:`~neurosim_nb.errors.TooLargeError` naming ``what``, the size and ``hint``: the
+    shared check of :mod:`neurosim_nb._validation` (its limit: ``NEUROSIM_NB_MEMORY_LIMIT``
+    or half the available memory).
+
+    >>> check_allocation("a small array", 800)
+    800
+    """
+    try:
+        from neurosim_nb._validation import check_allocation as shared
+    except ImportError:  # pragma: no cover - until the shared helper is on this branch
+        shared = _check_allocation_fallback
+    return shared(what, n_bytes, hint)
+
+
+def _check_allocation_fallback(what: str, n_bytes, hint: str = "") -> int:  # pragma: no cover
+    import os
+
+    n = float(n_bytes)
+    text = os.environ.get("NEUROSIM_NB_MEMORY_LIMIT", "").strip().upper().rstrip("B")
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    limit = (float(text[:-1]) * scale[text[-1]] if text and text[-1] in scale
+             else float(text) if text else avail / 2)
+    if n > limit:
+        raise TooLargeError(f"{what} would need at least {n / 2**30:.1f} GiB ({n:.0f} bytes) "
+                            f"of memory, more than the {limit / 2**30:.1f} GiB allowed; {hint}")
+    return int(n)
+
+
 def _count(name: str, value) -> int:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} = {value!r} must be a non-negative integer")
+    if isinstance(value, bool | np.bool_) or not is_number(value):
+        raise ArgumentTypeError(f"{name} = {value!r} must be a non-negative integer")
+    if not isinstance(value, numbers.Integral):
+        raise InvalidArgumentError(f"{name} = {value!r} must be a non-negative integer")
     if value < 0:
-        raise ValueError(f"{name} = {value} must be a non-negative integer (>= 0)")
+        raise InvalidArgumentError(f"{name} = {value} must be a non-negative integer (>= 0)")
     return int(value)
 
 
@@ -105,30 +139,35 @@ def _generator(rng) -> np.random.Generator:
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator (or an int seed), got "
-                    f"{type(rng).__name__}; use rng = np.random.default_rng(seed)")
+    raise ArgumentTypeError(f"rng must be a numpy.random.Generator (or an int seed), got "
+                            f"{type(rng).__name__}; use rng = np.random.default_rng(seed)")
 
 
 def _probability(name: str, value) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} = {value!r} is not a number in [0, 1]") from None
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if not is_number(value):  # a string is not a number, even '0.5'; nor is a bool
+        raise ArgumentTypeError(f"{name} = {value!r} is not a number in [0, 1]")
+    x = float(value)
     if not 0.0 <= x <= 1.0:  # also rejects NaN
-        raise ValueError(f"{name} = {value!r} is outside the allowed range [0, 1]")
+        raise InvalidArgumentError(f"{name} = {value!r} is outside the allowed range [0, 1]")
     return x
 
 
 def _positions(name: str, value, n: int) -> np.ndarray:
     if value is None:
-        raise ValueError(f"rule 'distance' needs {name}, an array of shape ({n}, 2) or "
-                         f"({n}, 3) in µm")
-    pos = np.asarray(value, dtype=float)
+        raise InvalidArgumentError(f"rule 'distance' needs {name}, an array of shape ({n}, 2) or "
+                                   f"({n}, 3) in µm")
+    try:
+        pos = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"{name} must be an array of numbers of shape ({n}, 2) or "
+                                f"({n}, 3) in µm") from None
     if pos.ndim != 2 or pos.shape[1] not in (2, 3) or pos.shape[0] != n:
-        raise ValueError(f"{name} has shape {pos.shape}; expected ({n}, 2) or ({n}, 3) "
-                         f"(one row of coordinates in µm per neuron)")
+        raise InvalidArgumentError(f"{name} has shape {pos.shape}; expected ({n}, 2) or ({n}, 3) "
+                                   f"(one row of coordinates in µm per neuron)")
     if not np.all(np.isfinite(pos)):
-        raise ValueError(f"{name} contains NaN or infinite coordinates")
+        raise InvalidArgumentError(f"{name} contains NaN or infinite coordinates")
     return pos
 
 
@@ -137,16 +176,18 @@ def _synapses(pre_idx, post_idx, n_pre: int, n_post: int | None = None):
     post = np.asarray(post_idx)
     for name, arr in (("pre_idx", pre), ("post_idx", post)):
         if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
-            raise ValueError(f"{name} must be a 1-D integer array, got dtype {arr.dtype} "
-                             f"and shape {arr.shape}")
+            raise InvalidArgumentError(
+                f"{name} must be a 1-D integer array, got dtype {arr.dtype} "
+                f"and shape {arr.shape}")
     if pre.shape != post.shape:
-        raise ValueError(f"pre_idx and post_idx differ in length ({pre.size} != {post.size})")
+        raise InvalidArgumentError(
+            f"pre_idx and post_idx differ in length ({pre.size} != {post.size})")
     pre = pre.astype(np.int64, copy=False)
     post = post.astype(np.int64, copy=False)
     for name, arr, n in (("pre_idx", pre, n_pre), ("post_idx", post, n_post)):
         if n is not None and arr.size and (arr.min() < 0 or arr.max() >= n):
-            raise ValueError(f"{name} holds indices outside [0, {n - 1}] "
-                             f"(min {arr.min()}, max {arr.max()})")
+            raise InvalidArgumentError(f"{name} holds indices outside [0, {n - 1}] "
+                                       f"(min {arr.min()}, max {arr.max()})")
     return pre, post
 
 
@@ -155,8 +196,9 @@ def _per_synapse(name: str, value, n_syn: int) -> np.ndarray:
     if arr.ndim == 0:
         return np.full(n_syn, arr[()])
     if arr.shape != (n_syn,):
-        raise ValueError(f"{name} has shape {arr.shape}; expected a scalar or ({n_syn},), "
-                         f"one value per synapse")
+        raise InvalidArgumentError(
+            f"{name} has shape {arr.shape}; expected a scalar or ({n_syn},), "
+            f"one value per synapse")
     return arr
 
 
@@ -233,7 +275,8 @@ def connect(
     >>> connect("fixed_probabilty", 3, 3, rng, p=0.1)
     Traceback (most recent call last):
     ...
-    ValueError: unknown connection rule 'fixed_probabilty'; valid rules: all_to_all, \
+    neurosim_nb.errors.InvalidArgumentError: unknown connection rule 'fixed_probabilty'; \
+valid rules: all_to_all, \
 one_to_one, fixed_probability, fixed_indegree, fixed_outdegree, distance. \
 Did you mean 'fixed_probability'?
     """
@@ -279,8 +322,8 @@ def connect_csr(
     (6, 'int32', [2, 2, 2])
     """
     if rule not in RULES:
-        raise ValueError(f"unknown connection rule {rule!r}; valid rules: "
-                         f"{', '.join(RULES)}.{did_you_mean(rule, RULES)}")
+        raise InvalidArgumentError(f"unknown connection rule {rule!r}; valid rules: "
+                                   f"{', '.join(RULES)}.{did_you_mean(rule, RULES)}")
     n_pre, n_post = _count("n_pre", n_pre), _count("n_post", n_post)
     rng = _generator(rng)
     given = {"p": p, "k": k, "positions_pre": positions_pre, "positions_post": positions_post,
@@ -288,16 +331,19 @@ def connect_csr(
     unused = [name for name, v in given.items() if v is not None and name not in _RULE_ARGS[rule]]
     if unused:
         takes = ", ".join(_RULE_ARGS[rule]) or "no rule parameters"
-        raise ValueError(f"rule {rule!r} does not use {', '.join(unused)} (it takes {takes})")
+        raise InvalidArgumentError(
+            f"rule {rule!r} does not use {', '.join(unused)} (it takes {takes})")
     missing = [name for name in _REQUIRED.get(rule, ()) if given[name] is None]
     if missing:
-        raise ValueError(f"rule {rule!r} needs {', '.join(missing)}")
+        raise InvalidArgumentError(f"rule {rule!r} needs {', '.join(missing)}")
     no_self = not autapses and same_population
     if no_self and n_pre != n_post:
-        raise ValueError(f"autapses=False with same_population=True needs n_pre == n_post "
-                         f"(got {n_pre} and {n_post}); for two different populations pass "
-                         f"same_population=False")
+        raise InvalidArgumentError(
+            f"autapses=False with same_population=True needs n_pre == n_post "
+            f"(got {n_pre} and {n_post}); for two different populations pass "
+            f"same_population=False")
     itype = _index_type(n_post)
+    _check_synapse_memory(rule, n_pre, n_post, p, k, no_self, itype)
     if rule == "all_to_all":
         return _all_to_all(n_pre, n_post, no_self, itype)
     if rule == "one_to_one":
@@ -311,6 +357,31 @@ def connect_csr(
     pre, post = _distance(n_pre, n_post, rng, no_self, same_population, positions_pre,
                           positions_post, sigma_um, p_max)
     return _indptr(pre, n_pre), post.astype(itype)
+
+
+#: bytes a network stores per synapse beyond its index (a float64 weight)
+_WEIGHT_BYTES = 8
+
+
+def _check_synapse_memory(rule: str, n_pre: int, n_post: int, p, k, no_self: bool,
+                          itype) -> None:
+    """Refuse (TooLargeError) a projection whose synapses would not fit, before drawing:
+    the count is exact for ``all_to_all``, ``one_to_one`` and the fixed degrees, the
+    expected value for ``fixed_probability`` (``distance`` draws in bounded blocks and is
+    not estimated). Each synapse takes its post index and a float64 weight."""
+    pairs = float(n_pre) * float(n_post - 1 if no_self else n_post)
+    if rule == "all_to_all":
+        n_syn = pairs
+    elif rule == "fixed_probability" and is_number(p) and 0 <= p <= 1:
+        n_syn = pairs * float(p)
+    elif rule in ("fixed_indegree", "fixed_outdegree") and isinstance(k, numbers.Integral):
+        n_syn = float(k) * (n_post if rule == "fixed_indegree" else n_pre)
+    else:
+        return
+    per_synapse = np.dtype(itype).itemsize + _WEIGHT_BYTES
+    check_allocation(f"connect({rule!r}, n_pre={n_pre}, n_post={n_post}) with about "
+                     f"{n_syn:.3g} synapses", n_syn * per_synapse,
+                     "use a lower connection probability or in-degree, or fewer neurons")
 
 
 def _index_type(n: int) -> type:
@@ -334,10 +405,11 @@ def _all_to_all(n_pre: int, n_post: int, no_self: bool, itype):
 
 def _one_to_one(n_pre: int, n_post: int, no_self: bool, itype):
     if n_pre != n_post:
-        raise ValueError(f"rule 'one_to_one' needs n_pre == n_post (got {n_pre} and {n_post})")
+        raise InvalidArgumentError(
+            f"rule 'one_to_one' needs n_pre == n_post (got {n_pre} and {n_post})")
     if no_self and n_pre:
-        raise ValueError("rule 'one_to_one' within one population connects only i -> i, "
-                         "so autapses=False would remove every synapse")
+        raise InvalidArgumentError("rule 'one_to_one' within one population connects only i -> i, "
+                                   "so autapses=False would remove every synapse")
     return np.arange(n_pre + 1, dtype=np.int64), np.arange(n_pre, dtype=itype)
 
 
@@ -349,8 +421,8 @@ def _fixed_probability(n_pre: int, n_post: int, p: float, rng, no_self: bool, it
     if p == 0.0 or n_pre == 0 or m <= 0:
         return np.zeros(n_pre + 1, np.int64), np.empty(0, itype)
     if n_pre * n_post >= 2**53:
-        raise ValueError(f"n_pre * n_post = {n_pre * n_post} pairs is too many for one "
-                         f"projection")
+        raise InvalidArgumentError(f"n_pre * n_post = {n_pre * n_post} pairs is too many for one "
+                                   f"projection")
     counts = rng.binomial(m, p, size=n_pre)
     return _sample_rows(counts, m, rng, no_self, True, itype)
 
@@ -360,8 +432,8 @@ def _degree_k(k, n_partners: int, no_self: bool, side: str, rule: str) -> int:
     limit = n_partners - 1 if no_self else n_partners
     if k > limit:
         extra = " minus the autapse; pass autapses=True to allow it" if no_self else ""
-        raise ValueError(f"rule {rule!r}: k = {k} exceeds the {limit} possible distinct "
-                         f"{side}synaptic partners (n_{side} = {n_partners}{extra})")
+        raise InvalidArgumentError(f"rule {rule!r}: k = {k} exceeds the {limit} possible distinct "
+                                   f"{side}synaptic partners (n_{side} = {n_partners}{extra})")
     return k
 
 
@@ -468,11 +540,13 @@ def _distance(n_pre, n_post, rng, no_self, same_population, positions_pre, posit
     else:
         y = _positions("positions_post", positions_post, n_post)
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"positions_pre are {x.shape[1]}-D but positions_post are "
-                         f"{y.shape[1]}-D")
+        raise InvalidArgumentError(f"positions_pre are {x.shape[1]}-D but positions_post are "
+                                   f"{y.shape[1]}-D")
+    if not is_number(sigma_um):
+        raise ArgumentTypeError(f"sigma_um = {sigma_um!r} must be a finite distance > 0 µm")
     sigma = float(sigma_um)
     if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma_um = {sigma_um!r} must be a finite distance > 0 µm")
+        raise InvalidArgumentError(f"sigma_um = {sigma_um!r} must be a finite distance > 0 µm")
     p0 = 1.0 if p_max is None else _probability("p_max", p_max)
     rows_per_block = max(1, _BLOCK // max(n_post, 1))
     pres, posts = [], []
@@ -585,19 +659,29 @@ def _draw(spec, n: int, rng, what: str) -> np.ndarray:
     n = _count("n", n)
     if isinstance(spec, dict):
         return _draw_distribution(dict(spec), n, rng, what)
-    arr = np.asarray(spec, dtype=float) if not isinstance(spec, str) else None
-    if arr is None:
-        raise ValueError(f"{what} = {spec!r}: give a number, an array of {n} values or a "
-                         f"distribution dict such as {{'dist': 'normal', 'mean': 1.0, 'std': 0.1}}")
+    arr = None
+    if not isinstance(spec, str | bytes | bool | np.bool_):
+        try:
+            raw = np.asarray(spec)
+            if raw.dtype.kind in "iuf":
+                arr = raw.astype(float)
+        except (TypeError, ValueError):
+            arr = None
+    if arr is None:  # (a ValueError as it always was: InvalidArgumentError)
+        raise InvalidArgumentError(
+            f"{what} = {spec!r}: give a number, an array of {n} values or a "
+            f"distribution dict such as {{'dist': 'normal', 'mean': 1.0, "
+            f"'std': 0.1}}")
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     elif arr.shape != (n,):
-        raise ValueError(f"{what} array has shape {arr.shape}; expected ({n},), one value per "
-                         f"synapse")
+        raise InvalidArgumentError(
+            f"{what} array has shape {arr.shape}; expected ({n},), one value per "
+            f"synapse")
     else:
         arr = arr.copy()
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{what} contains NaN or infinite values")
+        raise InvalidArgumentError(f"{what} contains NaN or infinite values")
     return arr
 
 
@@ -606,39 +690,47 @@ def _draw_distribution(spec: dict, n: int, rng, what: str) -> np.ndarray:
     if dist not in _DISTS:
         alias = _DIST_ALIASES.get(str(dist).lower())
         hint = f" Did you mean {alias!r}?" if alias else did_you_mean(dist, _DISTS)
-        raise ValueError(f"{what}: distribution {dist!r} is not one of {list(_DISTS)}; give "
-                         f"it as {{'dist': ..., ...}}.{hint}")
+        raise InvalidArgumentError(
+            f"{what}: distribution {dist!r} is not one of {list(_DISTS)}; give "
+            f"it as {{'dist': ..., ...}}.{hint}")
     clip_min, clip_max = spec.pop("clip_min", None), spec.pop("clip_max", None)
     keys = _DISTS[dist]
     if dist == "lognormal" and set(spec) == {"mu", "sigma"}:
         keys = ("mu", "sigma")
     if set(spec) != set(keys):
-        raise ValueError(f"{what}: {dist} distribution takes keys {list(keys)} (plus optional "
-                         f"clip_min, clip_max); got {sorted(spec)}")
+        raise InvalidArgumentError(
+            f"{what}: {dist} distribution takes keys {list(keys)} (plus optional "
+            f"clip_min, clip_max); got {sorted(spec)}")
+    if not all(is_number(spec[key]) for key in keys):
+        raise ArgumentTypeError(f"{what}: {dist} parameters must be numbers, got {spec}")
     a, b = (float(spec[key]) for key in keys)
+    for key in ("clip_min", "clip_max"):
+        bound = clip_min if key == "clip_min" else clip_max
+        if bound is not None and (not is_number(bound) or not np.isfinite(bound)):
+            raise InvalidArgumentError(f"{what}: {key} must be a finite number, got {bound!r}")
     if not (np.isfinite(a) and np.isfinite(b)):
-        raise ValueError(f"{what}: {dist} parameters must be finite, got {spec}")
+        raise InvalidArgumentError(f"{what}: {dist} parameters must be finite, got {spec}")
     if rng is None:
-        raise ValueError(f"{what}: drawing from a {dist} distribution needs rng")
+        raise InvalidArgumentError(f"{what}: drawing from a {dist} distribution needs rng")
     rng = _generator(rng)
     if dist == "uniform":
         if a > b:
-            raise ValueError(f"{what}: uniform low = {a} must not exceed high = {b}")
+            raise InvalidArgumentError(f"{what}: uniform low = {a} must not exceed high = {b}")
         out = rng.uniform(a, b, size=n)
     else:
         if b < 0:
-            raise ValueError(f"{what}: {dist} {keys[1]} = {b} must be >= 0")
+            raise InvalidArgumentError(f"{what}: {dist} {keys[1]} = {b} must be >= 0")
         if dist == "normal":
             out = rng.normal(a, b, size=n)
         elif keys == ("mu", "sigma"):
             out = rng.lognormal(a, b, size=n)
         else:  # mean and std of the values themselves
             if a <= 0:
-                raise ValueError(f"{what}: lognormal mean = {a} must be > 0")
+                raise InvalidArgumentError(f"{what}: lognormal mean = {a} must be > 0")
             s2 = math.log1p((b / a) ** 2)
             out = rng.lognormal(math.log(a) - s2 / 2.0, math.sqrt(s2), size=n)
     if clip_min is not None and clip_max is not None and clip_min > clip_max:
-        raise ValueError(f"{what}: clip_min = {clip_min} exceeds clip_max = {clip_max}")
+        raise InvalidArgumentError(f"{what}: clip_min = {clip_min} exceeds clip_max = {clip_max}")
     if clip_min is not None or clip_max is not None:
         out = np.clip(out, clip_min, clip_max)
     return out
@@ -709,16 +801,17 @@ def delay_steps(delay_ms: ArrayLike, dt: float) -> np.ndarray:
     """
     dt_val = float(dt)
     if not (np.isfinite(dt_val) and dt_val > 0):
-        raise ValueError(f"dt = {dt!r} must be a finite time step > 0 ms")
+        raise InvalidArgumentError(f"dt = {dt!r} must be a finite time step > 0 ms")
     d = np.asarray(delay_ms, dtype=float)
     if np.any(np.isnan(d)):
-        raise ValueError("delay_ms contains NaN")
+        raise InvalidArgumentError("delay_ms contains NaN")
     if np.any(d < 0):
-        raise ValueError(f"delay_ms = {float(d[d < 0].flat[0])!r} ms is negative; delays must be "
-                         f">= 0 ms (delays below dt = {dt_val} ms become one step); a "
-                         f"normal distribution of delays needs clip_min")
+        raise InvalidArgumentError(
+            f"delay_ms = {float(d[d < 0].flat[0])!r} ms is negative; delays must be "
+            f">= 0 ms (delays below dt = {dt_val} ms become one step); a "
+            f"normal distribution of delays needs clip_min")
     if np.any(np.isinf(d)):
-        raise ValueError("delay_ms contains an infinite delay")
+        raise InvalidArgumentError("delay_ms contains an infinite delay")
     steps = np.floor(d / dt_val + 0.5 + 1e-9).astype(np.int64)
     return np.maximum(steps, 1)
 
