@@ -210,6 +210,10 @@ def _check_run_size(args: argparse.Namespace, cfg: RunConfig) -> None:
                    f"{cfg.duration:g} / {cfg.dt:g} ms is {steps:.3g} steps, more than the "
                    f"{MAX_STEPS:.0e} a command-line run takes: use a shorter --duration or a "
                    f"longer --dt", "duration", "dt")
+    if steps < 1:
+        raise fail(f"{_source(args, 'dt', 'dt')} = {cfg.dt:g} ms is longer than the run "
+                   f"({_source(args, 'duration', 'duration')} = {cfg.duration:g} ms): not one "
+                   "step; use a shorter --dt", "dt", "duration")
     if cfg.sample_every > max(steps, 1):
         raise fail(f"{_source(args, 'sample_every', 'sample_every')} = {cfg.sample_every} is "
                    f"more than the {int(steps)} steps of the run: nothing would be recorded",

@@ -22,8 +22,8 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb._gc import freeze_long_lived
+from neurosim_nb._validation import check_allocation
 from neurosim_nb.core.synapses.channels import N_SYN_PAR, SYN_DECAY
-from neurosim_nb.core.synapses.connectivity import check_allocation
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.neuromodulation import modulators_dataset
 from neurosim_nb.engine import simulator as _single

@@ -569,7 +569,7 @@ def check_sizes(cfg: RunConfig) -> None:
 
     >>> check_sizes(RunConfig(network_type="recurrent", n_neurons=1000).resolved())
     """
-    from neurosim_nb.core.synapses.connectivity import check_allocation
+    from neurosim_nb._validation import check_allocation
 
     n = (cfg.n_layers * cfg.neurons_per_layer if cfg.network_type in ("layered", "oni")
          else cfg.n_neurons)

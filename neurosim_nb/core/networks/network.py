@@ -608,7 +608,7 @@ already in the network as 'a'; a population object can be added once (make anoth
     def _check_ring_buffer(self, post_name: str, rec, delay_ms: float) -> None:
         """Refuse a delay whose ring buffers could not be allocated even at the coarsest
         step (:data:`COARSEST_DT_MS`), when the projection is made, not when it runs."""
-        from neurosim_nb.core.synapses.connectivity import check_allocation
+        from neurosim_nb._validation import check_allocation
 
         if not np.isfinite(delay_ms) or delay_ms < 0:
             return  # refused by _check_values with its own message

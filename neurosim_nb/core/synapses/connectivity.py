@@ -57,8 +57,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from neurosim_nb._jit import njit
-from neurosim_nb._validation import did_you_mean, is_number
-from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError, TooLargeError
+from neurosim_nb._validation import check_allocation, did_you_mean, is_number
+from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 
 __all__ = [
     "RULES",
@@ -93,37 +93,6 @@ _DIST_ALIASES = {"gaussian": "normal", "gauss": "normal", "norm": "normal", "fla
 
 
 # -- argument checks ------------------------------------------------------------------------
-def check_allocation(what: str, n_bytes, hint: str = "") -> int:
-    """``n_bytes`` if an allocation that large is allowed, else a
-    :class:`~neurosim_nb.errors.TooLargeError` naming ``what``, the size and ``hint``: the
-    shared check of :mod:`neurosim_nb._validation` (its limit: ``NEUROSIM_NB_MEMORY_LIMIT``
-    or half the available memory).
-
-    >>> check_allocation("a small array", 800)
-    800
-    """
-    try:
-        from neurosim_nb._validation import check_allocation as shared
-    except ImportError:  # pragma: no cover - until the shared helper is on this branch
-        shared = _check_allocation_fallback
-    return shared(what, n_bytes, hint)
-
-
-def _check_allocation_fallback(what: str, n_bytes, hint: str = "") -> int:  # pragma: no cover
-    import os
-
-    n = float(n_bytes)
-    text = os.environ.get("NEUROSIM_NB_MEMORY_LIMIT", "").strip().upper().rstrip("B")
-    scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
-    avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    limit = (float(text[:-1]) * scale[text[-1]] if text and text[-1] in scale
-             else float(text) if text else avail / 2)
-    if n > limit:
-        raise TooLargeError(f"{what} would need at least {n / 2**30:.1f} GiB ({n:.0f} bytes) "
-                            f"of memory, more than the {limit / 2**30:.1f} GiB allowed; {hint}")
-    return int(n)
-
-
 def _count(name: str, value) -> int:
     if isinstance(value, bool | np.bool_) or not is_number(value):
         raise ArgumentTypeError(f"{name} = {value!r} must be a non-negative integer")
