@@ -73,8 +73,8 @@ def test(*pytest_args: str) -> None:
     """Lint, then the suite: with no arguments, in two processes, one per core -- the tests
     marked ``second_process`` (long and independent of the rest: compiling kernel variants
     no other test needs, tens of seconds each on an empty Numba cache and single-threaded;
-    the app chaos test) beside all the others; with pytest arguments, one process running
-    what they select."""
+    the app chaos test) and the browser tests beside all the others; with pytest arguments,
+    one process running what they select."""
     install()
     ensure_chromium()
     sh(str(BIN / "ruff"), "check", "neurosim_nb", "tests", "benchmarks", "tasks.py",
@@ -86,14 +86,16 @@ def test(*pytest_args: str) -> None:
         return
     log = ROOT / "test-artifacts" / "second_process.log"
     log.parent.mkdir(exist_ok=True)
-    heavy_cmd = [str(PY), "-m", "pytest", "tests", "-m", "second_process", "-p",
+    # (the browser tests go there too: Voila and Chromium, independent of the rest)
+    heavy_cmd = [str(PY), "-m", "pytest", "tests", "-m", "second_process or browser", "-p",
                  "no:cacheprovider", "--durations=15"]
     print("+", " ".join(heavy_cmd), f"> {log.relative_to(ROOT)}  (in the background)",
           flush=True)
     with open(log, "w") as out:
         heavy = subprocess.Popen(heavy_cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         try:
-            main = subprocess.run([*suite, "-m", "not second_process", "--durations=40"],
+            main = subprocess.run([*suite, "-m", "not (second_process or browser)",
+                                   "--durations=40"],
                                   cwd=ROOT).returncode
         finally:
             heavy_rc = heavy.wait()
