@@ -180,9 +180,10 @@ def make_stimulus(protocol: str, current: float, duration: float,
     1.0
     >>> make_stimulus("pulse train", 1.0, 100.0, PulseSettings(frequency_hz=100.0,
     ...                                                       pulse_ms=20.0))
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: pulse_ms (20.0) exceeds the period 10 ms of 100.0 Hz
+    neurosim_nb.errors.InvalidArgumentError: PulseTrain.pulse_ms (20.0) exceeds the period ...
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown input protocol {protocol!r}; choose from {list(PROTOCOLS)}")

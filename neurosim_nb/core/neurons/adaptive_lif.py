@@ -209,10 +209,10 @@ class AdExParameters(ParameterSet):
     --------
     >>> AdExParameters(b=0.0).b
     0.0
-    >>> AdExParameters(V_r=10.0)
+    >>> AdExParameters(V_r=10.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: AdExParameters: V_r (10.0 mV) must be below V_peak (0.0 mV)
+    neurosim_nb.errors.InvalidArgumentError: AdExParameters: V_r (10.0 mV) must be below V_peak ...
     """
 
     C: float = param(0.281, "nF", (1e-4, 100.0), "membrane capacitance")
@@ -551,7 +551,7 @@ class AdaptiveLIFParameters(ParameterSet):
     >>> AdaptiveLIFParameters(V_reset=-40.0)
     Traceback (most recent call last):
     ...
-    ValueError: V_reset (-40.0 mV) must be below V_threshold (-50.0 mV)
+    neurosim_nb.errors.InvalidArgumentError: V_reset (-40.0 mV) must be below V_threshold (-50.0 mV)
     """
 
     tau_m: float = _like_lif("tau_m", 20.0)

@@ -183,10 +183,11 @@ class HodgkinHuxleyParameters(ParameterSet):
     (120.0, 'hh1952', 6.3, 1.0)
     >>> round(p.replace(temperature_C=16.3).rate_factor(), 12)   # Q10 = 3 over 10 degC
     3.0
-    >>> HodgkinHuxleyParameters(kinetics="hh1953")
-    Traceback (most recent call last):
-    ...
-    ValueError: HodgkinHuxleyParameters.kinetics = 'hh1953' is not one of ['hh1952', 'traub_miles']
+    >>> try:
+    ...     HodgkinHuxleyParameters(kinetics="hh1953")
+    ... except ValueError as err:  # an InvalidArgumentError
+    ...     print(err)  # doctest: +ELLIPSIS
+    HodgkinHuxleyParameters.kinetics = 'hh1953' is not one of ['hh1952', 'traub_miles']...
     """
 
     C_m: float = param(1.0, "uF/cm2", (0.01, 100.0), "specific membrane capacitance")
