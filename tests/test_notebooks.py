@@ -25,6 +25,10 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+# every notebook in its own kernel: long and independent of the rest
+# (python3 tasks.py test runs these in its second process)
+pytestmark = pytest.mark.second_process
+
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted(ROOT.glob("notebooks/*.ipynb"))
 APPS = sorted(ROOT.glob("widgets/*.ipynb"))

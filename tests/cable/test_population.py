@@ -12,6 +12,10 @@ from neurosim_nb.channels.library import mechanism
 from neurosim_nb.morphology import Morphology, discretise
 from neurosim_nb.stimuli import ConstantCurrent
 
+# compartmental populations in networks: kernels only they compile
+# (python3 tasks.py test runs these in its second process)
+pytestmark = pytest.mark.second_process
+
 DT = 0.025
 
 

@@ -20,6 +20,10 @@ from neurosim_nb.engine.loop import (
 )
 from neurosim_nb.stimuli import _add_inverted_counts, _poisson_cdf
 
+# the flat pass's every case: loop variants only they compile
+# (python3 tasks.py test runs these in its second process)
+pytestmark = pytest.mark.second_process
+
 QUIET = LIFParameters(tau_m=20.0, V_rest=-70.0, V_threshold=-50.0, V_reset=-70.0,
                       t_refractory=2.0, R_m=100.0)
 
