@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from neurosim_nb import cli
 from neurosim_nb.cli import MAX_NEURONS, MAX_SEED, MAX_STEPS, main
+from neurosim_nb.engine.simulator import check_sample_every, check_steps
 
 EXAMPLES = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
 
@@ -72,9 +73,12 @@ def _check_outcome(argv, code, err, cfg):
         if code != 2 or not lines[0].startswith("usage:"):
             assert len(lines) == 1, (argv, err)        # one line, not a report
     if cfg is not None:                                # what reaches a run is bounded
-        steps = cfg.duration / cfg.dt
-        assert 1 <= steps <= MAX_STEPS, argv
-        assert 1 <= cfg.sample_every <= steps, argv
+        # the engine's own checks accept what the command line let through (they raise
+        # for less than one step or a sample_every that is not an integer >= 1) ...
+        n_steps = check_steps(cfg.duration, cfg.dt)
+        # ... within the command line's cap, and the run records at least one sample
+        assert n_steps <= MAX_STEPS, argv
+        assert check_sample_every(cfg.sample_every) <= n_steps, argv
         assert cfg.seed is None or 0 <= cfg.seed <= MAX_SEED, argv
         per = cfg.neurons_per_layer if cfg.network_type in ("layered", "oni") \
             else cfg.n_neurons
