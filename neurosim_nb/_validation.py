@@ -737,3 +737,26 @@ are needed
             raise _value_error(f"{where} must hold numbers {bounds}{_of(unit)}, got "
                                f"{shown!r}")
     return arr
+
+
+#: largest seed of a network, a run or a source: results keep their seeds in attributes
+#: (``seed``, ``build_seed``), which NetCDF stores as 64-bit signed integers
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(what: str, seed) -> int:
+    """``seed`` as an int in 0 .. :data:`MAX_SEED`, or an ``ArgumentTypeError`` (not an
+    integer; an integral float is one) / ``InvalidArgumentError`` naming ``what``.
+
+    >>> check_seed("Network(seed=...)", 7.0)
+    7
+    """
+    from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
+
+    if not is_integer(seed):
+        raise ArgumentTypeError(f"{what} must be an integer >= 0 or None, got {seed!r}")
+    seed = int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise InvalidArgumentError(f"{what} must be an integer in 0..{MAX_SEED} (2**63 - 1, "
+                                   f"what NetCDF stores), got {seed!r}")
+    return seed

@@ -44,6 +44,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from neurosim_nb._validation import MAX_SEED
 from neurosim_nb._version import __version__
 from neurosim_nb.errors import InvalidArgumentError
 from neurosim_nb.export.run_config import (
@@ -117,8 +118,6 @@ def _checked(dest: str, value, field):
         raise UsageError(str(err)) from None
 
 
-#: the largest seed: results store it as a NetCDF int64
-MAX_SEED = 2**63 - 1
 #: the most neurons a command-line run builds (neurons x layers): beyond, the state alone
 #: needs gigabytes and a run takes hours; the Python API has no such limit
 MAX_NEURONS = 10_000_000

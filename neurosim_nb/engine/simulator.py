@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from neurosim_nb._validation import is_integer, is_number
+from neurosim_nb._validation import MAX_SEED, check_seed, is_integer, is_number
 from neurosim_nb.engine.recorder import Recorder
 from neurosim_nb.errors import (
     ArgumentTypeError,
@@ -60,7 +60,6 @@ class RecordingMemoryError(TooLargeError, MemoryError):
 
 #: largest seed a run accepts: results keep it in the ``seed`` attribute, which NetCDF
 #: stores as a 64-bit signed integer (NumPy's generators take larger ones, NetCDF does not)
-MAX_SEED = 2**63 - 1  # = neurosim_nb.core.networks.network.MAX_SEED
 #: most steps of one run: step times ``k * dt`` are exact in float64 up to 2**53 steps
 MAX_STEPS = 2**53
 
@@ -377,14 +376,7 @@ def resolve_seed(seed, owner: str | None = None) -> int:
     """
     if seed is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
-    label = _named(owner, "seed")
-    if not is_integer(seed):
-        raise ArgumentTypeError(f"{label} must be an integer >= 0 or None, got {seed!r}")
-    seed = int(seed)
-    if not 0 <= seed <= MAX_SEED:
-        raise InvalidArgumentError(f"{label} must be an integer in 0..{MAX_SEED} (2**63 - 1, "
-                                   f"what NetCDF stores), got {seed!r}")
-    return seed
+    return check_seed(_named(owner, "seed"), seed)
 
 
 def simulate(pop, duration, input_current=None, *, dt: float = 0.1,

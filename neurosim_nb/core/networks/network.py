@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from neurosim_nb._validation import did_you_mean, is_integer
+from neurosim_nb._validation import check_seed, did_you_mean, is_integer
 from neurosim_nb.core.neurons.base import NeuronPopulation
 from neurosim_nb.core.synapses.delivery import SynapticDynamics
 from neurosim_nb.core.synapses.receptors import Receptor, get_receptor
@@ -38,27 +38,6 @@ MAX_NAME_LENGTH = 200
 #: the coarsest step a build-time size estimate assumes (ms): ring buffers hold
 #: delay / dt slots, so a run at any dt <= this needs at least the estimate
 COARSEST_DT_MS = 1.0
-
-
-#: largest seed of a network or a run: results keep their seeds in attributes (``seed``,
-#: ``build_seed``), which NetCDF stores as 64-bit signed integers
-MAX_SEED = 2**63 - 1
-
-
-def check_seed(what: str, seed) -> int:
-    """``seed`` as an int in 0 .. :data:`MAX_SEED`, or an ``ArgumentTypeError`` (not an
-    integer; an integral float is one) / ``InvalidArgumentError`` naming ``what``.
-
-    >>> check_seed("Network(seed=...)", 7.0)
-    7
-    """
-    if not is_integer(seed):
-        raise ArgumentTypeError(f"{what} must be an integer >= 0 or None, got {seed!r}")
-    seed = int(seed)
-    if not 0 <= seed <= MAX_SEED:
-        raise InvalidArgumentError(f"{what} must be an integer in 0..{MAX_SEED} (2**63 - 1, "
-                                   f"what NetCDF stores), got {seed!r}")
-    return seed
 
 
 def check_name(what: str, name) -> str:

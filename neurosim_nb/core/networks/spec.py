@@ -69,6 +69,7 @@ from typing import Any
 from neurosim_nb import stimuli as _stimuli
 from neurosim_nb._validation import (
     AT_LEAST_ONE,
+    MAX_SEED,
     NON_NEGATIVE,
     POSITIVE,
     PROBABILITY,
@@ -76,7 +77,7 @@ from neurosim_nb._validation import (
     Checker,
     did_you_mean,
 )
-from neurosim_nb.core.networks.network import MAX_SEED, Network, check_name
+from neurosim_nb.core.networks.network import Network, check_name
 from neurosim_nb.core.neurons import MODEL_FAMILIES, model_class
 from neurosim_nb.core.neurons.sources import SOURCES, source_from_dict
 from neurosim_nb.core.synapses.receptors import RECEPTORS

@@ -67,6 +67,7 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb._validation import (
+    MAX_SEED,
     NON_NEGATIVE,
     POSITIVE,
     Bounds,
@@ -230,7 +231,7 @@ class _SourceParameters:
 
 
 #: the seeds a source takes: what a NetCDF int64 attribute can hold
-SEED_BOUNDS = Bounds(0, 2**63 - 1)
+SEED_BOUNDS = Bounds(0, MAX_SEED)
 
 
 def _seed(where: str, seed) -> int | None:
