@@ -17,7 +17,7 @@ Work per step never loops over neurons in Python: stimuli are generated for a ch
 from __future__ import annotations
 
 import difflib
-import os
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from neurosim_nb._validation import MAX_SEED, check_seed, is_integer, is_number
+from neurosim_nb._validation import (
+    MAX_SEED,
+    available_memory,
+    check_seed,
+    is_integer,
+    is_number,
+)
 from neurosim_nb.engine.recorder import Recorder
 from neurosim_nb.errors import (
     ArgumentTypeError,
@@ -108,15 +114,11 @@ def check_steps(duration: float, dt: float, owner: str | None = None) -> int:
     return n_steps
 
 
-def _available_memory_bytes() -> int:
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+def _default_record_limit() -> int:
+    """Half the memory available now (:func:`~neurosim_nb._validation.available_memory`);
+    no limit where that cannot be read."""
+    avail = available_memory()
+    return avail // 2 if avail is not None else sys.maxsize
 
 
 def _record_names(record, owner: str | None = None) -> list[str]:
@@ -331,7 +333,7 @@ def check_record_memory(rec_names, n_rec: int, n_samples: int, max_record_bytes,
         need = estimate_record_bytes(n_samples, n_rec, len(rec_names))
     else:
         need = estimate_record_bytes(n_samples, n_traces, 1)
-    limit = _available_memory_bytes() // 2 if max_record_bytes is None else int(max_record_bytes)
+    limit = _default_record_limit() if max_record_bytes is None else int(max_record_bytes)
     if need > limit:
         raise RecordingMemoryError(
             f"recording {rec_names} of {n_rec} neurons for {n_samples} samples needs "

@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from neurosim_nb._validation import memory_limit
 from neurosim_nb.errors import NeurosimError, TooLargeError
 
 #: failures of a write that become an ExportError naming the target (netCDF4 reports HDF5's
@@ -246,30 +247,6 @@ def readable_path(path) -> Path:
 
 # ----------------------------------------------------------------------- declared sizes
 
-#: the share of the available memory one file may ask for
-MEMORY_FRACTION = 0.5
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (``MemAvailable`` of ``/proc/meminfo``, else the
-    physical memory).
-
-    >>> available_memory() > 0
-    True
-    """
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (OSError, ValueError, AttributeError):
-        return 2**34
-
-
 def human_bytes(n: float) -> str:
     """``n`` bytes in kB/MB/GB/TB (powers of 1000).
 
@@ -322,9 +299,9 @@ def check_declared(path, what: str, n_bytes: int, *, stored: int | None = None,
                                 f"{human_bytes(n_bytes)} but the file holds "
                                 f"{human_bytes(stored)} for it (truncated, corrupt or hostile "
                                 "file)")
-    limit = int(available_memory() * MEMORY_FRACTION)
-    if n_bytes > limit:
+    limit, source = memory_limit()  # (the limit of every allocation check)
+    if limit is not None and n_bytes > limit:
         raise FileTooLargeError(f"cannot read {path}: {what} needs {human_bytes(n_bytes)} of "
                                 f"memory, more than the {human_bytes(limit)} allowed "
-                                f"({MEMORY_FRACTION:.0%} of the memory available); read it on "
-                                "a larger machine or open it lazily where the reader can")
+                                f"({source}); read it on a larger machine or open it lazily "
+                                "where the reader can")
