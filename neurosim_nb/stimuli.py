@@ -42,7 +42,7 @@ from neurosim_nb._validation import (
 )
 from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError
 from neurosim_nb.numerics.pcg64 import random_into
-from neurosim_nb.numerics.philox import philox4x64, uniform53
+from neurosim_nb.numerics.philox import mulhilo, philox4x64, uniform53
 
 __all__ = [
     "Stimulus", "ConstantCurrent", "StepCurrent", "PulseTrain", "RampCurrent", "SineCurrent",
@@ -490,6 +490,17 @@ class PoissonInput(Stimulus):
       (target, gap index) under a key drawn from the stimulus' generator; each target's
       next event time is carried from chunk to chunk, so the kicks do not depend on how
       the run is chunked either.
+    * ``"pooled"``: the ``m`` targets' inputs drawn as one Poisson process: each active
+      step's total count is Poisson(``m * lam``) (inverted through a table of its
+      distribution), and each of those events goes to a target drawn uniformly (Lemire's
+      unbiased bounded integers). By the splitting theorem of Poisson processes the counts
+      are again independent Poisson(``lam``) per target and step -- the same process, exactly.
+      It costs a 64-bit random number per event and no logarithm (about 5 ns per event
+      instead of ~20 for ``"gaps"`` in a network run), and the kicks come out step by step.
+      The numbers come from Philox addressed by (active step, block) under a key drawn
+      from the stimulus' generator, so the kicks do not depend on the chunking. For a
+      sparse drive (small ``lam``); the table covers ``m * lam`` +- 13 sd, so ``m * lam``
+      is limited to ``POOLED_MAX_EVENTS_PER_STEP`` (use ``"per_step"`` above).
 
     Examples
     --------
@@ -548,7 +559,9 @@ class PoissonInput(Stimulus):
 
 
 #: the samplers of :class:`PoissonInput` (its ``sampling``)
-POISSON_SAMPLINGS = ("per_step", "gaps")
+POISSON_SAMPLINGS = ("per_step", "gaps", "pooled")
+#: the largest expected count of events per step (all targets) of ``sampling="pooled"``
+POOLED_MAX_EVENTS_PER_STEP = 1e6
 #: mean count per step up to which Poisson counts are drawn by table inversion
 POISSON_TABLE_MAX_LAM = 30.0
 
@@ -689,6 +702,83 @@ def _poisson_gap_kicks(k0, k1, inv_lam, weight, rows, out, cols, t_next, drawn, 
         drawn[j] = g
 
 
+def _pooled_table(mean: float) -> tuple[int, np.ndarray]:
+    """``(lo, cdf)``: P(N <= lo + i) for a Poisson(``mean``) count N, over ``mean`` +- 13 sd
+    (+- 10): the probability outside is below 1e-20, far below a double's resolution of a
+    uniform. The probabilities come from the mode outwards by the ratio of neighbours
+    (``p(k + 1) = p(k) mean / (k + 1)``), the mode's from its logarithm (no overflow),
+    normalised over the window.
+
+    >>> lo, cdf = _pooled_table(2.0)
+    >>> lo, round(float(cdf[0]), 6), round(float(cdf[2]), 6)      # P(N <= 0), P(N <= 2)
+    (0, 0.135335, 0.676676)
+    """
+    sd = math.sqrt(mean)
+    lo = max(0, math.floor(mean - 13.0 * sd - 10.0))
+    hi = math.ceil(mean + 13.0 * sd + 10.0)
+    mode = math.floor(mean)
+    pmf = np.zeros(hi - lo + 1)
+    pmf[mode - lo] = math.exp(mode * math.log(mean) - mean - math.lgamma(mode + 1.0)) \
+        if mean > 0.0 else 1.0
+    for k in range(mode, hi):
+        pmf[k + 1 - lo] = pmf[k - lo] * mean / (k + 1)
+    for k in range(mode, lo, -1):
+        pmf[k - 1 - lo] = pmf[k - lo] * k / mean
+    cdf = np.cumsum(pmf)
+    return lo, cdf / cdf[-1]  # (the mode's rounding, ~1e-9 at mean 1e6, is a common factor)
+
+
+@njit(cache=True, inline="always")
+def _lane(x0, x1, x2, x3, lane):
+    if lane == 0:
+        return x0
+    if lane == 1:
+        return x1
+    return x2 if lane == 2 else x3
+
+
+@njit(cache=True)
+def _poisson_pooled_kicks(k0, k1, lo, cdf, weight, rows, out, cols, tau0):
+    """Add ``weight`` to ``out[rows[r], cols[j]]`` for every event of the ``r``-th active
+    step of this block (active step ``tau0 + r`` of the run): a Poisson count of events
+    for all targets (the table inverse of a uniform: the first ``i`` with ``u < cdf[i]``,
+    plus ``lo``), each given to target ``j`` uniform in ``0 .. m - 1`` (the high word of
+    ``x * m``, rejecting the ``2**64 mod m`` low words that would bias it). Numbers: Philox
+    of counter ``(tau, b, 1, 0)``, ``b = 0, 1, ...``; the first is the count's uniform."""
+    m = np.uint64(cols.shape[0])
+    if m == 0:
+        return
+    reject = (np.uint64(0) - m) % m  # 2**64 mod m
+    top = cdf.shape[0] - 1
+    for r in range(rows.shape[0]):
+        tau = np.uint64(tau0 + r)
+        b = np.uint64(0)
+        x0, x1, x2, x3 = philox4x64(tau, b, np.uint64(1), np.uint64(0), k0, k1)
+        u = uniform53(x0)
+        a, z = 0, top  # the first index whose cdf exceeds u (the last if none does)
+        while a < z:
+            h = (a + z) >> 1
+            if u < cdf[h]:
+                z = h
+            else:
+                a = h + 1
+        count = lo + a
+        o = out[rows[r]]
+        lane = 1
+        q = 0
+        while q < count:
+            if lane == 4:
+                b += np.uint64(1)
+                x0, x1, x2, x3 = philox4x64(tau, b, np.uint64(1), np.uint64(0), k0, k1)
+                lane = 0
+            hi, low = mulhilo(_lane(x0, x1, x2, x3, lane), m)
+            lane += 1
+            if low < reject:  # (probability m / 2**64)
+                continue
+            o[cols[hi]] += weight
+            q += 1
+
+
 class _PoissonRuntime(_Runtime):
     """A bound :class:`PoissonInput`: draws its kicks (compiled) straight into the buffer."""
 
@@ -697,7 +787,18 @@ class _PoissonRuntime(_Runtime):
         self.lam = stim.n_sources * stim.rate_hz * dt / 1000.0
         self.targets = np.arange(n, dtype=np.int64) if idx is None else idx
         self.gaps = stim.sampling == "gaps"
-        if self.gaps:
+        self.pooled = stim.sampling == "pooled"
+        if self.pooled:
+            mean = self.lam * self.targets.size
+            if mean > POOLED_MAX_EVENTS_PER_STEP:
+                raise InvalidArgumentError(
+                    f"PoissonInput(sampling='pooled'): {mean:.3g} input events per step for "
+                    f"all targets exceed {POOLED_MAX_EVENTS_PER_STEP:g}; 'pooled' is for "
+                    "sparse drives, use sampling='per_step'")
+            self.key = rng.bit_generator.random_raw(2).astype(np.uint64)
+            self.pool_lo, self.pool_cdf = _pooled_table(mean)
+            self.tau = 0  # active steps drawn so far
+        elif self.gaps:
             m = self.targets.size
             self.key = rng.bit_generator.random_raw(2).astype(np.uint64)
             self.t_next = np.zeros(m)
@@ -719,6 +820,13 @@ class _PoissonRuntime(_Runtime):
         """Add the kicks of the ``active`` rows of ``out`` (rows: steps, in order; the
         target at position ``j`` in column ``cols[j]``)."""
         if self.lam <= 0.0:
+            return
+        if self.pooled:
+            rows = np.flatnonzero(active)
+            if rows.size:
+                _poisson_pooled_kicks(self.key[0], self.key[1], self.pool_lo, self.pool_cdf,
+                                      self.stim.weight_mV, rows, out, cols, self.tau)
+                self.tau += rows.size
             return
         if not self.gaps:
             size = int(np.count_nonzero(active)) * cols.size

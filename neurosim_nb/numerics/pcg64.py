@@ -8,7 +8,7 @@ numpy. :func:`random_into` runs four interleaved chains -- chain ``l`` holds the
 outputs ``l, l + 4, ...`` and jumps four steps at a time (:math:`s \to a^4 s + c_4`) -- so
 the multiplies overlap (~0.7 ns per double), then puts the generator's state where
 ``random`` would have left it. The doubles, their order and the generator's state are
-numpy's (``tests/test_poisson_gaps.py`` checks them against ``Generator.random``).
+numpy's (``tests/test_poisson_samplers.py`` checks them against ``Generator.random``).
 
 References
 ----------

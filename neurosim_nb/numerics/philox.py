@@ -6,7 +6,7 @@ to four 64-bit outputs by ten rounds of a keyed bijection; no state is carried, 
 number is addressed by what it is for -- e.g. (gap index, target) -- and a stream cut
 into pieces in any way gives the same numbers. :func:`philox4x64` is the same function
 as numpy's ``Philox`` (``numpy/random/src/philox/philox.h``; checked against it in
-``tests/test_poisson_gaps.py``): ``Philox(key=k, counter=c).random_raw(4)`` equals
+``tests/test_poisson_samplers.py``): ``Philox(key=k, counter=c).random_raw(4)`` equals
 ``philox4x64(c + 1, k)`` (numpy increments its counter before each block). The 64 x 64
 -> 128-bit products are one ``mul`` through an LLVM ``i128`` (:func:`mulhilo`), about
 15 ns per block of four outputs.

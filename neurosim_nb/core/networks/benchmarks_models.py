@@ -321,7 +321,7 @@ def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = Non
                        exc_fraction: float = 0.8, weight_scale: float = 5.0,
                        drive_rate_hz: float = 500.0, drive_weight_mV: float = 4.0,
                        delay_ms: float = 0.1, scheme: str = "exact",
-                       drive_sampling: str = "gaps") -> Network:
+                       drive_sampling: str = "pooled") -> Network:
     r"""Izhikevich's (2003) cortical network, sparse, with delta synapses and Poisson drive.
 
     Neurons (:class:`~neurosim_nb.core.neurons.izhikevich.IzhikevichNeuron`, currents in
@@ -341,14 +341,17 @@ def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = Non
     7.0 Hz at factors 1 and 4, then 33, 56 and 74 Hz at 8, 10 and 11.5 (N = 4000, 1 s) --
     the default 5 sits in the stable range. Izhikevich's thalamic Gaussian input is
     replaced by an independent Poisson train per neuron (``drive_rate_hz``, each spike a
-    jump of ``drive_weight_mV``), drawn from exponential gaps
-    (``PoissonInput(sampling="gaps")``: one variate per drive spike, 2 M a second at
-    N = 4000, instead of one per neuron and step, 40 M -- the same process, other random
-    numbers): by default 7.3-7.4 Hz excitatory, 24.3-24.5 Hz inhibitory, 10.76-10.78 Hz
-    overall (N = 4000, 1 s, seeds 1-3; with ``drive_sampling="per_step"`` 10.72-10.83 Hz);
-    with ``scheme="euler"``, the peers' numerics, 7.4 and 24.1-24.2 Hz, 10.70-10.79 Hz
-    overall (per step 10.73-10.82 Hz), 1.1 % above Brian2 2.9 cpp_standalone's
-    10.59-10.71 Hz (the same network drawn by Brian2, its drive per step).
+    jump of ``drive_weight_mV``), drawn as one pooled process
+    (``PoissonInput(sampling="pooled")``: a Poisson count per step for all neurons, each
+    event given to a uniformly drawn neuron -- one 64-bit number per drive spike, 2 M a
+    second at N = 4000, instead of one uniform per neuron and step, 40 M, or one
+    exponential gap (a logarithm) per spike -- the same process, other random numbers):
+    by default 7.3-7.4 Hz excitatory, 24.2-24.6 Hz inhibitory, 10.73-10.80 Hz overall
+    (N = 4000, 1 s, seeds 1-3; with ``drive_sampling="gaps"`` 10.76-10.78 Hz, with
+    ``"per_step"`` 10.72-10.83 Hz); with ``scheme="euler"``, the peers' numerics, 7.3-7.4
+    and 24.0-24.4 Hz, 10.72-10.74 Hz overall (gaps 10.70-10.79, per step 10.73-10.82 Hz),
+    1.1 % above Brian2 2.9 cpp_standalone's 10.59-10.71 Hz (the same network drawn by
+    Brian2, its drive per step).
 
     Parameters
     ----------
@@ -363,9 +366,10 @@ def izhikevich_network(n: int = 4000, p: float = 0.02, *, seed: int | None = Non
     scheme : {"exact", "euler"}
         The neurons' integration scheme (:class:`IzhikevichParameters`); ``"euler"`` is
         the numerics of the Brian2, BrainPy and NEST versions of this benchmark.
-    drive_sampling : {"gaps", "per_step"}
+    drive_sampling : {"pooled", "gaps", "per_step"}
         The drive's sampler (:class:`~neurosim_nb.stimuli.PoissonInput` ``sampling``);
-        ``"per_step"`` reproduces the spikes of earlier versions for a seed.
+        ``"gaps"`` reproduces the spikes of versions up to 2026-12-07 for a seed,
+        ``"per_step"`` those of earlier ones.
 
     Returns
     -------
