@@ -235,18 +235,19 @@ def _flat_update(pop):
 _LOOPS: dict = {}
 
 
-def kernel_for(pop, shared: bool | None = None):
+def kernel_for(pop, shared: bool | None = None, inputs: bool | None = None):
     """``pop``'s compiled kernel for a run whose parameter rows are shared by its neurons
-    (``shared``; False: per neuron; None: either) -- its family's ``compiled_kernel_for``
-    (a generated kernel leaves the other case's loops out), else ``compiled_kernel()``."""
+    (``shared``; False: per neuron; None: either) and which may give it an input current
+    (``inputs``; False: never; None: either) -- its family's ``compiled_kernel_for`` (a
+    generated kernel leaves the other cases' loops out), else ``compiled_kernel()``."""
     for_case = getattr(pop, "compiled_kernel_for", None)
-    return for_case(shared) if for_case is not None else pop.compiled_kernel()
+    return for_case(shared, inputs) if for_case is not None else pop.compiled_kernel()
 
 
-def kernel_set(populations, shared=None) -> tuple[tuple, tuple]:
-    """The distinct compiled kernels of ``populations`` (first-use order; ``shared``: each
-    population's parameter sharing in the run, see :func:`kernel_for`) and, for each, its
-    family's flat fast path or None: the arguments of :func:`network_loop`.
+def kernel_set(populations, shared=None, inputs=None) -> tuple[tuple, tuple]:
+    """The distinct compiled kernels of ``populations`` (first-use order; ``shared`` and
+    ``inputs``: each population's case in the run, see :func:`kernel_for`) and, for each,
+    its family's flat fast path or None: the arguments of :func:`network_loop`.
 
     >>> from neurosim_nb import LIFNeuron, IzhikevichNeuron
     >>> kernels, flats = kernel_set([LIFNeuron(n=2), IzhikevichNeuron(n=3), LIFNeuron()])
@@ -255,8 +256,9 @@ def kernel_set(populations, shared=None) -> tuple[tuple, tuple]:
     """
     kernels: list = []
     flats: list = []
-    for pop, case in zip(populations, shared or (None,) * len(populations), strict=True):
-        kernel = kernel_for(pop, case)
+    none = (None,) * len(populations)
+    for pop, s, i in zip(populations, shared or none, inputs or none, strict=True):
+        kernel = kernel_for(pop, s, i)
         if kernel not in kernels:
             kernels.append(kernel)
             flats.append(_flat_update(pop))

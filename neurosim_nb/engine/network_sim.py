@@ -258,10 +258,14 @@ class _CompiledLoop:
         # the run's kernel set: one entry per distinct compiled kernel, in first-use order
         # (a generated kernel holds the loops of its populations' parameter sharing only)
         shared = [r.p.shape[1] == 1 for r in run_list]
-        kernels, flats = kernel_set([r.pop for r in run_list], shared)
+        # (and the loops with an input current only for populations that may get one:
+        # current stimuli, or gap-junction and coupling currents)
+        coupled = bool(net.gap_junctions) or bool(getattr(net, "state_couplings", None))
+        inputs = [bool(r.current_adds) or coupled for r in run_list]
+        kernels, flats = kernel_set([r.pop for r in run_list], shared, inputs)
         # each population's index in the kernel set
-        kernel_of = [kernels.index(kernel_for(r.pop, s))
-                     for r, s in zip(run_list, shared, strict=True)]
+        kernel_of = [kernels.index(kernel_for(r.pop, s, i))
+                     for r, s, i in zip(run_list, shared, inputs, strict=True)]
         # a kernel whose populations all take its flat path is not called by the loop
         flat_only = tuple(
             flats[i] is not None and all(_takes_flat_path(r, flats[i])

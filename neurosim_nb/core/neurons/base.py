@@ -246,11 +246,12 @@ class NeuronPopulation:
         generates it from the model's update; a hand-written family returns its own."""
         raise NotImplementedError(f"{type(self).__name__} has no compiled kernel")
 
-    def compiled_kernel_for(self, shared: bool | None):
+    def compiled_kernel_for(self, shared: bool | None, inputs: bool | None = None):
         """The compiled kernel for a run in which the parameter rows are shared by all
-        neurons (``shared``; False: one column per neuron; None: either). A family may
-        leave the other case out of it (:class:`~neurosim_nb.core.neurons.point_model.
-        PointModel`); by default :meth:`compiled_kernel`."""
+        neurons (``shared``; False: one column per neuron; None: either) and which may
+        give the population an input current (``inputs``; False: never; None: either). A
+        family may leave the other cases out of it (:class:`~neurosim_nb.core.neurons.
+        point_model.PointModel`); by default :meth:`compiled_kernel`."""
         return self.compiled_kernel()
 
     def continuous_form(self):

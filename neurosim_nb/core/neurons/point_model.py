@@ -130,18 +130,19 @@ class PointModel(NeuronPopulation):
         """The compiled kernel of this population (generated on first use)."""
         return self.compiled_kernel_for(None)
 
-    def compiled_kernel_for(self, shared: bool | None):
+    def compiled_kernel_for(self, shared: bool | None, inputs: bool | None = None):
         """The compiled kernel for a run in which this population's parameter rows are
-        one column for all neurons (``shared=True``) or one per neuron (``False``): the
-        skeleton's loops of the other case are left out, half of the compilation (an HH
-        kernel with its fast update: two vectorised loops instead of four); ``None``: both.
-        """
+        one column for all neurons (``shared=True``) or one per neuron (``False``), and
+        which gives it an input current or not (``inputs=False``: no current stimulus, no
+        gap junction): the skeleton's loops of the other cases are left out (an HH kernel
+        with its fast update for a network without current input: one vectorised loop
+        instead of four, 40 % of a first COBAHH run's compilation); ``None``: both."""
         update = self.update_function()
         if update is None:
             raise TypeError(f"{type(self).__name__} declares no update function")
         return point_kernel(update, tuple(self.state_variables), tuple(self.kernel_rows),
                             self.spike_sample, self.input_scale, self.fast_update_function(),
-                            type(self).fast_events, shared)
+                            type(self).fast_events, shared, inputs)
 
     def fast_update_function(self):
         """The fast update this population's kernel inlines, or None (default: the class's
@@ -210,9 +211,10 @@ def kernel(state, p, i_ext, kick, dt, step0, sample_every, rec_idx, rec_slots, r
     return n_spk, -1, -1
 '''
 
-#: the loops of a case the kernel was not generated for (``point_kernel(shared=...)``)
-_NOT_GENERATED = ("                raise RuntimeError('this kernel was generated for the other "
-                  "case of parameter sharing')")
+#: the loops of a case the kernel was not generated for (``point_kernel(shared=...,
+#: inputs=...)``)
+_NOT_GENERATED = ("                raise RuntimeError('this kernel was generated for another "
+                  "case (parameter sharing, input current)')")
 
 _SPIKE_SAMPLE = '''\
         # the V sample of a spiking step shows the row {row!r} (the state keeps its value)
@@ -273,14 +275,16 @@ def _loop(n_state: int, rows: list[str], i_in: str, indent: int, fast: bool,
 
 def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
                  spike_sample: str | None = None, input_scale: str | None = None,
-                 fast_update=None, fast_events: bool = False, shared: bool | None = None):
+                 fast_update=None, fast_events: bool = False, shared: bool | None = None,
+                 inputs: bool | None = None):
     """The compiled kernel of the skeleton with ``update`` (and ``fast_update``, if given;
     returning the event too if ``fast_events``) inlined (generated on first use; cached on
     disk when they are importable from a file). ``shared``: only the loops for parameter
-    rows shared by all neurons (True) or per neuron (False); the other case raises."""
+    rows shared by all neurons (True) or per neuron (False); ``inputs=False``: only the
+    loops without an input current; a case left out raises if reached."""
     fast_events = bool(fast_events) and fast_update is not None
     key = (update, state_names, rows, spike_sample, input_scale, fast_update, fast_events,
-           shared)
+           shared, inputs)
     kernel = _KERNELS.get(key)
     if kernel is not None:
         return kernel
@@ -311,11 +315,13 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
         shared_rows="\n".join(f"            r{j} = p[{j}, 0]  # {nm}"
                               for j, nm in enumerate(rows)) or "            pass",
         loop_shared_input=_loop(n_state, common, f"i_k[i] + isyn[i]{scale}", 16, fast,
-                                fast_events) if shared is not False else _NOT_GENERATED,
+                                fast_events)
+        if shared is not False and inputs is not False else _NOT_GENERATED,
         loop_shared_none=_loop(n_state, common, f"isyn[i]{scale}", 16, fast, fast_events)
         if shared is not False else _NOT_GENERATED,
         loop_each_input=_loop(n_state, each, f"i_k[i] + isyn[i]{each_scale}", 16, fast,
-                              fast_events) if shared is not True else _NOT_GENERATED,
+                              fast_events)
+        if shared is not True and inputs is not False else _NOT_GENERATED,
         loop_each_none=_loop(n_state, each, f"isyn[i]{each_scale}", 16, fast, fast_events)
         if shared is not True else _NOT_GENERATED,
         spike_sample="" if spike_sample is None else _SPIKE_SAMPLE.format(
@@ -326,6 +332,7 @@ def point_kernel(update, state_names: tuple[str, ...], rows: tuple[str, ...],
     stem = "kernel_" + "".join(c if c.isalnum() else "_" for c in
                                getattr(getattr(update, "py_func", update), "__name__", "u"))
     stem += {None: "", True: "_shared", False: "_each"}[shared]
+    stem += "_noinput" if inputs is False else ""
     module = load_module(stem, src, {"update": update, "fast": fast_update},
                          cacheable=cacheable)
     _KERNELS[key] = module.kernel
