@@ -154,8 +154,10 @@ def simulate_learning(stdp=None, learning: LearningParameters | None = None, *,
         while n_steps % n_sub:  # weight samples every 50 ms or a bit more often
             n_sub += 1
         sample = n_steps // n_sub * dt
+        # (no progress bar of its own: this function reports progress per chunk, and in an
+        # app a bar shown and closed while a cell runs is left as a broken widget)
         ds = net.simulate(length, dt=dt, seed=seed + k, record=(), stimuli=stims,
-                          record_weights=True, weight_sample_ms=sample)
+                          record_weights=True, weight_sample_ms=sample, verbose=False)
         sp_t.append(ds["spike_time"].values + t0)
         sp_n.append(ds["spike_neuron"].values)
         t_end = t0 + length

@@ -135,7 +135,7 @@ def simulate_psp(params: PSPParameters | None = None, *, dt: float = 0.05, **kw)
                                    dynamics=dyn))
     stims = {"pre": [StepCurrent(10.0, onset_ms=float(t), duration_ms=dt) for t in t_pulse]}
     ds = net.simulate(duration, dt=dt, seed=0, record=["V"], record_neurons={"post": [0]},
-                      stimuli=stims)
+                      stimuli=stims, verbose=False)  # (a short run: no progress bar)
 
     t = ds["time"].values
     v = ds["V"].values[:, 0]

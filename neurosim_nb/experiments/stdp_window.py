@@ -76,6 +76,6 @@ def measure_pairs(stdp, dt_pairs=PAIR_DT, *, dt: float = 0.1) -> np.ndarray:
              "post": [StepCurrent(10.0, onset_ms=float(np.round((t_pre + d) / dt) * dt),
                                   duration_ms=dt, targets=[i]) for i, d in enumerate(dts)]}
     net.simulate(PAIR_T_PRE + float(np.abs(dts).max()) + 20.0, dt=dt, seed=0, record=(),
-                 stimuli=stims)
+                 stimuli=stims, verbose=False)  # (a short run: no progress bar)
     return proj.weight - w0
 
