@@ -102,7 +102,12 @@ def run_isolated(func, args: tuple, *, what: str, timeout: float):
             os.waitpid(pid, 0)
     os.waitpid(pid, 0)
     if status == "err":
-        raise value
+        kind, args = value
+        try:
+            error = kind(*args)
+        except Exception:  # noqa: BLE001 -- a constructor that takes other arguments
+            error = ExportError(f"{what}: {kind.__name__}: {args}")
+        raise error
     return value
 
 
@@ -114,12 +119,13 @@ def _child(func, args, fd: int) -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles interrupts
         try:
             result = ("ok", func(*args))
-        except Exception as e:  # noqa: BLE001 -- handed to the parent as it is
-            result = ("err", e)
+        except Exception as e:  # noqa: BLE001 -- handed to the parent
+            result = ("err", (type(e), e.args))  # not the object: OSError and ValueError
+            # subclasses (FileTooLargeError) do not unpickle everywhere
         try:
             _send(fd, result)
         except Exception as e:  # noqa: BLE001 -- an unpicklable value or exception
-            _send(fd, ("err", ExportError(f"{type(e).__name__}: {e}")))
+            _send(fd, ("err", (ExportError, (f"{type(e).__name__}: {e}",))))
     except BaseException:  # noqa: BLE001
         code = 1
     finally:

@@ -9,22 +9,20 @@ an attempt to allocate gigabytes, or a NaN the function does not document.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurosim_nb import LIFNeuron
 from neurosim_nb import analysis as A
 from neurosim_nb.errors import NeurosimError
 
-EXAMPLES = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+#: the suite's hypothesis profile (root conftest.py: NEUROSIM_NB_FUZZ_EXAMPLES examples)
+FUZZ = settings()
 N, DURATION = 20, 200.0
 
 #: functions whose documentation says where they return NaN (and which variables)

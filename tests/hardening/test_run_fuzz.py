@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurosim_nb import LIFNeuron
@@ -35,9 +35,9 @@ from neurosim_nb.export.run_config import (
 )
 from neurosim_nb.stimuli import PoissonInput, StepCurrent
 
-EXAMPLES = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+#: the suite's hypothesis profile (root conftest.py: NEUROSIM_NB_FUZZ_EXAMPLES examples)
+FUZZ = settings()
+EXAMPLES = FUZZ.max_examples
 
 
 @contextlib.contextmanager
@@ -253,5 +253,5 @@ def test_model_configs_load_or_raise_a_neurosim_error(edits):
 def test_fuzz_settings():
     """The settings the issue asks for: a few hundred examples, no shared database."""
     assert EXAMPLES >= 300 or "NEUROSIM_NB_FUZZ_EXAMPLES" in os.environ
-    assert FUZZ.database is None and FUZZ.deadline is None
+    assert FUZZ.database is None and FUZZ.deadline is None and not FUZZ.derandomize
     assert np.isfinite(EXAMPLES)
