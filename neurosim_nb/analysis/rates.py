@@ -133,7 +133,11 @@ def firing_rate(data, bin_ms: float = 100.0, *, t_start: float | None = None,
     ([[20.0, 10.0], [10.0, 0.0]], 'Hz')
     """
     counts = spike_raster(data, positive("bin_ms", bin_ms), t_start=t_start, t_stop=t_stop)
-    out = counts / (counts.attrs["bin_ms"] / 1000.0)
+    width_s = counts.attrs["bin_ms"] / 1000.0
+    if not (width_s > 0 and np.isfinite(1.0 / width_s)):  # 5e-324 ms / 1000 is 0: 0/0
+        raise InvalidArgumentError(f"bin_ms = {bin_ms!r} ms is too short for a rate in Hz "
+                                   "(1000 / bin_ms overflows)")
+    out = counts / width_s
     out.name = "firing_rate"
     out.attrs = {"units": "Hz", "long_name": "firing rate", "bin_ms": counts.attrs["bin_ms"]}
     return out
