@@ -262,7 +262,9 @@ def instantaneous_rate(data, sigma_ms: float = 10.0,
         s, p = times[c:c + chunk], pos[c:c + chunk]
         first = np.clip(np.searchsorted(edges, s + lo, side="right") - 2, 0, n_bins - 1)
         k = first[:, None] + np.arange(m + 1)[None, :]  # the m + 1 edges of m bins
-        w = np.diff(cdf(edges[np.minimum(k, n_bins)] - s[:, None]), axis=1)  # 0 past the end
+        with np.errstate(over="ignore"):  # u / sigma = +-inf for a sigma near 1e-308: the
+            # CDF's limits 0 and 1 are exact (the kernel of a spike is within one bin)
+            w = np.diff(cdf(edges[np.minimum(k, n_bins)] - s[:, None]), axis=1)  # 0 past end
         lo_row = p[0] * n_bins
         idx = (p[:, None] * n_bins + np.minimum(k[:, :-1], n_bins - 1)) - lo_row
         part = np.bincount(idx.ravel(), weights=w.ravel())

@@ -132,6 +132,15 @@ def test_spike_arrays_and_parameters_give_a_result_or_a_neurosim_error(func):
     run()
 
 
+def test_instantaneous_rate_of_a_vanishing_kernel_is_the_spike_in_its_bin():
+    # found by the suite: sigma_ms = 5e-324 overflowed u / sigma (a RuntimeWarning); the
+    # limit of a kernel narrower than any bin is the spike counted in its own bin
+    for kernel in ("gaussian", "exponential", "boxcar"):
+        r = check(A.instantaneous_rate, np.array([1.5]), sigma_ms=5e-324, sampling_ms=1.0,
+                  t_stop=3.0, kernel=kernel)
+        np.testing.assert_array_equal(r.values[:, 0], [0.0, 1000.0, 0.0])
+
+
 @FUZZ
 @given(a=train, b=train, dt=number, t_stop=window)
 def test_sttc_pairs(a, b, dt, t_stop):
