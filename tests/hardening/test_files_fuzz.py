@@ -134,10 +134,11 @@ def _path(suffix: str) -> Path:
 
 
 @FUZZ
-@given(ds=results(), isolated=st.sampled_from([True] + [False] * 9))
+@given(ds=results(), isolated=st.sampled_from([True] + [False] * 19))
 def test_netcdf_npz_json_round_trip_exactly(ds, isolated):
-    # a tenth of the NetCDF loads go through the child process of a real load (its result
-    # pickled back); the others read here (~25 ms less each): these files were just written
+    # a twentieth of the NetCDF loads go through the child process of a real load (its
+    # result pickled back); the others read here (a fork of the suite's process costs up to
+    # ~95 ms): these files were just written
     with mock.patch.object(netcdf, "ISOLATE", isolated):
         for save, load, suffix in ((save_simulation, _load_nc, ".nc"),
                                    (save_npz, load_npz, ".npz"),
@@ -236,7 +237,10 @@ def test_a_mutated_file_is_an_error_or_the_same_result(kind, data):
 # NetCDF: about 1 mutation in 2500 makes HDF5 loop (test_netcdf_guard.py); the reader
 # stops it at its time limit, here 3 s instead of 20 (a mutated 24 kB file that does not
 # loop is read in ~30 ms, loaded CI included), so such an example costs 3 s, not a hang.
-@FUZZ
+# Every load forks the test process, ~25 ms alone but ~95 ms late in the full suite (a
+# process of a few GB): 60 examples per suite run, the profile's count in a long run.
+@settings(FUZZ, max_examples=FUZZ.max_examples if "NEUROSIM_NB_FUZZ_EXAMPLES" in os.environ
+          else 60)
 @given(data=st.data())
 def test_a_mutated_netcdf_file_is_an_error_or_the_same_result(data):
     with mock.patch.object(_isolated, "MIN_TIMEOUT_S", 3.0):
