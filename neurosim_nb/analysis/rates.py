@@ -133,7 +133,11 @@ def firing_rate(data, bin_ms: float = 100.0, *, t_start: float | None = None,
     ([[20.0, 10.0], [10.0, 0.0]], 'Hz')
     """
     counts = spike_raster(data, positive("bin_ms", bin_ms), t_start=t_start, t_stop=t_stop)
-    out = counts / (counts.attrs["bin_ms"] / 1000.0)
+    width_s = counts.attrs["bin_ms"] / 1000.0
+    if not (width_s > 0 and np.isfinite(1.0 / width_s)):  # 5e-324 ms / 1000 is 0: 0/0
+        raise InvalidArgumentError(f"bin_ms = {bin_ms!r} ms is too short for a rate in Hz "
+                                   "(1000 / bin_ms overflows)")
+    out = counts / width_s
     out.name = "firing_rate"
     out.attrs = {"units": "Hz", "long_name": "firing rate", "bin_ms": counts.attrs["bin_ms"]}
     return out
@@ -258,7 +262,9 @@ def instantaneous_rate(data, sigma_ms: float = 10.0,
         s, p = times[c:c + chunk], pos[c:c + chunk]
         first = np.clip(np.searchsorted(edges, s + lo, side="right") - 2, 0, n_bins - 1)
         k = first[:, None] + np.arange(m + 1)[None, :]  # the m + 1 edges of m bins
-        w = np.diff(cdf(edges[np.minimum(k, n_bins)] - s[:, None]), axis=1)  # 0 past the end
+        with np.errstate(over="ignore"):  # u / sigma = +-inf for a sigma near 1e-308: the
+            # CDF's limits 0 and 1 are exact (the kernel of a spike is within one bin)
+            w = np.diff(cdf(edges[np.minimum(k, n_bins)] - s[:, None]), axis=1)  # 0 past end
         lo_row = p[0] * n_bins
         idx = (p[:, None] * n_bins + np.minimum(k[:, :-1], n_bins - 1)) - lo_row
         part = np.bincount(idx.ravel(), weights=w.ravel())

@@ -63,7 +63,7 @@ import numpy as np
 
 from neurosim_nb.cable.cell import V_LIMIT_MV, Cell
 from neurosim_nb.cable.solver import AREA_FACTOR, METHODS, cable_module
-from neurosim_nb.core.neurons.base import CompartmentLayout, NeuronPopulation
+from neurosim_nb.core.neurons.base import CompartmentLayout, NeuronPopulation, check_size
 
 __all__ = ["CellPopulation", "RECORD_ALL_MAX_NODES", "RESTART_JUMP"]
 
@@ -124,8 +124,10 @@ class CellPopulation(NeuronPopulation):
                  record_compartments=None, cn_restarts: bool = True) -> None:
         if not isinstance(cell, Cell):
             raise TypeError(f"cell must be a neurosim_nb.cable.Cell, got {cell!r}")
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValueError(f"n (number of neurons) must be a positive integer, got {n!r}")
+        # an integer >= 1 whose state rows (and a short run's arrays) fit in memory, checked
+        # before anything of size n is made: TooLargeError for an absurd n
+        n = check_size("CellPopulation", n, 2 + cell.n_nodes + len(_TAIL_ROWS)
+                       + len(cell.membrane.state_names) * cell.mem_node.size)
         if method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
         self.cell = cell

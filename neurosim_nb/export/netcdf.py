@@ -54,9 +54,9 @@ import numpy as np
 import xarray as xr
 
 from neurosim_nb._validation import parse_json
+from neurosim_nb.export import _isolated
 from neurosim_nb.export._atomic import (
     ExportError,
-    FileTooLargeError,
     atomic_path,
     check_declared,
     readable_path,
@@ -84,6 +84,8 @@ _BIG_INT = {"python": "int"}
 #: bytes variables may declare per byte of file (zlib's largest expansion is 1032:1), and a
 #: margin for HDF5's own structures
 _NETCDF_RATIO, _NETCDF_SLACK = 1100, 16 * 2**20
+#: read in a child process (:mod:`~neurosim_nb.export._isolated`) where ``os.fork`` exists
+ISOLATE = True
 
 
 def _big_int(value) -> bool:
@@ -366,33 +368,66 @@ def load_simulation(path, *, lazy: bool = False, validate: bool = True) -> xr.Da
     False True
     """
     p = readable_path(path)
+    if _isolated.AVAILABLE and ISOLATE:
+        # HDF5 first meets the file in a child (module doc): a loop, a crash or a leak on a
+        # damaged file stays there; an eager read is complete there and only its result comes
+        # back, a lazy one is repeated here once the child has read what it reads
+        result = _isolated.run_isolated(
+            _read_in_child, (p, lazy, validate), what=f"cannot read {p}",
+            timeout=_isolated.time_limit(p.stat().st_size))
+        if not lazy:
+            return result
+    return _read(p, lazy, validate)
+
+
+def _read_in_child(p: Path, lazy: bool, validate: bool) -> xr.Dataset | None:
+    """:func:`_read` as run by the child: an eager result, or ``None`` (lazy: closed)."""
+    ds = _read(p, lazy, validate)
+    if not lazy:
+        return ds
+    ds.close()
+    return None
+
+
+def _read(p: Path, lazy: bool, validate: bool) -> xr.Dataset:
+    """:func:`load_simulation` in this process."""
     _check_declared_sizes(p, lazy)
+    import netCDF4
+
     try:
-        raw = xr.open_dataset(p, engine="netcdf4", decode_timedelta=False)
+        nc = netCDF4.Dataset(p, "r")
     except _READ_ERRORS as e:
         raise ExportError(f"cannot read {p}: not a NetCDF file, or truncated or corrupt "
                           f"({_short(e)})") from e
-    try:
-        if not lazy:
-            raw.load()
-        digest = raw.attrs.pop(DIGEST_ATTR, None)
-        ds = _restore(raw, p)
-        if digest is not None and not lazy and digest != content_digest(ds):
-            raise ExportError(f"cannot read {p}: its content does not match the digest written "
-                              "with it (the file was damaged or changed after it was written)")
-        if validate and "spike_time" in ds.variables and "neurosim_nb_version" in ds.attrs:
-            validate_dataset(ds)
-    except SchemaError as e:
-        raw.close()
-        raise ExportError(f"{p} is not a valid neurosim_nb result: {e}") from e
-    except FileTooLargeError:
-        raw.close()
+    try:  # from here on the file is closed on any failure (xarray's own open leaked it)
+        try:
+            raw = xr.open_dataset(xr.backends.NetCDF4DataStore(nc), decode_timedelta=False)
+        except _READ_ERRORS as e:
+            raise ExportError(f"cannot read {p}: not a NetCDF file, or truncated or corrupt "
+                              f"({_short(e)})") from e
+        try:
+            if not lazy:
+                raw.load()
+            digest = raw.attrs.pop(DIGEST_ATTR, None)
+            ds = _restore(raw, p)
+            if digest is not None and not lazy and digest != content_digest(ds):
+                raise ExportError(f"cannot read {p}: its content does not match the digest "
+                                  "written with it (the file was damaged or changed after it "
+                                  "was written)")
+            if validate and "spike_time" in ds.variables and "neurosim_nb_version" in ds.attrs:
+                validate_dataset(ds)
+        except SchemaError as e:
+            raise ExportError(f"{p} is not a valid neurosim_nb result: {e}") from e
+        except _READ_ERRORS as e:
+            if isinstance(e, ExportError):
+                raise
+            raise ExportError(f"cannot read {p}: corrupt NetCDF file ({_short(e)})") from e
+    except BaseException:
+        nc.close()
         raise
-    except _READ_ERRORS as e:
-        raw.close()
-        raise ExportError(f"cannot read {p}: corrupt NetCDF file ({_short(e)})") from e
     if not lazy:
-        raw.close()
+        nc.close()
+        ds.set_close(None)  # nothing left open (and the result can be pickled)
     return ds
 
 

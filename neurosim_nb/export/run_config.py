@@ -346,7 +346,13 @@ not to recurrent
             if t == "population":
                 from neurosim_nb.core.neurons import model_class
 
-                amp = float(model_class(self.model).demo_current(self.preset))
+                try:
+                    amp = float(model_class(self.model).demo_current(self.preset))
+                except ValueError as e:  # an unknown model family or preset
+                    if isinstance(e, ConfigError):
+                        raise
+                    raise ConfigError(f"model {self.model!r}, preset {self.preset!r}: "
+                                      f"{e}") from None
             else:
                 amp = DEFAULT_AMPLITUDE_NA
         rate = i.rate
@@ -581,7 +587,8 @@ def check_sizes(cfg: RunConfig) -> None:
                      f"synapses", float(n) * _NEURON_BYTES + synapses * _SYNAPSE_BYTES,
                      "use fewer neurons")
     traces = [v for v in cfg.record if v not in ("spikes", "spike_times", "spike_time")]
-    samples = math.floor(cfg.duration / cfg.dt / max(cfg.sample_every, 1))
+    samples = cfg.duration / cfg.dt / max(cfg.sample_every, 1)  # inf for a subnormal dt
+    samples = math.floor(samples) if math.isfinite(samples) else samples
     check_allocation(f"recording {list(traces)} of {n} neurons for {samples} samples",
                      8.0 * len(traces) * n * samples,
                      "record fewer variables (record: []), sample less often (sample_every) or "

@@ -18,7 +18,6 @@ References and tolerances:
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import numpy as np
@@ -26,7 +25,7 @@ import pytest
 import xarray as xr
 from _export_helpers import plastic_result
 from _interop_runs import JUNK, lif_run, network_run, spike_results
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from neurosim_nb import HodgkinHuxleyNeuron, LIFNeuron
 from neurosim_nb.analysis import cv, firing_rate, isi, population_rate, spike_raster
@@ -285,11 +284,9 @@ def test_missing_dependency_says_how_to_install(lif, module, monkeypatch):
 # The CV of arbitrary times: both sides use a two-pass std with different summation orders;
 # their means differ by ~eps * mean, which moves the std by ~(eps * mean)**2 / std -- hence
 # rtol 1e-9 plus atol 1e-12 for near-regular trains (CV -> 0).
-FUZZ = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
+# (hypothesis settings: the suite's profile, root conftest.py)
 
 
-@settings(max_examples=FUZZ, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(spike_results())
 def test_generated_results_go_to_neo_and_back_exactly(ds):
     block = to_neo(ds)
@@ -311,7 +308,6 @@ def test_generated_results_go_to_neo_and_back_exactly(ds):
     np.testing.assert_array_equal(back.spike_neuron.values, ds.spike_neuron.values)
 
 
-@settings(max_examples=FUZZ, deadline=None, database=None)
 @given(JUNK, JUNK, JUNK)
 def test_generated_bad_arguments_get_named_errors(ds_like, variables, groups):
     with pytest.raises(ArgumentTypeError, match=r"to_neo\(ds\)"):

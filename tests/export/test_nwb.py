@@ -296,11 +296,9 @@ def test_missing_pynwb_says_how_to_install(lif, tmp_path, monkeypatch):
 
 # --- generated inputs (hypothesis; strategies shared with test_neo) ----------------------
 LIF_SMALL = spike_result(np.array([1.0]), np.array([0]), 1, 2.0, 0.5, None, {})
-FUZZ = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
+# (hypothesis settings: the suite's profile, root conftest.py)
 
 
-@settings(max_examples=FUZZ, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(spike_results())
 def test_generated_results_to_nwbfile(ds):
     f = to_nwbfile(ds, identifier="fuzz")
@@ -314,8 +312,10 @@ def test_generated_results_to_nwbfile(ds):
         np.testing.assert_array_equal(f.acquisition["V"].data, ds.V.values)
 
 
-@settings(max_examples=max(FUZZ // 30, 10), deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+# a thirtieth of the profile's examples: each writes and reads an HDF5 file (~30 ms); the
+# tmp_path folder is shared by the examples on purpose (each overwrites the same file)
+@settings(max_examples=max(settings().max_examples // 30, 10),
+          suppress_health_check=[*settings().suppress_health_check,
                                  HealthCheck.function_scoped_fixture])
 @given(ds=spike_results())
 def test_generated_results_nwb_file_round_trip(ds, tmp_path):
@@ -327,7 +327,6 @@ def test_generated_results_nwb_file_round_trip(ds, tmp_path):
     assert set(back.attrs) == set(ds.attrs)
 
 
-@settings(max_examples=FUZZ, deadline=None, database=None)
 @given(JUNK, JUNK, JUNK)
 def test_generated_bad_arguments_get_named_errors(ds_like, variables, when):
     with pytest.raises(ArgumentTypeError, match=r"save_nwb\(ds\)"):

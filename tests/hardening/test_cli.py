@@ -12,8 +12,6 @@ checks against the limits; the real runs are covered by tests/test_cli*.py.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,8 +19,6 @@ from hypothesis import strategies as st
 from neurosim_nb import cli
 from neurosim_nb.cli import MAX_NEURONS, MAX_SEED, MAX_STEPS, main
 from neurosim_nb.engine.simulator import check_sample_every, check_steps
-
-EXAMPLES = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
 
 #: value flags of ``run`` -> a plausible value (the junk is drawn below)
 RUN_FLAGS = {
@@ -125,8 +121,10 @@ other_argv = st.one_of(
 )
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+# the profile (root conftest.py), and the fixtures are shared by the examples on purpose:
+# ``sandbox`` is a working folder each command line may write into, capsys is read per call
+@settings(suppress_health_check=[*settings().suppress_health_check,
+                                 HealthCheck.function_scoped_fixture])
 @given(argv=st.one_of(run_argv, run_argv, other_argv))
 def test_random_argv_is_a_result_or_a_one_line_error(sandbox, capsys, argv):
     if "-h" in argv or "--version" in argv:

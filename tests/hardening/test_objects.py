@@ -262,6 +262,84 @@ def test_lif_of_a_billion_neurons_is_refused_without_allocating():
     assert result["growth_kib"] * 1024 < 100e6
 
 
+def _soma_cell():
+    from neurosim_nb.cable import Cell
+    from neurosim_nb.morphology import Morphology, discretise
+
+    comp = discretise(Morphology.soma(20.0), nseg=1)
+    return Cell(comp, ["hh1952_na", "hh1952_k", "hh1952_leak"], V_init=-65.0)
+
+
+def test_a_huge_cell_population_is_refused_with_the_bytes_needed(monkeypatch):
+    from neurosim_nb.cable import CellPopulation
+
+    cell = _soma_cell()
+    rows = len(CellPopulation(cell, 2).state_variables)  # the layout the kernel really uses
+    # V, V_syn, V[0..2] (the soma's three nodes: its two zero-area ends and its middle), the
+    # 3 gates of hh1952 (m, h, n) at the one membrane node, I_in[-1], I_in[-2], restart --
+    # 11 rows, counted from the module docstring's layout by hand
+    assert rows == 11
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1G")
+    with pytest.raises(TooLargeError) as err:
+        CellPopulation(cell, 10**9)
+    need = population_bytes(10**9, rows)
+    assert need == 10**9 * 8 * (11 + 43)
+    msg = str(err.value)
+    assert msg.startswith(f"CellPopulation(n=1000000000) with {rows} state variables would "
+                          f"need at least 402.3 GiB ({need} bytes)")
+    assert "1.0 GiB allowed" in msg and "use fewer neurons" in msg
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, str(population_bytes(1000, rows)))
+    assert CellPopulation(cell, 1000).n == 1000  # the limit, not a hidden constant, decides
+    with pytest.raises(TooLargeError):
+        CellPopulation(cell, 1001)
+
+
+@pytest.mark.parametrize(("n", "error"), [("3", ArgumentTypeError), (None, ArgumentTypeError),
+                                          (True, ArgumentTypeError),
+                                          (float("nan"), InvalidArgumentError),
+                                          (0, InvalidArgumentError),
+                                          (2.5, InvalidArgumentError)])
+def test_a_cell_population_size_must_be_an_integer_of_at_least_one(n, error):
+    from neurosim_nb.cable import CellPopulation
+
+    with pytest.raises(error, match=r"CellPopulation\.n \(number of neurons\) must be a "
+                                    r"positive integer \(>= 1\), got "):
+        CellPopulation(_soma_cell(), n)
+
+
+def test_cell_population_of_a_billion_cells_is_refused_without_allocating():
+    # as for LIFNeuron above: peak RSS growth of a fresh interpreter < 100 MB, where the
+    # 11 state rows of 10**9 cells alone would be 88 GB
+    code = textwrap.dedent("""
+        import json
+        def _vm_hwm_kib():
+            with open("/proc/self/status") as f:
+                return int(next(ln for ln in f if ln.startswith("VmHWM:")).split()[1])
+        from neurosim_nb.cable import Cell, CellPopulation
+        from neurosim_nb.morphology import Morphology, discretise
+        from neurosim_nb.errors import TooLargeError
+        cell = Cell(discretise(Morphology.soma(20.0), nseg=1),
+                    ["hh1952_na", "hh1952_k", "hh1952_leak"], V_init=-65.0)
+        CellPopulation(cell, 2)  # import and first-construction costs before the measurement
+        before = _vm_hwm_kib()
+        try:
+            CellPopulation(cell, 10**9)
+            outcome = "accepted"
+        except TooLargeError as err:
+            outcome = str(err)
+        after = _vm_hwm_kib()
+        print(json.dumps({"growth_kib": after - before, "outcome": outcome}))
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]), MEMORY_LIMIT_ENV: "8G"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=300, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["outcome"].startswith("CellPopulation(n=1000000000) with 11 state variables "
+                                        "would need at least 402.3 GiB")
+    assert result["growth_kib"] * 1024 < 100e6
+
+
 # -- stimuli ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("make, error, match", [
     (lambda: PulseTrain(n_pulses=np.nan), InvalidArgumentError,

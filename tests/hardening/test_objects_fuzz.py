@@ -28,13 +28,15 @@ import math
 import os
 import pkgutil
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import neurosim_nb
+from neurosim_nb._validation import MEMORY_LIMIT_ENV
 from neurosim_nb.core.neurons.base import NeuronPopulation
 from neurosim_nb.core.neurons.sources import (
     InhomogeneousPoissonSource,
@@ -43,7 +45,12 @@ from neurosim_nb.core.neurons.sources import (
     SpikeSource,
     SpikeTimesSource,
 )
-from neurosim_nb.errors import ArgumentTypeError, InvalidArgumentError, NeurosimError
+from neurosim_nb.errors import (
+    ArgumentTypeError,
+    InvalidArgumentError,
+    NeurosimError,
+    TooLargeError,
+)
 from neurosim_nb.params import ParameterSet
 from neurosim_nb.stimuli import (
     ConstantCurrent,
@@ -56,9 +63,8 @@ from neurosim_nb.stimuli import (
     Waveform,
 )
 
-EXAMPLES = int(os.environ.get("NEUROSIM_NB_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+#: the suite's hypothesis profile (root conftest.py: NEUROSIM_NB_FUZZ_EXAMPLES examples)
+FUZZ = settings()
 
 
 def _import_all() -> None:
@@ -387,8 +393,14 @@ def test_sources_from_random_arguments(name, data):
     if src is None:
         return
     assert src.n >= 1 and isinstance(src.label, str)
-    try:
-        src.prepare_run(dt=0.1, n_steps=20, seed=0)
+    try:  # under a fixed memory limit: the outcome must not depend on the machine
+        with mock.patch.dict(os.environ, {MEMORY_LIMIT_ENV: "256M"}):
+            src.prepare_run(dt=0.1, n_steps=20, seed=0)
+    except TooLargeError as err:  # a RepeatedPatternSource whose jitter_ms asks for more
+        # repetitions than the limit allows (found by the suite: jitter_ms ~ 1e8 ms made
+        # 3.7e8 repetitions, 11.1 GiB), refused before np.arange makes them
+        assert "repetitions" in str(err), str(err)
+        return
     except InvalidArgumentError as err:  # rate * dt > 1, two spikes in one step
         assert "step" in str(err), str(err)
         return

@@ -454,6 +454,10 @@ already in the network as 'a'; a population object can be added once (make anoth
         if layer is not None and not is_integer(layer):
             raise ArgumentTypeError(f"Network.add_population(layer=...) must be an integer, "
                                     f"got {layer!r}")
+        if layer is not None and not 0 <= int(layer) < 2**63:  # the result's int64 coord
+            raise InvalidArgumentError(f"Network.add_population(layer=...) must be an integer "
+                                       f"in [0, 2**63 - 1] (-1 marks 'no layer' in results), "
+                                       f"got {layer!r}")
         population.label = name
         self.populations[name] = population
         if layer is not None:

@@ -134,6 +134,8 @@ class _SpecChecker(Checker):
 _CHECK = _SpecChecker(SpecError)
 #: seeds a spec may hold (what NetCDF stores in a result's ``build_seed``)
 _SEEDS = Bounds(0, MAX_SEED)
+#: a layer index: stored in a result's int64 ``layer`` coord, where -1 marks "no layer"
+_LAYERS = Bounds(0, 2**63 - 1)
 
 
 def _values(path: str, value):
@@ -165,7 +167,7 @@ def _population(path: str, spec) -> dict:
         out["params"][key] = (_CHECK.array(where, value, "f", length=out["n"])
                               if isinstance(value, list | tuple) else value)
     if "layer" in spec:
-        out["layer"] = _CHECK.integer(f"{path}.layer", spec["layer"])
+        out["layer"] = _CHECK.integer(f"{path}.layer", spec["layer"], _LAYERS)
     return out
 
 
@@ -178,7 +180,7 @@ def _source(path: str, spec: dict) -> dict:
         raise _CHECK.fail(f"{path}.preset", f"a spike source ({spec['model']}) has no presets")
     _CHECK.call(f"{path}.params", source_from_dict, out)
     if "layer" in spec:
-        out["layer"] = _CHECK.integer(f"{path}.layer", spec["layer"])
+        out["layer"] = _CHECK.integer(f"{path}.layer", spec["layer"], _LAYERS)
     return out
 
 
