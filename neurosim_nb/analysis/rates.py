@@ -190,6 +190,11 @@ def _kernel_cdf(kernel: str, sigma: float):
         f"kernel must be 'gaussian', 'exponential' or 'boxcar', got {kernel!r}")
 
 
+#: the longest kernel of :func:`instantaneous_rate` (ms): its support (36 sigma for the
+#: exponential) and width (2 sqrt(3) sigma, boxcar) stay finite doubles
+MAX_SIGMA_MS = 1e300
+
+
 def instantaneous_rate(data, sigma_ms: float = 10.0,
                        kernel: Literal["gaussian", "exponential", "boxcar"] = "gaussian",
                        sampling_ms: float = 1.0, *, t_start: float | None = None,
@@ -236,8 +241,8 @@ def instantaneous_rate(data, sigma_ms: float = 10.0,
     Raises
     ------
     ValueError
-        Unknown kernel, ``sigma_ms`` or ``sampling_ms`` not finite and > 0, ``sampling_ms``
-        longer than the recording.
+        Unknown kernel, ``sigma_ms`` or ``sampling_ms`` not finite and > 0, ``sigma_ms``
+        above ``MAX_SIGMA_MS`` (1e300), ``sampling_ms`` longer than the recording.
 
     Examples
     --------
@@ -248,6 +253,9 @@ def instantaneous_rate(data, sigma_ms: float = 10.0,
     79.26
     """
     sigma = positive("sigma_ms", sigma_ms)
+    if sigma > MAX_SIGMA_MS:  # (its support, 36 sigma for the exponential, must be finite)
+        raise InvalidArgumentError(f"instantaneous_rate: sigma_ms must be at most "
+                                   f"{MAX_SIGMA_MS:g} ms, got {sigma_ms!r}")
     h = positive("sampling_ms", sampling_ms)
     lo, hi, cdf = _kernel_cdf(kernel, sigma)
     st = as_spike_trains(data, t_start=t_start, t_stop=t_stop)

@@ -197,3 +197,19 @@ def test_arrays_of_non_numbers_and_huge_sizes_are_refused(call, error, words):
     with pytest.raises(error) as exc:
         call()
     assert all(w in str(exc.value) for w in words), str(exc.value)
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "exponential", "boxcar"])
+def test_instantaneous_rate_refuses_a_kernel_wider_than_a_double(kernel):
+    # found by the suite's fuzz test: sigma_ms = 1.04e308 overflowed the boxcar's width
+    # (2 sqrt(3) sigma) with a RuntimeWarning; the largest sigma allowed still works
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InvalidArgumentError, match="sigma_ms must be at most"):
+            A.instantaneous_rate([np.array([5.0])], sigma_ms=1.0378986153331004e308,
+                                 sampling_ms=1.0, t_stop=10.0, kernel=kernel)
+        r = A.instantaneous_rate([np.array([5.0])], sigma_ms=1e300, sampling_ms=1.0,
+                                 t_stop=10.0, kernel=kernel)
+    assert np.all(np.isfinite(r.values)) and r.values.max() < 1e-290

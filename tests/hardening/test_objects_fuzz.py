@@ -336,7 +336,7 @@ STIMULI = {
     "PoissonInput": st.builds(PoissonInput, rate_hz=arg(st.floats(0, 1e5)),
                               weight_mV=AMP, n_sources=arg(st.integers(1, 1000)),
                               onset_ms=ONSET, duration_ms=DURATION,
-                              sampling=arg(st.sampled_from(["per_step", "gaps"])),
+                              sampling=arg(st.sampled_from(["per_step", "gaps", "pooled"])),
                               targets=TARGETS),
 }
 
