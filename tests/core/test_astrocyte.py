@@ -39,6 +39,7 @@ def _rhs(t, y, ip3_clamp=None):
     return [dip3, j_chan - j_pump + j_leak, a_h * (1 - h) - P.k_IP3R * ca * h]
 
 
+@pytest.mark.second_process  # (balances the two test processes)
 def test_nest_reference_trace_through_a_network():
     """NEST's test: start 1/1/1, one spike of weight 1 arriving in the step ending at 10 ms;
     IP3, Ca and h within pytest.approx's default (rel 1e-6) at every 0.1 ms sample. The spike

@@ -498,6 +498,7 @@ def test_float32_kernel_exponential_matches_libm_to_two_float32_ulp():
     assert tiny > 0.0 and np.isfinite(huge)  # clamped: never 0 or inf
 
 
+@pytest.mark.second_process  # (balances the two test processes)
 def test_float32_hh_run_computes_in_float32_and_matches_float64_spikes():
     """A float32 network run of HH neurons takes float32 arithmetic (rates, gates, exp):
     the float64 result for the same drive differs by float32 rounding only -- 20 neurons

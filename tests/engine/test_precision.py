@@ -15,6 +15,7 @@ from neurosim_nb.core.networks.benchmarks_models import activity_summary, cuba_n
 from neurosim_nb.core.neurons.lif import lif_rate_closed_form
 
 
+@pytest.mark.second_process  # (balances the two test processes)
 def test_float32_lif_rates_match_the_closed_form():
     """Noiseless LIF at 20 currents: the float32 spike count over 1 s equals the float64
     count within one spike (a single rounding can move one threshold crossing by a step)
@@ -39,6 +40,7 @@ def test_float32_lif_rates_match_the_closed_form():
         assert np.all(c >= low) and np.all(c <= high)
 
 
+@pytest.mark.second_process  # (balances the two test processes)
 def test_float32_balanced_network_statistics_match_float64():
     """CUBA (1000 neurons, 400 ms): mean rate within 10 % and ISI CV within 0.1 of float64,
     the tolerance of the issue for 'the same model'; a chaotic network decorrelates

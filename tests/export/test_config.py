@@ -201,6 +201,7 @@ def _mixed_network(seed=0, weight_precision="float64"):
     return net
 
 
+@pytest.mark.second_process  # (balances the two test processes)
 def test_gap_junctions_dynamics_receptors_and_every_stimulus_round_trip(tmp_path):
     net = _mixed_network(seed=1)
     copy, cfg = _via_file(net, tmp_path)
@@ -237,6 +238,7 @@ def test_small_world_network_round_trip(tmp_path):
     _assert_same_run(net, copy, 60.0, record=())
 
 
+@pytest.mark.second_process  # (balances the two test processes)
 def test_float32_weights_stay_float32(tmp_path):
     net = cuba_network(n=200, seed=9)
     net32 = Network("f32", seed=9, weight_precision="float32")
