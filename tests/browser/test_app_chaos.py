@@ -120,6 +120,20 @@ def _psp_receptor(page):
     return _select_other(".neurosim-param-receptor select", ("AMPA", "GABA_A"))(page)
 
 
+def _dendrite_cell(page):
+    """Another cell, then a valid input: the chaos may have left a zero current (the app
+    then says "no deflection at the source" and keeps the last valid run, by design);
+    a user sets a current step of 0.2 nA."""
+    what = _select_other(".neurosim-param-cell select", ("ball-and-stick", "Y-branch"))(page)
+    page.locator(".neurosim-param-input select").first.select_option(label="current step")
+    readout = page.locator(".neurosim-param-amp_nA .widget-readout").first
+    readout.click(timeout=5000)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("0.2")
+    page.keyboard.press("Enter")
+    return what + ", input: a 0.2 nA current step"
+
+
 @dataclass(frozen=True)
 class App:
     notebook: str
@@ -136,8 +150,7 @@ APPS = [
     App("networks", "neurosim-raster", _network_type),
     App("oni_model", "neurosim-raster", _new_seed),
     App("synapses_plasticity", "neurosim-syn-psp", _psp_receptor),
-    App("dendrites_axons", "neurosim-dend-traces",
-        _select_other(".neurosim-param-cell select", ("ball-and-stick", "Y-branch"))),
+    App("dendrites_axons", "neurosim-dend-traces", _dendrite_cell),
     # the shipped diagram may already be shown: expect its cells, not a change
     App("phase_diagram", "neurosim-phase-cells", _load_shipped, expect_change=False),
 ]
