@@ -228,35 +228,39 @@ def test_a_bad_limit_variable_is_named(monkeypatch, text):
         check_allocation("x", 10)
 
 
-def test_lif_of_a_billion_neurons_is_refused_without_allocating():
-    # in a fresh interpreter: peak RSS (VmHWM, KiB; ru_maxrss would carry the parent's peak
-    # across fork+exec and make the difference 0) after the refusal minus
-    # before it must stay < 100 MB -- 10**9 neurons of 2 float64 state rows would be 16 GB
+def _refusal_in_a_fresh_interpreter(setup: str, small: str, huge: str) -> dict:
+    """Run ``setup``, then ``small`` (import and first-construction costs), then ``huge``
+    in a fresh interpreter under an 8 GiB memory limit (the refusal must not depend on the
+    test machine); return the TooLargeError's message (or "accepted") and the growth of the
+    peak RSS (VmHWM, KiB: ru_maxrss would carry the parent's peak across fork+exec and make
+    the difference 0) across ``huge``."""
     code = textwrap.dedent("""
         import json
-        def _vm_hwm_kib():  # peak RSS of this process (ru_maxrss carries the parent's)
+        def _vm_hwm_kib():
             with open("/proc/self/status") as f:
                 return int(next(ln for ln in f if ln.startswith("VmHWM:")).split()[1])
-        from neurosim_nb import LIFNeuron
         from neurosim_nb.errors import TooLargeError
-        LIFNeuron(n=2)  # import and first-construction costs before the measurement
+    """) + setup + "\n" + small + textwrap.dedent(f"""
         before = _vm_hwm_kib()
         try:
-            LIFNeuron(n=10**9)
+            {huge}
             outcome = "accepted"
         except TooLargeError as err:
             outcome = str(err)
         after = _vm_hwm_kib()
-        print(json.dumps({"growth_kib": after - before, "outcome": outcome}))
+        print(json.dumps({{"growth_kib": after - before, "outcome": outcome}}))
     """)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    env.pop(MEMORY_LIMIT_ENV, None)
-    # a limit the refusal does not depend on the test machine for: 8 GiB < 360 GB needed
-    env[MEMORY_LIMIT_ENV] = "8G"
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]), MEMORY_LIMIT_ENV: "8G"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, timeout=300, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_lif_of_a_billion_neurons_is_refused_without_allocating():
+    # peak RSS growth < 100 MB, where 10**9 neurons of 2 float64 state rows would be 16 GB
+    result = _refusal_in_a_fresh_interpreter("from neurosim_nb import LIFNeuron",
+                                             "LIFNeuron(n=2)", "LIFNeuron(n=10**9)")
     assert result["outcome"].startswith("LIFNeuron(n=1000000000) with 2 state variables would "
                                         "need at least 335.3 GiB")
     assert result["growth_kib"] * 1024 < 100e6
@@ -310,31 +314,14 @@ def test_a_cell_population_size_must_be_an_integer_of_at_least_one(n, error):
 def test_cell_population_of_a_billion_cells_is_refused_without_allocating():
     # as for LIFNeuron above: peak RSS growth of a fresh interpreter < 100 MB, where the
     # 11 state rows of 10**9 cells alone would be 88 GB
-    code = textwrap.dedent("""
-        import json
-        def _vm_hwm_kib():
-            with open("/proc/self/status") as f:
-                return int(next(ln for ln in f if ln.startswith("VmHWM:")).split()[1])
+    setup = textwrap.dedent("""
         from neurosim_nb.cable import Cell, CellPopulation
         from neurosim_nb.morphology import Morphology, discretise
-        from neurosim_nb.errors import TooLargeError
         cell = Cell(discretise(Morphology.soma(20.0), nseg=1),
                     ["hh1952_na", "hh1952_k", "hh1952_leak"], V_init=-65.0)
-        CellPopulation(cell, 2)  # import and first-construction costs before the measurement
-        before = _vm_hwm_kib()
-        try:
-            CellPopulation(cell, 10**9)
-            outcome = "accepted"
-        except TooLargeError as err:
-            outcome = str(err)
-        after = _vm_hwm_kib()
-        print(json.dumps({"growth_kib": after - before, "outcome": outcome}))
     """)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]), MEMORY_LIMIT_ENV: "8G"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, timeout=300, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = _refusal_in_a_fresh_interpreter(setup, "CellPopulation(cell, 2)",
+                                             "CellPopulation(cell, 10**9)")
     assert result["outcome"].startswith("CellPopulation(n=1000000000) with 11 state variables "
                                         "would need at least 402.3 GiB")
     assert result["growth_kib"] * 1024 < 100e6
