@@ -145,14 +145,15 @@ def _delivery_floor(pre, steps, indptr, post, weight, buf, depth):
 def _engine_pass(state, par, syn_state, syn_buf, zeros, spk_step, spk_idx, rec_idx, rec_slots,
                  rec_out, ch, n, depth, kk, spans):
     """The engine's flat LIF path (2 current channels, no input, no kicks, nothing
-    recorded), ``spans`` spans of ``kk`` steps."""
+    recorded; the pass of the CUBA network's case, ``lif._pass_currents``), ``spans`` spans
+    of ``kk`` steps."""
     spikes = 0
     rec = (0, 0, 0, 0, 0, 1)
     for s in range(spans):
         r = lif._lif_span_flat(state, 0, n, par, 0, zeros, 0, False, zeros, 0, False, zeros,
                                syn_state, 0, syn_buf, 0, depth, 2, lif.INLINE_CURRENTS, ch,
                                s * kk, kk, spk_step, spk_idx, 0, rec_idx, rec_slots, rec_out,
-                               rec)
+                               rec, lif._pass_currents)
         spikes += r[0]
     return spikes
 
