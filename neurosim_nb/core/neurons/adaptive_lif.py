@@ -574,15 +574,16 @@ def adaptive_lif_update(v, w, r, i_in, dv, dt, decay, v_rest, r_m, v_th, v_reset
                         a, decay_w, b):
     """One neuron, one step (the point-model protocol): held at ``V_reset`` while
     refractory (w relaxes), else the exact steps of V (w and I frozen) and w, threshold
-    and reset. The operations are the LIF kernel's when w == 0 (bit-identical spikes)."""
+    and reset. The operations are the LIF kernel's when w == 0 (bit-identical spikes and
+    V), fused multiply-adds included."""
     if r > 0.0:
         w_inf = a * (v_reset - v_rest)
-        return v_reset, w_inf + (w - w_inf) * decay_w, r - 1.0, 0.0
+        return v_reset, fma(w - w_inf, decay_w, w_inf), r - 1.0, 0.0
     v = v + dv
-    v_inf = v_rest + r_m * (i_in - w)
+    v_inf = fma(r_m, i_in - w, v_rest)
     w_inf = a * (v - v_rest)
-    v = v_inf + (v - v_inf) * decay
-    w = w_inf + (w - w_inf) * decay_w
+    v = fma(v - v_inf, decay, v_inf)
+    w = fma(w - w_inf, decay_w, w_inf)
     if not (v < DIVERGENCE_LIMIT and v > -DIVERGENCE_LIMIT):
         return v, w, r, -1.0
     if v >= v_th:

@@ -45,7 +45,7 @@ from neurosim_nb.core.synapses.channels import (
     synaptic_block,
 )
 from neurosim_nb.numerics.bits import ge_mask64, lowest_bit64
-from neurosim_nb.numerics.fastmath import prefer_wide_vectors
+from neurosim_nb.numerics.fastmath import fma, prefer_wide_vectors
 from neurosim_nb.params import ParameterSet, param, parameters
 
 __all__ = ["LIFParameters", "LIFNeuron", "lif_rate_closed_form"]
@@ -110,8 +110,8 @@ def _lif_integrate(v, r, i_in, decay, v_rest, r_m, v_reset, one):
     """One exact step of one neuron; refractory neurons are held at reset (their input and
     kicks are discarded). Returns ``(V, refractory steps left)``. ``one`` is 1 in the
     arrays' precision (no float64 constant may enter a float32 run's vector loop)."""
-    v_inf = v_rest + r_m * i_in
-    v = v_inf + (v - v_inf) * decay
+    v_inf = fma(r_m, i_in, v_rest)
+    v = fma(v - v_inf, decay, v_inf)
     refractory = r >= one  # whole steps left: r > 0 <=> r >= 1
     return (v_reset if refractory else v), (r - one if refractory else r)
 
@@ -298,11 +298,11 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
     oV, oR, oI, oK, oS0, oF0, oS1, oF1 = o
     zero = one - one
     n_cross = 0
-    n_bad = 0
+    bad = False
     for j in range(n):  # unsigned: no negative-index handling in the vector loop
         v0 = Vb[oV + j]
         x0 = f0[oF0 + j]
-        g0 = s0[oS0 + j] * d0 + (x0 if unit else x0 * n0)
+        g0 = fma(s0[oS0 + j], d0, x0 if unit else x0 * n0)
         s0[oS0 + j] = g0
         # stores only where they change memory (masked vector stores): a cache line
         # none of whose entries changes stays clean, and is not written back -- the
@@ -313,7 +313,7 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
             f0[oF0 + j] = zero
         if n_ch == 2:
             x1 = f1[oF1 + j]
-            g1 = s1[oS1 + j] * d1 + (x1 if unit else x1 * n1)
+            g1 = fma(s1[oS1 + j], d1, x1 if unit else x1 * n1)
             s1[oS1 + j] = g1
             if x1 != zero:
                 f1[oF1 + j] = zero
@@ -333,8 +333,8 @@ def _pass_body(Vb, rb, ib, kb, s0, f0, s1, f1, o, n, ch, decay, v_rest, r_m, v_t
         if r != r0:  # (only a refractory neuron's counter changes)
             rb[oR + j] = r
         n_cross += v >= v_th
-        n_bad += not (abs(v) < limit)
-    return n_cross, n_bad
+        bad |= not (abs(v) < limit)
+    return n_cross, bad
 
 
 @njit(cache=True, inline="always")

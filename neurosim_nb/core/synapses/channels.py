@@ -49,6 +49,7 @@ import math
 import numpy as np
 
 from neurosim_nb._jit import njit
+from neurosim_nb.numerics.fastmath import fma
 
 #: ``syn_par[c, SYN_KIND]``: how the channel acts on the neuron
 KIND_CONDUCTANCE = 0
@@ -133,11 +134,11 @@ def synaptic_block(syn_state, syn_buf, syn_par, slot, v_all, isyn_blk, dv_blk, l
         for i in range(n):
             add = buf[i] * norm
             buf[i] = 0.0
-            s1 = s_decay[i] * decay + add
+            s1 = fma(s_decay[i], decay, add)
             s_decay[i] = s1
             g = s1
             if has_rise:
-                s2 = s_rise[i] * rise + add
+                s2 = fma(s_rise[i], rise, add)
                 s_rise[i] = s2
                 g = s1 - s2
             if kind == KIND_CONDUCTANCE:
@@ -190,25 +191,25 @@ def _exp_channel(buf, s, decay, norm, conductance, e_rev, v, isyn, add):
     if conductance:
         if add:
             for i in range(n):
-                g = s[i] * decay + buf[i] * norm
+                g = fma(s[i], decay, buf[i] * norm)
                 s[i] = g
                 buf[i] = 0.0
                 isyn[i] += g * (e_rev - v[i])
         else:
             for i in range(n):
-                g = s[i] * decay + buf[i] * norm
+                g = fma(s[i], decay, buf[i] * norm)
                 s[i] = g
                 buf[i] = 0.0
                 isyn[i] = g * (e_rev - v[i])
     elif add:
         for i in range(n):
-            g = s[i] * decay + buf[i] * norm
+            g = fma(s[i], decay, buf[i] * norm)
             s[i] = g
             buf[i] = 0.0
             isyn[i] += g
     else:
         for i in range(n):
-            g = s[i] * decay + buf[i] * norm
+            g = fma(s[i], decay, buf[i] * norm)
             s[i] = g
             buf[i] = 0.0
             isyn[i] = g
