@@ -1,7 +1,9 @@
 """xarray's Dask check deferred (neurosim_nb._lazy.defer_dask_in_xarray): a run imports
 neither ``dask`` nor ``dask.array`` (with ``scipy.sparse``/``fft``/``special``: ~20 MB of
 resident memory, docs/performance.md "Memory"), and Dask arrays made later are still
-xarray's Dask arrays. Checked in fresh interpreters: the test process has imported Dask."""
+xarray's Dask arrays. Numba's BLAS check deferred (neurosim_nb._jit.defer_scipy_in_numba):
+a run does not import ``scipy.linalg`` (14.5 MB), and Numba's linear algebra still works.
+Checked in fresh interpreters: the test process has imported Dask and SciPy."""
 
 import importlib.util
 import json
@@ -9,9 +11,10 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("dask") is None,
+needs_dask = pytest.mark.skipif(importlib.util.find_spec("dask") is None,
                                 reason="Dask is not installed: xarray would not import it")
 
 
@@ -21,6 +24,7 @@ def _run(code: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@needs_dask
 def test_a_network_run_imports_no_dask():
     got = _run("""
         import json, sys
@@ -34,6 +38,7 @@ def test_a_network_run_imports_no_dask():
     assert not got["dask"] and not got["dask.array"] and not got["scipy.sparse"], got
 
 
+@needs_dask
 def test_dask_arrays_made_later_are_still_dask_arrays_to_xarray():
     # the deferred entry has answered "no Dask type" for the run's Dataset; after
     # ``import dask.array`` xarray must keep a Dask array lazy (chunks as given), know its
@@ -66,6 +71,7 @@ def test_dask_arrays_made_later_are_still_dask_arrays_to_xarray():
     assert got["masked"] == 1.0                          # the masked 2.0 is dropped (NaN)
 
 
+@needs_dask
 def test_nothing_is_deferred_once_dask_array_is_imported():
     got = _run("""
         import json
@@ -77,3 +83,36 @@ def test_nothing_is_deferred_once_dask_array_is_imported():
         print(json.dumps([defer_dask_in_xarray(), type(entry).__name__]))
     """)
     assert got == [False, "NoneType"]
+
+
+def test_a_run_imports_no_scipy_linalg_and_numba_linear_algebra_still_works():
+    got = _run("""
+        import json, sys
+        import numpy as np
+        from neurosim_nb.core.networks.benchmarks_models import cuba_network
+        ds = cuba_network(400, seed=1).simulate(20.0, record=(), seed=1, verbose=False)
+        linalg_after_run = "scipy.linalg" in sys.modules
+        import numba.np.arraymath
+        from neurosim_nb._jit import njit
+        dot = njit(lambda a, b: np.dot(a, b))      # BLAS: Numba imports scipy.linalg now
+        cov = njit(lambda a: np.cov(a))            # reads the deferred check's answer
+        m = np.arange(6.0).reshape(2, 3)
+        print(json.dumps({"spikes": int(ds.sizes["spike"]), "after_run": linalg_after_run,
+                          "have_blas": numba.np.arraymath._HAVE_BLAS,
+                          "dot": dot(m, m.T).tolist(), "cov": cov(m).tolist(),
+                          "linalg_now": "scipy.linalg" in sys.modules}))
+    """)
+    assert got["spikes"] > 0 and not got["after_run"], got
+    assert got["have_blas"] and got["linalg_now"]
+    m = np.arange(6.0).reshape(2, 3)
+    assert got["dot"] == (m @ m.T).tolist() and got["cov"] == np.cov(m).tolist()
+
+
+def test_nothing_is_deferred_once_numba_arraymath_is_imported():
+    got = _run("""
+        import json
+        import numba.np.arraymath
+        from neurosim_nb._jit import defer_scipy_in_numba
+        print(json.dumps([defer_scipy_in_numba(), numba.np.arraymath._HAVE_BLAS]))
+    """)
+    assert got == [False, True]
