@@ -13,7 +13,8 @@ Stages (best of ``--repeat``; wall and CPU time of the engine's step loop,
    ~80 000 spikes -> ~6.4 million synaptic events);
 3. ``+ recording``: the same with ``V`` of 100 neurons recorded every step.
 
-Floors (``@njit`` loops written here, the least work each stage must do):
+Floors (``@njit`` loops written here, the least work each stage must do; with fused
+multiply-adds, ``numerics.fastmath.fma``, as the engine since session 13):
 
 * neuron floor: one fused, vectorised pass per step over 4000 neurons updating V
   (exact LIF step), the refractory counter and two decaying conductances, taking the
@@ -38,6 +39,7 @@ import numpy as np
 
 from neurosim_nb._jit import njit
 from neurosim_nb.core.networks.benchmarks_models import coba_network
+from neurosim_nb.numerics.fastmath import fma
 from neurosim_nb.stimuli import StepCurrent
 
 RESULTS = Path(__file__).parent / "results"
@@ -81,15 +83,15 @@ def _neuron_floor(v, ref, ge, gi, buf_e, buf_i, steps, decay, de, di, v_inf0, r_
         be = buf_e[k % depth]
         bi = buf_i[k % depth]
         for i in range(n):
-            g1 = ge[i] * de + be[i]
-            g2 = gi[i] * di + bi[i]
+            g1 = fma(ge[i], de, be[i])
+            g2 = fma(gi[i], di, bi[i])
             be[i] = 0.0
             bi[i] = 0.0
             ge[i] = g1
             gi[i] = g2
             i_syn = g1 * (0.0 - v[i]) + g2 * (-80.0 - v[i])
-            vi = v_inf0 + r_m * i_syn
-            vn = vi + (v[i] - vi) * decay
+            vi = fma(r_m, i_syn, v_inf0)
+            vn = fma(v[i] - vi, decay, vi)
             r = ref[i]
             vn = v_reset if r > 0.0 else vn
             fire = vn >= v_th

@@ -13,7 +13,8 @@ Measured (best of ``--repeat``, CPU time, ``time.process_time``):
   the network loop inlines) called span after span on the same flat arrays, without
   delivery -- the neuron and receptor part of ``ours``.
 
-Floors (``@njit`` loops written here, the least work each part must do):
+Floors (``@njit`` loops written here, the least work each part must do; with fused
+multiply-adds, ``numerics.fastmath.fma``, as the engine since session 13):
 
 * neuron floor: one fused, vectorised pass per step over 4000 neurons updating V (exact
   LIF step), the refractory counter and two decaying currents, taking the arrivals from two
@@ -44,6 +45,7 @@ import numpy as np
 from neurosim_nb._jit import njit
 from neurosim_nb.core.networks.benchmarks_models import cuba_network
 from neurosim_nb.core.neurons import lif
+from neurosim_nb.numerics.fastmath import fma
 
 RESULTS = Path(__file__).parent / "results"
 N, T, DT = 4000, 1000.0, 0.1
@@ -61,14 +63,14 @@ def _floor_full(v, ref, ie, ii, buf_e, buf_i, steps, dm, de, di):
         be = buf_e[k % depth]
         bi = buf_i[k % depth]
         for i in range(n):
-            g1 = ie[i] * de + be[i]
-            g2 = ii[i] * di + bi[i]
+            g1 = fma(ie[i], de, be[i])
+            g2 = fma(ii[i], di, bi[i])
             be[i] = 0.0
             bi[i] = 0.0
             ie[i] = g1
             ii[i] = g2
-            vi = V_REST + R_M * (g1 + g2)
-            vn = vi + (v[i] - vi) * dm
+            vi = fma(R_M, g1 + g2, V_REST)
+            vn = fma(v[i] - vi, dm, vi)
             r = ref[i]
             refr = r >= 1.0
             vn = V_RESET if refr else vn
@@ -88,16 +90,16 @@ def _masked_block(v, ref, ie, ii, be, bi, lo, hi, dm, de, di):
         i = u(lo) + j
         x1 = be[i]
         x2 = bi[i]
-        g1 = ie[i] * de + x1
-        g2 = ii[i] * di + x2
+        g1 = fma(ie[i], de, x1)
+        g2 = fma(ii[i], di, x2)
         if x1 != 0.0:  # masked stores: an unchanged cache line stays clean
             be[i] = 0.0
         if x2 != 0.0:
             bi[i] = 0.0
         ie[i] = g1
         ii[i] = g2
-        vi = V_REST + R_M * (g1 + g2)
-        vn = vi + (v[i] - vi) * dm
+        vi = fma(R_M, g1 + g2, V_REST)
+        vn = fma(v[i] - vi, dm, vi)
         r = ref[i]
         refr = r >= 1.0
         vn = V_RESET if refr else vn
