@@ -72,7 +72,8 @@ def app(port: str = "8866") -> None:
 def test(*pytest_args: str) -> None:
     """Lint, then the suite: with no arguments, in two processes, one per core -- the tests
     marked ``second_process`` (long and independent of the rest: compiling kernel variants
-    no other test needs, tens of seconds each on an empty Numba cache and single-threaded;
+    no other test needs, tens of seconds each on an empty Numba cache and single-threaded,
+    or whose kernels that process compiles anyway -- each process compiles what it runs;
     the app chaos test) and the browser tests beside all the others; with pytest arguments,
     one process running what they select."""
     install()

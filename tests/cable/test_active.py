@@ -4,6 +4,7 @@ thalamic T-current rebound burst."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from neurosim_nb.cable import Cell, IClamp
 from neurosim_nb.channels.library import mechanism
@@ -65,6 +66,7 @@ def _relay_cell(with_t: bool):
     return cell
 
 
+@pytest.mark.second_process  # (its cable loops: a notebook there compiles them)
 def test_t_current_rebound_burst():
     """Huguenard & McCormick (1992); Destexhe et al. (1998): after a hyperpolarising step
     de-inactivates I_T, release gives a low-threshold Ca2+ spike crowned by a burst of

@@ -104,6 +104,7 @@ def test_clamped_ip3_oscillation_window_and_period():
     assert not osc_ref[0] and any(osc_ref) and not osc_ref[-1]
 
 
+@pytest.mark.second_process  # (LIF + astrocyte loop: compiled there anyway)
 def test_slow_inward_current_depolarises_as_nest_formula():
     """A passive LIF neuron (threshold out of reach) receiving w * SIC of one astrocyte with
     high calcium: V against solve_ivp of tau dV/dt = -(V - E) + R w I_SIC(Ca(t)), with
@@ -130,6 +131,7 @@ def test_slow_inward_current_depolarises_as_nest_formula():
     np.testing.assert_allclose(v, sol.y[0], atol=1e-2)
 
 
+@pytest.mark.second_process  # (LIF + astrocyte loop: compiled there anyway)
 def test_gliotransmission_modulates_release_probability():
     """A depressing TM synapse (delta receptor, w = 1 mV) onto a passive neuron: its first
     EPSP is w * U * exp(-dt / tau_m) (the jump, then one step of leak) with
@@ -155,6 +157,7 @@ def test_gliotransmission_modulates_release_probability():
         assert (u > 0.69) == (ca0 > 0)  # calcium-rich astrocyte: more release
 
 
+@pytest.mark.second_process  # (LIF + astrocyte loop: compiled there anyway)
 def test_netcdf_round_trip(tmp_path):
     from neurosim_nb.export.netcdf import load_simulation, save_simulation
 
@@ -188,6 +191,7 @@ def test_bad_inputs():
         GliotransmitterTM(AstrocytePopulation(), [0], xi=2.0)
 
 
+@pytest.mark.second_process  # (LIF + astrocyte loop: compiled there anyway)
 def test_network_ip3_is_the_closed_form_of_received_spikes():
     """In the example network each astrocyte's IP3 obeys a linear ODE with jumps of
     delta_IP3 * w at every received spike (arriving 1 ms after it), so

@@ -90,6 +90,7 @@ def test_every_family_runs_in_float32_and_keeps_float64_state():
     assert np.all(np.abs(c32 - c64) <= 0.02 * c64 + 1)
 
 
+@pytest.mark.second_process  # (float32 CUBA loop: compiled there anyway)
 def test_float32_dataset_round_trips_netcdf(tmp_path):
     ds = cuba_network(200, seed=1).simulate(50.0, record=("V",), seed=0, precision="float32")
     ds.to_netcdf(tmp_path / "f32.nc")

@@ -285,6 +285,7 @@ def test_simulation_engine_round_trip(tmp_path):
     xr.testing.assert_identical(single.run().dataset, copy.run().dataset)
 
 
+@pytest.mark.second_process  # (_mixed_network's loop: compiled there anyway)
 def test_file_round_trip_equals_dict_round_trip(tmp_path):
     net = _mixed_network(seed=2)
     net.simulate(20.0, seed=1, record=())
@@ -296,6 +297,7 @@ def test_file_round_trip_equals_dict_round_trip(tmp_path):
     _assert_same_run(from_file, from_dict, 20.0, record=("V",))
 
 
+@pytest.mark.second_process  # (_mixed_network's loop: compiled there anyway)
 def test_loading_does_not_change_the_dict():
     cfg = export_model_json(_mixed_network(seed=3))
     before = json.dumps(cfg)

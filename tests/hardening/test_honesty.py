@@ -84,15 +84,21 @@ def test_squid_at_1_ms_warns_and_is_wrong():
 # HH_DT_LIMITS / phi: squid phi = 1 at 6.3 °C and 3 at 16.3 °C, mammalian 1.116 at 37 °C
 HH_CASES = [
     ("squid_axon", 6.3, "staggered", [7.0, 10.0, 20.0, 50.0], 0.3, 0.5),
-    ("squid_axon", 6.3, "exponential_euler", [7.0, 10.0, 20.0, 50.0], 0.2, 0.3),
+    # the exponential-Euler cases run in the second process (python3 tasks.py test): it
+    # compiles their two HH loops anyway (tests/core/test_hh_fast_update.py and the
+    # exponential-Euler test of test_hodgkin_huxley.py), ~10 s each on an empty cache
+    pytest.param("squid_axon", 6.3, "exponential_euler", [7.0, 10.0, 20.0, 50.0], 0.2, 0.3,
+                 marks=pytest.mark.second_process),
     ("squid_axon", 16.3, "staggered", [10.0, 20.0], 0.1, 0.3),
     ("mammalian", 37.0, "staggered", [1.0, 2.0, 5.0, 20.0], 0.4, 1.0),
-    ("mammalian", 37.0, "exponential_euler", [1.0, 2.0, 5.0, 20.0], 0.1, 0.2),
+    pytest.param("mammalian", 37.0, "exponential_euler", [1.0, 2.0, 5.0, 20.0], 0.1, 0.2,
+                 marks=pytest.mark.second_process),
 ]
 
 
 @pytest.mark.parametrize("preset, temperature, scheme, drives, at, beyond", HH_CASES,
-                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in HH_CASES])
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in
+                              (getattr(c, "values", c) for c in HH_CASES)])
 def test_hh_step_limits_sit_where_the_count_error_crosses_20_percent(
         preset, temperature, scheme, drives, at, beyond):
     make = (HodgkinHuxleyNeuron.create_squid_axon if preset == "squid_axon"

@@ -60,7 +60,10 @@ def test_float32_weights_are_the_float64_weights_rounded():
         assert np.max(np.abs(pb.weight - pa.weight) / np.abs(pa.weight)) <= 2.0 ** -24
 
 
-@pytest.mark.parametrize("precision", ["float64", "float32"])
+# the float32 run in the second process (python3 tasks.py test), which compiles the float32
+# CUBA loop anyway (tests/engine/test_precision.py)
+@pytest.mark.parametrize("precision", [
+    "float64", pytest.param("float32", marks=pytest.mark.second_process)])
 def test_float32_store_gives_the_same_spikes_for_exact_weights(precision):
     runs = []
     for wp in ("float64", "float32"):
