@@ -12,6 +12,7 @@ database is off, so each run tries new inputs.
 import contextlib
 import math
 import os
+import time
 import warnings
 
 import numpy as np
@@ -92,17 +93,36 @@ simulate_kwargs = st.fixed_dictionaries({}, optional={
 })
 
 
+def _interrupt_after(seconds: float):
+    """A progress callback that does what a user's Ctrl-C does once ``seconds`` have passed:
+    a valid request may be a long run (a junk duration of 4.9e9 ms with nothing recorded is
+    48.7 G steps, hours: CI seed of session 13), and the property is then that it stops
+    cleanly with what it has simulated."""
+    start = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if time.perf_counter() - start > seconds:
+            raise KeyboardInterrupt
+
+    return progress
+
+
 @FUZZ
 @given(duration=maybe(small_times), kwargs=simulate_kwargs)
+@example(duration=4868452989.772429, kwargs={"record_neurons": []})
 def test_simulate_gives_a_result_or_a_neurosim_error(duration, kwargs):
     pop = LIFNeuron(n=2)
     kwargs.setdefault("verbose", False)
+    kwargs["progress"] = _interrupt_after(2.0)
+    t0 = time.perf_counter()
     with bounded():
         try:
             ds = simulate(pop, duration, **kwargs)
         except NeurosimError:
             return
     assert ds.sizes["time"] >= 0 and "spike_time" in ds
+    if ds.attrs.get("interrupted"):  # stopped by the callback: promptly, and said so
+        assert time.perf_counter() - t0 < 60.0
 
 
 # -- network specs -----------------------------------------------------------------------------
