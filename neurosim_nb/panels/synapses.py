@@ -222,6 +222,14 @@ class PSPPanel(_BackgroundRuns):
         self.update()
 
     def _on_value(self, change: dict) -> None:
+        w = change.get("owner")
+        if w is not None and w is self.controls.get("n_spikes"):
+            # a slider's page keys and typed values can leave a fraction (18.1, 5.9999...);
+            # a spike count is whole: snap to it (the snap's own change then runs)
+            whole = float(min(max(round(w.value), w.min), w.max))
+            if whole != w.value:
+                w.value = whole
+                return
         if not self._hold:
             self.update()
 

@@ -88,6 +88,16 @@ def test_bad_train_is_reported_and_the_last_run_kept(psp):
     assert psp.error is None and psp.result.arrival_time.size == 20
 
 
+def test_a_fractional_spike_count_snaps_to_the_whole_number(psp):
+    # a slider's page keys and typed values can leave a fraction (the app chaos test, CI seed
+    # 2065638424: "n_spikes must be a whole number, got 6", i.e. 5.999...); the panel snaps
+    psp.controls["n_spikes"].value = 5.9999999
+    assert psp.controls["n_spikes"].value == 6.0
+    assert psp.error is None and psp.result.arrival_time.size == 6
+    psp.controls["n_spikes"].value = 3.4
+    assert psp.controls["n_spikes"].value == 3.0 and psp.result.arrival_time.size == 3
+
+
 # -- STDP -----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stdp():
