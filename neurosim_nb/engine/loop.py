@@ -378,22 +378,14 @@ def run_steps(step0, k_begin, k_end, a):
     number of spikes written and, after a divergence, where it happened (else -1).
     """
     # the arrays once, as locals: every attribute read of a named tuple inside the loop
-    # would take and drop a reference (two atomic operations) each time
+    # would take and drop a reference (two atomic operations) each time -- and as borrowed
+    # views (no owner, see neurosim_nb.numerics.borrow): every array bound, sliced or handed
+    # to an inlined pass below would otherwise take and drop one too (~210 per span of a
+    # CUBA network, ~15 % of its loop); ``a`` keeps the arrays alive for the call, and no
+    # view leaves it
     (span, dt, sample_every, n_samples, depth, pops, state, par, i_ext, i_zero, kick,
      rec_idx, rec_slots, rec_out, spk_step, spk_idx, syn_state, syn_buf, syn_par, scratch,
-     projs, proj_weight, indptr, post, weight, delay, out_step, out_id) = a
-    # ... and as borrowed views (no owner, see neurosim_nb.numerics.borrow): every array
-    # bound, sliced or handed to an inlined pass below would otherwise take and drop a
-    # reference, two atomic instructions (~210 per span of a CUBA network, ~15 % of its
-    # loop); ``a`` keeps the arrays alive for the call, and no view leaves it
-    pops, state, par, i_ext, i_zero, kick = (borrow(pops), borrow(state), borrow(par),
-                                             borrow(i_ext), borrow(i_zero), borrow(kick))
-    rec_idx, rec_slots, rec_out = borrow(rec_idx), borrow(rec_slots), borrow(rec_out)
-    spk_step, spk_idx, syn_state = borrow(spk_step), borrow(spk_idx), borrow(syn_state)
-    syn_buf, syn_par, scratch = borrow(syn_buf), borrow(syn_par), borrow(scratch)
-    projs, proj_weight, indptr = borrow(projs), borrow(proj_weight), borrow(indptr)
-    post, weight, delay = borrow(post), borrow(weight), borrow(delay)
-    out_step, out_id = borrow(out_step), borrow(out_id)
+     projs, proj_weight, indptr, post, weight, delay, out_step, out_id) = borrow(a)
     n_pops = pops.shape[0]
     n_proj = projs.shape[0]
     n_total = spk_idx.shape[0] // span

@@ -25,7 +25,8 @@ __all__ = ["borrow"]
 
 @intrinsic
 def borrow(typingctx, arr):
-    """``borrow(a)``: a view of array ``a`` without an owner (no reference counting).
+    """``borrow(a)``: a view of array ``a`` without an owner (no reference counting); for
+    a (named) tuple, the same tuple with each array element so borrowed.
 
     Use only inside a compiled function that keeps ``a`` alive for the view's lifetime
     and never returns or stores the view (or a view of it).
@@ -41,16 +42,27 @@ def borrow(typingctx, arr):
     >>> float(total(x)), x.tolist()
     (7.0, [5.0, 1.0, 1.0])
     """
-    if not isinstance(arr, types.Array):
-        return None
-    sig = arr(arr)
+    if isinstance(arr, types.Array):
+        def codegen(context, builder, signature, args):
+            return _borrowed(context, builder, signature.args[0], args[0])
 
-    def codegen(context, builder, signature, args):
-        aty = signature.args[0]
-        src = context.make_array(aty)(context, builder, args[0])
-        out = context.make_array(aty)(context, builder)
-        context.populate_array(out, data=src.data, shape=src.shape, strides=src.strides,
-                               itemsize=src.itemsize, meminfo=None, parent=None)
-        return out._getvalue()
+        return arr(arr), codegen
+    if isinstance(arr, types.BaseTuple):  # (named) tuples: every array element borrowed
+        def codegen_tuple(context, builder, signature, args):
+            out = args[0]
+            for i, ty in enumerate(signature.args[0].types):
+                if isinstance(ty, types.Array):
+                    item = builder.extract_value(out, i)
+                    out = builder.insert_value(out, _borrowed(context, builder, ty, item), i)
+            return out
 
-    return sig, codegen
+        return arr(arr), codegen_tuple
+    return None
+
+
+def _borrowed(context, builder, aty, value):
+    src = context.make_array(aty)(context, builder, value)
+    out = context.make_array(aty)(context, builder)
+    context.populate_array(out, data=src.data, shape=src.shape, strides=src.strides,
+                           itemsize=src.itemsize, meminfo=None, parent=None)
+    return out._getvalue()
